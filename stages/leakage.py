@@ -1,0 +1,84 @@
+"""Prompts shared or near-duplicated across splits (a leakage check on the held-out splits).
+
+Exact duplicates are found on normalised text. Near-duplicates are found with MinHash over word 3-gram
+shingles and locality-sensitive hashing (16 bands of 4 rows), then confirmed with the exact Jaccard
+similarity, so the cost stays near-linear in the number of prompts.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections import defaultdict
+from itertools import combinations
+
+import numpy as np
+
+NUM_HASHES, BANDS = 64, 16
+ROWS = NUM_HASHES // BANDS
+_PRIME = np.uint64((1 << 61) - 1)
+_rng = np.random.default_rng(20261121)  # fixed: the same prompts always give the same report
+_A = _rng.integers(1, 1 << 31, NUM_HASHES, dtype=np.uint64)
+_B = _rng.integers(0, 1 << 31, NUM_HASHES, dtype=np.uint64)
+_WORD = re.compile(r"\w+")
+MAX_EXAMPLES = 20
+
+
+def normalise(text: str) -> str:
+    return " ".join(_WORD.findall(text.lower()))
+
+
+def shingles(text: str, n: int = 3) -> set[int]:
+    words = normalise(text).split()
+    if len(words) < n:
+        return {zlib.crc32(" ".join(words).encode())}
+    return {zlib.crc32(" ".join(words[i:i + n]).encode()) for i in range(len(words) - n + 1)}
+
+
+def _signature(hashes: set[int]) -> np.ndarray:
+    x = np.fromiter(hashes, dtype=np.uint64, count=len(hashes))
+    return ((np.outer(x, _A) + _B) % _PRIME).min(axis=0)
+
+
+def report(items: list[tuple[str, str, str]], threshold: float) -> dict:
+    """items: (id, split, text). Counts pairs in different splits that are identical after normalising
+    (`shared_prompts`) or at least `threshold` Jaccard-similar (`near_duplicates`), with examples."""
+    by_text: dict[str, list[int]] = defaultdict(list)
+    for index, (_, _, text) in enumerate(items):
+        by_text[normalise(text)].append(index)
+    shared, examples = 0, []
+    for group in by_text.values():
+        for i, j in combinations(group, 2):
+            if items[i][1] != items[j][1]:
+                shared += 1
+                if len(examples) < MAX_EXAMPLES:
+                    examples.append(_example(items, i, j, 1.0))
+
+    # One representative per distinct text; exact copies were counted above.
+    reps = [group[0] for group in by_text.values()]
+    sets = {index: shingles(items[index][2]) for index in reps}
+    buckets: dict[tuple, list[int]] = defaultdict(list)
+    for index in reps:
+        signature = _signature(sets[index])
+        for band in range(BANDS):
+            buckets[(band, signature[band * ROWS:(band + 1) * ROWS].tobytes())].append(index)
+    candidates = set()
+    for members in buckets.values():
+        if len(members) > 1:
+            candidates.update(combinations(sorted(members), 2))
+    near = 0
+    for i, j in sorted(candidates):
+        if items[i][1] == items[j][1]:
+            continue
+        a, b = sets[i], sets[j]
+        similarity = len(a & b) / len(a | b)
+        if similarity >= threshold:
+            near += 1
+            if len(examples) < MAX_EXAMPLES:
+                examples.append(_example(items, i, j, similarity))
+    return {"shared_prompts": shared, "near_duplicates": near, "threshold": threshold, "examples": examples}
+
+
+def _example(items, i, j, similarity: float) -> dict:
+    return {"a": items[i][0], "a_split": items[i][1], "b": items[j][0], "b_split": items[j][1],
+            "similarity": round(similarity, 3)}

@@ -1,0 +1,162 @@
+"""Shared fixtures: tiny models built from a config, and real servers on 127.0.0.1 (PostgreSQL, S3).
+
+Nothing here touches the network beyond 127.0.0.1; no weights are downloaded.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+os.environ.setdefault("DVC_NO_ANALYTICS", "1")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"server did not listen on 127.0.0.1:{port} within {timeout}s")
+
+
+# --- tiny models ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def tiny_tokenizer_dir(tmp_path_factory) -> Path:
+    """The bundled SmolLM2 tokenizer (with its chat template), extracted from the GGUF once."""
+    from transformers import AutoTokenizer
+
+    from stages.student import bundled_gguf
+
+    gguf = bundled_gguf()
+    tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    out = tmp_path_factory.mktemp("tokenizer")
+    tokenizer.save_pretrained(out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tiny_tokenizer_dir, tmp_path_factory) -> Path:
+    """A 2-layer, hidden-64 Llama (SmolLM2's architecture) with random weights from seed 0."""
+    import torch
+    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_tokenizer_dir)
+    config = LlamaConfig(
+        vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=1024, tie_word_embeddings=True,
+        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+    torch.manual_seed(0)
+    model = LlamaForCausalLM(config)
+    out = tmp_path_factory.mktemp("tiny-llama")
+    model.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    return out
+
+
+# --- PostgreSQL -----------------------------------------------------------------------------------
+
+
+def _postgres_bin() -> Path:
+    candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    if candidates:
+        return candidates[-1].parent
+    found = shutil.which("initdb")
+    if found:
+        return Path(found).resolve().parent
+    raise RuntimeError("PostgreSQL is not installed: run `make setup`")
+
+
+@pytest.fixture(scope="session")
+def postgres_url(tmp_path_factory):
+    """A real PostgreSQL server on 127.0.0.1 for this test session; yields an SQLAlchemy URL."""
+    bin_dir = _postgres_bin()
+    data = tmp_path_factory.mktemp("pgdata")
+    run_as: list[str] = []
+    if os.geteuid() == 0:  # initdb refuses to run as root
+        user = pwd.getpwnam("postgres")
+        os.chown(data, user.pw_uid, user.pw_gid)
+        os.chmod(data.parent, 0o755)
+        run_as = ["runuser", "-u", "postgres", "--"]
+    subprocess.run([*run_as, str(bin_dir / "initdb"), "-D", str(data), "-U", "distilloop", "-A", "trust",
+                    "--no-sync"], check=True, capture_output=True)
+    port = free_port()
+    server = subprocess.Popen(
+        [*run_as, str(bin_dir / "postgres"), "-D", str(data), "-p", str(port), "-h", "127.0.0.1",
+         "-k", str(data), "-F"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_port(port, server)
+        url = f"postgresql+psycopg2://distilloop@127.0.0.1:{port}/postgres"
+        _wait_for_sql(url)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def _wait_for_sql(url: str, timeout: float = 30.0) -> None:
+    import sqlalchemy
+
+    deadline = time.monotonic() + timeout
+    while True:
+        engine = sqlalchemy.create_engine(url)
+        try:
+            with engine.connect() as connection:
+                connection.execute(sqlalchemy.text("SELECT 1"))
+            return
+        except sqlalchemy.exc.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+        finally:
+            engine.dispose()
+
+
+# --- S3 (moto server) -----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint(tmp_path_factory):
+    """A moto S3 server on 127.0.0.1 (a real S3 endpoint over HTTP); sets dummy credentials."""
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    saved = {key: os.environ.get(key) for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")}
+    os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1")
+    try:
+        wait_for_port(port, server)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
