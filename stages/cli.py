@@ -60,6 +60,19 @@ def export(
         stage.run(params, source, out_dir=out, metrics_path=out / "export-metrics.json")
 
 
+@app.command()
+def base(
+    model: Annotated[Optional[str], typer.Option(help="override student.model: a .gguf file, an HF directory, bundled:...")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="output directory (default models/base)")] = None,
+    params_file: ParamsOption = Path("params.yaml"),
+):
+    """Materialise the student as a Hugging Face model directory, offline."""
+    from stages import base as stage
+
+    params = load_params(params_file)
+    stage.run(params, model, **({"out_dir": out} if out else {}))
+
+
 def main() -> None:
     try:
         result = app(standalone_mode=False)

@@ -103,7 +103,10 @@ class StudentParams(Section):
     no_repeat_ngram_size: int = Field(0, ge=0, le=64, description="0 disables n-gram blocking")
     dtype: Literal["auto", "float32", "bfloat16"] = Field("auto", description="auto: bf16 where the CPU supports it")
     threads: int = Field(0, ge=0, le=256, description="torch threads; 0 means one per core")
-    seed: int = Field(0, ge=0)
+    seed: int = Field(0, ge=0, description="sampling seed (temperature > 0)")
+    system_prompt: str | None = Field(
+        None, description="system turn of the chat template; null keeps the template's own default"
+    )
 
 
 # --- quality gate ---------------------------------------------------------------------------------
