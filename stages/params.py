@@ -170,6 +170,9 @@ class LoopParams(Section):
         description="epoch -> previous epoch, consecutive from 1 (DVC templating cannot compute N-1)",
     )
     patience: int = Field(1, ge=1, le=100, description="epochs that must meet the convergence criteria")
+    converge_max_corrections: int = Field(
+        2, ge=0, le=1_000_000, description="converged only while an epoch requests at most this many corrections"
+    )
 
     @field_validator("epochs")
     @classmethod
