@@ -4,7 +4,7 @@ headers."""
 
 from common import Family
 
-FAMILY = Family("avtp", area="IEEE 1722 AVB audio/video transport")
+FAMILY = Family("avtp", area="IEEE 1722 AVB audio/video transport stack")
 
 NS = 1_000_000_000
 STREAM_HEADER = """The AVTPDU starts with the common stream header: octet 0 subtype; octet 1 sv (bit 7), version

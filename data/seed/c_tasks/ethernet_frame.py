@@ -5,7 +5,7 @@ import zlib
 
 from common import Family
 
-FAMILY = Family("ethernet_frame", area="Ethernet driver of our automotive gateway ECU")
+FAMILY = Family("ethernet_frame", area="Ethernet driver of the automotive gateway ECU")
 
 
 def fcs_bytes(data: bytes) -> list[int]:

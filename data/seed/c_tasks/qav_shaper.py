@@ -3,7 +3,7 @@
 
 from common import Family
 
-FAMILY = Family("qav_shaper", area="802.1Qav credit-based shaper in our AVB bridge")
+FAMILY = Family("qav_shaper", area="credit-based shaper (802.1Qav) of the AVB bridge")
 
 NS = 1_000_000_000
 

@@ -3,7 +3,7 @@
 
 from common import Family
 
-FAMILY = Family("qbv_gcl", area="802.1Qbv time-aware shaper of our TSN switch")
+FAMILY = Family("qbv_gcl", area="time-aware shaper (802.1Qbv) of the TSN switch")
 
 GCL_BITS = "Gate states are an octet in which bit i is the gate of traffic class i (1 = open)."
 

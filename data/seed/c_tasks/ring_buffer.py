@@ -5,7 +5,7 @@ text can be embedded unchanged."""
 
 from common import Family
 
-FAMILY = Family("ring_buffer", area="UART/CAN driver layer of our body control module")
+FAMILY = Family("ring_buffer", area="UART/CAN driver layer of the body control module")
 
 RB8 = """\
 typedef struct {

@@ -3,7 +3,7 @@ bandwidth, StreamIDs (EUI-48 + 16-bit unique ID), MSRP EtherType 0x22EA, MRP pac
 
 from common import Family
 
-FAMILY = Family("srp_class", area="SRP/MSRP stream reservation code of our AVB endpoint")
+FAMILY = Family("srp_class", area="stream reservation (SRP/MSRP) code of the AVB endpoint")
 
 CLASS_IDS = "SR class IDs are 6 for class A and 5 for class B (define SR_CLASS_ID_A and SR_CLASS_ID_B)."
 CLASS_ID_DEFINES_C = """\
