@@ -217,10 +217,12 @@ FAMILY.add(
             pdu[2] = sequence_num;
             pdu[3] = 0U;
             for (i = 0U; i < 8U; i++) {
-                pdu[4U + i] = (uint8_t)((stream_id >> (56U - (8U * i))) & 0xFFU);
+                uint32_t shift = 56U - (8U * i);
+                pdu[4U + i] = (uint8_t)(stream_id >> shift);
             }
             for (i = 0U; i < 4U; i++) {
-                pdu[12U + i] = (uint8_t)((avtp_timestamp >> (24U - (8U * i))) & 0xFFU);
+                uint32_t shift = 24U - (8U * i);
+                pdu[12U + i] = (uint8_t)(avtp_timestamp >> shift);
             }
             pdu[16] = format;
             pdu[17] = (uint8_t)(((uint32_t)nsr << 4U) | ((uint32_t)channels >> 8U));
@@ -488,7 +490,8 @@ FAMILY.add(
         if (distance <= (uint32_t)INT32_MAX) {
             signed_distance = (int32_t)distance;
         } else {
-            signed_distance = -(int32_t)(~distance) - 1;
+            uint32_t complement = ~distance; /* 2^32 - 1 - distance, below 2^31 here */
+            signed_distance = -(int32_t)complement - 1;
         }
         return signed_distance;
     }
@@ -504,7 +507,7 @@ FAMILY.add(
     that octet 0 is the CRF subtype and that at least the 20-octet CRF header is present, then return
     the 3-bit pull field (top bits of octet 12) and the 29-bit base_frequency in Hz (remaining bits of
     octets 12-15, big-endian). Return false and write nothing on a mismatch or NULL pointer.""",
-    signature="bool avtp_crf_parse(const uint8_t *pdu, size_t len, uint8_t *pull, uint32_t *base_frequency)",
+    signature="bool avtp_crf_parse(const uint8_t *pdu, size_t len, uint8_t *pull_code, uint32_t *base_frequency)",
     facts={"avtp_subtype_crf": "AVTP_SUBTYPE_CRF"},
     defines=[("AVTP_SUBTYPE_CRF", "the CRF subtype")],
     reference=r"""
@@ -519,18 +522,18 @@ FAMILY.add(
      * @brief Read pull and base_frequency from a CRF AVTPDU.
      * @param pdu AVTPDU, starting at the subtype octet.
      * @param len Length of pdu in octets.
-     * @param pull Receives the pull multiplier code (3 bits).
+     * @param pull_code Receives the pull multiplier code (3 bits).
      * @param base_frequency Receives the base frequency in Hz (29 bits).
      * @return true for a CRF PDU with a complete header, false otherwise.
      */
-    bool avtp_crf_parse(const uint8_t *pdu, size_t len, uint8_t *pull, uint32_t *base_frequency)
+    bool avtp_crf_parse(const uint8_t *pdu, size_t len, uint8_t *pull_code, uint32_t *base_frequency)
     {
         bool ok = false;
-        if ((pdu != NULL) && (pull != NULL) && (base_frequency != NULL) && (len >= AVTP_CRF_HEADER_LEN) &&
+        if ((pdu != NULL) && (pull_code != NULL) && (base_frequency != NULL) && (len >= AVTP_CRF_HEADER_LEN) &&
             (pdu[0] == AVTP_SUBTYPE_CRF)) {
             uint32_t word = ((uint32_t)pdu[12] << 24U) | ((uint32_t)pdu[13] << 16U) |
                             ((uint32_t)pdu[14] << 8U) | (uint32_t)pdu[15];
-            *pull = (uint8_t)(word >> 29U);
+            *pull_code = (uint8_t)(word >> 29U);
             *base_frequency = word & 0x1FFFFFFFU;
             ok = true;
         }

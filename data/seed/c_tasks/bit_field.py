@@ -55,21 +55,21 @@ FAMILY.add(
     {
         uint32_t field = 0U;
         if ((width > 0U) && (((uint32_t)pos + (uint32_t)width) <= 32U)) {
-            uint32_t mask = (width == 32U) ? 0xFFFFFFFFUL : ((1UL << width) - 1U);
+            uint32_t mask = (width == 32U) ? 0xFFFFFFFFU : (((uint32_t)1U << width) - 1U);
             field = (value >> pos) & mask;
         }
         return field;
     }
     """,
     harness_body=r"""
-    HX_U(bits_get(0x12345678UL, 4U, 8U), 0x67U);
-    HX_U(bits_get(0x12345678UL, 0U, 32U), 0x12345678UL);
-    HX_U(bits_get(0x12345678UL, 28U, 4U), 0x1U);
-    HX_U(bits_get(0x12345678UL, 28U, 5U), 0U);
-    HX_U(bits_get(0x12345678UL, 3U, 0U), 0U);
-    HX_U(bits_get(0xFFFFFFFFUL, 31U, 1U), 1U);
-    HX_U(bits_get(0x80000000UL, 0U, 31U), 0U);
-    HX_U(bits_get(0xA5A5A5A5UL, 1U, 3U), 0x2U);
+    HX_U(bits_get(0x12345678U, 4U, 8U), 0x67U);
+    HX_U(bits_get(0x12345678U, 0U, 32U), 0x12345678U);
+    HX_U(bits_get(0x12345678U, 28U, 4U), 0x1U);
+    HX_U(bits_get(0x12345678U, 28U, 5U), 0U);
+    HX_U(bits_get(0x12345678U, 3U, 0U), 0U);
+    HX_U(bits_get(0xFFFFFFFFU, 31U, 1U), 1U);
+    HX_U(bits_get(0x80000000U, 0U, 31U), 0U);
+    HX_U(bits_get(0xA5A5A5A5U, 1U, 3U), 0x2U);
     """,
 )
 
@@ -94,20 +94,20 @@ FAMILY.add(
     {
         uint32_t result = value;
         if ((width > 0U) && (((uint32_t)pos + (uint32_t)width) <= 32U)) {
-            uint32_t mask = (width == 32U) ? 0xFFFFFFFFUL : ((1UL << width) - 1U);
+            uint32_t mask = (width == 32U) ? 0xFFFFFFFFU : (((uint32_t)1U << width) - 1U);
             result = (value & ~(mask << pos)) | ((field & mask) << pos);
         }
         return result;
     }
     """,
     harness_body=r"""
-    HX_U(bits_set(0x12345678UL, 4U, 8U, 0xABU), 0x12345AB8UL);
-    HX_U(bits_set(0U, 0U, 32U, 0xDEADBEEFUL), 0xDEADBEEFUL);
-    HX_U(bits_set(0xFFFFFFFFUL, 8U, 4U, 0U), 0xFFFFF0FFUL);
+    HX_U(bits_set(0x12345678U, 4U, 8U, 0xABU), 0x12345AB8U);
+    HX_U(bits_set(0U, 0U, 32U, 0xDEADBEEFU), 0xDEADBEEFU);
+    HX_U(bits_set(0xFFFFFFFFU, 8U, 4U, 0U), 0xFFFFF0FFU);
     HX_U(bits_set(0U, 4U, 4U, 0x1FU), 0xF0U);
     HX_U(bits_set(0x1234U, 30U, 4U, 1U), 0x1234U);
     HX_U(bits_set(0x1234U, 0U, 0U, 5U), 0x1234U);
-    HX_U(bits_set(0U, 31U, 1U, 1U), 0x80000000UL);
+    HX_U(bits_set(0U, 31U, 1U, 1U), 0x80000000U);
     """,
 )
 
@@ -137,11 +137,11 @@ FAMILY.add(
     """,
     harness_body=r"""
     HX_U(popcount32(0U), 0U);
-    HX_U(popcount32(0xFFFFFFFFUL), 32U);
-    HX_U(popcount32(0x80000001UL), 2U);
-    HX_U(popcount32(0x12345678UL), 13U);
-    HX_U(popcount32(0xF0F0F0F0UL), 16U);
-    HX_U(popcount32(0x00010000UL), 1U);
+    HX_U(popcount32(0xFFFFFFFFU), 32U);
+    HX_U(popcount32(0x80000001U), 2U);
+    HX_U(popcount32(0x12345678U), 13U);
+    HX_U(popcount32(0xF0F0F0F0U), 16U);
+    HX_U(popcount32(0x00010000U), 1U);
     """,
 )
 
@@ -161,7 +161,7 @@ FAMILY.add(
     uint8_t clz32(uint32_t value)
     {
         uint8_t zeros = 0U;
-        uint32_t probe = 0x80000000UL;
+        uint32_t probe = 0x80000000U;
         while ((probe != 0U) && ((value & probe) == 0U)) {
             zeros++;
             probe >>= 1U;
@@ -172,10 +172,10 @@ FAMILY.add(
     harness_body=r"""
     HX_U(clz32(0U), 32U);
     HX_U(clz32(1U), 31U);
-    HX_U(clz32(0x80000000UL), 0U);
-    HX_U(clz32(0x00010000UL), 15U);
-    HX_U(clz32(0x0FFFFFFFUL), 4U);
-    HX_U(clz32(0x7FFFFFFFUL), 1U);
+    HX_U(clz32(0x80000000U), 0U);
+    HX_U(clz32(0x00010000U), 15U);
+    HX_U(clz32(0x0FFFFFFFU), 4U);
+    HX_U(clz32(0x7FFFFFFFU), 1U);
     """,
 )
 
@@ -230,19 +230,19 @@ FAMILY.add(
     uint32_t bit_reverse32(uint32_t value)
     {
         uint32_t v = value;
-        v = ((v >> 1U) & 0x55555555UL) | ((v & 0x55555555UL) << 1U);
-        v = ((v >> 2U) & 0x33333333UL) | ((v & 0x33333333UL) << 2U);
-        v = ((v >> 4U) & 0x0F0F0F0FUL) | ((v & 0x0F0F0F0FUL) << 4U);
-        v = ((v >> 8U) & 0x00FF00FFUL) | ((v & 0x00FF00FFUL) << 8U);
+        v = ((v >> 1U) & 0x55555555U) | ((v & 0x55555555U) << 1U);
+        v = ((v >> 2U) & 0x33333333U) | ((v & 0x33333333U) << 2U);
+        v = ((v >> 4U) & 0x0F0F0F0FU) | ((v & 0x0F0F0F0FU) << 4U);
+        v = ((v >> 8U) & 0x00FF00FFU) | ((v & 0x00FF00FFU) << 8U);
         v = (v >> 16U) | (v << 16U);
         return v;
     }
     """,
     harness_body=r"""
-    HX_U(bit_reverse32(0x00000001UL), 0x80000000UL);
-    HX_U(bit_reverse32(0x12345678UL), 0x1E6A2C48UL);
-    HX_U(bit_reverse32(0xFFFF0000UL), 0x0000FFFFUL);
-    HX_U(bit_reverse32(0xEDB88320UL), 0x04C11DB7UL);
+    HX_U(bit_reverse32(0x00000001U), 0x80000000U);
+    HX_U(bit_reverse32(0x12345678U), 0x1E6A2C48U);
+    HX_U(bit_reverse32(0xFFFF0000U), 0x0000FFFFU);
+    HX_U(bit_reverse32(0xEDB88320U), 0x04C11DB7U);
     HX_U(bit_reverse32(0U), 0U);
     """,
 )
@@ -273,8 +273,8 @@ FAMILY.add(
     HX_T(!is_power_of_two_u32(3U));
     HX_T(is_power_of_two_u32(1024U));
     HX_T(!is_power_of_two_u32(1023U));
-    HX_T(is_power_of_two_u32(0x80000000UL));
-    HX_T(!is_power_of_two_u32(0xFFFFFFFFUL));
+    HX_T(is_power_of_two_u32(0x80000000U));
+    HX_T(!is_power_of_two_u32(0xFFFFFFFFU));
     """,
 )
 
@@ -298,14 +298,16 @@ FAMILY.add(
     {
         int32_t result = 0;
         if ((bits >= 1U) && (bits <= 32U)) {
-            uint32_t mask = (bits == 32U) ? 0xFFFFFFFFUL : ((1UL << bits) - 1U);
+            uint32_t mask = (bits == 32U) ? 0xFFFFFFFFU : (((uint32_t)1U << bits) - 1U);
             uint32_t field = value & mask;
-            uint32_t sign = 1UL << (bits - 1U);
+            uint32_t sign_position = (uint32_t)bits - 1U;
+            uint32_t sign = (uint32_t)1U << sign_position;
             if ((field & sign) == 0U) {
                 result = (int32_t)field;
             } else {
                 /* field - 2^bits, computed from the magnitude of its complement */
-                result = -(int32_t)((~field) & mask) - 1;
+                uint32_t magnitude_minus_one = (~field) & mask;
+                result = -(int32_t)magnitude_minus_one - 1;
             }
         }
         return result;
@@ -316,8 +318,8 @@ FAMILY.add(
     HX_I(sign_extend32(0x800U, 12U), -2048);
     HX_I(sign_extend32(0x7FFU, 12U), 2047);
     HX_I(sign_extend32(0x1FU, 5U), -1);
-    HX_I(sign_extend32(0x80000000UL, 32U), INT32_MIN);
-    HX_I(sign_extend32(0x7FFFFFFFUL, 32U), INT32_MAX);
+    HX_I(sign_extend32(0x80000000U, 32U), INT32_MIN);
+    HX_I(sign_extend32(0x7FFFFFFFU, 32U), INT32_MAX);
     HX_I(sign_extend32(0x12345U, 8U), 0x45);
     HX_I(sign_extend32(0xFF80U, 8U), -128);
     HX_I(sign_extend32(1U, 1U), -1);
@@ -467,7 +469,8 @@ FAMILY.add(
                 }
                 payload = (payload & ~(mask << start_bit)) | (value << start_bit);
                 for (k = 0U; k < 8U; k++) {
-                    data[k] = (uint8_t)((payload >> (8U * k)) & 0xFFU);
+                    uint32_t shift = 8U * k;
+                    data[k] = (uint8_t)(payload >> shift);
                 }
                 ok = true;
             }
@@ -500,12 +503,13 @@ FAMILY.add(
         if (words != NULL) {
             size_t w;
             for (w = 0U; (w < count) && (index < 0); w++) {
-                if (words[w] != 0xFFFFFFFFUL) {
+                if (words[w] != 0xFFFFFFFFU) {
                     uint32_t bit = 0U;
                     while (((words[w] >> bit) & 1U) != 0U) {
                         bit++;
                     }
-                    index = (int32_t)((w * 32U) + bit);
+                    size_t position = (w * 32U) + bit;
+                    index = (int32_t)position;
                 }
             }
         }
@@ -513,10 +517,10 @@ FAMILY.add(
     }
     """,
     harness_body=r"""
-    static const uint32_t a[3] = {0xFFFFFFFFUL, 0xFFFFFFFFUL, 0xFFFFFFF7UL};
-    static const uint32_t b[2] = {0xFFFFFFFFUL, 0x7FFFFFFFUL};
-    static const uint32_t c[2] = {0xFFFFFFFFUL, 0xFFFFFFFFUL};
-    static const uint32_t d[1] = {0x0000000FUL};
+    static const uint32_t a[3] = {0xFFFFFFFFU, 0xFFFFFFFFU, 0xFFFFFFF7U};
+    static const uint32_t b[2] = {0xFFFFFFFFU, 0x7FFFFFFFU};
+    static const uint32_t c[2] = {0xFFFFFFFFU, 0xFFFFFFFFU};
+    static const uint32_t d[1] = {0x0000000FU};
     HX_I(bitmap_first_clear(a, 3U), 67);
     HX_I(bitmap_first_clear(b, 2U), 63);
     HX_I(bitmap_first_clear(c, 2U), -1);

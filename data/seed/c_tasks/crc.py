@@ -52,7 +52,7 @@ HARNESS_DATA = (
     "static const uint8_t ones[4] = {0xFFU, 0xFFU, 0xFFU, 0xFFU};\n"
 )
 CTYPE = {8: "uint8_t", 16: "uint16_t", 32: "uint32_t"}
-SUFFIX = {8: "U", 16: "U", 32: "UL"}
+SUFFIX = {8: "U", 16: "U", 32: "U"}
 
 
 def hexw(value: int, width: int) -> str:
@@ -182,7 +182,7 @@ def xmodem_table() -> list[int]:
 
 
 TABLE_ROWS = ",\n".join(
-    "    " + ", ".join(f"0x{v:04X}U" for v in xmodem_table()[row:row + 8]) for row in range(0, 256, 8))
+    "        " + ", ".join(f"0x{v:04X}U" for v in xmodem_table()[row:row + 8]) for row in range(0, 256, 8))
 
 FAMILY.add(
     "crc16-xmodem-table", "hard",
@@ -194,11 +194,6 @@ FAMILY.add(
 #include <stddef.h>
 #include <stdint.h>
 
-/* CRC-16/XMODEM table: entry n is the CRC (poly 0x1021, init 0) of the single byte n. */
-static const uint16_t crc16_xmodem_table[256] = {{
-{TABLE_ROWS}
-}};
-
 /**
  * @brief CRC-16/XMODEM (poly 0x1021, init 0x0000, not reflected), table-driven.
  * @param data Bytes to checksum.
@@ -207,6 +202,10 @@ static const uint16_t crc16_xmodem_table[256] = {{
  */
 uint16_t crc16_xmodem(const uint8_t *data, size_t len)
 {{
+    /* entry n is the CRC (poly 0x1021, init 0) of the single byte n; kept in ROM */
+    static const uint16_t crc16_xmodem_table[256] = {{
+{TABLE_ROWS}
+    }};
     uint16_t crc = 0x0000U;
     size_t i;
     for (i = 0U; i < len; i++) {{
@@ -233,7 +232,7 @@ def nibble_table() -> list[int]:
 
 
 NIBBLE_ROWS = ",\n".join(
-    "    " + ", ".join(f"0x{v:08X}UL" for v in nibble_table()[row:row + 4]) for row in range(0, 16, 4))
+    "        " + ", ".join(f"0x{v:08X}U" for v in nibble_table()[row:row + 4]) for row in range(0, 16, 4))
 
 FAMILY.add(
     "crc32c-nibble", "hard",
@@ -245,11 +244,6 @@ FAMILY.add(
 #include <stddef.h>
 #include <stdint.h>
 
-/* CRC-32C nibble table: reflected polynomial 0x82F63B78 applied to each 4-bit value. */
-static const uint32_t crc32c_nibble_table[16] = {{
-{NIBBLE_ROWS}
-}};
-
 /**
  * @brief CRC-32C (Castagnoli: poly 0x1EDC6F41 reflected, init and final XOR 0xFFFFFFFF).
  * @param data Bytes to checksum.
@@ -258,14 +252,18 @@ static const uint32_t crc32c_nibble_table[16] = {{
  */
 uint32_t crc32c(const uint8_t *data, size_t len)
 {{
-    uint32_t crc = 0xFFFFFFFFUL;
+    /* reflected polynomial 0x82F63B78 applied to each 4-bit value */
+    static const uint32_t crc32c_nibble_table[16] = {{
+{NIBBLE_ROWS}
+    }};
+    uint32_t crc = 0xFFFFFFFFU;
     size_t i;
     for (i = 0U; i < len; i++) {{
         crc ^= (uint32_t)data[i];
         crc = (crc >> 4U) ^ crc32c_nibble_table[crc & 0x0FU];
         crc = (crc >> 4U) ^ crc32c_nibble_table[crc & 0x0FU];
     }}
-    return crc ^ 0xFFFFFFFFUL;
+    return crc ^ 0xFFFFFFFFU;
 }}
 """,
     harness_body=harness_for("crc32c", "CRC-32/ISCSI"),
@@ -292,7 +290,7 @@ FAMILY.add(
 #include <stddef.h>
 #include <stdint.h>
 
-#define CRC32_POLY_REFLECTED 0xEDB88320UL
+#define CRC32_POLY_REFLECTED 0xEDB88320U
 
 /**
  * @brief Continue a CRC-32 (ISO-HDLC) over more data, zlib style.
@@ -304,7 +302,7 @@ FAMILY.add(
 uint32_t crc32_update(uint32_t crc, const uint8_t *data, size_t len)
 {
     /* undo the final XOR of the previous call to get the shift register back */
-    uint32_t reg = crc ^ 0xFFFFFFFFUL;
+    uint32_t reg = crc ^ 0xFFFFFFFFU;
     size_t i;
     uint32_t bit;
     for (i = 0U; i < len; i++) {
@@ -317,17 +315,17 @@ uint32_t crc32_update(uint32_t crc, const uint8_t *data, size_t len)
             }
         }
     }
-    return reg ^ 0xFFFFFFFFUL;
+    return reg ^ 0xFFFFFFFFU;
 }
 """,
     harness_body=HARNESS_DATA + "\n".join([
         "uint32_t crc = crc32_update(0U, (const uint8_t *)\"1234\", 4U);",
         f"HX_U(crc, 0x{zlib_update(0, b'1234'):08X}UL);",
         "crc = crc32_update(crc, (const uint8_t *)\"56789\", 5U);",
-        "HX_U(crc, 0xCBF43926UL);",
-        "HX_U(crc32_update(crc, pattern, 0U), 0xCBF43926UL);",
+        "HX_U(crc, 0xCBF43926U);",
+        "HX_U(crc32_update(crc, pattern, 0U), 0xCBF43926U);",
         f"HX_U(crc32_update(0U, pattern, 32U), 0x{zlib_update(0, PATTERN):08X}UL);",
-        f"HX_U(crc32_update(0x12345678UL, ones, 4U), 0x{zlib_update(0x12345678, FF4):08X}UL);",
+        f"HX_U(crc32_update(0x12345678U, ones, 4U), 0x{zlib_update(0x12345678, FF4):08X}UL);",
         f"HX_U(crc32_update(crc32_update(0U, pattern, 7U), &pattern[7], 25U), 0x{zlib_update(0, PATTERN):08X}UL);",
         f"HX_U(crc32_update(0U, zero, 1U), 0x{zlib_update(0, ZERO):08X}UL);",
     ]),
@@ -378,7 +376,7 @@ uint8_t crc8h2f_calculate(const uint8_t *data, size_t len, uint8_t start_value, 
         crc ^= data[i];
         for (bit = 0U; bit < 8U; bit++) {
             if ((crc & 0x80U) != 0U) {
-                crc = (uint8_t)((uint32_t)(crc << 1U) ^ CRC8H2F_POLY);
+                crc = (uint8_t)(((uint32_t)crc << 1U) ^ CRC8H2F_POLY);
             } else {
                 crc = (uint8_t)(crc << 1U);
             }

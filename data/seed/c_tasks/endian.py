@@ -54,9 +54,9 @@ FAMILY.add(
     """,
     harness_body=r"""
     static const uint8_t b[6] = {0xC0U, 0xA8U, 0x01U, 0x2AU, 0xFFU, 0x00U};
-    HX_U(load_be32(b), 0xC0A8012AUL);
-    HX_U(load_be32(&b[1]), 0xA8012AFFUL);
-    HX_U(load_be32(&b[2]), 0x012AFF00UL);
+    HX_U(load_be32(b), 0xC0A8012AU);
+    HX_U(load_be32(&b[1]), 0xA8012AFFU);
+    HX_U(load_be32(&b[2]), 0x012AFF00U);
     """,
 )
 
@@ -80,9 +80,9 @@ FAMILY.add(
     """,
     harness_body=r"""
     static const uint8_t b[6] = {0x78U, 0x56U, 0x34U, 0x12U, 0xFFU, 0x80U};
-    HX_U(load_le32(b), 0x12345678UL);
-    HX_U(load_le32(&b[1]), 0xFF123456UL);
-    HX_U(load_le32(&b[2]), 0x80FF1234UL);
+    HX_U(load_le32(b), 0x12345678U);
+    HX_U(load_le32(&b[1]), 0xFF123456U);
+    HX_U(load_le32(&b[2]), 0x80FF1234U);
     """,
 )
 
@@ -172,9 +172,9 @@ FAMILY.add(
     static const uint8_t want2[6] = {0xEEU, 0xFFU, 0x00U, 0x00U, 0x01U, 0xEEU};
     uint8_t b[6];
     memset(b, 0xEE, sizeof b);
-    store_be32(&b[1], 0x12345678UL);
+    store_be32(&b[1], 0x12345678U);
     HX_MEM(b, want, 6U);
-    store_be32(&b[1], 0xFF000001UL);
+    store_be32(&b[1], 0xFF000001U);
     HX_MEM(b, want2, 6U);
     """,
 )
@@ -227,7 +227,8 @@ FAMILY.add(
     {
         uint32_t i;
         for (i = 0U; i < 8U; i++) {
-            p[i] = (uint8_t)((value >> (56U - (8U * i))) & 0xFFU);
+            uint32_t shift = 56U - (8U * i);
+            p[i] = (uint8_t)(value >> shift);
         }
     }
     """,
@@ -259,14 +260,14 @@ FAMILY.add(
      */
     uint32_t bswap32(uint32_t value)
     {
-        return ((value & 0x000000FFUL) << 24U) | ((value & 0x0000FF00UL) << 8U) |
-               ((value & 0x00FF0000UL) >> 8U) | ((value & 0xFF000000UL) >> 24U);
+        return ((value & 0x000000FFU) << 24U) | ((value & 0x0000FF00U) << 8U) |
+               ((value & 0x00FF0000U) >> 8U) | ((value & 0xFF000000U) >> 24U);
     }
     """,
     harness_body=r"""
-    HX_U(bswap32(0x11223344UL), 0x44332211UL);
-    HX_U(bswap32(0x000000FFUL), 0xFF000000UL);
-    HX_U(bswap32(0x80000001UL), 0x01000080UL);
+    HX_U(bswap32(0x11223344U), 0x44332211U);
+    HX_U(bswap32(0x000000FFU), 0xFF000000U);
+    HX_U(bswap32(0x80000001U), 0x01000080U);
     HX_U(bswap32(0U), 0U);
     """,
 )
@@ -314,7 +315,7 @@ FAMILY.add(
     {
         uint32_t raw = ((uint32_t)p[0] << 16U) | ((uint32_t)p[1] << 8U) | (uint32_t)p[2];
         int32_t sample;
-        if ((raw & 0x800000UL) == 0U) {
+        if ((raw & 0x800000U) == 0U) {
             sample = (int32_t)raw;
         } else {
             sample = (int32_t)raw - (int32_t)0x1000000;

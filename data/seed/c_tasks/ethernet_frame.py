@@ -139,12 +139,12 @@ FAMILY.add(
     uint8_t eth_mac_kind(const uint8_t mac[6])
     {
         uint8_t kind = MAC_UNICAST;
-        uint32_t all = 0xFFU;
+        uint32_t and_of_octets = 0xFFU;
         uint32_t i;
         for (i = 0U; i < 6U; i++) {
-            all &= (uint32_t)mac[i];
+            and_of_octets &= (uint32_t)mac[i];
         }
-        if (all == 0xFFU) {
+        if (and_of_octets == 0xFFU) {
             kind = MAC_BROADCAST;
         } else if (((uint32_t)mac[0] & 0x01U) != 0U) {
             kind = MAC_MULTICAST;
@@ -377,7 +377,7 @@ FAMILY.add(
     #include <stdint.h>
 
     #define ETH_FCS_LEN 4U
-    #define CRC32_POLY_REFLECTED 0xEDB88320UL
+    #define CRC32_POLY_REFLECTED 0xEDB88320U
 
     /**
      * @brief Append the IEEE 802.3 FCS (CRC-32) to a frame.
@@ -390,7 +390,7 @@ FAMILY.add(
     {
         size_t new_len = 0U;
         if ((frame != NULL) && (capacity >= len) && ((capacity - len) >= ETH_FCS_LEN)) {
-            uint32_t crc = 0xFFFFFFFFUL;
+            uint32_t crc = 0xFFFFFFFFU;
             size_t i;
             uint32_t bit;
             for (i = 0U; i < len; i++) {
@@ -403,9 +403,10 @@ FAMILY.add(
                     }
                 }
             }
-            crc ^= 0xFFFFFFFFUL;
+            crc ^= 0xFFFFFFFFU;
             for (i = 0U; i < ETH_FCS_LEN; i++) {
-                frame[len + i] = (uint8_t)((crc >> (8U * i)) & 0xFFU);
+                size_t shift = 8U * i;
+                frame[len + i] = (uint8_t)(crc >> shift);
             }
             new_len = len + ETH_FCS_LEN;
         }
@@ -449,7 +450,7 @@ FAMILY.add(
     #include <stdint.h>
 
     #define ETH_FCS_LEN 4U
-    #define CRC32_POLY_REFLECTED 0xEDB88320UL
+    #define CRC32_POLY_REFLECTED 0xEDB88320U
 
     /**
      * @brief Check the IEEE 802.3 FCS at the end of a frame.
@@ -462,19 +463,21 @@ FAMILY.add(
         bool ok = false;
         if ((frame != NULL) && (len_with_fcs > ETH_FCS_LEN)) {
             size_t data_len = len_with_fcs - ETH_FCS_LEN;
-            uint32_t crc = 0xFFFFFFFFUL;
+            uint32_t crc = 0xFFFFFFFFU;
             uint32_t received = 0U;
             size_t i;
             uint32_t bit;
+            uint32_t k;
             for (i = 0U; i < data_len; i++) {
                 crc ^= (uint32_t)frame[i];
                 for (bit = 0U; bit < 8U; bit++) {
                     crc = ((crc & 1U) != 0U) ? ((crc >> 1U) ^ CRC32_POLY_REFLECTED) : (crc >> 1U);
                 }
             }
-            crc ^= 0xFFFFFFFFUL;
-            for (i = 0U; i < ETH_FCS_LEN; i++) {
-                received |= (uint32_t)frame[data_len + i] << (8U * i);
+            crc ^= 0xFFFFFFFFU;
+            for (k = 0U; k < ETH_FCS_LEN; k++) {
+                uint32_t shift = 8U * k;
+                received = received | ((uint32_t)frame[data_len + k] << shift);
             }
             ok = (crc == received);
         }
@@ -638,11 +641,11 @@ FAMILY.add(
     {
         uint32_t value = 16U;
         if ((c >= '0') && (c <= '9')) {
-            value = (uint32_t)(c - '0');
+            value = (uint32_t)c - (uint32_t)'0';
         } else if ((c >= 'a') && (c <= 'f')) {
-            value = (uint32_t)(c - 'a') + 10U;
+            value = ((uint32_t)c - (uint32_t)'a') + 10U;
         } else if ((c >= 'A') && (c <= 'F')) {
-            value = (uint32_t)(c - 'A') + 10U;
+            value = ((uint32_t)c - (uint32_t)'A') + 10U;
         } else {
             value = 16U;
         }

@@ -138,8 +138,8 @@ FAMILY.add(
     reference=r"""
     #include <stdint.h>
 
-    #define Q15_HALF 16384L
-    #define Q15_ONE 32768L
+    #define Q15_HALF ((int32_t)16384)
+    #define Q15_ONE ((int32_t)32768)
 
     /**
      * @brief Multiply two Q15 values with rounding and saturation.
@@ -373,7 +373,7 @@ FAMILY.add(
     {
         uint32_t mv = 0U;
         if ((bits >= 1U) && (bits <= 16U)) {
-            uint32_t full_scale = (1UL << bits) - 1U;
+            uint32_t full_scale = ((uint32_t)1U << bits) - 1U;
             uint32_t reading = ((uint32_t)raw > full_scale) ? full_scale : (uint32_t)raw;
             /* (2 * raw * vref + full) / (2 * full) rounds halves up */
             uint64_t scaled = ((uint64_t)reading * (uint64_t)vref_mv * 2U) + (uint64_t)full_scale;
@@ -402,7 +402,7 @@ FAMILY.add(
     reference=r"""
     #include <stdint.h>
 
-    #define Q15_ONE 32768L
+    #define Q15_ONE ((int32_t)32768)
 
     /**
      * @brief Linear interpolation with a Q15 weight.
@@ -440,7 +440,7 @@ FAMILY.add(
     {
         uint32_t remainder = value;
         uint32_t root = 0U;
-        uint32_t bit = 1UL << 30U;
+        uint32_t bit = (uint32_t)1U << 30U;
         while (bit > remainder) {
             bit >>= 2U;
         }

@@ -342,9 +342,6 @@ FAMILY.add(
     #define GPTP_ETHERTYPE 0x88F7U
     #define GPTP_MIN_FRAME_LEN 48U /* 14-octet Ethernet header + 34-octet PTP header */
 
-    /* 01-80-C2-00-00-0E: the IEEE 802.1AS peer-to-peer destination address */
-    static const uint8_t gptp_dest_mac[6] = {0x01U, 0x80U, 0xC2U, 0x00U, 0x00U, 0x0EU};
-
     /**
      * @brief Tell whether a received Ethernet frame is a gPTP message.
      * @param frame Frame, starting at the destination MAC address.
@@ -353,6 +350,8 @@ FAMILY.add(
      */
     bool gptp_is_gptp_frame(const uint8_t *frame, size_t len)
     {
+        /* 01-80-C2-00-00-0E: the IEEE 802.1AS peer-to-peer destination address */
+        static const uint8_t gptp_dest_mac[6] = {0x01U, 0x80U, 0xC2U, 0x00U, 0x00U, 0x0EU};
         bool match = false;
         if ((frame != NULL) && (len >= GPTP_MIN_FRAME_LEN)) {
             uint32_t type = ((uint32_t)frame[12] << 8U) | (uint32_t)frame[13];
@@ -562,7 +561,8 @@ FAMILY.add(
             value = (int64_t)raw;
         } else {
             /* two's complement: raw - 2^64, computed without overflow */
-            value = -(int64_t)(~raw) - 1;
+            uint64_t complement = ~raw; /* 2^64 - 1 - raw, below 2^63 here */
+            value = -(int64_t)complement - 1;
         }
         return value;
     }
@@ -602,7 +602,7 @@ FAMILY.add(
     #define GPTP_MSG_FOLLOW_UP 0x8U
     #define PTP_HEADER_LEN 34U
     #define PTP_TIMESTAMP_LEN 10U
-    #define NS_PER_SECOND 1000000000UL
+    #define NS_PER_SECOND 1000000000U
 
     /**
      * @brief Read the preciseOriginTimestamp of a Follow_Up message.

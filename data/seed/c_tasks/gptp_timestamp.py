@@ -233,9 +233,11 @@ FAMILY.add(
     {
         int64_t seconds;
         if (a_sec >= b_sec) {
-            seconds = (int64_t)(a_sec - b_sec);
+            uint64_t ahead = a_sec - b_sec;
+            seconds = (int64_t)ahead;
         } else {
-            seconds = -(int64_t)(b_sec - a_sec);
+            uint64_t behind = b_sec - a_sec;
+            seconds = -(int64_t)behind;
         }
         return (seconds * NS_PER_SECOND) + ((int64_t)a_ns - (int64_t)b_ns);
     }
@@ -299,7 +301,7 @@ FAMILY.add(
     #include <stdbool.h>
     #include <stdint.h>
 
-    #define PTP_NS_PER_S 1000000000UL
+    #define PTP_NS_PER_S 1000000000U
     #define PTP_SECONDS_MAX 0xFFFFFFFFFFFFULL /* 48-bit secondsField */
 
     /**
@@ -342,10 +344,12 @@ FAMILY.add(
     {
         uint32_t i;
         for (i = 0U; i < 6U; i++) {
-            out[i] = (uint8_t)((seconds >> (8U * (5U - i))) & 0xFFU);
+            uint32_t shift = 8U * (5U - i);
+            out[i] = (uint8_t)(seconds >> shift);
         }
         for (i = 0U; i < 4U; i++) {
-            out[6U + i] = (uint8_t)((nanoseconds >> (8U * (3U - i))) & 0xFFU);
+            uint32_t shift = 8U * (3U - i);
+            out[6U + i] = (uint8_t)(nanoseconds >> shift);
         }
     }
     """,
@@ -376,7 +380,7 @@ FAMILY.add(
     #include <stddef.h>
     #include <stdint.h>
 
-    #define NS_PER_SECOND 1000000000UL
+    #define NS_PER_SECOND 1000000000U
 
     /**
      * @brief Read a PTP Timestamp (48-bit seconds, 32-bit nanoseconds, big-endian).
@@ -521,8 +525,10 @@ FAMILY.add(
      */
     int64_t ptp_mean_link_delay_ns(uint64_t t1, uint64_t t2, uint64_t t3, uint64_t t4)
     {
-        int64_t round_trip = (int64_t)(t4 - t1);
-        int64_t turnaround = (int64_t)(t3 - t2);
+        uint64_t round_trip_span = t4 - t1;
+        uint64_t turnaround_span = t3 - t2;
+        int64_t round_trip = (int64_t)round_trip_span;
+        int64_t turnaround = (int64_t)turnaround_span;
         return (round_trip - turnaround) / 2;
     }
     """,
@@ -566,8 +572,10 @@ FAMILY.add(
      */
     int64_t ptp_mean_link_delay_rr_ns(uint64_t t1, uint64_t t2, uint64_t t3, uint64_t t4, int32_t rate_ratio_ppb)
     {
-        int64_t round_trip = (int64_t)(t4 - t1);
-        int64_t turnaround = (int64_t)(t3 - t2);
+        uint64_t round_trip_span = t4 - t1;
+        uint64_t turnaround_span = t3 - t2;
+        int64_t round_trip = (int64_t)round_trip_span;
+        int64_t turnaround = (int64_t)turnaround_span;
         int64_t scaled = round_trip + ((round_trip * (int64_t)rate_ratio_ppb) / PPB_PER_UNIT);
         return (scaled - turnaround) / 2;
     }
@@ -617,9 +625,11 @@ FAMILY.add(
         int64_t seconds;
         int64_t elapsed;
         if (rx_sec >= origin_sec) {
-            seconds = (int64_t)(rx_sec - origin_sec);
+            uint64_t ahead = rx_sec - origin_sec;
+            seconds = (int64_t)ahead;
         } else {
-            seconds = -(int64_t)(origin_sec - rx_sec);
+            uint64_t behind = origin_sec - rx_sec;
+            seconds = -(int64_t)behind;
         }
         elapsed = (seconds * NS_PER_SECOND) + ((int64_t)rx_ns - (int64_t)origin_ns);
         return elapsed - (correction_scaled / PTP_CORRECTION_SCALE) - link_delay_ns;
@@ -664,10 +674,13 @@ FAMILY.add(
     int32_t ptp_neighbor_rate_ratio_ppb(uint64_t t3_first, uint64_t t4_first, uint64_t t3_last, uint64_t t4_last)
     {
         int32_t ppb = 0;
-        int64_t peer_interval = (int64_t)(t3_last - t3_first);
-        int64_t local_interval = (int64_t)(t4_last - t4_first);
+        uint64_t peer_span = t3_last - t3_first;
+        uint64_t local_span = t4_last - t4_first;
+        int64_t peer_interval = (int64_t)peer_span;
+        int64_t local_interval = (int64_t)local_span;
         if (local_interval != 0) {
-            ppb = (int32_t)(((peer_interval - local_interval) * PPB_PER_UNIT) / local_interval);
+            int64_t ratio_ppb = ((peer_interval - local_interval) * PPB_PER_UNIT) / local_interval;
+            ppb = (int32_t)ratio_ppb;
         }
         return ppb;
     }

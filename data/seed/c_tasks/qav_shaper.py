@@ -38,7 +38,8 @@ FAMILY.add(
     {
         int64_t slope = 0;
         if ((idle_slope_bps <= port_rate_bps) && (port_rate_bps <= (uint64_t)INT64_MAX)) {
-            slope = -(int64_t)(port_rate_bps - idle_slope_bps);
+            uint64_t magnitude = port_rate_bps - idle_slope_bps;
+            slope = -(int64_t)magnitude;
         }
         return slope;
     }
@@ -113,7 +114,8 @@ FAMILY.add(
         int64_t credit = 0;
         if (port_rate_bps > 0U) {
             uint64_t bits = (uint64_t)max_interference_octets * 8U;
-            credit = (int64_t)((bits * idle_slope_bps) / port_rate_bps);
+            uint64_t hi_bits = (bits * idle_slope_bps) / port_rate_bps;
+            credit = (int64_t)hi_bits;
         }
         return credit;
     }
@@ -149,7 +151,8 @@ FAMILY.add(
         if ((port_rate_bps > 0U) && (idle_slope_bps <= port_rate_bps)) {
             uint64_t bits = (uint64_t)max_frame_octets * 8U;
             uint64_t send_slope_magnitude = port_rate_bps - idle_slope_bps;
-            credit = -(int64_t)((bits * send_slope_magnitude) / port_rate_bps);
+            uint64_t lo_bits = (bits * send_slope_magnitude) / port_rate_bps;
+            credit = -(int64_t)lo_bits;
         }
         return credit;
     }
@@ -198,7 +201,8 @@ FAMILY.add(
         /* split the slope so that neither product can overflow */
         uint64_t whole = (idle_slope_bps / NS_PER_SECOND) * (uint64_t)elapsed_ns;
         uint64_t part = ((idle_slope_bps % NS_PER_SECOND) * (uint64_t)elapsed_ns) / NS_PER_SECOND;
-        int64_t increment = (int64_t)(whole + part);
+        uint64_t gained = whole + part;
+        int64_t increment = (int64_t)gained;
         int64_t credit = credit_bits;
         if (queue_empty) {
             if (credit > 0) {

@@ -68,7 +68,7 @@ FAMILY.add(
             size_t i;
             for (i = 0U; i < count; i++) {
                 if (classes[i] < 8U) {
-                    mask |= (1UL << classes[i]);
+                    mask |= ((uint32_t)1U << classes[i]);
                 }
             }
         }

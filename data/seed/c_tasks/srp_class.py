@@ -180,7 +180,8 @@ FAMILY.add(
         }}
         if (interval_us > 0U) {{
             uint64_t bits = ((uint64_t)max_frame_size + SRP_PER_FRAME_OVERHEAD) * 8U * (uint64_t)max_interval_frames;
-            bandwidth = bits * (uint64_t)(US_PER_SECOND / interval_us);
+            uint32_t intervals_per_second = US_PER_SECOND / interval_us;
+            bandwidth = bits * (uint64_t)intervals_per_second;
         }}
         return bandwidth;
     }}
@@ -243,7 +244,8 @@ FAMILY.add(
         if (mac != NULL) {
             uint32_t i;
             for (i = 0U; i < 6U; i++) {
-                mac[i] = (uint8_t)((stream_id >> (56U - (8U * i))) & 0xFFU);
+                uint32_t shift = 56U - (8U * i);
+                mac[i] = (uint8_t)(stream_id >> shift);
             }
         }
         if (unique_id != NULL) {
@@ -411,9 +413,9 @@ FAMILY.add(
     "four-packed-encode", "medium",
     ask="""MSRP Listener declarations carry a FourPackedEvents octet: four declaration types d1..d4 (each 0..3:
     Ignore, Asking Failed, Ready, Ready Failed) packed as ((d1 x 4 + d2) x 4 + d3) x 4 + d4. Encode the
-    four declarations given in decl[0..3]. Return false (packed untouched) if a pointer is NULL or any
+    four declarations given in declarations[0..3]. Return false (packed untouched) if a pointer is NULL or any
     declaration exceeds 3.""",
-    signature="bool msrp_four_packed_encode(const uint8_t decl[4], uint8_t *packed)",
+    signature="bool msrp_four_packed_encode(const uint8_t declarations[4], uint8_t *packed)",
     reference=r"""
     #include <stdbool.h>
     #include <stddef.h>
@@ -423,22 +425,22 @@ FAMILY.add(
 
     /**
      * @brief Pack four MSRP Listener declaration types into a FourPackedEvents octet.
-     * @param decl Declaration types d1..d4 (0..3), d1 at index 0.
+     * @param declarations Declaration types d1..d4 (0..3), d1 at index 0.
      * @param packed Receives ((d1 * 4 + d2) * 4 + d3) * 4 + d4.
      * @return true on success, false for NULL pointers or out-of-range declarations.
      */
-    bool msrp_four_packed_encode(const uint8_t decl[4], uint8_t *packed)
+    bool msrp_four_packed_encode(const uint8_t declarations[4], uint8_t *packed)
     {
         bool ok = false;
-        if ((decl != NULL) && (packed != NULL)) {
+        if ((declarations != NULL) && (packed != NULL)) {
             uint32_t value = 0U;
             uint32_t i;
             ok = true;
             for (i = 0U; i < 4U; i++) {
-                if (decl[i] > MSRP_DECLARATION_MAX) {
+                if (declarations[i] > MSRP_DECLARATION_MAX) {
                     ok = false;
                 }
-                value = (value * 4U) + (uint32_t)decl[i];
+                value = (value * 4U) + (uint32_t)declarations[i];
             }
             if (ok) {
                 *packed = (uint8_t)value;
