@@ -42,10 +42,15 @@ def records() -> list[dict]:
 def load_generator():
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("c_tasks_build", GENERATOR)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    # no bytecode caches inside data/seed (a DVC dependency)
+    saved, sys.dont_write_bytecode = sys.dont_write_bytecode, True
+    try:
+        spec = importlib.util.spec_from_file_location("c_tasks_build", GENERATOR)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+    finally:
+        sys.dont_write_bytecode = saved
 
 
 # --- the data itself --------------------------------------------------------------------------------
@@ -54,6 +59,7 @@ def load_generator():
 def test_committed_jsonl_is_what_the_generator_writes():
     assert SEED.read_text(encoding="utf-8") == load_generator().render(), \
         "data/seed/c_tasks.jsonl is stale: run python data/seed/c_tasks/build.py"
+    assert not list(SEED.parent.rglob("__pycache__")), "bytecode caches under data/seed change the DVC hash"
 
 
 def test_counts_and_coverage(records):

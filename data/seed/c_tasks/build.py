@@ -13,6 +13,9 @@ import json
 import sys
 from pathlib import Path
 
+# data/seed is a DVC dependency of export: no __pycache__ may appear inside it.
+sys.dont_write_bytecode = True
+
 HERE = Path(__file__).resolve().parent
 OUTPUT = HERE.parent / "c_tasks.jsonl"
 FAMILIES = (

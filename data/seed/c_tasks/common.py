@@ -62,8 +62,8 @@ def build_prompt(record_id: str, area: str, ask: str, signature: str, types: str
     parts = [_pick(OPENERS, record_id, "opener").format(area=area) + ask.strip()]
     parts.append(_pick(SIGNATURE_LINES, record_id, "signature").format(signature=signature))
     if types:
-        parts.append("Define this type exactly as shown (the tests use it):\n\n"
-                     + textwrap.indent(types.strip(), "    "))
+        which = "these types" if types.count("typedef") > 1 else "this type"
+        parts.append(f"Define {which} exactly as shown (the tests use it):\n\n" + textwrap.indent(types.strip(), "    "))
     if defines:
         names = [f"`{name}` ({meaning})" for name, meaning in defines]
         listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
