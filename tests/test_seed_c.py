@@ -2,7 +2,7 @@
 
 Real gcc throughout: each reference compiles strictly, passes its harness, and a mutant of it (the
 requested function's body replaced by `return 0;` or nothing) fails the harness, so no harness is
-vacuous. The gcc work runs once per session in a pool of two threads.
+vacuous. The gcc work runs once per test module, in a pool of two threads.
 """
 
 from __future__ import annotations
