@@ -8,7 +8,8 @@ prompts sorted by length). The baseline is what one writes first: the model load
 prompts. Both answer the same chat-templated prompts with the default student (models/base if present,
 else the bundled GGUF converted into a temporary directory). Prompts come from data/export, else
 data/seed, else a built-in list of TSN C tasks. Also reported: on the loop's prompts, how many greedy
-answers of the engine are identical to the loop's. Writes metrics/bench/generation.json.
+answers of the engine are identical to the loop's (float32 vs bf16 rounding can tip a greedy
+choice; `--dtype float32` shows the batching alone). Writes metrics/bench/generation.json.
 """
 
 from __future__ import annotations
@@ -17,15 +18,12 @@ import argparse
 import json
 import os
 import tempfile
-import time
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from bench.common import save, stopwatch  # noqa: E402
 from stages import params as params_module  # noqa: E402
-from stages.records import METRICS_DIR, write_json  # noqa: E402
-
-OUT = METRICS_DIR / "bench" / "generation.json"
 
 TASKS = [
     "Write a C99 function `uint16_t vlan_tci_pack(uint8_t pcp, uint8_t dei, uint16_t vid)` that packs an "
@@ -102,28 +100,29 @@ def plain_loop(model_dir: Path, prompts: list[str], student) -> tuple[list[str],
     set_threads(student.threads)
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     model = AutoModelForCausalLM.from_pretrained(model_dir).eval()
-    texts, tokens, started = [], 0, time.perf_counter()
-    for text in render_prompts(tokenizer, prompts, student):
-        ids = tokenizer(text, add_special_tokens=False, return_tensors="pt")
-        with torch.inference_mode():
-            out = model.generate(**ids, max_new_tokens=student.max_new_tokens, do_sample=False,
-                                 repetition_penalty=student.repetition_penalty,
-                                 no_repeat_ngram_size=student.no_repeat_ngram_size or None,
-                                 pad_token_id=tokenizer.pad_token_id)[0, ids["input_ids"].shape[1]:].tolist()
-        if tokenizer.eos_token_id in out:
-            out = out[:out.index(tokenizer.eos_token_id)]
-        tokens += len(out)
-        texts.append(tokenizer.decode(out, skip_special_tokens=True))
-    return texts, tokens, time.perf_counter() - started
+    texts, tokens = [], 0
+    with stopwatch() as elapsed:
+        for text in render_prompts(tokenizer, prompts, student):
+            ids = tokenizer(text, add_special_tokens=False, return_tensors="pt")
+            with torch.inference_mode():
+                out = model.generate(**ids, max_new_tokens=student.max_new_tokens, do_sample=False,
+                                     repetition_penalty=student.repetition_penalty,
+                                     no_repeat_ngram_size=student.no_repeat_ngram_size or None,
+                                     pad_token_id=tokenizer.pad_token_id)[0, ids["input_ids"].shape[1]:].tolist()
+            if tokenizer.eos_token_id in out:
+                out = out[:out.index(tokenizer.eos_token_id)]
+            tokens += len(out)
+            texts.append(tokenizer.decode(out, skip_special_tokens=True))
+    return texts, tokens, elapsed()
 
 
 def engine(model_dir: Path, prompts: list[str], student) -> tuple[list[str], int, float]:
     from stages.student import generate, load_student
 
     model, tokenizer = load_student(model_dir, None, student)
-    started = time.perf_counter()
-    generations = generate(model, tokenizer, prompts, student, description="engine")
-    return [g.text for g in generations], sum(g.tokens for g in generations), time.perf_counter() - started
+    with stopwatch() as elapsed:
+        generations = generate(model, tokenizer, prompts, student, description="engine")
+    return [g.text for g in generations], sum(g.tokens for g in generations), elapsed()
 
 
 def main() -> None:
@@ -153,15 +152,14 @@ def main() -> None:
     print(f"engine:     {len(prompts)} prompts, {tokens} tokens, {seconds:.1f} s, {rate:.1f} tokens/s")
     print(f"speed-up {rate / loop_rate:.2f}x; identical greedy answers on the loop's prompts: {same}/{len(loop_texts)}")
 
-    write_json(OUT, {
+    save("generation", {
         "prompts": len(prompts), "prompt_source": origin, "max_new_tokens": student.max_new_tokens,
-        "batch_size": student.batch_size, "dtype": student.dtype, "cpu_threads": len(os.sched_getaffinity(0)),
+        "batch_size": student.batch_size, "dtype": student.dtype,
         "engine_tokens_per_second": round(rate, 1), "engine_tokens": tokens, "engine_seconds": round(seconds, 1),
         "loop_prompts": len(loop_texts), "loop_tokens_per_second": round(loop_rate, 1),
         "loop_tokens": loop_tokens, "loop_seconds": round(loop_seconds, 1),
         "speedup_vs_loop": round(rate / loop_rate, 2), "identical_greedy_answers": f"{same}/{len(loop_texts)}",
     })
-    print(f"wrote {OUT}")
 
 
 if __name__ == "__main__":

@@ -8,14 +8,12 @@ metrics/epochs/0.json (as evaluate@N, plus the train split's counts; never conve
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from pathlib import Path
 
 from stages.console import console
 from stages.evaluate import BASE_DIR, print_summary, score_epoch
 from stages.params import Params
-from stages.records import epoch_dir, epoch_metrics, export_split, read_records, write_json, write_jsonl
+from stages.records import atomic_dir, epoch_dir, epoch_metrics, export_split, read_records, write_json, write_jsonl
 from stages.student import load_student, new_adapter
 
 LISTED_IDS = 20  # metrics list at most this many ids of untrainable records
@@ -25,11 +23,8 @@ def save_initial_adapter(params: Params, model_dir: Path, adapter_dir: Path) -> 
     """Create the epoch-0 adapter on the float32 base model and save it in one rename."""
     model, _ = load_student(model_dir, None, params.student.model_copy(update={"dtype": "float32"}))
     adapter = new_adapter(model, params.train.lora)
-    staging = adapter_dir.with_name(f".{adapter_dir.name}.tmp")
-    shutil.rmtree(staging, ignore_errors=True)
-    adapter.save_pretrained(staging)
-    shutil.rmtree(adapter_dir, ignore_errors=True)
-    os.replace(staging, adapter_dir)
+    with atomic_dir(adapter_dir) as staging:
+        adapter.save_pretrained(staging)
     return sorted(adapter.peft_config["default"].target_modules)
 
 

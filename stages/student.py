@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +21,7 @@ from pathlib import Path
 from stages import UserError
 from stages.console import progress
 from stages.params import LoraParams, StudentParams
+from stages.records import atomic_dir
 
 BUNDLED_STUDENT = "bundled:smollm2-135m-instruct"
 BUNDLED_GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -77,20 +77,11 @@ def materialise(spec: str, out_dir: str | Path) -> dict:
     if marker.exists() and json.loads(marker.read_text()).get("source") == fingerprint:
         return {"source": str(source), "reused": True}
 
-    staging = out_dir.with_name(f".{out_dir.name}.tmp")
-    shutil.rmtree(staging, ignore_errors=True)
-    try:
-        if source.suffix == ".gguf":
-            model, tokenizer = _load_gguf(source)
-        else:
-            model, tokenizer = _load_hf(source)
+    model, tokenizer = _load_gguf(source) if source.suffix == ".gguf" else _load_hf(source)
+    with atomic_dir(out_dir) as staging:  # a killed run never leaves half a model behind
         model.save_pretrained(staging)
         tokenizer.save_pretrained(staging)
         (staging / SOURCE_FILE).write_text(json.dumps({"spec": spec, "source": fingerprint}, indent=2) + "\n")
-        shutil.rmtree(out_dir, ignore_errors=True)
-        staging.rename(out_dir)  # one rename: a killed run never leaves half a model behind
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     return {"source": str(source), "reused": False, "parameters": sum(p.numel() for p in model.parameters()),
             "architecture": model.config.architectures[0] if model.config.architectures else type(model).__name__}
 

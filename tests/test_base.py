@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
+from conftest import assert_one_line_error, run_cli
 
 from stages.params import StudentParams
 from stages.student import BUNDLED_STUDENT, SOURCE_FILE, bundled_gguf, load_student, materialise, render_prompts
 
-ROOT = Path(__file__).resolve().parent.parent
 PARAMS = StudentParams(dtype="float32", repetition_penalty=1.0, threads=1)
 
 
@@ -64,12 +59,6 @@ def test_local_hf_directory(tiny_model_dir, tmp_path):
         assert torch.equal(original(**ids).logits, copied(**ids).logits)
 
 
-def _distilloop(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "stages.cli", *args], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=300)
-
-
 @pytest.mark.parametrize("model, message", [
     ("/no/such/model", "student.model: /no/such/model not found"),
     ("bundled:llama-70b", "unknown bundled model"),
@@ -80,16 +69,11 @@ def test_bad_model_is_one_line_and_exit_1(tmp_path, model, message):
     (tmp_path / "bad.gguf").write_bytes(b"not a gguf")
     model = model.format(dir=tmp_path)
     (tmp_path / "params.yaml").write_text(f"student:\n  model: {model}\n")
-    result = _distilloop("base", cwd=tmp_path)
-    assert result.returncode == 1
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("distilloop: error: ") and message in lines[0], result.stderr
+    assert_one_line_error(run_cli("base", cwd=tmp_path), message)
     assert not (tmp_path / "models" / "base").exists()
 
 
 def test_bad_student_param_names_the_key(tmp_path):
     (tmp_path / "params.yaml").write_text("student:\n  max_new_tokens: 0\n")
-    result = _distilloop("base", cwd=tmp_path)
-    assert result.returncode == 1
-    assert result.stderr.strip() == ("distilloop: error: params.yaml: student.max_new_tokens: Input should be "
-                                     "greater than or equal to 1 (got 0)")
+    assert_one_line_error(run_cli("base", cwd=tmp_path), "params.yaml: student.max_new_tokens:",
+                          "greater than or equal to 1 (got 0)")
