@@ -73,8 +73,7 @@ def materialise(spec: str, out_dir: str | Path) -> dict:
     source = resolve_model(spec)
     out_dir = Path(out_dir)
     fingerprint = _fingerprint(source)
-    marker = out_dir / SOURCE_FILE
-    if marker.exists() and json.loads(marker.read_text()).get("source") == fingerprint:
+    if _made_from(out_dir) == fingerprint:
         return {"source": str(source), "reused": True}
 
     model, tokenizer = _load_gguf(source) if source.suffix == ".gguf" else _load_hf(source)
@@ -84,6 +83,13 @@ def materialise(spec: str, out_dir: str | Path) -> dict:
         (staging / SOURCE_FILE).write_text(json.dumps({"spec": spec, "source": fingerprint}, indent=2) + "\n")
     return {"source": str(source), "reused": False, "parameters": sum(p.numel() for p in model.parameters()),
             "architecture": model.config.architectures[0] if model.config.architectures else type(model).__name__}
+
+
+def _made_from(out_dir: Path) -> dict | None:
+    try:
+        return json.loads((out_dir / SOURCE_FILE).read_text()).get("source")
+    except (OSError, ValueError, AttributeError):  # absent or damaged: convert again
+        return None
 
 
 def _load_gguf(path: Path):
@@ -212,7 +218,8 @@ def generate(model, tokenizer, prompts: list[str], params: StudentParams, descri
     from rich.progress import TextColumn
 
     texts = render_prompts(tokenizer, prompts, params)
-    encoded = [tokenizer(text, add_special_tokens=False)["input_ids"] for text in texts]
+    templated = bool(getattr(tokenizer, "chat_template", None))  # a chat template adds its own special tokens
+    encoded = [tokenizer(text, add_special_tokens=not templated)["input_ids"] for text in texts]
     order = sorted(range(len(texts)), key=lambda i: len(encoded[i]))
     eos_ids = _eos_ids(model, tokenizer)
     settings = dict(max_new_tokens=params.max_new_tokens, do_sample=params.temperature > 0,

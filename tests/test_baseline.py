@@ -100,6 +100,7 @@ def test_convergence_needs_patience_epochs_of_good_scores_and_few_corrections(tm
     write_json("metrics/epochs/1-correct.json", {"requested": 3})
     decision = evaluate.convergence(params, 2, {"mean_score": 8.0})
     assert decision["converged"] is False and "3 corrections" in decision["reason"]
+    write_json("metrics/epochs/1-correct.json", {"requested": 2})
     (tmp_path / "metrics/epochs/2-correct.json").unlink()
     assert "unknown" in evaluate.convergence(params, 2, {"mean_score": 8.0})["reason"]
 

@@ -61,6 +61,40 @@ def test_batched_greedy_equals_one_at_a_time(tiny, settings):
     assert len({g.text for g in batched}) > 1  # different prompts, different answers: order was restored
 
 
+def _pad_token_that_would_change_an_answer(model, tokenizer, penalty: float) -> int:
+    """A token that, were it penalised as padding, flips a padded prompt's first greedy answer token: the
+    answer's first token, absent from that prompt, whose lead over the runner-up the penalty undoes."""
+    rendered = [tokenizer(text, add_special_tokens=False)["input_ids"]
+                for text in render_prompts(tokenizer, PROMPTS, _params())]
+    longest = max(len(ids) for ids in rendered)
+    for ids in (ids for ids in rendered if len(ids) < longest):
+        with torch.inference_mode():
+            logits = model(torch.tensor([ids])).logits[0, -1]
+        seen = torch.zeros_like(logits, dtype=torch.bool)
+        seen[ids] = True
+        scores = torch.where(seen, torch.where(logits < 0, logits * penalty, logits / penalty), logits)
+        best, runner_up = scores.topk(2).values.tolist()
+        token = int(scores.argmax())
+        if not seen[token] and best > 0 and runner_up > best / penalty:
+            return token
+    raise AssertionError("no padded prompt whose answer a penalised pad token would change")
+
+
+def test_batched_equals_one_at_a_time_whatever_the_pad_token(tiny):
+    """The repetition penalty must not count left padding (transformers 5 skips it; older versions did not):
+    padding with the very token a padded prompt answers first leaves every answer unchanged."""
+    model, tokenizer = tiny
+    settings = _params(repetition_penalty=2.0)
+    single = [generate(model, tokenizer, [prompt], settings)[0] for prompt in PROMPTS]
+    saved = tokenizer.pad_token
+    tokenizer.pad_token = tokenizer.convert_ids_to_tokens(_pad_token_that_would_change_an_answer(model, tokenizer, 2.0))
+    try:
+        batched = generate(model, tokenizer, PROMPTS, settings.model_copy(update={"batch_size": 5}))
+    finally:
+        tokenizer.pad_token = saved
+    assert [g.text for g in batched] == [g.text for g in single]
+
+
 def test_epoch0_adapter_has_the_base_logits(varied_model_dir, tmp_path):
     base, tokenizer = load_student(varied_model_dir, None, _params())
     ids = tokenizer(render_prompts(tokenizer, PROMPTS[:2], _params()), return_tensors="pt", padding=True)
