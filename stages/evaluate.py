@@ -11,7 +11,6 @@ By hand, any file: `distilloop evaluate --adapter runs/epoch-2/adapter --in prom
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from stages import UserError
@@ -42,15 +41,14 @@ def score_epoch(params: Params, epoch: int, adapter_dir: Path, model_dir: Path =
     model, tokenizer = load_student(model_dir, adapter_dir, params.student)
     metrics: dict = {"epoch": epoch}
     prompts = tokens = 0
-    seconds = 0.0
+    seconds = 0.0  # generation only: each record's share of its batch's wall time, scoring excluded
     for split in SCORED_SPLITS:
         records = read_records(export_split(split))
-        started = time.perf_counter()
         scored, metrics[split] = answer_and_score(records, model, tokenizer, params, f"epoch {epoch} {split}")
-        seconds += time.perf_counter() - started
         write_jsonl(epoch_dir(epoch) / f"{split}.scored.jsonl", scored)
         prompts += len(scored)
         tokens += sum(record["gen"]["tokens"] for record in scored)
+        seconds += sum(record["gen"]["seconds"] for record in scored)
     metrics["generation"] = {"prompts": prompts, "tokens": tokens, "seconds": round(seconds, 2),
                              "tokens_per_second": round(tokens / seconds, 1) if seconds else 0.0}
     return metrics
