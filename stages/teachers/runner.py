@@ -1,0 +1,111 @@
+"""Run many teacher calls: cache first, then budget, then the call with retries, `concurrency` at once.
+
+Every request ends as exactly one Outcome, in input order: a reply (fresh or from the cache), a
+failure with its reason, or a skip (budget spent). A UserError in any call (bad credentials, server
+unreachable from the start) stops the run after the calls in flight; what they cached is kept.
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from rich.progress import TextColumn
+
+from stages import UserError
+from stages.console import progress
+from stages.params import TeacherParams
+from stages.teachers import CallError, Reply, Request, Teacher
+from stages.teachers.cache import CallCache, cache_key
+from stages.teachers.ledger import Ledger
+from stages.teachers.retry import call_with_retries
+
+
+@dataclass
+class Outcome:
+    reply: Reply | None = None
+    error: CallError | None = None
+    cache_key: str | None = None
+    cached: bool = False
+    cost_usd: float = 0.0  # what the reply cost when it was made (also for a cache hit, which is free now)
+    skipped: str | None = None  # "budget": never sent
+
+
+class Runner:
+    def __init__(self, teacher: Teacher, params: TeacherParams, ledger: Ledger, cache: CallCache | None):
+        self.teacher, self.params, self.ledger, self.cache = teacher, params, ledger, cache
+        self.lock = threading.Lock()
+        self.calls = self.cache_hits = self.successes = self.unreachable = 0
+        self.budget_spent = False
+        self.fatal: UserError | None = None
+
+    def one(self, request: Request) -> Outcome:
+        teacher = self.teacher
+        key = cache_key(teacher.backend, teacher.model, request.system, request.prompt, teacher.settings()) \
+            if teacher.cached else None
+        if key is not None and (hit := self.cache.get(key)) is not None:
+            with self.lock:
+                self.cache_hits += 1
+            return Outcome(reply=hit[0], cache_key=key, cached=True, cost_usd=hit[1])
+        if self.fatal is not None:
+            return Outcome(cache_key=key, skipped="stopped")
+        estimate = self.ledger.estimate(request.system, request.prompt)
+        with self.lock:
+            # worst first: once one call does not fit the budget, no later (better-scored) item is sent
+            if self.budget_spent or not self.ledger.reserve(estimate):
+                self.budget_spent = True
+                return Outcome(cache_key=key, skipped="budget")
+            self.calls += 1
+        try:
+            reply = call_with_retries(lambda: teacher.complete(request), self.params.max_retries,
+                                      self.params.backoff_base_s)
+        except CallError as exc:
+            self.ledger.settle(estimate)
+            exc.detail = teacher.redact(exc.detail)
+            self._note_failure(exc)
+            return Outcome(error=exc, cache_key=key)
+        except UserError as exc:
+            self.ledger.settle(estimate)
+            with self.lock:
+                self.fatal = self.fatal or UserError(teacher.redact(str(exc)))
+            return Outcome(cache_key=key, skipped="stopped")
+        cost = self.ledger.settle(estimate, reply.input_tokens, reply.output_tokens)
+        if key is not None:
+            self.cache.put(key, teacher.backend, teacher.model, reply, cost)
+        with self.lock:
+            self.successes += 1
+        return Outcome(reply=reply, cache_key=key, cost_usd=cost)
+
+    def _note_failure(self, exc: CallError) -> None:
+        with self.lock:
+            if exc.kind != "connection error" or self.successes:
+                return
+            self.unreachable += 1
+            # every worker failed to connect and none ever succeeded: the server is down or the URL wrong
+            if self.unreachable >= max(2, self._workers()) and self.fatal is None:
+                where = self.params.base_url or "its default URL"
+                self.fatal = UserError(f"teacher {self.teacher.backend}: cannot reach the server at {where}: {exc.detail}")
+
+    def _workers(self) -> int:
+        return min(self.params.concurrency, self.teacher.max_concurrency or self.params.concurrency)
+
+    def run(self, requests: list[Request], description: str = "teacher") -> list[Outcome]:
+        outcomes: list[Outcome | None] = [None] * len(requests)
+        figures = TextColumn("calls {task.fields[calls]}  cache hits {task.fields[hits]}  "
+                             "tokens {task.fields[tokens]}  ${task.fields[cost]:.4f}")
+        with progress(figures) as bar, ThreadPoolExecutor(max_workers=self._workers()) as pool:
+            task = bar.add_task(description, total=len(requests), calls=0, hits=0, tokens=0, cost=0.0)
+
+            def work(index: int) -> None:
+                outcomes[index] = self.one(requests[index])
+                with self.lock:
+                    bar.update(task, advance=1, calls=self.calls, hits=self.cache_hits,
+                               tokens=self.ledger.input_tokens + self.ledger.output_tokens,
+                               cost=self.ledger.spent_usd)
+
+            for future in [pool.submit(work, index) for index in range(len(requests))]:
+                future.result()
+        if self.fatal is not None:
+            raise self.fatal
+        return outcomes
