@@ -160,3 +160,25 @@ def s3_endpoint(tmp_path_factory):
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+# --- teacher servers ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def teacher_server():
+    """Start local teacher servers (OpenAI, Anthropic and Bedrock shapes, fault injection by prompt)
+    on free ports: `teacher_server(answers={...}, delay_s=..., expected_key=...)`."""
+    from stages.teachers.fake_server import FakeTeacherServer
+
+    started = []
+
+    def start(**options) -> FakeTeacherServer:
+        server = FakeTeacherServer(**options).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.shutdown()
+        server.server_close()

@@ -52,7 +52,7 @@ class FakeTeacherServer(ThreadingHTTPServer):
         return f"http://127.0.0.1:{self.server_address[1]}"
 
     def start(self) -> "FakeTeacherServer":
-        threading.Thread(target=self.serve_forever, daemon=True).start()
+        threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
         return self
 
     def log(self, entry: dict) -> int:
@@ -108,17 +108,17 @@ class Handler(BaseHTTPRequestHandler):
         self.reply(200, self.shape(api, model, answer, len(text.split())))
 
     def read_shape(self, body: dict) -> tuple[str | None, str, str]:
-        """(api, model, the user's text) of a request in any of the three shapes."""
+        """(api, model, all prompt text: system + messages) of a request in any of the three shapes."""
         path = self.path.split("?")[0]
+        messages = body.get("messages", [])
         if path.endswith("/chat/completions"):
-            messages = body.get("messages", [])
             return "openai", body.get("model", ""), " ".join(str(m.get("content", "")) for m in messages)
         if path.endswith("/v1/messages"):
-            messages = body.get("messages", [])
-            return "anthropic", body.get("model", ""), " ".join(str(m.get("content", "")) for m in messages)
+            texts = [str(body.get("system", ""))] + [str(m.get("content", "")) for m in messages]
+            return "anthropic", body.get("model", ""), " ".join(texts)
         match = re.fullmatch(r"/model/(.+)/converse", path)
         if match:
-            blocks = [block for m in body.get("messages", []) for block in m.get("content", [])]
+            blocks = body.get("system", []) + [block for m in messages for block in m.get("content", [])]
             return "bedrock", unquote(match[1]), " ".join(block.get("text", "") for block in blocks)
         return None, "", ""
 
