@@ -75,15 +75,16 @@ def verify(items: list[tuple[dict, Outcome]], params: Params) -> list[dict]:
 def rejection_reason(scored: dict, params: Params) -> str:
     """'<kind>: <detail>'; the kind groups the metrics."""
     ids = ", ".join(dict.fromkeys(f.get("id", "?") for f in scored.get("findings") or []))
-    detail = f"score {scored['score']:.1f}" + (f"; findings {ids}" if ids else "")
+    findings = f"; findings {ids}" if ids else ""
+    score = f"score {scored['score']:.1f}"
     if scored.get("truncated"):
-        return f"truncated: {detail}"
+        return f"truncated: {score}{findings}"
     if scored["score"] < params.quality_threshold:
-        return f"below threshold: {detail} < {params.quality_threshold:g}"
+        return f"below threshold: {score} < {params.quality_threshold:g}{findings}"
     low = [axis for axis, minimum in params.gate.minimums.items() if scored.get("axes", {}).get(axis, 10) < minimum]
     if low:
-        return f"axis below minimum: {', '.join(low)}; {detail}"
-    return f"gate: {detail}"
+        return f"axis below minimum: {', '.join(low)}; {score}{findings}"
+    return f"gate: {score}{findings}"
 
 
 def kind(reason: str) -> str:
@@ -111,8 +112,9 @@ def correction_record(record: dict, outcome: Outcome, scored: dict | None, teach
         "reason": reason,
         "teacher": {"backend": teacher.backend, "model": teacher.model},
         "cache_key": outcome.cache_key,
-        "usage": {"input_tokens": reply.input_tokens if reply else 0,
-                  "output_tokens": reply.output_tokens if reply else 0, "cost_usd": round(outcome.cost_usd, 8)},
+        "usage": {"input_tokens": reply.input_tokens if reply else outcome.error.usage[0],
+                  "output_tokens": reply.output_tokens if reply else outcome.error.usage[1],
+                  "cost_usd": round(outcome.cost_usd, 8)},
     }
 
 

@@ -48,14 +48,17 @@ class Reply:
 
 class CallError(Exception):
     """A call that gave no usable answer. `kind` groups failures in the metrics ("http 500", "timeout",
-    "malformed response", "empty content", ...); `retryable` and `retry_after` (seconds) drive retries."""
+    "malformed response", "empty content", ...); `retryable` and `retry_after` (seconds) drive retries;
+    `usage` is (input, output) tokens when the server billed the useless answer."""
 
-    def __init__(self, kind: str, detail: str = "", retryable: bool = False, retry_after: float | None = None):
+    def __init__(self, kind: str, detail: str = "", retryable: bool = False, retry_after: float | None = None,
+                 usage: tuple[int, int] = (0, 0)):
         super().__init__(f"{kind}: {detail}" if detail else kind)
         self.kind = kind
         self.detail = detail
         self.retryable = retryable
         self.retry_after = retry_after
+        self.usage = usage
         self.attempts = 1
 
 

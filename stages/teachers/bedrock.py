@@ -60,5 +60,6 @@ class BedrockTeacher(Teacher):
         except (KeyError, TypeError, AttributeError, ValueError) as exc:
             raise CallError("malformed response", f"no output.message.content ({exc!r})", retryable=True) from None
         if not text.strip():
-            raise CallError("empty content", f"stopReason {data.get('stopReason')!r}")
+            raise CallError("empty content", f"stopReason {data.get('stopReason')!r}",
+                            usage=(input_tokens, output_tokens))
         return Reply(text, input_tokens, output_tokens, truncated=data.get("stopReason") == "max_tokens")

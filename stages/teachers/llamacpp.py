@@ -45,8 +45,9 @@ class LlamaCppTeacher(Teacher):
                 raise CallError("model error", str(exc)[:200]) from None
         choice = data["choices"][0]
         text = choice["message"].get("content") or ""
-        if not text.strip():
-            raise CallError("empty content", f"finish_reason {choice.get('finish_reason')!r}")
         usage = data.get("usage") or {}
-        return Reply(text, int(usage.get("prompt_tokens", 0)), int(usage.get("completion_tokens", 0)),
-                     truncated=choice.get("finish_reason") == "length")
+        input_tokens, output_tokens = int(usage.get("prompt_tokens", 0)), int(usage.get("completion_tokens", 0))
+        if not text.strip():
+            raise CallError("empty content", f"finish_reason {choice.get('finish_reason')!r}",
+                            usage=(input_tokens, output_tokens))
+        return Reply(text, input_tokens, output_tokens, truncated=choice.get("finish_reason") == "length")

@@ -61,10 +61,10 @@ class Runner:
             reply = call_with_retries(lambda: teacher.complete(request), self.params.max_retries,
                                       self.params.backoff_base_s)
         except CallError as exc:
-            self.ledger.settle(estimate)
+            cost = self.ledger.settle(estimate, *exc.usage)  # an empty answer may still have been billed
             exc.detail = teacher.redact(exc.detail)
             self._note_failure(exc)
-            return Outcome(error=exc, cache_key=key)
+            return Outcome(error=exc, cache_key=key, cost_usd=cost)
         except UserError as exc:
             self.ledger.settle(estimate)
             with self.lock:
