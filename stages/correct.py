@@ -17,7 +17,7 @@ from stages import UserError
 from stages.console import console, summary_table
 from stages.params import Params
 from stages.records import epoch_dir, epoch_metrics, read_records, write_json, write_jsonl
-from stages.teachers import Request, make_teacher
+from stages.teachers import Request, Teacher, make_teacher
 from stages.teachers.cache import CallCache, default_path
 from stages.teachers.ledger import Ledger, price_of
 from stages.teachers.runner import Outcome, Runner
@@ -133,11 +133,11 @@ def run(params: Params, epoch: int | None = None, in_path: Path | None = None, o
     cap = params.correct.max_corrections_per_epoch
     to_send, skipped_max = wanted[:cap], len(wanted[cap:])
 
-    teacher = make_teacher(params.teacher)
+    teacher = make_teacher(params.teacher) if to_send else Teacher(params.teacher)  # nothing to ask: no model, no key
     ledger = Ledger(price_of(params.teacher, teacher.remote), params.correct.budget_usd, params.teacher.max_tokens)
-    cache = CallCache(default_path(params.teacher.cache_path)) if teacher.cached else None
+    cache = CallCache(default_path(params.teacher.cache_path)) if teacher.cached and to_send else None
+    runner = Runner(teacher, params.teacher, ledger, cache)
     try:
-        runner = Runner(teacher, params.teacher, ledger, cache)
         outcomes = runner.run([correction_request(r, params) for r in to_send], f"correct ({teacher.backend})")
     finally:
         teacher.close()

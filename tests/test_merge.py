@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
+from conftest import assert_one_line_error, run_cli
 from stages import merge
 from stages.records import read_records, write_jsonl
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def correction(id_, prompt, accepted, text="fixed", student="broken"):
@@ -48,10 +45,7 @@ def test_merge_adds_accepted_replaces_by_prompt_and_never_trains_on_rejects(tmp_
 
 
 def test_merge_cli_reports_a_missing_input_in_one_line(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "stages.cli", "merge", "--epoch", "1"], cwd=tmp_path,
-                            capture_output=True, text=True, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
-    assert result.returncode == 1
-    assert result.stderr.strip().splitlines() == ["distilloop: error: runs/epoch-0/train.jsonl: file not found"]
+    assert_one_line_error(run_cli("merge", "--epoch", "1", cwd=tmp_path), "runs/epoch-0/train.jsonl: file not found")
 
 
 def test_merge_rejects_a_malformed_corrections_line(tmp_path, monkeypatch):
@@ -59,7 +53,5 @@ def test_merge_rejects_a_malformed_corrections_line(tmp_path, monkeypatch):
     write_jsonl("runs/epoch-0/train.jsonl", [{"id": "s", "prompt": "P", "completion": "c", "source": "seed"}])
     Path("runs/epoch-1").mkdir(parents=True)
     Path("runs/epoch-1/corrections.jsonl").write_text(json.dumps(correction("c", "Q", True)) + "\n{oops\n")
-    result = subprocess.run([sys.executable, "-m", "stages.cli", "merge", "--epoch", "1"], capture_output=True,
-                            text=True, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
-    assert result.returncode == 1 and "runs/epoch-1/corrections.jsonl:2: malformed JSON" in result.stderr
-    assert "Traceback" not in result.stderr and not Path("runs/epoch-1/train.jsonl").exists()
+    assert_one_line_error(run_cli("merge", "--epoch", "1", cwd=tmp_path), "runs/epoch-1/corrections.jsonl:2: malformed JSON")
+    assert not Path("runs/epoch-1/train.jsonl").exists()

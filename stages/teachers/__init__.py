@@ -72,6 +72,7 @@ class Teacher:
 
     def __init__(self, params: TeacherParams):
         self.params = params
+        self.backend = self.backend or params.backend
         self.model = params.model
 
     def settings(self) -> dict:

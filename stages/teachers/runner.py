@@ -104,8 +104,14 @@ class Runner:
                                tokens=self.ledger.input_tokens + self.ledger.output_tokens,
                                cost=self.ledger.spent_usd)
 
-            for future in [pool.submit(work, index) for index in range(len(requests))]:
-                future.result()
+            futures = [pool.submit(work, index) for index in range(len(requests))]
+            try:
+                for future in futures:
+                    future.result()
+            except KeyboardInterrupt:  # finish the calls in flight (their answers are cached), start no more
+                self.fatal = UserError("interrupted")
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
         if self.fatal is not None:
             raise self.fatal
         return outcomes
