@@ -25,6 +25,9 @@ from stages.teachers.runner import Outcome, Runner
 REQUIRED_KEYS = ("id", "prompt", "output", "score")
 EXPORT_KEYS = ("id", "task", "prompt", "reference", "checks", "meta")
 MAX_FINDINGS_IN_PROMPT = 20  # keep the request short; the worst few findings say what to fix
+# gate findings that fail an answer outright, most basic first: a rejection is counted under the first
+BLOCKING_FINDINGS = ("truncated", "empty", "function-missing", "signature", "compile", "harness-compile", "harness",
+                     "json-parse", "json-schema", "json-reference")
 
 
 def load_scored(path: Path) -> list[dict]:
@@ -73,18 +76,15 @@ def verify(items: list[tuple[dict, Outcome]], params: Params) -> list[dict]:
 
 
 def rejection_reason(scored: dict, params: Params) -> str:
-    """'<kind>: <detail>'; the kind groups the metrics."""
-    ids = ", ".join(dict.fromkeys(f.get("id", "?") for f in scored.get("findings") or []))
-    findings = f"; findings {ids}" if ids else ""
-    score = f"score {scored['score']:.1f}"
-    if scored.get("truncated"):
-        return f"truncated: {score}{findings}"
-    if scored["score"] < params.quality_threshold:
-        return f"below threshold: {score} < {params.quality_threshold:g}{findings}"
-    low = [axis for axis, minimum in params.gate.minimums.items() if scored.get("axes", {}).get(axis, 10) < minimum]
-    if low:
-        return f"axis below minimum: {', '.join(low)}; {score}{findings}"
-    return f"gate: {score}{findings}"
+    """'<kind>: <detail>'. The kind groups the metrics: the most basic failure the gate found
+    (truncated, no function, does not compile, harness, bad JSON, ...), else the score."""
+    ids = list(dict.fromkeys(f.get("id", "?") for f in scored.get("findings") or []))
+    blocking = [finding for finding in BLOCKING_FINDINGS if finding in ids]
+    if scored.get("truncated") and "truncated" not in blocking:
+        blocking.insert(0, "truncated")
+    reason = blocking[0] if blocking else "below threshold" if scored["score"] < params.quality_threshold else "gate"
+    return f"{reason}: score {scored['score']:.1f} (threshold {params.quality_threshold:g})" + \
+        (f"; findings {', '.join(ids[:10])}" if ids else "")
 
 
 def kind(reason: str) -> str:
