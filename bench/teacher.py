@@ -23,8 +23,8 @@ from pathlib import Path
 
 import httpx
 
+from bench.common import save, stopwatch
 from stages.params import TeacherParams
-from stages.records import write_json
 from stages.teachers import Request, make_teacher
 from stages.teachers.cache import CallCache
 from stages.teachers.ledger import Ledger, price_of
@@ -33,7 +33,6 @@ from stages.teachers.runner import Runner
 CALLS, CONCURRENCY, DELAY_S = 200, 8, 0.1
 IDEAL_S = CALLS / CONCURRENCY * DELAY_S
 GOAL_RATIO = 1.3
-OUT = Path("metrics/bench/teacher.json")
 
 
 def start_server(workdir: Path) -> tuple[subprocess.Popen, str, Path]:
@@ -67,22 +66,20 @@ def bare_httpx(url: str, requests: list[Request]) -> float:
         body = {"model": "bench", "messages": [{"role": "user", "content": request.prompt}], "max_tokens": 64}
         return client.post(f"{url}/v1/chat/completions", json=body).json()["choices"][0]["message"]["content"]
 
-    start = time.perf_counter()
-    with ThreadPoolExecutor(CONCURRENCY) as pool:
+    with stopwatch() as elapsed, ThreadPoolExecutor(CONCURRENCY) as pool:
         list(pool.map(one, requests))
     client.close()
-    return time.perf_counter() - start
+    return elapsed()
 
 
 def through_runner(params: TeacherParams, cache_path: Path, requests: list[Request]) -> tuple[float, Runner]:
     teacher = make_teacher(params)
     runner = Runner(teacher, params, Ledger(price_of(params, True), 1.0, params.max_tokens), CallCache(cache_path))
-    start = time.perf_counter()
-    outcomes = runner.run(requests, "bench")
-    elapsed = time.perf_counter() - start
+    with stopwatch() as elapsed:
+        outcomes = runner.run(requests, "bench")
     assert all(o.reply and o.reply.text == f"answer {n}" for n, o in enumerate(outcomes)), "wrong or missing answers"
     teacher.close()
-    return elapsed, runner
+    return elapsed(), runner
 
 
 def main() -> None:
@@ -114,13 +111,13 @@ def main() -> None:
         "warm_s": round(warm_s, 3), "warm_calls_at_server": warm_calls, "warm_cache_hits": warm.cache_hits,
         "goal_ratio_to_ideal": GOAL_RATIO, "goal_met": cold_s / IDEAL_S <= GOAL_RATIO and warm_calls == 0,
     }
-    write_json(OUT, figures)
+    path = save("teacher", figures)
     print(f"{CALLS} calls, concurrency {CONCURRENCY}, server {DELAY_S * 1000:.0f} ms: ideal {IDEAL_S:.2f} s")
     print(f"  bare httpx threads : {bare_s:.2f} s ({bare_s / IDEAL_S:.2f}x ideal)")
     print(f"  runner, cold cache : {cold_s:.2f} s ({cold_s / IDEAL_S:.2f}x ideal, {cold_s / bare_s:.2f}x bare), "
           f"{cold_calls} calls")
     print(f"  runner, warm cache : {warm_s:.3f} s, {warm_calls} calls, {warm.cache_hits} cache hits")
-    print(f"  goal (<= {GOAL_RATIO}x ideal, 0 warm calls): {'met' if figures['goal_met'] else 'NOT met'} -> {OUT}")
+    print(f"  goal (<= {GOAL_RATIO}x ideal, 0 warm calls): {'met' if figures['goal_met'] else 'NOT met'} -> {path}")
 
 
 if __name__ == "__main__":
