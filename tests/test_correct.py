@@ -92,7 +92,7 @@ def test_every_eligible_item_ends_once_with_its_own_verified_answer(profiles, te
             continue
         assert c["correction"] == answers[c["id"]]  # the answer to this prompt, never another one's
         if plan == "wrong":
-            assert not c["accepted"] and c["correction_score"] < 7.0 and c["reason"]
+            assert not c["accepted"] and c["correction_score"] < 7.0 and c["reason"].startswith("json-reference: score")
         else:
             assert c["accepted"] and c["correction_score"] >= 7.0, c
     assert all(c["teacher"] == {"backend": "openai", "model": "teacher-m"} for c in corrections)
@@ -101,7 +101,7 @@ def test_every_eligible_item_ends_once_with_its_own_verified_answer(profiles, te
     counts = Counter(PLAN[n % len(PLAN)] for n in range(len(records)))
     assert metrics["requested"] == 24 and metrics["sent"] == 24 and metrics["cache_hits"] == 0
     assert metrics["accepted"] == 24 - counts["wrong"] - counts["fault:malformed"] - counts["fault:empty"]
-    assert sum(metrics["rejected"].values()) == counts["wrong"]
+    assert metrics["rejected"] == {"json-reference": counts["wrong"]}  # the gate's reason: disagrees with the reference
     assert metrics["failed"] == {"malformed response": counts["fault:malformed"], "empty content": counts["fault:empty"]}
     assert metrics["skipped_budget"] == metrics["skipped_max"] == 0
     assert metrics["input_tokens"] > 0 and metrics["output_tokens"] > 0
@@ -262,3 +262,61 @@ def test_nothing_to_correct_needs_no_teacher(tmp_path):
     assert read_records(tmp_path / "c.jsonl") == []
     metrics = read_json(tmp_path / "c.metrics.json")
     assert metrics["requested"] == metrics["sent"] == metrics["accepted"] == 0
+
+
+VLAN_HARNESS = r'''
+#include <stdio.h>
+int main(void)
+{
+    int passed = 0;
+    if (vlan_tci_pack(3U, 0U, 100U) == 0x6064U) { passed++; printf("ok 1\n"); } else { printf("FAIL 1: pcp 3 vid 100\n"); }
+    if (vlan_tci_pack(7U, 1U, 0xFFEU) == 0xFFFEU) { passed++; printf("ok 2\n"); } else { printf("FAIL 2: all bits\n"); }
+    if (vlan_tci_pack(0U, 0U, 1U) == 0x0001U) { passed++; printf("ok 3\n"); } else { printf("FAIL 3: vid 1\n"); }
+    printf("harness: %d/3\n", passed);
+    return (passed == 3) ? 0 : 1;
+}
+'''
+VLAN_GOOD = '''```c
+#include <stdint.h>
+
+/**
+ * Pack an 802.1Q tag control information field.
+ * @param pcp priority code point (0..7)
+ * @param dei drop eligible indicator (0..1)
+ * @param vid VLAN identifier (0..4095)
+ * @return the TCI: PCP in bits 15..13, DEI in bit 12, VID in bits 11..0
+ */
+uint16_t vlan_tci_pack(uint8_t pcp, uint8_t dei, uint16_t vid)
+{
+    uint16_t tci = (uint16_t)(((uint16_t)pcp & 0x7U) << 13U);
+    tci = (uint16_t)(tci | (uint16_t)(((uint16_t)dei & 0x1U) << 12U));
+    tci = (uint16_t)(tci | (uint16_t)(vid & 0x0FFFU));
+    return tci;
+}
+```'''
+
+
+def test_c_corrections_are_compiled_and_run_by_the_gate(teacher_server, tmp_path):
+    """A correct C function is accepted; PCP shifted by 12 fails the harness; a lone macro defines no function."""
+    from stages.tasks import score_records
+
+    signature = "uint16_t vlan_tci_pack(uint8_t pcp, uint8_t dei, uint16_t vid)"
+    checks = {"family": "vlan_tag", "function": "vlan_tci_pack", "signature": signature,
+              "facts": {"vlan_tci_layout": None}, "harness": VLAN_HARNESS}
+    records = [{"id": name, "task": "c_code", "checks": checks,
+                "prompt": f"Write {signature} in C99 under MISRA-C. [item:{name}]"} for name in ("good", "pcp12", "macro")]
+    scored = score_records([{**r, "output": "#define _C99_C_C_C"} for r in records], Params())
+    write_jsonl(tmp_path / "scored.jsonl", scored)
+    answers = {"good": VLAN_GOOD, "pcp12": VLAN_GOOD.replace("<< 13U", "<< 12U"),
+               "macro": "```c\n#define VLAN_TPID 0x8100U\n```"}
+    server = teacher_server(answers=answers)
+    params = write_params(tmp_path / "params.yaml", server, tmp_path / "teacher.sqlite")
+
+    result = run_cli("correct", "--in", str(tmp_path / "scored.jsonl"), "--out", str(tmp_path / "c.jsonl"),
+                     "--params", str(params), env=cli_env(OPENAI_API_KEY=SECRET))
+    assert result.returncode == 0, result.stderr
+    corrections = {c["id"]: c for c in read_records(tmp_path / "c.jsonl")}
+    assert corrections["good"]["accepted"] and corrections["good"]["correction"] == VLAN_GOOD
+    assert not corrections["pcp12"]["accepted"] and corrections["pcp12"]["reason"].startswith("harness:")
+    assert not corrections["macro"]["accepted"] and corrections["macro"]["reason"].startswith("function-missing:")
+    assert read_json(tmp_path / "c.metrics.json")["rejected"] == {"function-missing": 1, "harness": 1}
