@@ -21,6 +21,9 @@ from stages.teachers.cache import CallCache, cache_key
 from stages.teachers.ledger import Ledger
 from stages.teachers.retry import call_with_retries
 
+FIGURES = TextColumn("calls {task.fields[calls]}  cache hits {task.fields[hits]}  tokens {task.fields[tokens]}  "
+                     "${task.fields[cost]:.4f}")
+
 
 @dataclass
 class Outcome:
@@ -40,14 +43,23 @@ class Runner:
         self.budget_spent = False
         self.fatal: UserError | None = None
 
-    def one(self, request: Request) -> Outcome:
+    def key(self, request: Request) -> str | None:
         teacher = self.teacher
-        key = cache_key(teacher.backend, teacher.model, request.system, request.prompt, teacher.settings()) \
+        return cache_key(teacher.backend, teacher.model, request.system, request.prompt, teacher.settings()) \
             if teacher.cached else None
+
+    def cached(self, key: str | None) -> Outcome | None:
         if key is not None and (hit := self.cache.get(key)) is not None:
             with self.lock:
                 self.cache_hits += 1
             return Outcome(reply=hit[0], cache_key=key, cached=True, cost_usd=hit[1])
+        return None
+
+    def one(self, request: Request) -> Outcome:
+        teacher = self.teacher
+        key = self.key(request)
+        if (hit := self.cached(key)) is not None:
+            return hit
         if self.fatal is not None:
             return Outcome(cache_key=key, skipped="stopped")
         estimate = self.ledger.estimate(request.system, request.prompt)
@@ -91,18 +103,16 @@ class Runner:
         return min(self.params.concurrency, self.teacher.max_concurrency or self.params.concurrency)
 
     def run(self, requests: list[Request], description: str = "teacher") -> list[Outcome]:
+        if hasattr(self.teacher, "complete_many"):
+            return self.run_batched(requests, description)
         outcomes: list[Outcome | None] = [None] * len(requests)
-        figures = TextColumn("calls {task.fields[calls]}  cache hits {task.fields[hits]}  "
-                             "tokens {task.fields[tokens]}  ${task.fields[cost]:.4f}")
-        with progress(figures) as bar, ThreadPoolExecutor(max_workers=self._workers()) as pool:
+        with progress(FIGURES) as bar, ThreadPoolExecutor(max_workers=self._workers()) as pool:
             task = bar.add_task(description, total=len(requests), calls=0, hits=0, tokens=0, cost=0.0)
 
             def work(index: int) -> None:
                 outcomes[index] = self.one(requests[index])
                 with self.lock:
-                    bar.update(task, advance=1, calls=self.calls, hits=self.cache_hits,
-                               tokens=self.ledger.input_tokens + self.ledger.output_tokens,
-                               cost=self.ledger.spent_usd)
+                    self._show(bar, task, 1)
 
             futures = [pool.submit(work, index) for index in range(len(requests))]
             try:
@@ -115,3 +125,39 @@ class Runner:
         if self.fatal is not None:
             raise self.fatal
         return outcomes
+
+    def run_batched(self, requests: list[Request], description: str) -> list[Outcome]:
+        """A local model that generates many prompts at once (hf): cache hits first, then batches of
+        `concurrency` prompts, each batch cached as soon as it is done."""
+        keys = [self.key(request) for request in requests]
+        outcomes: list[Outcome | None] = [self.cached(key) for key in keys]
+        misses = [index for index, outcome in enumerate(outcomes) if outcome is None]
+        with progress(FIGURES) as bar:
+            task = bar.add_task(description, total=len(requests), calls=0, hits=0, tokens=0, cost=0.0)
+            self._show(bar, task, len(requests) - len(misses))
+            for start in range(0, len(misses), self.params.concurrency):
+                batch = []
+                for index in misses[start:start + self.params.concurrency]:
+                    estimate = self.ledger.estimate(requests[index].system, requests[index].prompt)
+                    if self.budget_spent or not self.ledger.reserve(estimate):
+                        self.budget_spent = True
+                        outcomes[index] = Outcome(cache_key=keys[index], skipped="budget")
+                    else:
+                        batch.append((index, estimate))
+                results = self.teacher.complete_many([requests[index] for index, _ in batch]) if batch else []
+                self.calls += len(batch)
+                for (index, estimate), result in zip(batch, results):
+                    if isinstance(result, CallError):
+                        cost = self.ledger.settle(estimate, *result.usage)
+                        outcomes[index] = Outcome(error=result, cache_key=keys[index], cost_usd=cost)
+                        continue
+                    cost = self.ledger.settle(estimate, result.input_tokens, result.output_tokens)
+                    if keys[index] is not None:
+                        self.cache.put(keys[index], self.teacher.backend, self.teacher.model, result, cost)
+                    outcomes[index] = Outcome(reply=result, cache_key=keys[index], cost_usd=cost)
+                self._show(bar, task, len(misses[start:start + self.params.concurrency]))
+        return outcomes
+
+    def _show(self, bar, task, advance: int) -> None:
+        bar.update(task, advance=advance, calls=self.calls, hits=self.cache_hits,
+                   tokens=self.ledger.input_tokens + self.ledger.output_tokens, cost=self.ledger.spent_usd)
