@@ -320,3 +320,39 @@ def test_c_corrections_are_compiled_and_run_by_the_gate(teacher_server, tmp_path
     assert not corrections["pcp12"]["accepted"] and corrections["pcp12"]["reason"].startswith("harness:")
     assert not corrections["macro"]["accepted"] and corrections["macro"]["reason"].startswith("function-missing:")
     assert read_json(tmp_path / "c.metrics.json")["rejected"] == {"function-missing": 1, "harness": 1}
+
+
+def test_dvc_repro_then_exp_run_in_a_temp_dir_share_the_cache(profiles, teacher_server, project, tmp_path):
+    """`dvc repro` runs correct@1 and merge@1; `dvc exp run --temp` with a changed param reruns
+    correct@1 in a copy of the project and pays nothing: the cache lives outside the project."""
+    records = profiles[:6]
+    write_jsonl(project / "runs/epoch-0/pool.scored.jsonl", scored_pool(records, ["good"]))
+    write_jsonl(project / "runs/epoch-0/train.jsonl", [{"id": "s", "prompt": "P", "completion": "C", "source": "seed"}])
+    server = teacher_server(answers=teacher_answers(records, ["good"]), expected_key=SECRET)
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    params["teacher"].update(backend="openai", model="teacher-m", base_url=f"{server.url}/v1", backoff_base_s=0.01,
+                             prices={"teacher-m": FREE})
+    (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    git = ["git", "-c", "user.email=t@t.invalid", "-c", "user.name=t"]
+    subprocess.run([*git, "add", "-A"], cwd=project, check=True)
+    subprocess.run([*git, "commit", "-qm", "epoch 0 outputs"], cwd=project, check=True)
+    env = cli_env(OPENAI_API_KEY=SECRET, DISTILLOOP_CACHE_DIR=str(tmp_path / "shared-cache"))
+
+    def dvc(*args: str) -> subprocess.CompletedProcess:
+        result = subprocess.run(["dvc", *args], cwd=project, env=env, capture_output=True, text=True, timeout=600)
+        assert result.returncode == 0, result.stdout + result.stderr
+        return result
+
+    dvc("repro", "--single-item", "correct@1")
+    dvc("repro", "--single-item", "merge@1")
+    assert len(server.calls) == 6 and {call["auth"] for call in server.calls} == {"ok"}
+    assert read_json(project / "metrics/epochs/1-correct.json")["accepted"] == 6
+    assert [r["source"] for r in read_records(project / "runs/epoch-1/train.jsonl")] == ["seed"] + ["correction@1"] * 6
+    assert "teacher" in (project / "dvc.lock").read_text()
+    for path in [project / "dvc.lock", project / "params.yaml", *project.glob("runs/epoch-1/*"),
+                 *project.glob("metrics/epochs/*")]:
+        assert SECRET not in path.read_text(), path
+
+    experiment = dvc("exp", "run", "--temp", "--single-item", "correct@1", "-S", "correct.budget_usd=4.5")
+    assert "Running stage 'correct@1'" in experiment.stdout
+    assert len(server.calls) == 6  # the experiment's copy found every answer in the shared cache
