@@ -17,12 +17,12 @@ class HFTeacher(Teacher):
 
     def __init__(self, params):
         super().__init__(params)
-        from stages.student import load_student
-
         path = Path(params.model).expanduser()
         if not (path / "config.json").exists():
             raise UserError(f"teacher hf: teacher.model {params.model!r} is not a Hugging Face model directory "
                             f"(no config.json)")
+        from stages.student import load_student
+
         self.network, self.tokenizer = load_student(path, None, self.generation(params.system_prompt))
 
     def generation(self, system: str) -> StudentParams:
