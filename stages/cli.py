@@ -74,6 +74,29 @@ def score(
     stage.run(load_params(params_file), in_file, out, task, metrics)
 
 
+@app.command("select")
+def select_(params_file: ParamsOption = Path("params.yaml")):
+    """Pick the best epoch by its val score; copy its adapter to models/best-adapter."""
+    from stages import select
+
+    select.run(load_params(params_file))
+
+
+@app.command("merge_lora")
+def merge_lora(
+    adapter: Annotated[Optional[Path], typer.Option(help="adapter directory (default models/best-adapter)")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="output directory (default models/merged)")] = None,
+    params_file: ParamsOption = Path("params.yaml"),
+):
+    """Merge the best adapter into the base model and check the logits agree."""
+    from stages import merge_lora as stage
+
+    kwargs = {"adapter_dir": adapter} if adapter else {}
+    if out:
+        kwargs.update(out_dir=out, metrics_path=out.parent / f"{out.name}-merge.json")
+    stage.run(load_params(params_file), **kwargs)
+
+
 def main() -> None:
     try:
         result = app(standalone_mode=False)

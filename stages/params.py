@@ -317,6 +317,8 @@ class LoopParams(Section):
 
 class MergeLoraParams(Section):
     tolerance: float = Field(1e-3, gt=0, description="max abs logit difference merged vs base+adapter")
+    check_prompts: int = Field(4, ge=1, le=256, description="test prompts the merge is checked on")
+    check_tokens: int = Field(128, ge=1, le=4096, description="tokens of each prompt compared")
 
 
 class QuantiseParams(Section):

@@ -108,21 +108,21 @@ def read_csv(path: Path, stats: ReadStats, max_bytes: int, source: str) -> Itera
             fields, error = None, f"malformed CSV: {exc}"
         end = max(reader.line_num, start)
         raw = "".join(text_lines[start - 1:end]).rstrip("\n")
-        span = range(start, end + 1)
+        span, first = range(start, end + 1), start  # a row is reported at its first line
         start = end + 1
         bad = next((bad_lines[n] for n in span if n in bad_lines), None)
         if bad is not None:
             yield bad
         elif error:
-            yield Reject(source, end, error, raw)
+            yield Reject(source, first, error, raw)
         elif not fields or not any(field.strip() for field in fields):
-            yield Reject(source, end, "empty line", raw)
+            yield Reject(source, first, "empty line", raw)
         elif len(fields) != len(header):
-            yield Reject(source, end, f"malformed CSV: {len(fields)} fields, header has {len(header)}", raw)
+            yield Reject(source, first, f"malformed CSV: {len(fields)} fields, header has {len(header)}", raw)
         elif len(raw.encode("utf-8")) > max_bytes:
-            yield Reject(source, end, f"oversize record: {len(raw.encode())} bytes > max_record_bytes {max_bytes}", raw)
+            yield Reject(source, first, f"oversize record: {len(raw.encode())} bytes > max_record_bytes {max_bytes}", raw)
         else:
-            yield Row(source, end, {key: value for key, value in zip(header, fields) if value != ""})
+            yield Row(source, first, {key: value for key, value in zip(header, fields) if value != ""})
 
 
 def read_parquet(path: Path, stats: ReadStats, max_bytes: int, source: str) -> Iterator[Row | Reject]:

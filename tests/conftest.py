@@ -11,6 +11,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -96,13 +97,14 @@ def _postgres_bin() -> Path:
 def postgres_url(tmp_path_factory):
     """A real PostgreSQL server on 127.0.0.1 for this test session; yields an SQLAlchemy URL."""
     bin_dir = _postgres_bin()
-    data = tmp_path_factory.mktemp("pgdata")
     run_as: list[str] = []
-    if os.geteuid() == 0:  # initdb refuses to run as root
+    if os.geteuid() == 0:  # initdb refuses to run as root: run the server as the postgres user
+        data = Path(tempfile.mkdtemp(prefix="distilloop-pg-"))  # pytest's tmp dirs are private to root
         user = pwd.getpwnam("postgres")
         os.chown(data, user.pw_uid, user.pw_gid)
-        os.chmod(data.parent, 0o755)
         run_as = ["runuser", "-u", "postgres", "--"]
+    else:
+        data = tmp_path_factory.mktemp("pgdata")
     subprocess.run([*run_as, str(bin_dir / "initdb"), "-D", str(data), "-U", "distilloop", "-A", "trust",
                     "--no-sync"], check=True, capture_output=True)
     port = free_port()
@@ -118,6 +120,7 @@ def postgres_url(tmp_path_factory):
     finally:
         server.terminate()
         server.wait(timeout=30)
+        shutil.rmtree(data, ignore_errors=True)
 
 
 def _wait_for_sql(url: str, timeout: float = 30.0) -> None:
@@ -160,3 +163,48 @@ def s3_endpoint(tmp_path_factory):
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+# --- running the CLI and DVC as a user would -------------------------------------------------------
+
+
+def cli_env(**extra: str) -> dict:
+    """The environment for subprocesses: this interpreter's bin dir first (distilloop, dvc), no analytics."""
+    env = dict(os.environ, DVC_NO_ANALYTICS="1", PYTHONPATH=str(ROOT), **extra)
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    return env
+
+
+def run_cli(*args: str, cwd: Path | str | None = None, env: dict | None = None, timeout: float = 600):
+    """`distilloop ARGS` in a subprocess; returns the CompletedProcess (text output)."""
+    return subprocess.run([sys.executable, "-m", "stages.cli", *args], cwd=cwd, env=env or cli_env(),
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def assert_one_line_error(result, *fragments: str) -> None:
+    """A user-caused error: exit 1, exactly one line on stderr naming the problem, no traceback."""
+    assert result.returncode == 1, (result.returncode, result.stderr)
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("distilloop: error: "), lines[0]
+    assert "Traceback" not in result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+
+
+@pytest.fixture
+def project(tmp_path) -> Path:
+    """A fresh copy of this project (tracked and new, not ignored files) in a new git repository, as a clone."""
+    files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT, capture_output=True, check=True).stdout
+    dest = tmp_path / "project"
+    for name in filter(None, files.decode().split("\0")):
+        source = ROOT / name
+        if source.is_file():
+            target = dest / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+    git = ["git", "-c", "user.email=test@distilloop.invalid", "-c", "user.name=test"]
+    subprocess.run([*git, "init", "-q"], cwd=dest, check=True)
+    subprocess.run([*git, "add", "-A"], cwd=dest, check=True)
+    subprocess.run([*git, "commit", "-qm", "clone"], cwd=dest, check=True)
+    return dest

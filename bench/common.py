@@ -1,0 +1,39 @@
+"""Shared by the benchmarks: timing and the small JSON result each benchmark writes."""
+
+from __future__ import annotations
+
+import json
+import platform
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from stages.records import write_json
+
+RESULTS_DIR = Path("metrics/bench")
+
+
+@contextmanager
+def stopwatch():
+    """`with stopwatch() as elapsed: ...` then `elapsed()` is the wall time in seconds."""
+    start = time.perf_counter()
+    end = None
+
+    def elapsed() -> float:
+        return (end if end is not None else time.perf_counter()) - start
+
+    try:
+        yield elapsed
+    finally:
+        end = time.perf_counter()
+
+
+def save(name: str, result: dict) -> Path:
+    """metrics/bench/<name>.json: the figures, each ratio against its in-run baseline, the machine."""
+    import os
+
+    result = {**result, "machine": {"cores": len(os.sched_getaffinity(0)), "python": platform.python_version()}}
+    path = RESULTS_DIR / f"{name}.json"
+    write_json(path, result)
+    print(json.dumps(result, indent=2))
+    return path

@@ -1,0 +1,182 @@
+"""Builds the bundled profile-scoring data: data/seed/profiles.csv and data/seed/profiles.sqlite.
+
+The profiles are synthetic people drawn from a handful of archetypes with a fixed seed; the reference
+answer of each is computed by the transparent rubric below (fit for an automotive embedded team that
+builds TSN/AVB networking in C under MISRA-C), so every score can be explained and re-derived.
+
+    python data/seed/profiles/build.py          # rewrites both files deterministically
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+import sqlite3
+from pathlib import Path
+
+SEED_DIR = Path(__file__).resolve().parent.parent
+CSV_PATH = SEED_DIR / "profiles.csv"
+DB_PATH = SEED_DIR / "profiles.sqlite"
+COUNT = 240
+COLUMNS = ["handle", "headline", "years_experience", "languages", "skills", "certifications", "industry",
+           "location", "open_to_work", "summary", "reference"]
+
+FIRST = ["anna", "ben", "chen", "dana", "emre", "fatima", "gustav", "hana", "ivan", "jonas", "kira", "luca",
+         "maya", "nils", "olga", "pedro", "quinn", "rahul", "sara", "tomas", "uma", "vera", "wei", "yusuf", "zoe"]
+LAST = ["berg", "costa", "dietz", "eriksen", "fischer", "garcia", "huber", "ito", "jensen", "kowalski",
+        "lindqvist", "moreau", "novak", "okafor", "petrov", "rossi", "schmidt", "tanaka", "weber", "zhang"]
+LOCATIONS = ["Munich, DE", "Stuttgart, DE", "Gothenburg, SE", "Detroit, US", "Toulouse, FR", "Turin, IT",
+             "Brno, CZ", "Bangalore, IN", "Nagoya, JP", "Austin, US", "Berlin, DE", "Warsaw, PL", "remote"]
+
+TSN_SKILLS = ["TSN", "AVB", "gPTP (802.1AS)", "802.1Qbv", "802.1Qav", "IEEE 1722", "SRP"]
+ARCHETYPES = {
+    # name: (weight, headlines, industries, languages pool, skills pool, certifications pool, years range)
+    "automotive_network": (
+        3, ["Embedded C engineer, in-vehicle Ethernet", "TSN/AVB firmware developer",
+            "Automotive networking engineer", "ECU software engineer (Ethernet)"],
+        ["automotive"], ["C", "C++", "Python", "Rust"],
+        TSN_SKILLS + ["MISRA-C", "AUTOSAR", "CAN", "FreeRTOS", "Wireshark", "Linux drivers"],
+        ["ISO 26262 functional safety", "ASPICE", "none"], (2, 18)),
+    "automotive_other": (
+        2, ["Automotive embedded developer", "Body control software engineer", "AUTOSAR integrator",
+            "Powertrain calibration engineer"],
+        ["automotive"], ["C", "C++", "MATLAB", "Python"],
+        ["MISRA-C", "AUTOSAR", "CAN", "LIN", "FlexRay", "UDS diagnostics", "Simulink", "TSN"],
+        ["ISO 26262 functional safety", "ASPICE", "none"], (1, 20)),
+    "embedded_other": (
+        2, ["Firmware engineer", "Embedded systems developer", "Industrial automation engineer",
+            "Avionics software engineer"],
+        ["aerospace", "industrial automation", "consumer electronics", "medical devices"],
+        ["C", "C++", "Python", "Assembly"],
+        ["RTOS", "bare-metal ARM", "SPI/I2C", "MISRA-C", "DO-178C", "PROFINET", "EtherCAT", "TSN", "gPTP (802.1AS)"],
+        ["IEC 61508", "DO-178C", "none"], (1, 22)),
+    "networking": (
+        1, ["Network software engineer", "Linux networking developer", "Telecom protocol engineer"],
+        ["telecom", "networking equipment"], ["C", "Go", "Python", "C++"],
+        ["Linux kernel networking", "DPDK", "PTP (IEEE 1588)", "802.1Qbv", "VLANs", "BGP", "eBPF"],
+        ["CCNA", "none"], (1, 20)),
+    "web": (
+        2, ["Full-stack web developer", "Frontend engineer", "Backend developer (Node.js)"],
+        ["e-commerce", "fintech", "media"], ["JavaScript", "TypeScript", "Python", "Go", "Java"],
+        ["React", "Node.js", "PostgreSQL", "Kubernetes", "GraphQL", "AWS"],
+        ["AWS Solutions Architect", "none"], (0, 15)),
+    "data": (
+        1, ["Data scientist", "Machine learning engineer", "Data engineer"],
+        ["fintech", "retail", "automotive", "healthcare"], ["Python", "SQL", "R", "Scala", "C++"],
+        ["PyTorch", "pandas", "Spark", "MLOps", "computer vision", "time series"],
+        ["none"], (0, 12)),
+    "student": (
+        1, ["Electrical engineering student", "Computer science graduate", "Mechatronics graduate"],
+        ["education"], ["C", "Python", "Java", "MATLAB"],
+        ["Arduino", "embedded C basics", "CAN", "Linux", "robotics", "TSN"],
+        ["none"], (0, 1)),
+}
+
+
+def score_profile(profile: dict) -> tuple[float, str]:
+    """The rubric: fit for an automotive TSN/AVB team writing MISRA-C. Returns (score, reason)."""
+    languages = profile["languages"].split("; ")
+    skills = profile["skills"].split("; ")
+    certifications = profile["certifications"].split("; ")
+    tsn = [skill for skill in skills if skill in TSN_SKILLS]
+    points, strengths, gaps = 0.0, [], []
+    if "C" in languages:
+        points += 0.20
+        strengths.append("C")
+    elif "C++" in languages:
+        points += 0.08
+        gaps.append("C only through C++")
+    else:
+        gaps.append("no C")
+    points += 0.06 * min(len(tsn), 4)
+    if tsn:
+        strengths.append("TSN/AVB (" + ", ".join(tsn[:3]) + ")")
+    else:
+        gaps.append("no TSN/AVB networking")
+    if "MISRA-C" in skills:
+        points += 0.12
+        strengths.append("MISRA-C")
+    if "AUTOSAR" in skills:
+        points += 0.05
+    if "ISO 26262 functional safety" in certifications:
+        points += 0.08
+        strengths.append("ISO 26262")
+    elif "ASPICE" in certifications or "IEC 61508" in certifications:
+        points += 0.04
+    industry_points = {"automotive": 0.10, "aerospace": 0.06, "industrial automation": 0.06,
+                       "telecom": 0.05, "networking equipment": 0.05}
+    points += industry_points.get(profile["industry"], 0.0)
+    if profile["industry"] == "automotive":
+        strengths.append("automotive industry")
+    years = int(profile["years_experience"])
+    points += 0.15 * min(years, 10) / 10
+    score = round(min(max(points, 0.0), 1.0), 2)
+    verdict = "Strong fit" if score >= 0.7 else "Partial fit" if score >= 0.4 else "Weak fit"
+    parts = []
+    if strengths:
+        parts.append("has " + ", ".join(strengths[:4]))
+    if gaps:
+        parts.append("but " + " and ".join(gaps[:2]) if strengths else "; ".join(gaps[:2]))
+    parts.append(f"{years} year{'s' if years != 1 else ''} of experience")
+    return score, f"{verdict}: " + ", ".join(parts) + "."
+
+
+def make_profile(rng: random.Random, index: int) -> dict:
+    names = list(ARCHETYPES)
+    archetype = rng.choices(names, weights=[ARCHETYPES[n][0] for n in names])[0]
+    _, headlines, industries, language_pool, skill_pool, cert_pool, (low, high) = ARCHETYPES[archetype]
+    first, last = rng.choice(FIRST), rng.choice(LAST)
+    languages = rng.sample(language_pool, rng.randint(1, min(3, len(language_pool))))
+    skills = rng.sample(skill_pool, rng.randint(2, min(6, len(skill_pool))))
+    certifications = rng.sample(cert_pool, 1)
+    years = rng.randint(low, high)
+    profile = {
+        "handle": f"{first}_{last}{index:03d}",
+        "headline": rng.choice(headlines),
+        "years_experience": str(years),
+        "languages": "; ".join(languages),
+        "skills": "; ".join(skills),
+        "certifications": "; ".join(certifications),
+        "industry": rng.choice(industries),
+        "location": rng.choice(LOCATIONS),
+        "open_to_work": rng.choice(["yes", "no"]),
+    }
+    profile["summary"] = (
+        f"{first.capitalize()} has {years} year{'s' if years != 1 else ''} in {profile['industry']}, working mostly in "
+        f"{languages[0]} on {skills[0]} and {skills[-1]}."
+    )
+    score, reason = score_profile(profile)
+    profile["reference"] = json.dumps({"handle": profile["handle"], "score": score, "reason": reason})
+    return profile
+
+
+def build() -> list[dict]:
+    rng = random.Random(20261121)
+    return [make_profile(rng, index) for index in range(1, COUNT + 1)]
+
+
+def write(profiles: list[dict], csv_path: Path = CSV_PATH, db_path: Path = DB_PATH) -> None:
+    with csv_path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(profiles)
+    load_sqlite(csv_path, db_path)
+
+
+def load_sqlite(csv_path: Path, db_path: Path) -> None:
+    """The SQLite database is built from the CSV, so the two never disagree."""
+    with csv_path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    db_path.unlink(missing_ok=True)
+    with sqlite3.connect(db_path) as connection:
+        columns = ", ".join(f"{name} {'INTEGER' if name == 'years_experience' else 'TEXT'}" for name in COLUMNS)
+        connection.execute(f"CREATE TABLE profiles ({columns}, PRIMARY KEY (handle))")
+        connection.executemany(f"INSERT INTO profiles VALUES ({', '.join('?' * len(COLUMNS))})",
+                               [[row[name] for name in COLUMNS] for row in rows])
+    connection.close()
+
+
+if __name__ == "__main__":
+    write(build())
+    print(f"wrote {COUNT} profiles to {CSV_PATH} and {DB_PATH}")

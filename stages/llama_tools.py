@@ -1,0 +1,70 @@
+"""llama.cpp tooling: HF -> GGUF conversion, quantisation, and the Ollama Modelfile.
+
+The converter is llama.cpp's own convert_hf_to_gguf.py, vendored in llama-cpp-python's sdist and
+extracted by `make setup` to .venv/share/llama.cpp (the wheel does not ship it). Quantisation goes
+through llama-cpp-python's binding of llama_model_quantize, which makes K-quants (the PyPI gguf
+package cannot); it needs an f16/f32 input.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from stages import UserError
+
+CONVERTER_DIR = Path(sys.prefix) / "share" / "llama.cpp"
+FTYPES = {"q8_0": "LLAMA_FTYPE_MOSTLY_Q8_0", "q4_k_m": "LLAMA_FTYPE_MOSTLY_Q4_K_M", "q5_k_m": "LLAMA_FTYPE_MOSTLY_Q5_K_M",
+          "q4_0": "LLAMA_FTYPE_MOSTLY_Q4_0"}
+
+
+def convert_hf_to_gguf(model_dir: Path, out_file: Path, outtype: str = "f16") -> Path:
+    script = CONVERTER_DIR / "convert_hf_to_gguf.py"
+    if not script.exists():
+        raise UserError(f"{script}: llama.cpp's converter is missing; run `make setup`")
+    # The vendored gguf-py matches the converter; it goes first on the path.
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(CONVERTER_DIR / "gguf-py"), str(CONVERTER_DIR)]),
+               NO_LOCAL_GGUF="")
+    result = subprocess.run([sys.executable, str(script), str(model_dir), "--outfile", str(out_file),
+                             "--outtype", outtype], env=env, capture_output=True, text=True)
+    if result.returncode != 0 or not out_file.exists():
+        lines = [line for line in result.stderr.splitlines() if line.strip()]
+        raise UserError(f"GGUF conversion of {model_dir} failed: {lines[-1] if lines else result.returncode}")
+    return out_file
+
+
+def quantize(source: Path, out_file: Path, kind: str, threads: int = 0) -> Path:
+    import llama_cpp
+
+    if kind not in FTYPES:
+        raise UserError(f"quantise: unknown type {kind!r} (allowed: f16, {', '.join(FTYPES)})")
+    params = llama_cpp.llama_model_quantize_default_params()
+    params.ftype = getattr(llama_cpp, FTYPES[kind])
+    params.nthread = threads or len(os.sched_getaffinity(0))
+    code = llama_cpp.llama_model_quantize(str(source).encode(), str(out_file).encode(), ctypes.byref(params))
+    if code != 0 or not out_file.exists():
+        raise UserError(f"quantise: llama_model_quantize {kind} of {source} failed (code {code})")
+    return out_file
+
+
+def chatml_template() -> str:
+    """The Ollama (Go template) form of the ChatML chat template that SmolLM2 and many small models use."""
+    return (
+        '{{- if .System }}<|im_start|>system\n{{ .System }}<|im_end|>\n{{ end }}'
+        '{{- range .Messages }}<|im_start|>{{ .Role }}\n{{ .Content }}<|im_end|>\n{{ end }}'
+        '<|im_start|>assistant\n'
+    )
+
+
+def modelfile(gguf_name: str, system: str | None, stop: list[str], temperature: float, num_ctx: int,
+              repeat_penalty: float) -> str:
+    lines = [f"FROM ./{gguf_name}", f'TEMPLATE """{chatml_template()}"""']
+    if system:
+        lines.append(f'SYSTEM """{system}"""')
+    lines += [f'PARAMETER stop "{token}"' for token in stop]
+    lines += [f"PARAMETER temperature {temperature:g}", f"PARAMETER num_ctx {num_ctx}",
+              f"PARAMETER repeat_penalty {repeat_penalty:g}"]
+    return "\n".join(lines) + "\n"
