@@ -124,7 +124,7 @@ DEFAULT_RULE_WEIGHTS = {
     "misra-c2012-7.1": 1.0,    # octal constants
     # mandatory rules and real defects
     "misra-c2012-9.1": 3.0, "misra-c2012-17.3": 3.0, "misra-c2012-17.4": 3.0, "misra-c2012-13.6": 2.0,
-    "cppcheck-uninitvar": 3.0, "cppcheck-arrayIndexOutOfBounds": 3.0, "cppcheck-nullPointer": 3.0,
+    "cppcheck-uninitvar": 3.0, "cppcheck-legacyUninitvar": 3.0, "cppcheck-arrayIndexOutOfBounds": 3.0, "cppcheck-nullPointer": 3.0,
     "cppcheck-zerodiv": 3.0, "cppcheck-shiftTooManyBits": 2.0, "cppcheck-integerOverflow": 2.0,
     "ast-parse": 4.0,          # not C99 that a parser accepts (extensions, or broken code)
     # artefacts of judging a snippet alone: external functions without a header, macros unused here
@@ -180,7 +180,7 @@ class CGateParams(Section):
     default_rule_weight: float = Field(1.0, ge=0, le=10, description="points of a finding not in rule_weights")
     max_repeats_per_rule: int = Field(3, ge=1, le=100, description="occurrences of one finding id that count")
     max_function_lines: int = Field(60, ge=5, le=10000, description="longer functions cost style points")
-    max_complexity: int = Field(10, ge=1, le=1000, description="higher cyclomatic complexity costs style points")
+    max_complexity: int = Field(15, ge=1, le=1000, description="higher cyclomatic complexity costs style points")
     tool_timeout_seconds: float = Field(120.0, gt=0, le=3600, description="one batched gcc or cppcheck call")
     harness: HarnessParams = Field(default_factory=HarnessParams)
 

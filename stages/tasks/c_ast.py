@@ -4,8 +4,8 @@ code that the style and protocol axes need.
 Input is the answer preprocessed against the stub headers in fake_libc/ (c_tools.gcc_preprocess), so
 comments are gone and macros are expanded: a word in a comment or a string can never be a finding.
 Found here: goto (15.1), recursion through the call graph, mutual included (17.2), dynamic memory
-(21.3), switch without default (16.4), octal constants (7.1), implicit int (8.1) and basic numerical
-types instead of fixed-width typedefs (Dir 4.6). Findings of both tools are merged by (id, line).
+(21.3), switch without default (16.4), `while (1)` and other integer-constant conditions (14.4), octal
+constants (7.1), implicit int (8.1) and basic numerical types instead of fixed-width typedefs (Dir 4.6). Findings of both tools are merged by (id, line).
 """
 
 from __future__ import annotations
@@ -143,6 +143,23 @@ class _Visitor(c_ast.NodeVisitor):
         if BASIC_TYPES & set(names) and line not in self.basic_type_lines:
             self.basic_type_lines.add(line)
             self._add("dir-4.6", node, f"basic type `{' '.join(names)}` instead of a fixed-width typedef")
+
+    def visit_While(self, node):
+        self._constant_condition(node, "while")
+        self.generic_visit(node)
+
+    def visit_DoWhile(self, node):
+        self._constant_condition(node, "do-while")
+        self.generic_visit(node)
+
+    def visit_If(self, node):
+        self._constant_condition(node, "if")
+        self.generic_visit(node)
+
+    def _constant_condition(self, node, statement: str) -> None:
+        """`while (1)`: an integer constant is not an essentially Boolean controlling expression (14.4)."""
+        if isinstance(node.cond, c_ast.Constant) and "int" in node.cond.type:
+            self._add("14.4", node, f"{statement} ({node.cond.value}): the condition is not essentially Boolean")
 
     def visit_Goto(self, node):
         self._add("15.1", node, f"goto {node.name}")

@@ -143,6 +143,7 @@ def analyse_chunk(samples: list[Sample], params: Params) -> tuple[dict[int, dict
     timings: Counter = Counter()
     with tempfile.TemporaryDirectory(prefix="distilloop-gate-") as tmp:
         workdir = Path(tmp)
+        os.chmod(workdir, 0o755)  # the sandbox may run harness binaries below it as `nobody`
         live = [sample for sample in samples if sample.code.strip() and not sample.refused]
         probes = {sample.index: _write_sample(workdir, sample) for sample in live}
 
@@ -281,13 +282,13 @@ def compose(sample, strict, lenient, probes, tree, misra_findings, harness_resul
     # protocol
     if sample.facts:
         defined_names = (tree.declared if ast_ok else set()) | c_text.macro_names(scan)
-        constants = tree.constants if ast_ok else {}
-        verdicts = protocol.judge(sample.facts, probe_errors, constants, c_text.integers(scan), defined_names) \
-            if live else [protocol.Verdict(fact, False, "") for fact in sample.facts]
+        verdicts = protocol.judge(sample.facts, probe_errors, tree.constants if ast_ok else {}, c_text.integers(scan),
+                                  defined_names, bool(sample.harness))
         judged = [v for v in verdicts if v.ok is not None]
-        findings += [Finding(f"protocol-{v.fact}", None, v.message) for v in verdicts if v.ok is not True and v.message]
+        if live:  # an empty answer already says everything with `empty`
+            findings += [Finding(f"protocol-{v.fact}", None, v.message) for v in verdicts if v.ok is not True]
         if judged:
-            axes["protocol"] = 10.0 * sum(v.ok for v in judged) / len(judged)
+            axes["protocol"] = 10.0 * sum(v.ok for v in judged) / len(judged) if live else 0.0
 
     # safety and style
     if live:

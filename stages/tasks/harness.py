@@ -18,6 +18,25 @@ from pathlib import Path
 from stages.tasks import sandbox
 from stages.tasks.c_tools import FORCED_HEADERS, Finding
 
+# Linked into every harness binary (trusted code, ours): a failed allocation at the sandbox's memory
+# limit says so and exits, instead of turning into an anonymous crash on a NULL pointer.
+ALLOCATION_WRAPPERS = r"""
+#include <stddef.h>
+#include <unistd.h>
+void *__real_malloc(size_t size);
+void *__real_calloc(size_t count, size_t size);
+void *__real_realloc(void *old, size_t size);
+static void distilloop_out_of_memory(void)
+{
+    static const char message[] = "\n%s\n";
+    (void)write(1, message, sizeof message - 1U);
+    _exit(125);
+}
+void *__wrap_malloc(size_t size) { void *p = __real_malloc(size); if (p == NULL && size > 0U) { distilloop_out_of_memory(); } return p; }
+void *__wrap_calloc(size_t count, size_t size) { void *p = __real_calloc(count, size); if (p == NULL && count > 0U && size > 0U) { distilloop_out_of_memory(); } return p; }
+void *__wrap_realloc(void *old, size_t size) { void *p = __real_realloc(old, size); if (p == NULL && size > 0U) { distilloop_out_of_memory(); } return p; }
+""" % sandbox.MEMORY_MARKER
+WRAP_FLAGS = ["-Wl,--wrap=malloc", "-Wl,--wrap=calloc", "-Wl,--wrap=realloc"]
 SUMMARY = re.compile(r"^harness:\s*(\d+)\s*/\s*(\d+)\s*$")
 FLAGS = ["-std=gnu99", "-O0", "-w", "-fdiagnostics-plain-output",
          *(flag for header in FORCED_HEADERS for flag in ("-include", header))]
@@ -43,8 +62,10 @@ def build_and_run(directory: Path, answer: str, harness: str, answer_defines_mai
     source = directory / "harness_tu.c"
     binary = directory / "harness.bin"
     source.write_text(translation_unit(answer, harness, answer_defines_main), encoding="utf-8")
+    (directory / "alloc_wrappers.c").write_text(ALLOCATION_WRAPPERS, encoding="utf-8")
+    command = ["gcc", *FLAGS, "-o", binary.name, source.name, "alloc_wrappers.c", *WRAP_FLAGS, "-lm"]
     try:
-        built = subprocess.run(["gcc", *FLAGS, "-o", binary.name, source.name, "-lm"], cwd=directory,
+        built = subprocess.run(command, cwd=directory,
                                capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired:
         return HarnessResult(0.0, [Finding("harness-compile", None, "compiling the harness timed out")])

@@ -5,9 +5,10 @@ answer to define, or null when the fact is behavioural. A named identifier is ch
 probe appended after the answer (`typedef char probe[(NAME == VALUE) ? 1 : -1];` fails to compile when
 the value is wrong, and names the identifier when it is missing), or, for a `static const` object,
 by evaluating its initializer from the AST. A fact without an identifier is checked from the code's
-own constants (integer literals outside comments and strings, macro bodies included) where the fact
-has such evidence; the rest (timestamp wrap, Qbv interval rules, Qav slope arithmetic) is behaviour
-that only a record's harness can check. Nothing here looks at words.
+behaviour: where the record has a harness, the harness judges it (the function axis); without one,
+it is checked from the code's own constants (integer literals outside comments and strings, macro
+bodies included) where the fact has such evidence (timestamp wrap, Qbv interval rules and Qav slope
+arithmetic have none). Nothing here looks at words.
 
 Names and values are the project's canonical list (common.md): 802.1Q, 802.1AS, 1722, Qav/Qbv, SRP.
 """
@@ -100,18 +101,23 @@ def judge(
     constants: dict[str, int],
     integers: list[int],
     defined_names: set[str],
+    has_harness: bool,
 ) -> list[Verdict]:
     """A verdict for every fact that can be checked without running code.
 
     probe_errors: fact -> gcc's message for the probes that failed; None when the answer did not
     compile, so probes say nothing. constants: `const` objects with a value the AST could evaluate.
-    integers: every integer literal in the code. defined_names: names the code defines.
+    integers: every integer literal in the code. defined_names: names the code defines. A fact
+    without an identifier is behaviour: with a harness the harness judges it (function axis), so it
+    is only judged here, from constants, when there is none.
     """
     verdicts = []
     for name, identifier in sorted(facts.items()):
         fact = FACTS.get(name)
         if fact is None:
             verdicts.append(Verdict(name, None, f"unknown protocol fact {name!r} in the record's checks (not scored)"))
+        elif not identifier and has_harness:
+            continue
         elif identifier and isinstance(fact.value, int):
             verdicts.append(_judge_named(name, identifier, fact, probe_errors, constants))
         elif isinstance(fact.value, tuple):

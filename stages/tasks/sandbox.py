@@ -8,7 +8,7 @@ the kernel allows it a seccomp filter kills the process on fork/clone (so a fork
 one) and refuses sockets, kill and ptrace.
 
 Every way a run can go wrong is returned as an outcome, never raised: hang, CPU limit, crash,
-memory exhaustion, output flood, process creation.
+memory exhaustion (reported by the allocation wrappers in harness.py), output flood, process creation.
 """
 
 from __future__ import annotations
@@ -28,7 +28,9 @@ from functools import lru_cache
 from pathlib import Path
 
 NOBODY = 65534
-MEMORY_FINDING_FRACTION = 0.5  # a failed run whose peak RSS reached this share of the limit ran out of memory
+# printed by the allocation wrappers harness binaries are linked with (harness.py) when malloc fails at
+# the address-space limit; the peak RSS cannot tell, as it includes the forked Python before exec
+MEMORY_MARKER = "distilloop-sandbox: allocation failed at the memory limit"
 
 # --- seccomp -------------------------------------------------------------------------------------
 
@@ -158,6 +160,8 @@ def run(binary: Path, limits: Limits) -> Outcome:
         seconds = time.monotonic() - started
     process.returncode = os.waitstatus_to_exitcode(status)
     text = output.decode("utf-8", "replace")
+    if problem is None and MEMORY_MARKER in text:
+        problem, detail = "memory", f"ran out of its {limits.memory_mb} MB memory limit (an allocation failed)"
     if problem is None:
         problem, detail = _classify(process.returncode, usage, limits)
     return Outcome(process.returncode, text, problem, detail, seconds)
@@ -218,7 +222,4 @@ def _classify(code: int, usage, limits: Limits) -> tuple[str | None, str]:
         return "timeout", f"used its {limits.cpu_seconds:g} s of CPU time ({name})"
     if number == signal.SIGSYS:
         return "fork", "tried to create a process (killed by the sandbox)"
-    peak = usage.ru_maxrss * 1024  # Linux reports kilobytes
-    if peak >= MEMORY_FINDING_FRACTION * limits.memory_mb * 2**20:
-        return "memory", f"ran out of its {limits.memory_mb} MB memory limit ({name})"
     return "crash", f"killed by {name}"
