@@ -33,8 +33,8 @@ def _module(task: str):
 def score_records(records: list[dict], params: Params, on_progress=None, timings: dict | None = None) -> list[dict]:
     """Score records that carry an `output` (and optionally `truncated`, `gen`); batched per task.
 
-    on_progress(n) is called as n more records are done; `timings`, when given, receives the seconds
-    spent per axis (summed over worker processes)."""
+    on_progress(n) is called as n more records are done; `timings`, when given, receives the CPU
+    seconds spent per axis, tools included, summed over worker processes."""
     by_task: dict[str, list[int]] = {}
     for position, record in enumerate(records):
         task = record.get("task")

@@ -22,6 +22,7 @@ import math
 import multiprocessing
 import os
 import re
+import resource
 import tempfile
 import time
 from collections import Counter
@@ -147,14 +148,14 @@ def analyse_chunk(samples: list[Sample], params: Params) -> tuple[dict[int, dict
         live = [sample for sample in samples if sample.code.strip() and not sample.refused]
         probes = {sample.index: _write_sample(workdir, sample) for sample in live}
 
-        clock = time.perf_counter()
+        clock = _cpu_seconds()
         targets = {index: ("probe.c" if lines else "answer.c") for index, lines in probes.items()}
         strict = c_tools.gcc_syntax(workdir, targets, lenient=False, timeout=timeout)
         failing = {index: targets[index] for index, result in strict.items() if result.errors}
         lenient = c_tools.gcc_syntax(workdir, failing, lenient=True, timeout=timeout) if failing else {}
-        timings["syntax"] += time.perf_counter() - clock
+        timings["syntax"] += _cpu_seconds() - clock
 
-        clock = time.perf_counter()
+        clock = _cpu_seconds()
         stubs = _stub_headers(workdir, live)
         preprocessed = c_tools.gcc_preprocess(workdir, [s.index for s in live], FAKE_LIBC, stubs, timeout)
         trees = {}
@@ -162,13 +163,13 @@ def analyse_chunk(samples: list[Sample], params: Params) -> tuple[dict[int, dict
             text = preprocessed.get(sample.index)
             trees[sample.index] = (c_ast.analyse(text, f"s{sample.index}/answer.c", sample.code) if text is not None
                                    else Finding("ast-parse", None, "the code could not be preprocessed"))
-        timings["ast"] += time.perf_counter() - clock
+        timings["ast"] += _cpu_seconds() - clock
 
-        clock = time.perf_counter()
+        clock = _cpu_seconds()
         misra = c_tools.cppcheck_misra(workdir, [s.index for s in live], timeout) if live else {}
-        timings["misra"] += time.perf_counter() - clock
+        timings["misra"] += _cpu_seconds() - clock
 
-        clock = time.perf_counter()
+        clock = _cpu_seconds()
         harnesses = {}
         limits = sandbox.Limits(config.harness.cpu_seconds, config.harness.memory_mb, config.harness.wall_seconds,
                                 config.harness.output_bytes)
@@ -179,16 +180,22 @@ def analyse_chunk(samples: list[Sample], params: Params) -> tuple[dict[int, dict
                     else c_text.defines_function(c_text.scan(sample.code), "main")
                 harnesses[sample.index] = harness.build_and_run(
                     workdir / f"s{sample.index}" / "run", sample.code, sample.harness, defines_main, limits, timeout)
-        timings["harness"] += time.perf_counter() - clock
+        timings["harness"] += _cpu_seconds() - clock
 
-        clock = time.perf_counter()
+        clock = _cpu_seconds()
         results = {}
         for sample in samples:
             results[sample.index] = compose(
                 sample, strict.get(sample.index), lenient.get(sample.index), probes.get(sample.index, {}),
                 trees.get(sample.index), misra.get(sample.index, []), harnesses.get(sample.index), params)
-        timings["compose"] += time.perf_counter() - clock
+        timings["compose"] += _cpu_seconds() - clock
     return results, dict(timings)
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process and of the tools it ran (robust on a busy machine, unlike wall time)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
 
 
 def _write_sample(workdir: Path, sample: Sample) -> dict[int, str]:

@@ -11,7 +11,6 @@ sample cannot take the others down with it.
 from __future__ import annotations
 
 import importlib.util
-import json
 import re
 import shutil
 import subprocess
@@ -28,6 +27,7 @@ LENIENT = ["-std=gnu99", "-w", *(flag for header in FORCED_HEADERS for flag in (
 COMMON = ["-fsyntax-only", "-fdiagnostics-plain-output", "-fmax-errors=10"]
 DIAGNOSTIC = re.compile(r"^(?P<path>[^:\n]+):(?P<line>\d+):(?:\d+:)? (?P<kind>fatal error|error|warning): (?P<message>.*)$")
 INCLUDED_FROM = re.compile(r"^(?:In file included from|\s+from) (?P<path>[^:\n]+):\d+[:,]$")
+MISRA_LINE = re.compile(r"^\[(?P<file>[^:\]]+):(?P<line>\d+)\] \(\w+\) .*\[misra-(?P<rule>c2012-[\w.-]+)\]$")
 CPPCHECK_LINE = re.compile(r"^(?P<path>[^:\n]+):(?P<line>\d+):(?P<severity>\w+):(?P<id>\w+):(?P<message>.*)$")
 CPPCHECK_IGNORED = {"syntaxError", "unknownMacro", "preprocessorErrorDirective", "internalAstError", "normalCheckLevelMaxBranches",
                     "checkersReport", "missingInclude", "missingIncludeSystem", "toomanyconfigs", "ctuOneDefinitionRuleViolation"}
@@ -177,37 +177,32 @@ def cppcheck_misra(workdir: Path, indices: list[int], timeout: float) -> dict[in
         if not (workdir / f"{path}.dump").exists():
             findings[index].append(Finding("misra-unchecked", None, "cppcheck could not analyse this code"))
     for entry in _misra_entries(workdir, dumps):
-        index = owners.get(entry.get("file"))
-        if index is not None and entry.get("addon") == "misra":
-            findings[index].append(Finding(f"misra-{entry['errorId']}", entry.get("linenr"), "MISRA C:2012 " + entry["errorId"].removeprefix("c2012-")))
+        index = owners.get(entry["file"])
+        if index is not None:
+            rule = entry["rule"]
+            findings[index].append(Finding(f"misra-{rule}", entry["line"], f"MISRA C:2012 {rule.removeprefix('c2012-')}"))
     return findings
 
 
 def _misra_entries(workdir: Path, dumps: list[str]) -> list[dict]:
+    """(file, line, rule) of every violation. Plain mode, not --cli: --cli also writes a log line for
+    every rule checked on every dump, which costs more than the checks."""
     if not dumps:
         return []
-    command = [sys.executable, str(misra_addon()), "--cli"]
+    command = [sys.executable, str(misra_addon()), "--quiet", "--no-summary"]
     completed = _run_both([*command, *dumps], workdir, MISRA_BATCH_TIMEOUT, check_crash=True)
     if completed is None:  # the addon crashed or hung on some dump: run them one by one to keep the rest
         entries = []
         for dump in dumps:
             single = _run_both([*command, dump], workdir, 60, check_crash=True)
-            entries += _json_lines(single[0]) if single else [{"file": dump[: -len(".dump")], "addon": "misra", "errorId": "unchecked"}]
+            entries += _violations(single[1]) if single else [{"file": dump[: -len(".dump")], "line": None, "rule": "unchecked"}]
         return entries
-    return _json_lines(completed[0])
+    return _violations(completed[1])
 
 
-def _json_lines(text: str) -> list[dict]:
-    entries = []
-    for line in text.splitlines():
-        if line.startswith("{"):
-            try:
-                entry = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if "errorId" in entry:
-                entries.append(entry)
-    return entries
+def _violations(stderr: str) -> list[dict]:
+    return [{"file": m.group("file"), "line": int(m.group("line")), "rule": m.group("rule")}
+            for m in map(MISRA_LINE.match, stderr.splitlines()) if m]
 
 
 # --- processes --------------------------------------------------------------------------------------

@@ -2,20 +2,14 @@
    parser needs: type names and the macros that expand into expressions. */
 #ifndef DISTILLOOP_FAKE_H
 #define DISTILLOOP_FAKE_H
-typedef signed char int8_t; typedef short int16_t; typedef int int32_t; typedef long long int64_t;
-typedef unsigned char uint8_t; typedef unsigned short uint16_t; typedef unsigned int uint32_t;
-typedef unsigned long long uint64_t;
-typedef int8_t int_least8_t; typedef int16_t int_least16_t; typedef int32_t int_least32_t; typedef int64_t int_least64_t;
-typedef uint8_t uint_least8_t; typedef uint16_t uint_least16_t; typedef uint32_t uint_least32_t; typedef uint64_t uint_least64_t;
-typedef int8_t int_fast8_t; typedef int64_t int_fast16_t; typedef int64_t int_fast32_t; typedef int64_t int_fast64_t;
-typedef uint8_t uint_fast8_t; typedef uint64_t uint_fast16_t; typedef uint64_t uint_fast32_t; typedef uint64_t uint_fast64_t;
-typedef long intptr_t; typedef unsigned long uintptr_t; typedef long long intmax_t; typedef unsigned long long uintmax_t;
-typedef unsigned long size_t; typedef long ssize_t; typedef long ptrdiff_t; typedef int wchar_t; typedef unsigned int wint_t;
-typedef struct { long long a; long double b; } max_align_t;
-typedef struct distilloop_file FILE; typedef long fpos_t; typedef char *va_list; typedef int errno_t;
-typedef long time_t; typedef long clock_t; typedef int sig_atomic_t; typedef long jmp_buf[8];
-typedef struct { int quot; int rem; } div_t; typedef struct { long quot; long rem; } ldiv_t;
-typedef int pid_t; typedef long off_t; typedef unsigned int useconds_t;
+/* One declaration for every standard type name: the parser only needs to know they are types, and
+   one declaration parses far faster than forty. */
+typedef int int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t,
+    int_least8_t, int_least16_t, int_least32_t, int_least64_t, uint_least8_t, uint_least16_t, uint_least32_t,
+    uint_least64_t, int_fast8_t, int_fast16_t, int_fast32_t, int_fast64_t, uint_fast8_t, uint_fast16_t,
+    uint_fast32_t, uint_fast64_t, intptr_t, uintptr_t, intmax_t, uintmax_t, size_t, ssize_t, ptrdiff_t,
+    wchar_t, wint_t, max_align_t, FILE, fpos_t, va_list, errno_t, time_t, clock_t, sig_atomic_t, jmp_buf,
+    div_t, ldiv_t, pid_t, off_t, useconds_t;
 struct tm { int tm_sec; int tm_min; int tm_hour; int tm_mday; int tm_mon; int tm_year; int tm_wday; int tm_yday; int tm_isdst; };
 struct timespec { time_t tv_sec; long tv_nsec; };
 #define bool _Bool
