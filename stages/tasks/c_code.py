@@ -62,7 +62,7 @@ class Sample:
 
 def requested_function(record: dict) -> tuple[str | None, str | None]:
     """(function name, signature) the prompt asks for: from checks, else a signature quoted in the prompt."""
-    checks = record.get("checks") or {}
+    checks = record.get("checks") if isinstance(record.get("checks"), dict) else {}
     signature = checks.get("signature") if isinstance(checks.get("signature"), str) else None
     name = checks.get("function") if isinstance(checks.get("function"), str) else None
     if name is None and signature is None:
@@ -77,9 +77,9 @@ def requested_function(record: dict) -> tuple[str | None, str | None]:
 
 
 def prepare(index: int, record: dict) -> Sample:
-    reply = record.get("output") or ""
-    code, cut = extract_c(reply)
-    checks = record.get("checks") or {}
+    reply = record.get("output")
+    code, cut = extract_c(reply if isinstance(reply, str) else "")
+    checks = record.get("checks") if isinstance(record.get("checks"), dict) else {}
     name, signature = requested_function(record)
     harness_source = checks.get("harness") if isinstance(checks.get("harness"), str) else None
     sample = Sample(index, code, name, signature, protocol.requested(checks), harness_source)
@@ -124,9 +124,7 @@ def score(records: list[dict], params: Params, on_progress=None, timings: dict |
         if on_progress:
             on_progress(len(chunk_results))
 
-    if len(chunks) == 1 and not any(sample.harness for sample in samples):
-        collect(*analyse_chunk(chunks[0], params))  # one small batch: no process pool needed
-    elif chunks:
+    if chunks:  # always in worker processes: they are single-threaded, so limits set between fork and exec are safe
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=min(workers, len(chunks)), mp_context=context) as pool:
             futures = [pool.submit(analyse_chunk, chunk, params) for chunk in chunks]
@@ -211,7 +209,7 @@ def _write_sample(workdir: Path, sample: Sample) -> dict[int, str]:
     for fact, line in protocol.probe_lines(sample.facts):
         body.append(line)
         lines[len(body)] = fact
-    if sample.signature and sample.function:
+    if sample.signature and sample.function and not re.search(r"[;{}#]", sample.signature):
         body.append(f"#undef {sample.function}")  # a function-like macro of that name is not the function
         body.append(sample.signature.strip().rstrip(";") + ";")
         lines[len(body)] = "signature"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib.util
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -32,6 +33,7 @@ CPPCHECK_LINE = re.compile(r"^(?P<path>[^:\n]+):(?P<line>\d+):(?P<severity>\w+):
 CPPCHECK_IGNORED = {"syntaxError", "unknownMacro", "preprocessorErrorDirective", "internalAstError", "normalCheckLevelMaxBranches",
                     "checkersReport", "missingInclude", "missingIncludeSystem", "toomanyconfigs", "ctuOneDefinitionRuleViolation"}
 MISRA_BATCH_TIMEOUT = 600
+TOOL_MEMORY_MB = 2048  # address space of one gcc/cppcheck/addon process (they run in worker processes)
 PROBE_SENTINEL_LINE = 2  # probe.c: line 1 includes answer.c, line 2 is a declaration that must compile
 
 
@@ -117,8 +119,12 @@ def gcc_preprocess(workdir: Path, indices: list[int], stub_dir: Path, extra_stub
     flags = ["-E", "-std=c99", "-nostdinc", "-I", str(stub_dir), "-I", str(extra_stub_dir), "-D__attribute__(x)=",
              "-D__extension__=", "-D__inline=inline", "-D__restrict=restrict", "-fdiagnostics-plain-output"]
     completed = _run_both(["gcc", *flags, *paths.values()], workdir, timeout)
-    if completed is None:
-        return {index: None for index in indices}
+    if completed is None:  # the batch timed out: one at a time, so only the culprit goes without an AST
+        texts = {}
+        for index in indices:
+            texts.update(gcc_preprocess(workdir, [index], stub_dir, extra_stub_dir, max(5.0, timeout / 10))
+                         if len(indices) > 1 else {index: None})
+        return texts
     stdout, stderr = completed
     failed = {m.group("path") for m in map(DIAGNOSTIC.match, stderr.splitlines()) if m and m.group("kind") != "warning"}
     pieces = re.split(r'^# 0 "(s\d+/answer\.c)"\n', stdout, flags=re.M)
@@ -214,9 +220,16 @@ def _run(command: list[str], cwd: Path, timeout: float) -> str | None:
     return None if completed is None else completed[1]
 
 
+def _limit_memory() -> None:
+    """In the child before exec: generated code can make a compiler allocate without bound (macro bombs)."""
+    limit = TOOL_MEMORY_MB * 2**20
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
 def _run_both(command: list[str], cwd: Path, timeout: float, check_crash: bool = False) -> tuple[str, str] | None:
     try:
-        completed = subprocess.run(command, cwd=cwd, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL)
+        completed = subprocess.run(command, cwd=cwd, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL,
+                                   preexec_fn=_limit_memory)
     except subprocess.TimeoutExpired:
         return None
     except FileNotFoundError as exc:

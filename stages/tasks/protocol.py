@@ -15,6 +15,7 @@ Names and values are the project's canonical list (common.md): 802.1Q, 802.1AS, 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 MAC_GPTP = (0x01, 0x80, 0xC2, 0x00, 0x00, 0x0E)
@@ -82,10 +83,14 @@ def probe_lines(facts: dict[str, str | None]) -> list[tuple[str, str]]:
     lines = []
     for number, (name, identifier) in enumerate(sorted(facts.items())):
         fact = FACTS.get(name)
-        if fact is None or not identifier or not isinstance(fact.value, int):
+        if fact is None or not _is_identifier(identifier) or not isinstance(fact.value, int):
             continue
         lines.append((name, f"typedef char distilloop_probe_{number}[(({identifier}) == {fact.value}) ? 1 : -1];"))
     return lines
+
+
+def _is_identifier(text) -> bool:
+    return isinstance(text, str) and re.fullmatch(r"[A-Za-z_]\w*", text) is not None
 
 
 @dataclass
@@ -116,6 +121,8 @@ def judge(
         fact = FACTS.get(name)
         if fact is None:
             verdicts.append(Verdict(name, None, f"unknown protocol fact {name!r} in the record's checks (not scored)"))
+        elif identifier and not _is_identifier(identifier):
+            verdicts.append(Verdict(name, None, f"{identifier!r} in the record's checks is not a C identifier (not scored)"))
         elif not identifier and has_harness:
             continue
         elif identifier and isinstance(fact.value, int):
