@@ -111,3 +111,16 @@ def test_summary_correlates_predicted_and_reference_scores():
 def test_unknown_task_is_a_user_error():
     with pytest.raises(UserError, match="unknown task 'yaml'"):
         score_records([{"id": "x", "task": "yaml", "output": "a: 1"}], Params())
+
+
+def test_every_bundled_json_reference_passes_its_own_gate(tmp_path):
+    from stages import export
+
+    params = Params()
+    export.run(params, "bundled:json_record", out_dir=tmp_path, metrics_path=None)
+    records = [json.loads(line) for split in ("train", "pool", "val", "test")
+               for line in (tmp_path / f"{split}.jsonl").read_text().splitlines()]
+    assert len(records) >= 100
+    scored = score_records([{**r, "output": json.dumps(r["reference"])} for r in records], params)
+    assert all(r["passed"] and r["score"] == 10 for r in scored), [r["findings"] for r in scored if not r["passed"]][:3]
+    assert summarise(scored, params)["score_correlation"] == 1.0
