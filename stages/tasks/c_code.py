@@ -172,7 +172,8 @@ def analyse_chunk(samples: list[Sample], params: Params) -> tuple[dict[int, dict
         limits = sandbox.Limits(config.harness.cpu_seconds, config.harness.memory_mb, config.harness.wall_seconds,
                                 config.harness.output_bytes)
         for sample in live:
-            if sample.harness and config.harness.enabled and not sample.unfinished:
+            compiles = not strict[sample.index].errors or not lenient[sample.index].errors
+            if sample.harness and config.harness.enabled and compiles:
                 tree = trees[sample.index]
                 defines_main = any(f.name == "main" for f in tree.functions) if isinstance(tree, c_ast.AstInfo) \
                     else c_text.defines_function(c_text.scan(sample.code), "main")
