@@ -181,7 +181,9 @@ class CGateParams(Section):
     max_repeats_per_rule: int = Field(3, ge=1, le=100, description="occurrences of one finding id that count")
     max_function_lines: int = Field(60, ge=5, le=10000, description="longer functions cost style points")
     max_complexity: int = Field(15, ge=1, le=1000, description="higher cyclomatic complexity costs style points")
-    tool_timeout_seconds: float = Field(120.0, gt=0, le=3600, description="one batched gcc or cppcheck call")
+    tool_timeout_seconds: float = Field(
+        60.0, gt=0, le=3600, description="one batched gcc/cppcheck/misra call; after a timeout, each sample alone"
+    )
     harness: HarnessParams = Field(default_factory=HarnessParams)
 
     @field_validator("weights")

@@ -641,3 +641,14 @@ def test_summary_of_a_scored_split(scored, params):
     assert summary["findings"]["empty"] == 2 and summary["truncation_rate"] > 0
     assert set(summary["axes"]) == {"syntax", "function", "protocol", "safety", "style"}
     assert "score_correlation" not in summary
+
+
+def test_a_pathological_sample_does_not_take_the_batch_down():
+    """A macro bomb (2^21 tokens) outlasts the tool timeout: it gets a finding, its neighbours are scored
+    as if it were not there."""
+    bomb = "#define A0 +1\n" + "".join(f"#define A{i} A{i - 1} A{i - 1}\n" for i in range(1, 22)) + "int v = 0 A21;\n"
+    params = parse({"gate": {"workers": 1, "c_code": {"tool_timeout_seconds": 1}}})  # one batch for both
+    results = score_records([record("bomb", bomb, NO_FUNCTION), record("crc", CRC, CRC_CHECKS)], params)
+    bomb_result, crc_result = results
+    assert any("timed out" in f["message"] for f in bomb_result["findings"]) and not bomb_result["passed"]
+    assert crc_result["passed"] and crc_result["axes"]["syntax"] == 10, crc_result["findings"]

@@ -4,16 +4,18 @@ program and invents cross-file violations).
 
 Samples live in their own directories (`s<index>/answer.c`), so every diagnostic is attributed to its
 sample by its `file:line:` prefix; a diagnostic inside a system header goes to the sample whose
-include chain led there. A batch that times out is retried one sample at a time, so one pathological
-sample cannot take the others down with it.
+include chain led there. A batch that times out is retried one sample at a time (each with the same
+timeout), so one pathological sample cannot take the others down with it.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
 import resource
 import shutil
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -32,7 +34,6 @@ MISRA_LINE = re.compile(r"^\[(?P<file>[^:\]]+):(?P<line>\d+)\] \(\w+\) .*\[misra
 CPPCHECK_LINE = re.compile(r"^(?P<path>[^:\n]+):(?P<line>\d+):(?P<severity>\w+):(?P<id>\w+):(?P<message>.*)$")
 CPPCHECK_IGNORED = {"syntaxError", "unknownMacro", "preprocessorErrorDirective", "internalAstError", "normalCheckLevelMaxBranches",
                     "checkersReport", "missingInclude", "missingIncludeSystem", "toomanyconfigs", "ctuOneDefinitionRuleViolation"}
-MISRA_BATCH_TIMEOUT = 600
 TOOL_MEMORY_MB = 2048  # address space of one gcc/cppcheck/addon process (they run in worker processes)
 PROBE_SENTINEL_LINE = 2  # probe.c: line 1 includes answer.c, line 2 is a declaration that must compile
 
@@ -69,7 +70,7 @@ def gcc_syntax(workdir: Path, targets: dict[int, str], lenient: bool, timeout: f
     output = _run(["gcc", *flags, *paths.values()], workdir, timeout)
     if output is None:  # the batch timed out: find the sample responsible, one at a time
         for index, path in paths.items():
-            single = _run(["gcc", *flags, path], workdir, max(5.0, timeout / 10))
+            single = _run(["gcc", *flags, path], workdir, timeout)
             if single is None:
                 results[index].errors.append(Diagnostic(None, "error", "the compiler timed out on this code"))
             else:
@@ -119,11 +120,12 @@ def gcc_preprocess(workdir: Path, indices: list[int], stub_dir: Path, extra_stub
     flags = ["-E", "-std=c99", "-nostdinc", "-I", str(stub_dir), "-I", str(extra_stub_dir), "-D__attribute__(x)=",
              "-D__extension__=", "-D__inline=inline", "-D__restrict=restrict", "-fdiagnostics-plain-output"]
     completed = _run_both(["gcc", *flags, *paths.values()], workdir, timeout)
-    if completed is None:  # the batch timed out: one at a time, so only the culprit goes without an AST
+    if completed is None:  # timed out: one at a time, so only the culprit goes without an AST
+        if len(indices) == 1:
+            return {indices[0]: None}
         texts = {}
         for index in indices:
-            texts.update(gcc_preprocess(workdir, [index], stub_dir, extra_stub_dir, max(5.0, timeout / 10))
-                         if len(indices) > 1 else {index: None})
+            texts.update(gcc_preprocess(workdir, [index], stub_dir, extra_stub_dir, timeout))
         return texts
     stdout, stderr = completed
     failed = {m.group("path") for m in map(DIAGNOSTIC.match, stderr.splitlines()) if m and m.group("kind") != "warning"}
@@ -171,7 +173,7 @@ def cppcheck_misra(workdir: Path, indices: list[int], timeout: float) -> dict[in
                "--enable=warning", "--template={file}:{line}:{severity}:{id}:{message}"]
     output = _run([*command, *paths.values()], workdir, timeout)
     if output is None:
-        output = "".join(_run([*command, path], workdir, max(5.0, timeout / 10)) or "" for path in paths.values())
+        output = "".join(_run([*command, path], workdir, timeout) or "" for path in paths.values())
     for line in output.splitlines():
         match = CPPCHECK_LINE.match(line)
         if match and match.group("path") in owners and match.group("id") not in CPPCHECK_IGNORED:
@@ -182,7 +184,7 @@ def cppcheck_misra(workdir: Path, indices: list[int], timeout: float) -> dict[in
     for index, path in paths.items():
         if not (workdir / f"{path}.dump").exists():
             findings[index].append(Finding("misra-unchecked", None, "cppcheck could not analyse this code"))
-    for entry in _misra_entries(workdir, dumps):
+    for entry in _misra_entries(workdir, dumps, timeout):
         index = owners.get(entry["file"])
         if index is not None:
             rule = entry["rule"]
@@ -190,17 +192,17 @@ def cppcheck_misra(workdir: Path, indices: list[int], timeout: float) -> dict[in
     return findings
 
 
-def _misra_entries(workdir: Path, dumps: list[str]) -> list[dict]:
+def _misra_entries(workdir: Path, dumps: list[str], timeout: float) -> list[dict]:
     """(file, line, rule) of every violation. Plain mode, not --cli: --cli also writes a log line for
     every rule checked on every dump, which costs more than the checks."""
     if not dumps:
         return []
     command = [sys.executable, str(misra_addon()), "--quiet", "--no-summary"]
-    completed = _run_both([*command, *dumps], workdir, MISRA_BATCH_TIMEOUT, check_crash=True)
+    completed = _run_both([*command, *dumps], workdir, timeout, check_crash=True)
     if completed is None:  # the addon crashed or hung on some dump: run them one by one to keep the rest
         entries = []
         for dump in dumps:
-            single = _run_both([*command, dump], workdir, 60, check_crash=True)
+            single = _run_both([*command, dump], workdir, timeout, check_crash=True)
             entries += _violations(single[1]) if single else [{"file": dump[: -len(".dump")], "line": None, "rule": "unchecked"}]
         return entries
     return _violations(completed[1])
@@ -227,15 +229,21 @@ def _limit_memory() -> None:
 
 
 def _run_both(command: list[str], cwd: Path, timeout: float, check_crash: bool = False) -> tuple[str, str] | None:
+    """(stdout, stderr), or None on a timeout (or, with check_crash, a Python traceback). The tool runs
+    in its own session, so a timeout kills gcc's cc1 as well as the driver."""
     try:
-        completed = subprocess.run(command, cwd=cwd, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL,
-                                   preexec_fn=_limit_memory)
-    except subprocess.TimeoutExpired:
-        return None
+        process = subprocess.Popen(command, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, start_new_session=True, preexec_fn=_limit_memory)
     except FileNotFoundError as exc:
         raise UserError(f"{command[0]}: not found ({exc.strerror}); the quality gate needs gcc and cppcheck") from None
-    stdout = completed.stdout.decode("utf-8", "replace")
-    stderr = completed.stderr.decode("utf-8", "replace")
-    if check_crash and completed.returncode != 0 and "Traceback" in stderr:
+    try:
+        stdout_bytes, stderr_bytes = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        return None
+    stdout = stdout_bytes.decode("utf-8", "replace")
+    stderr = stderr_bytes.decode("utf-8", "replace")
+    if check_crash and process.returncode != 0 and "Traceback" in stderr:
         return None
     return stdout, stderr
