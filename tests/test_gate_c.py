@@ -441,6 +441,7 @@ def scored(params, tmp_path_factory) -> dict[str, dict]:
                prompt="Implement `uint8_t crc8_smbus(const uint8_t *data, size_t len)` in C99."),
         record("missing-from-prompt", VLAN, None,
                prompt="Implement `uint8_t crc8_smbus(const uint8_t *data, size_t len)` in C99."),
+        record("harness-without-function-name", CRC, {"harness": CRC_CHECKS["harness"]}, prompt="Write a CRC."),
     ]
     results = score_records(samples, params)
     assert [r["id"] for r in results] == [s["id"] for s in samples]  # order kept
@@ -601,6 +602,11 @@ def test_function_from_a_signature_quoted_in_the_prompt(scored):
     assert scored["signature-from-prompt"]["passed"]
     missing = scored["missing-from-prompt"]
     assert "function-missing" in ids(missing) and not missing["passed"]
+
+
+def test_a_harness_alone_is_enough_for_the_function_axis(scored):
+    result = scored["harness-without-function-name"]
+    assert result["axes"]["function"] == 10 and result["passed"]
 
 
 def test_score_is_the_weighted_mean_of_the_axes_that_apply(scored, params):

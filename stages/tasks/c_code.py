@@ -279,7 +279,7 @@ def compose(sample, strict, lenient, probes, tree, misra_findings, harness_resul
         findings.append(Finding("function-missing", None, f"the answer does not define {sample.function}()"))
     if harness_result is not None:
         findings += harness_result.findings
-        axes["function"] = harness_result.axis if defined else 0.0
+        axes["function"] = harness_result.axis if defined or not sample.function else 0.0
     elif sample.harness and params.gate.c_code.harness.enabled:
         axes["function"] = 0.0  # there is no code to run it against
     elif sample.function:
