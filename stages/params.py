@@ -253,6 +253,11 @@ class JsonGateParams(Section):
 
 
 class GateParams(Section):
+    pass_score: float = Field(
+        7.0, ge=0, le=10,
+        description="score an answer needs to pass the gate (with every axis at its minimum); the reported "
+        "pass rates use it, so they stay comparable across experiments that change quality_threshold",
+    )
     workers: int = Field(0, ge=0, le=256, description="parallel scoring processes; 0 means one per core")
     c_code: CGateParams = Field(default_factory=CGateParams)
     json_record: JsonGateParams = Field(default_factory=JsonGateParams)
@@ -332,7 +337,11 @@ class QuantiseParams(Section):
 
 
 class Params(Section):
-    quality_threshold: float = Field(7.0, ge=0, le=10, description="answers scoring below go to the teacher")
+    quality_threshold: float = Field(
+        7.0, ge=0, le=10,
+        description="answers below it (or failing the gate) go to the teacher; a correction must pass the gate "
+        "and reach it to be trained on",
+    )
     export: ExportParams = Field(default_factory=ExportParams)
     student: StudentParams = Field(default_factory=StudentParams)
     gate: GateParams = Field(default_factory=GateParams)

@@ -315,7 +315,7 @@ def compose(sample, strict, lenient, probes, tree, misra_findings, harness_resul
         value = min(value, config.missing_function_cap)
     value = round(value, 2)
     below = [axis for axis in axes if axes[axis] < config.minimums.get(axis, 0.0)]
-    passed = bool(live) and requirement_met and not below and value >= params.quality_threshold
+    passed = bool(live) and requirement_met and not below and value >= params.gate.pass_score
     return {
         "score": value,
         "axes": {axis: round(number, 2) for axis, number in axes.items()},

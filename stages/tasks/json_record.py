@@ -75,7 +75,7 @@ def score_one(record: dict, params: Params) -> dict:
     return {
         "score": value_score,
         "axes": {axis: round(number, 2) for axis, number in axes.items()},
-        "passed": not below and value_score >= params.quality_threshold,
+        "passed": not below and value_score >= params.gate.pass_score,
         "truncated": truncated,
         "findings": findings,
     }
