@@ -85,6 +85,8 @@ def merge(
 
     stage.run(epoch, out_dir=out)
 
+
+@app.command()
 def score(
     in_file: Annotated[Path, typer.Option("--in", help="JSONL of records, each with an `output` field")],
     out: Annotated[Path, typer.Option("--out", help="where the scored records go (rejects: OUT's .rejects.jsonl)")],

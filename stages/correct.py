@@ -1,11 +1,12 @@
 """correct@N: the teacher corrects the pool answers that failed the gate; the same gate verifies.
 
 Reads runs/epoch-(N-1)/pool.scored.jsonl; writes runs/epoch-N/corrections.jsonl and
-metrics/epochs/N-correct.json. Eligible: score below quality_threshold or not passed. They are sent
-worst first (lowest score, then id), at most correct.max_corrections_per_epoch, never past
-correct.budget_usd. Every eligible item ends as one correction record (accepted, rejected by the
-gate, or failed with its reason) or is counted in the metrics as skipped_max / skipped_budget.
-Only accepted corrections are ever trained on (merge@N).
+metrics/epochs/N-correct.json. Eligible: score below quality_threshold or failing the gate (whose own
+bar is gate.pass_score). They are sent worst first (lowest score, then id), at most
+correct.max_corrections_per_epoch, never past correct.budget_usd. A correction is accepted when it
+passes the gate and reaches quality_threshold. Every eligible item ends as one correction record
+(accepted, rejected, or failed with its reason) or is counted in the metrics as skipped_max /
+skipped_budget. Only accepted corrections are ever trained on (merge@N).
 """
 
 from __future__ import annotations
@@ -83,7 +84,7 @@ def rejection_reason(scored: dict, params: Params) -> str:
     if scored.get("truncated") and "truncated" not in blocking:
         blocking.insert(0, "truncated")
     reason = blocking[0] if blocking else "below threshold" if scored["score"] < params.quality_threshold else "gate"
-    return f"{reason}: score {scored['score']:.1f} (threshold {params.quality_threshold:g})" + \
+    return f"{reason}: score {scored['score']:.2f} (threshold {params.quality_threshold:g})" + \
         (f"; findings {', '.join(ids[:10])}" if ids else "")
 
 
@@ -97,8 +98,8 @@ def correction_record(record: dict, outcome: Outcome, scored: dict | None, teach
         error = outcome.error
         accepted, reason = False, f"failed: {error.kind}" + (f" ({error.detail})" if error.detail else "") \
             + (f" after {error.attempts} attempts" if error.attempts > 1 else "")
-    elif scored["passed"]:
-        accepted, reason = True, f"passed the gate: score {scored['score']:.1f}"
+    elif scored["passed"] and scored["score"] >= params.quality_threshold:
+        accepted, reason = True, f"passed the gate: score {scored['score']:.2f}"
     else:
         accepted, reason = False, rejection_reason(scored, params)
     return {

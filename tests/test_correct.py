@@ -321,6 +321,17 @@ def test_c_corrections_are_compiled_and_run_by_the_gate(teacher_server, tmp_path
     assert not corrections["macro"]["accepted"] and corrections["macro"]["reason"].startswith("function-missing:")
     assert read_json(tmp_path / "c.metrics.json")["rejected"] == {"function-missing": 1, "harness": 1}
 
+    # quality_threshold is the distillation knob above the gate's own pass_score: a correction passing the
+    # gate at 9.97 is not trained on when the run asks for 9.99
+    data = yaml.safe_load(params.read_text())
+    params.write_text(yaml.safe_dump({**data, "quality_threshold": 9.99}))
+    result = run_cli("correct", "--in", str(tmp_path / "scored.jsonl"), "--out", str(tmp_path / "c2.jsonl"),
+                     "--params", str(params), env=cli_env(OPENAI_API_KEY=SECRET))
+    assert result.returncode == 0, result.stderr
+    good = {c["id"]: c for c in read_records(tmp_path / "c2.jsonl")}["good"]
+    assert not good["accepted"] and good["reason"].startswith("below threshold: score 9.9")
+    assert read_json(tmp_path / "c2.metrics.json")["sent"] == 3  # the request names the new threshold: new keys
+
 
 def test_dvc_repro_then_exp_run_in_a_temp_dir_share_the_cache(profiles, teacher_server, project, tmp_path):
     """`dvc repro` runs correct@1 and merge@1; `dvc exp run --temp` with a changed param reruns
