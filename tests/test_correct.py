@@ -343,6 +343,7 @@ def test_dvc_repro_then_exp_run_in_a_temp_dir_share_the_cache(profiles, teacher_
     params = yaml.safe_load((project / "params.yaml").read_text())
     params["teacher"].update(backend="openai", model="teacher-m", base_url=f"{server.url}/v1", backoff_base_s=0.01,
                              prices={"teacher-m": FREE})
+    params["loop"]["epochs"] = {"1": 0}
     (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     git = ["git", "-c", "user.email=t@t.invalid", "-c", "user.name=t"]
     subprocess.run([*git, "add", "-A"], cwd=project, check=True)
