@@ -274,8 +274,9 @@ DEFAULT_TEACHER_SYSTEM = (
     "You correct answers so that they are complete, correct and compliant."
 )
 DEFAULT_CORRECTION_TEMPLATE = (
+    # No {threshold} here: it would change every cache key when an experiment moves quality_threshold.
     "A student answered the task below. An automated review scored the answer {score}/10 "
-    "(it needs {threshold}) with these findings:\n{findings}\n\n"
+    "with these findings:\n{findings}\n\n"
     "Task:\n{prompt}\n\n"
     "Student answer:\n{student_output}\n\n"
     "Provide a corrected version: a complete answer to the task that fixes every finding. "
