@@ -107,6 +107,46 @@ def evaluate(
         raise UserError("evaluate: give --epoch N, or --in FILE --out FILE [--adapter DIR]")
 
 
+@app.command()
+def correct(
+    epoch: Annotated[Optional[int], typer.Option(min=1, help="epoch N: reads runs/epoch-(N-1)/pool.scored.jsonl")] = None,
+    in_path: Annotated[Optional[Path], typer.Option("--in", help="scored records to correct (instead of --epoch)")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="corrections JSONL (metrics go next to it as .metrics.json)")] = None,
+    params_file: ParamsOption = Path("params.yaml"),
+):
+    """Send the answers that failed the gate to the teacher (cached, budgeted), verify each correction."""
+    from stages import correct as stage
+
+    if epoch is None and (in_path is None or out is None):
+        raise UserError("correct: give --epoch N, or both --in SCORED.jsonl and --out CORRECTIONS.jsonl")
+    stage.run(load_params(params_file), epoch, in_path, out)
+
+
+@app.command()
+def merge(
+    epoch: Annotated[int, typer.Option(min=1, help="epoch N: train set N-1 + accepted corrections of N")],
+    out: Annotated[Optional[Path], typer.Option(help="output directory (default runs/epoch-N)")] = None,
+):
+    """Add the accepted corrections to the train set (newest per prompt wins); write preference pairs."""
+    from stages import merge as stage
+
+    stage.run(epoch, out_dir=out)
+
+
+@app.command()
+def score(
+    in_file: Annotated[Path, typer.Option("--in", help="JSONL of records, each with an `output` field")],
+    out: Annotated[Path, typer.Option("--out", help="where the scored records go (rejects: OUT's .rejects.jsonl)")],
+    task: Annotated[Optional[str], typer.Option(help="task of records that name none: c_code | json_record")] = None,
+    metrics: Annotated[Optional[Path], typer.Option(help="also write the summary as JSON here")] = None,
+    params_file: ParamsOption = Path("params.yaml"),
+):
+    """Score answers with the quality gate (C code: compile, MISRA, protocol, harness, style; JSON)."""
+    from stages import score as stage
+
+    stage.run(load_params(params_file), in_file, out, task, metrics)
+
+
 @app.command("select")
 def select_(params_file: ParamsOption = Path("params.yaml")):
     """Pick the best epoch by its val score; copy its adapter to models/best-adapter."""
