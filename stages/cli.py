@@ -170,6 +170,14 @@ def merge_lora(
     stage.run(load_params(params_file), **kwargs)
 
 
+@app.command()
+def quantise(params_file: ParamsOption = Path("params.yaml")):
+    """GGUF files of the merged model (f16, q8_0, q4_k_m) and an Ollama Modelfile, each scored again."""
+    from stages import quantise as stage
+
+    stage.run(load_params(params_file))
+
+
 def main() -> None:
     try:
         result = app(standalone_mode=False)
