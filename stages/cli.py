@@ -178,6 +178,14 @@ def quantise(params_file: ParamsOption = Path("params.yaml")):
     stage.run(load_params(params_file))
 
 
+@app.command()
+def status(params_file: ParamsOption = Path("params.yaml")):
+    """One table, a row per epoch: pass rates, mean score, corrections, teacher calls, cost, train loss."""
+    from stages import status as stage
+
+    stage.run(load_params(params_file))
+
+
 def main() -> None:
     try:
         result = app(standalone_mode=False)
