@@ -16,6 +16,7 @@ from pathlib import Path
 
 from stages import UserError
 from stages.console import console, summary_table
+from stages.loop import converged_before, pass_through_note
 from stages.params import Params
 from stages.records import epoch_dir, epoch_metrics, read_records, write_json, write_jsonl
 from stages.teachers import Request, Teacher, make_teacher
@@ -129,6 +130,14 @@ def run(params: Params, epoch: int | None = None, in_path: Path | None = None, o
         raise UserError("correct: give --epoch N, or --in SCORED.jsonl and --out CORRECTIONS.jsonl")
     metrics_path = metrics_path or Path(out_path).with_suffix(".metrics.json")
 
+    converged_at = converged_before(epoch) if epoch is not None else None
+    if converged_at is not None:  # the loop has converged: nothing goes to the teacher
+        write_jsonl(out_path, [])
+        metrics = {**EMPTY_METRICS, "skipped": pass_through_note(converged_at)}
+        write_json(metrics_path, metrics)
+        console.print(f"correct@{epoch}: {metrics['skipped']}; no teacher calls")
+        return metrics
+
     records = load_scored(Path(in_path))
     wanted = eligible(records, params.quality_threshold)
     cap = params.correct.max_corrections_per_epoch
@@ -173,6 +182,10 @@ def run(params: Params, epoch: int | None = None, in_path: Path | None = None, o
     write_json(metrics_path, metrics)
     _summary(metrics, teacher, in_path, out_path)
     return metrics
+
+
+EMPTY_METRICS = {"requested": 0, "sent": 0, "cache_hits": 0, "accepted": 0, "rejected": {}, "failed": {},
+                 "skipped_budget": 0, "skipped_max": 0, "input_tokens": 0, "output_tokens": 0, "cost_usd": 0.0}
 
 
 def _summary(metrics: dict, teacher, in_path, out_path) -> None:

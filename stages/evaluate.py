@@ -15,6 +15,7 @@ from pathlib import Path
 
 from stages import UserError
 from stages.console import console, summary_table
+from stages.loop import converged_before, pass_through_note
 from stages.params import Params
 from stages.records import (MODELS_DIR, Reject, epoch_dir, epoch_metrics, export_split, iter_jsonl, read_json,
                             read_records, write_json, write_jsonl)
@@ -87,13 +88,29 @@ def _read_optional(path: Path, *keys: str):
 def run(params: Params, epoch: int, model_dir: Path = BASE_DIR) -> dict:
     if epoch < 1:
         raise UserError(f"evaluate: --epoch must be >= 1 (got {epoch}); epoch 0 is the baseline stage")
+    converged_at = converged_before(epoch)
+    if converged_at is not None:
+        return pass_through(epoch, converged_at)
     adapter_dir = epoch_dir(epoch) / "adapter"
     metrics = score_epoch(params, epoch, adapter_dir, model_dir)
     decision = convergence(params, epoch, metrics["pool"])
     metrics["converged"] = decision.pop("converged")
+    if metrics["converged"]:
+        metrics["converged_at"] = epoch
     metrics["convergence"] = decision
     write_json(epoch_metrics(epoch), metrics)
     print_summary(f"evaluate@{epoch}", metrics)
+    return metrics
+
+
+def pass_through(epoch: int, converged_at: int) -> dict:
+    """After convergence the adapter does not change (train@N copies it), so neither do its answers."""
+    for split in SCORED_SPLITS:
+        write_jsonl(epoch_dir(epoch) / f"{split}.scored.jsonl", read_records(epoch_dir(epoch - 1) / f"{split}.scored.jsonl"))
+    metrics = {**read_json(epoch_metrics(epoch - 1)), "epoch": epoch, "converged": True, "converged_at": converged_at,
+               "passed_through": pass_through_note(converged_at)}
+    write_json(epoch_metrics(epoch), metrics)
+    console.print(f"evaluate@{epoch}: {metrics['passed_through']}; the scores of epoch {epoch - 1} carried over")
     return metrics
 
 
