@@ -60,6 +60,20 @@ def export(
         stage.run(params, source, out_dir=out, metrics_path=out / "export-metrics.json")
 
 
+@app.command()
+def score(
+    in_file: Annotated[Path, typer.Option("--in", help="JSONL of records, each with an `output` field")],
+    out: Annotated[Path, typer.Option("--out", help="where the scored records go (rejects: OUT's .rejects.jsonl)")],
+    task: Annotated[Optional[str], typer.Option(help="task of records that name none: c_code | json_record")] = None,
+    metrics: Annotated[Optional[Path], typer.Option(help="also write the summary as JSON here")] = None,
+    params_file: ParamsOption = Path("params.yaml"),
+):
+    """Score answers with the quality gate (C code: compile, MISRA, protocol, harness, style; JSON)."""
+    from stages import score as stage
+
+    stage.run(load_params(params_file), in_file, out, task, metrics)
+
+
 @app.command("select")
 def select_(params_file: ParamsOption = Path("params.yaml")):
     """Pick the best epoch by its val score; copy its adapter to models/best-adapter."""

@@ -109,16 +109,158 @@ class StudentParams(Section):
 # --- quality gate ---------------------------------------------------------------------------------
 
 
-class GateParams(Section):
+C_AXES = ("syntax", "function", "protocol", "safety", "style")
+JSON_AXES = ("parse", "schema", "agreement")
+JSON_TYPES = ("string", "number", "integer", "boolean", "array", "object")
+
+DEFAULT_RULE_WEIGHTS = {
+    # what the prompts forbid outright
+    "misra-c2012-15.1": 3.0,   # goto
+    "misra-c2012-17.2": 3.0,   # recursion
+    "misra-c2012-21.3": 3.0,   # dynamic memory
+    "misra-c2012-16.4": 2.0,   # switch without default
+    "misra-c2012-8.1": 2.0,    # implicit int
+    "misra-c2012-dir-4.6": 1.0,  # basic numerical types instead of fixed-width typedefs
+    "misra-c2012-7.1": 1.0,    # octal constants
+    # mandatory rules and real defects
+    "misra-c2012-9.1": 3.0, "misra-c2012-17.3": 3.0, "misra-c2012-17.4": 3.0, "misra-c2012-13.6": 2.0,
+    "cppcheck-uninitvar": 3.0, "cppcheck-legacyUninitvar": 3.0, "cppcheck-arrayIndexOutOfBounds": 3.0, "cppcheck-nullPointer": 3.0,
+    "cppcheck-zerodiv": 3.0, "cppcheck-shiftTooManyBits": 2.0, "cppcheck-integerOverflow": 2.0,
+    "ast-parse": 4.0,          # not C99 that a parser accepts (extensions, or broken code)
+    # artefacts of judging a snippet alone: external functions without a header, macros unused here
+    "misra-c2012-8.4": 0.1, "misra-c2012-8.7": 0.1, "misra-c2012-2.5": 0.1,
+    # advisory rules that sound code trips often
+    "misra-c2012-15.5": 0.25, "misra-c2012-12.1": 0.25, "misra-c2012-2.7": 0.5, "misra-c2012-8.9": 0.25,
+    "misra-c2012-11.5": 0.5, "misra-c2012-10.4": 0.5, "misra-c2012-10.8": 0.5,
+    # style axis
+    "style-doc": 1.0, "style-param-doc": 1.0, "style-return-doc": 0.5, "style-length": 1.0,
+    "style-complexity": 1.0, "style-main": 1.0,
+}
+
+
+def _check_axes(value: dict[str, float], allowed: tuple[str, ...], upper: float | None) -> dict[str, float]:
+    unknown = sorted(set(value) - set(allowed))
+    if unknown:
+        raise ValueError(f"unknown axis {unknown[0]!r} (allowed: {', '.join(allowed)})")
+    for axis, number in value.items():
+        if number < 0 or (upper is not None and number > upper):
+            raise ValueError(f"{axis}: must be between 0 and {upper if upper is not None else 'inf'} (got {number})")
+    return value
+
+
+class HarnessParams(Section):
+    enabled: bool = Field(True, description="run records' harnesses (false: the function axis only checks the function is defined)")
+    cpu_seconds: float = Field(2.0, gt=0, le=60, description="CPU time of one harness run (rounded up to whole seconds)")
+    memory_mb: int = Field(256, ge=16, le=16384, description="address space of one harness run")
+    wall_seconds: float = Field(10.0, gt=0, le=600, description="wall-clock time of one harness run")
+    output_bytes: int = Field(65536, ge=256, le=64 * 2**20, description="output read from one harness run")
+
+
+class CGateParams(Section):
     weights: dict[str, float] = Field(
-        default_factory=lambda: {"syntax": 0.30, "protocol": 0.30, "safety": 0.25, "style": 0.15},
-        description="axis weights of the overall score",
+        default_factory=lambda: {"syntax": 0.30, "function": 0.30, "protocol": 0.30, "safety": 0.25, "style": 0.15},
+        description="axis weights of the score, renormalised over the axes that apply to a record",
     )
     minimums: dict[str, float] = Field(
-        default_factory=lambda: {"syntax": 10.0, "protocol": 7.0, "safety": 6.0, "style": 5.0},
-        description="an answer with an axis below its minimum fails the gate",
+        default_factory=lambda: {"syntax": 10.0, "function": 10.0, "protocol": 7.0, "safety": 6.0, "style": 5.0},
+        description="an answer with an axis below its minimum fails the gate (0-10)",
+    )
+    missing_function_cap: float = Field(
+        3.0, ge=0, le=10, description="score ceiling of an answer that does not define the requested function"
+    )
+    warning_penalty: float = Field(1.5, ge=0, le=10, description="syntax points lost per gcc warning (strict C99)")
+    lenient_score: float = Field(
+        4.0, ge=0, le=10, description="syntax score of code that compiles only as GNU C with the standard headers forced in"
+    )
+    rule_weights: dict[str, float] = Field(
+        default_factory=lambda: dict(DEFAULT_RULE_WEIGHTS),
+        description="points a finding costs its axis (safety: misra-*, cppcheck-*, ast-parse; style: style-*); "
+        "entries given here replace the defaults one by one",
+    )
+    default_rule_weight: float = Field(1.0, ge=0, le=10, description="points of a finding not in rule_weights")
+    max_repeats_per_rule: int = Field(3, ge=1, le=100, description="occurrences of one finding id that count")
+    max_function_lines: int = Field(60, ge=5, le=10000, description="longer functions cost style points")
+    max_complexity: int = Field(15, ge=1, le=1000, description="higher cyclomatic complexity costs style points")
+    tool_timeout_seconds: float = Field(
+        60.0, gt=0, le=3600, description="one batched gcc/cppcheck/misra call; after a timeout, each sample alone"
+    )
+    harness: HarnessParams = Field(default_factory=HarnessParams)
+
+    @field_validator("weights")
+    @classmethod
+    def _weights(cls, value):
+        _check_axes(value, C_AXES, None)
+        if not any(number > 0 for number in value.values()):
+            raise ValueError("at least one weight must be > 0")
+        return value
+
+    @field_validator("minimums")
+    @classmethod
+    def _minimums(cls, value):
+        return _check_axes(value, C_AXES, 10.0)
+
+    @field_validator("rule_weights")
+    @classmethod
+    def _rule_weights(cls, value):
+        for rule, number in value.items():
+            if not 0 <= number <= 10:
+                raise ValueError(f"{rule}: must be between 0 and 10 (got {number})")
+        return {**DEFAULT_RULE_WEIGHTS, **value}
+
+
+class JsonGateParams(Section):
+    weights: dict[str, float] = Field(
+        default_factory=lambda: {"parse": 0.2, "schema": 0.3, "agreement": 0.5},
+        description="axis weights, renormalised over the axes that apply (agreement needs a reference)",
+    )
+    minimums: dict[str, float] = Field(
+        default_factory=lambda: {"parse": 10.0, "schema": 10.0, "agreement": 0.0},
+        description="an answer with an axis below its minimum fails the gate (0-10)",
+    )
+    required: dict[str, Literal["string", "number", "integer", "boolean", "array", "object"]] = Field(
+        default_factory=lambda: {"handle": "string", "score": "number", "reason": "string"},
+        description="keys the answer object must have, with their JSON types",
+    )
+    ranges: dict[str, tuple[float, float]] = Field(
+        default_factory=lambda: {"score": (0.0, 1.0)}, description="inclusive [low, high] of numeric keys"
+    )
+    match_keys: list[str] = Field(default_factory=lambda: ["handle"], description="keys that must equal the reference's")
+    score_key: str = Field("score", description="the numeric key compared with the reference")
+    score_tolerance: float = Field(
+        0.15, ge=0, le=1e9, description="|answer - reference| within it scores 10; 0 at four times it"
+    )
+
+    @field_validator("weights")
+    @classmethod
+    def _weights(cls, value):
+        _check_axes(value, JSON_AXES, None)
+        if not any(number > 0 for number in value.values()):
+            raise ValueError("at least one weight must be > 0")
+        return value
+
+    @field_validator("minimums")
+    @classmethod
+    def _minimums(cls, value):
+        return _check_axes(value, JSON_AXES, 10.0)
+
+    @field_validator("ranges")
+    @classmethod
+    def _ranges(cls, value):
+        for key, (low, high) in value.items():
+            if low > high:
+                raise ValueError(f"{key}: low {low} is above high {high}")
+        return value
+
+
+class GateParams(Section):
+    pass_score: float = Field(
+        7.0, ge=0, le=10,
+        description="score an answer needs to pass the gate (with every axis at its minimum); the reported "
+        "pass rates use it, so they stay comparable across experiments that change quality_threshold",
     )
     workers: int = Field(0, ge=0, le=256, description="parallel scoring processes; 0 means one per core")
+    c_code: CGateParams = Field(default_factory=CGateParams)
+    json_record: JsonGateParams = Field(default_factory=JsonGateParams)
 
 
 # --- teacher and corrections ----------------------------------------------------------------------
@@ -228,7 +370,11 @@ class ServeParams(Section):
 
 
 class Params(Section):
-    quality_threshold: float = Field(7.0, ge=0, le=10, description="answers scoring below go to the teacher")
+    quality_threshold: float = Field(
+        7.0, ge=0, le=10,
+        description="answers below it (or failing the gate) go to the teacher; a correction must pass the gate "
+        "and reach it to be trained on",
+    )
     export: ExportParams = Field(default_factory=ExportParams)
     student: StudentParams = Field(default_factory=StudentParams)
     gate: GateParams = Field(default_factory=GateParams)

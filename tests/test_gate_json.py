@@ -1,0 +1,126 @@
+"""The json_record gate: parsing (bare, fenced, in prose), truncation, schema and agreement from params,
+and the score correlation in the summary."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from stages import UserError
+from stages.params import Params, parse
+from stages.tasks import score_records, summarise
+
+REFERENCE = {"handle": "anna_k", "score": 0.8, "reason": "AUTOSAR and TSN in C."}
+
+
+def record(output: str, reference=REFERENCE, **extra) -> dict:
+    item = {"id": extra.pop("id", "r"), "task": "json_record", "prompt": "Score the profile.", "output": output, **extra}
+    if reference is not None:
+        item["reference"] = reference
+    return item
+
+
+def score_one(output: str, params: Params | None = None, **extra) -> dict:
+    return score_records([record(output, **extra)], params or Params())[0]
+
+
+def ids(result: dict) -> set[str]:
+    return {f["id"] for f in result["findings"]}
+
+
+def test_exact_answer_passes():
+    result = score_one(json.dumps({"handle": "anna_k", "score": 0.8, "reason": "Strong match."}))
+    assert result["passed"] and result["score"] == 10
+    assert result["axes"] == {"parse": 10, "schema": 10, "agreement": 10} and result["findings"] == []
+
+
+@pytest.mark.parametrize("output", [
+    'Here is my assessment:\n```json\n{"handle": "anna_k", "score": 0.75, "reason": "Good."}\n```\nThanks!',
+    'My answer is {"handle": "anna_k", "score": 0.85, "reason": "Uses {braces} in text."} as requested.',
+    '```\n{"handle": "anna_k", "score": 0.7, "reason": "ok"}\n```',
+])
+def test_json_inside_fences_and_prose(output):
+    result = score_one(output)
+    assert result["axes"]["parse"] == 10 and result["passed"], result["findings"]
+
+
+def test_unparseable_and_empty():
+    for output in ("I think this candidate is great.", "", '{"handle": "anna_k", "score": 0.8,}'):
+        result = score_one(output)
+        assert result["score"] == 0 and not result["passed"] and "json-parse" in ids(result)
+        assert not result["truncated"]
+
+
+def test_truncated_object_and_fence():
+    result = score_one('```json\n{"handle": "anna_k", "score": 0.8, "reason": "Strong')
+    assert result["truncated"] and {"truncated", "json-parse"} <= ids(result) and not result["passed"]
+    cut = score_one('{"handle": "anna_k", "score": 0.8, "reason": "x"', id="cut")
+    assert cut["truncated"] and "json-parse" in ids(cut)
+    flagged = score_one(json.dumps(REFERENCE), truncated=True)
+    assert flagged["truncated"] and flagged["passed"]  # the generator's flag is kept; the answer is complete
+
+
+def test_schema_from_params():
+    result = score_one(json.dumps({"handle": 7, "score": 1.4}))
+    messages = sorted(f["message"] for f in result["findings"] if f["id"] == "json-schema")
+    assert messages == ["'handle' must be a string, got int", "'score' = 1.4 is outside [0, 1]", "missing key 'reason'"]
+    assert result["axes"]["schema"] == 2.5 and not result["passed"]
+    custom = parse({"gate": {"json_record": {"required": {"handle": "string"}, "ranges": {}, "match_keys": []}}})
+    relaxed = score_one(json.dumps({"handle": "x", "score": 1.4}), custom)
+    assert relaxed["axes"]["schema"] == 10
+
+
+def test_agreement_with_the_reference():
+    near = score_one(json.dumps({**REFERENCE, "score": 0.9}))
+    assert near["axes"]["agreement"] == 10 and near["passed"]
+    far = score_one(json.dumps({**REFERENCE, "score": 0.2}))
+    assert far["axes"]["agreement"] == 0 and "json-reference" in ids(far) and not far["passed"]
+    between = score_one(json.dumps({**REFERENCE, "score": 0.5}))  # 0.3 away: 0.15 past the tolerance
+    assert between["axes"]["agreement"] == pytest.approx(10 * (1 - 0.15 / 0.45), abs=0.01)
+    other = score_one(json.dumps({**REFERENCE, "handle": "someone_else"}))
+    assert other["axes"]["agreement"] == 0 and "json-reference" in ids(other)
+    tight = parse({"gate": {"json_record": {"score_tolerance": 0.01}}})
+    assert score_one(json.dumps({**REFERENCE, "score": 0.9}), tight)["axes"]["agreement"] < 10
+
+
+def test_without_a_reference_agreement_does_not_apply():
+    result = score_one(json.dumps(REFERENCE), reference=None)
+    assert set(result["axes"]) == {"parse", "schema"} and result["score"] == 10
+    as_text = score_one(json.dumps(REFERENCE), reference=json.dumps(REFERENCE))  # CSV/SQL sources carry text
+    assert as_text["axes"]["agreement"] == 10
+
+
+def test_summary_correlates_predicted_and_reference_scores():
+    pairs = [(0.9, 0.8), (0.2, 0.3), (0.5, 0.6), (0.7, 0.65)]
+    records = [record(json.dumps({"handle": f"h{i}", "score": got, "reason": "r"}), {"handle": f"h{i}", "score": want},
+                      id=f"r{i}") for i, (got, want) in enumerate(pairs)]
+    records.append(record("no json here", {"handle": "h9", "score": 0.5}, id="bad"))
+    params = Params()
+    scored = score_records(records, params)
+    summary = summarise(scored, params)
+    xs, ys = zip(*pairs)
+    mean_x, mean_y = sum(xs) / 4, sum(ys) / 4
+    expected = sum((x - mean_x) * (y - mean_y) for x, y in pairs) / (
+        sum((x - mean_x) ** 2 for x in xs) ** 0.5 * sum((y - mean_y) ** 2 for y in ys) ** 0.5)
+    assert summary["score_correlation"] == pytest.approx(expected, abs=1e-4)
+    assert summary["count"] == 5 and summary["findings"]["json-parse"] == 1
+    assert summarise(scored[:1], params)["score_correlation"] is None  # one pair has no correlation
+
+
+def test_unknown_task_is_a_user_error():
+    with pytest.raises(UserError, match="unknown task 'yaml'"):
+        score_records([{"id": "x", "task": "yaml", "output": "a: 1"}], Params())
+
+
+def test_every_bundled_json_reference_passes_its_own_gate(tmp_path):
+    from stages import export
+
+    params = Params()
+    export.run(params, "bundled:json_record", out_dir=tmp_path, metrics_path=None)
+    records = [json.loads(line) for split in ("train", "pool", "val", "test")
+               for line in (tmp_path / f"{split}.jsonl").read_text().splitlines()]
+    assert len(records) >= 100
+    scored = score_records([{**r, "output": json.dumps(r["reference"])} for r in records], params)
+    assert all(r["passed"] and r["score"] == 10 for r in scored), [r["findings"] for r in scored if not r["passed"]][:3]
+    assert summarise(scored, params)["score_correlation"] == 1.0
