@@ -23,7 +23,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -237,20 +237,37 @@ class Scoring(Strict):
     reference: Any = None
 
 
-class GenerationParameters(Strict):
-    """SageMaker's / Hugging Face's `parameters`."""
+Stop = Annotated[str, Field(min_length=1, max_length=64)]
 
-    max_new_tokens: int | None = Field(None, ge=1)
+
+class Sampling(Strict):
+    """Generation settings both APIs share; what a request leaves unset takes the serve section's default."""
+
     temperature: float | None = Field(None, ge=0, le=2)
     top_p: float | None = Field(None, gt=0, le=1)
     top_k: int | None = Field(None, ge=0, le=1000)
     repetition_penalty: float | None = Field(None, ge=1, le=2)
-    stop: list[str] | None = Field(None, max_length=MAX_STOPS)
-    do_sample: bool | None = None
+    stop: list[Stop] | None = Field(None, max_length=MAX_STOPS)
     seed: int | None = Field(None, ge=0, le=2**31 - 1)
 
-    _limit = field_validator("max_new_tokens")(_new_tokens_within_limit)
     _stops = field_validator("stop", mode="before")(_one_or_many)
+
+    def resolve(self, serve: ServeParams, max_new_tokens: int | None, greedy: bool = False) -> Settings:
+        def pick(value, default):
+            return default if value is None else value
+
+        return Settings(pick(max_new_tokens, serve.max_new_tokens), 0.0 if greedy else pick(self.temperature, serve.temperature),
+                        pick(self.top_p, serve.top_p), pick(self.top_k, 0),
+                        pick(self.repetition_penalty, serve.repetition_penalty), self.stop or [], pick(self.seed, 0))
+
+
+class GenerationParameters(Sampling):
+    """SageMaker's (the Hugging Face LLM container's) `parameters`."""
+
+    max_new_tokens: int | None = Field(None, ge=1)
+    do_sample: bool | None = None
+
+    _limit = field_validator("max_new_tokens")(_new_tokens_within_limit)
 
 
 class InvocationRequest(Scoring):
@@ -277,47 +294,25 @@ class InvocationRequest(Scoring):
         return self.inputs or self.messages
 
     def settings(self, serve: ServeParams) -> Settings:
-        p = self.parameters
-        greedy = p.do_sample is False
-        return resolve(serve, p.max_new_tokens, 0.0 if greedy else p.temperature, p.top_p, p.top_k,
-                       p.repetition_penalty, p.stop, p.seed)
+        return self.parameters.resolve(serve, self.parameters.max_new_tokens, greedy=self.parameters.do_sample is False)
 
 
-class ChatRequest(Scoring):
+class ChatRequest(Scoring, Sampling):
     model: str | None = Field(None, max_length=256, description="accepted; this server holds one model")
     messages: list[Message] = Field(min_length=1, max_length=MAX_MESSAGES)
     max_tokens: int | None = Field(None, ge=1)
     max_completion_tokens: int | None = Field(None, ge=1)
-    temperature: float | None = Field(None, ge=0, le=2)
-    top_p: float | None = Field(None, gt=0, le=1)
-    top_k: int | None = Field(None, ge=0, le=1000)
-    repetition_penalty: float | None = Field(None, ge=1, le=2)
-    stop: list[str] | None = Field(None, max_length=MAX_STOPS)
-    seed: int | None = Field(None, ge=0, le=2**31 - 1)
     n: int = Field(1, ge=1, le=1, description="one choice per request")
     stream: bool = False
     user: str | None = Field(None, max_length=256)
 
     _limit = field_validator("max_tokens", "max_completion_tokens")(_new_tokens_within_limit)
-    _stops = field_validator("stop", mode="before")(_one_or_many)
 
     def conversation(self) -> list[Message]:
         return self.messages
 
     def settings(self, serve: ServeParams) -> Settings:
-        return resolve(serve, self.max_completion_tokens or self.max_tokens, self.temperature, self.top_p,
-                       self.top_k, self.repetition_penalty, self.stop, self.seed)
-
-
-def resolve(serve: ServeParams, max_new_tokens, temperature, top_p, top_k, repetition_penalty, stop, seed) -> Settings:
-    """A request's settings, the serve section's defaults where it names none."""
-    return Settings(_pick(max_new_tokens, serve.max_new_tokens), _pick(temperature, serve.temperature),
-                    _pick(top_p, serve.top_p), _pick(top_k, 0), _pick(repetition_penalty, serve.repetition_penalty),
-                    [text for text in stop or [] if text], _pick(seed, 0))
-
-
-def _pick(value, default):
-    return default if value is None else value
+        return self.resolve(serve, self.max_completion_tokens or self.max_tokens)
 
 
 def describe(error: ValidationError) -> str:

@@ -119,6 +119,17 @@ def test_chat_completion_shape_and_usage(gguf_server, tiny_tokenizer_dir):
     assert sagemaker == [{"generated_text": choice["message"]["content"]}]
 
 
+def test_a_stop_string_ends_the_answer_before_it(gguf_server):
+    messages = [{"role": "user", "content": PROMPT}]
+    full = post(gguf_server, "/v1/chat/completions", {"messages": messages, "max_tokens": 12}).json()
+    text = full["choices"][0]["message"]["content"]
+    assert len(text) > 6, text
+    stop = text[len(text) // 2:len(text) // 2 + 3]
+    cut = post(gguf_server, "/v1/chat/completions", {"messages": messages, "max_tokens": 12, "stop": stop}).json()
+    assert cut["choices"][0]["message"]["content"] == text[:text.find(stop)]
+    assert cut["choices"][0]["finish_reason"] == "stop"
+
+
 def test_the_openai_client_talks_to_the_server(gguf_server):
     from openai import OpenAI
 
@@ -182,6 +193,7 @@ BAD_REQUESTS = [
     ("unknown field", "/invocations", {"inputs": "a", "parameters": {"best_of": 2}}, {}, 422,
      "parameters.best_of: unknown field"),
     ("boolean as number", "/invocations", {"inputs": "a", "parameters": {"top_k": True}}, {}, 422, "parameters.top_k"),
+    ("empty stop string", "/invocations", {"inputs": "a", "parameters": {"stop": [""]}}, {}, 422, "parameters.stop.0"),
     ("too many stops", "/invocations", {"inputs": "a", "parameters": {"stop": ["a", "b", "c", "d", "e"]}}, {}, 422,
      "parameters.stop"),
     ("message too long", "/v1/chat/completions", {"messages": [{"role": "user", "content": "x" * 4001}]}, {}, 422,
