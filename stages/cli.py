@@ -61,6 +61,32 @@ def export(
 
 
 @app.command()
+def correct(
+    epoch: Annotated[Optional[int], typer.Option(min=1, help="epoch N: reads runs/epoch-(N-1)/pool.scored.jsonl")] = None,
+    in_path: Annotated[Optional[Path], typer.Option("--in", help="scored records to correct (instead of --epoch)")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="corrections JSONL (metrics go next to it as .metrics.json)")] = None,
+    params_file: ParamsOption = Path("params.yaml"),
+):
+    """Send the answers that failed the gate to the teacher (cached, budgeted), verify each correction."""
+    from stages import correct as stage
+
+    if epoch is None and (in_path is None or out is None):
+        raise UserError("correct: give --epoch N, or both --in SCORED.jsonl and --out CORRECTIONS.jsonl")
+    stage.run(load_params(params_file), epoch, in_path, out)
+
+
+@app.command()
+def merge(
+    epoch: Annotated[int, typer.Option(min=1, help="epoch N: train set N-1 + accepted corrections of N")],
+    out: Annotated[Optional[Path], typer.Option(help="output directory (default runs/epoch-N)")] = None,
+):
+    """Add the accepted corrections to the train set (newest per prompt wins); write preference pairs."""
+    from stages import merge as stage
+
+    stage.run(epoch, out_dir=out)
+
+
+@app.command()
 def score(
     in_file: Annotated[Path, typer.Option("--in", help="JSONL of records, each with an `output` field")],
     out: Annotated[Path, typer.Option("--out", help="where the scored records go (rejects: OUT's .rejects.jsonl)")],

@@ -6,6 +6,8 @@ that names the key, e.g. `params.yaml: train.lora.r: must be >= 1 (got 0)`.
 
 from __future__ import annotations
 
+import re
+import string
 from pathlib import Path
 from typing import Literal
 
@@ -266,15 +268,83 @@ class GateParams(Section):
 # --- teacher and corrections ----------------------------------------------------------------------
 
 
+DEFAULT_TEACHER_SYSTEM = (
+    "You are an expert embedded software engineer and reviewer: C99 under MISRA-C:2012, automotive "
+    "Ethernet and TSN/AVB protocols (802.1Q, 802.1AS gPTP, IEEE 1722 AVTP, Qav, Qbv), and precise JSON. "
+    "You correct answers so that they are complete, correct and compliant."
+)
+DEFAULT_CORRECTION_TEMPLATE = (
+    # No {threshold} here: it would change every cache key when an experiment moves quality_threshold.
+    "A student answered the task below. An automated review scored the answer {score}/10 "
+    "with these findings:\n{findings}\n\n"
+    "Task:\n{prompt}\n\n"
+    "Student answer:\n{student_output}\n\n"
+    "Provide a corrected version: a complete answer to the task that fixes every finding. "
+    "Reply with the corrected answer only (C code in one ```c block; JSON as one object)."
+)
+TEMPLATE_FIELDS = ("prompt", "student_output", "score", "threshold", "findings")
+ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
+
+
+class Price(Section):
+    input_per_mtok: float = Field(ge=0, description="USD per million input tokens")
+    output_per_mtok: float = Field(ge=0, description="USD per million output tokens")
+
+
 class TeacherParams(Section):
-    backend: Literal["reference", "llamacpp", "hf", "openai", "bedrock", "anthropic"] = "reference"
-    model: str = Field("reference", description="model id, local path or GGUF file, by backend")
-    base_url: str | None = Field(None, description="server URL for openai-compatible backends")
+    backend: Literal["reference", "llamacpp", "hf", "openai", "bedrock", "anthropic"] = Field(
+        "reference", description="reference: the record's own reference answer (offline, free)"
+    )
+    model: str = Field("reference", description="model id (openai, bedrock, anthropic), a .gguf file (llamacpp) "
+                       "or a HF model directory (hf)")
+    base_url: str | None = Field(None, description="server URL: OpenAI-compatible (e.g. http://host:8000/v1), "
+                                 "Anthropic, or a Bedrock endpoint_url; null: the provider's default")
+    api_key_env: str | None = Field(None, pattern=ENV_NAME, description="NAME of the environment variable that "
+                                    "holds the API key (never the key); null: OPENAI_API_KEY / ANTHROPIC_API_KEY")
+    region: str | None = Field(None, description="AWS region for bedrock; null: AWS_REGION / AWS_DEFAULT_REGION")
+    system_prompt: str = Field(DEFAULT_TEACHER_SYSTEM, min_length=1, description="the teacher's system prompt")
+    prompt_template: str = Field(DEFAULT_CORRECTION_TEMPLATE, min_length=1,
+                                 description="the correction request; fields: " + ", ".join(TEMPLATE_FIELDS))
+    temperature: float = Field(0.0, ge=0, le=2, description="0 means greedy; part of the cache key")
+    max_tokens: int = Field(1024, ge=1, le=65536, description="longest correction; part of the cache key")
+    timeout_s: float = Field(120.0, gt=0, le=3600, description="per-call timeout of a remote backend")
+    max_retries: int = Field(4, ge=0, le=20, description="retries of a failed call (429, 5xx, timeout, malformed)")
+    backoff_base_s: float = Field(1.0, ge=0, le=300, description="first retry delay; doubles each retry, with "
+                                  "jitter; a Retry-After header wins")
+    concurrency: int = Field(4, ge=1, le=256, description="calls in flight at once (local backends use 1)")
+    cache_path: str | None = Field(None, description="sqlite call cache; null: $DISTILLOOP_CACHE_DIR/teacher.sqlite "
+                                   "or ~/.cache/distilloop/teacher.sqlite")
+    n_ctx: int = Field(4096, ge=256, le=262144, description="context length of a llamacpp teacher")
+    threads: int = Field(0, ge=0, le=256, description="CPU threads of a local teacher; 0 means one per core")
+    prices: dict[str, Price] = Field(default_factory=dict, description="model -> USD per million tokens; a remote "
+                                     "model needs an entry so budget_usd can hold (0 for a free local server)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _hide_key_like_values(cls, data):
+        # api_key_env must name a variable; if someone pasted the key itself, the error must not echo it
+        if isinstance(data, dict) and isinstance(data.get("api_key_env"), str):
+            if not re.fullmatch(ENV_NAME, data["api_key_env"]):
+                data = {**data, "api_key_env": "<not a variable name: value hidden>"}
+        return data
+
+    @field_validator("prompt_template")
+    @classmethod
+    def _known_fields(cls, value: str) -> str:
+        try:
+            names = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
+        except ValueError as exc:
+            raise ValueError(f"bad template: {exc}") from None
+        unknown = sorted(names - set(TEMPLATE_FIELDS))
+        if unknown:
+            raise ValueError(f"unknown field {{{unknown[0]}}} (allowed: {', '.join(TEMPLATE_FIELDS)})")
+        return value
 
 
 class CorrectParams(Section):
-    max_corrections_per_epoch: int = Field(200, ge=0, le=1_000_000)
-    budget_usd: float = Field(5.0, ge=0, description="no call is made that could take the spend past it")
+    max_corrections_per_epoch: int = Field(200, ge=0, le=1_000_000, description="most items sent per epoch, "
+                                           "worst scores first")
+    budget_usd: float = Field(5.0, ge=0, description="no call is made that could take this run's spend past it")
 
 
 # --- training -------------------------------------------------------------------------------------

@@ -208,3 +208,25 @@ def project(tmp_path) -> Path:
     subprocess.run([*git, "add", "-A"], cwd=dest, check=True)
     subprocess.run([*git, "commit", "-qm", "clone"], cwd=dest, check=True)
     return dest
+
+
+# --- teacher servers ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def teacher_server():
+    """Start local teacher servers (OpenAI, Anthropic and Bedrock shapes, fault injection by prompt)
+    on free ports: `teacher_server(answers={...}, delay_s=..., expected_key=...)`."""
+    from stages.teachers.fake_server import FakeTeacherServer
+
+    started = []
+
+    def start(**options) -> FakeTeacherServer:
+        server = FakeTeacherServer(**options).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.shutdown()
+        server.server_close()

@@ -1,0 +1,186 @@
+"""correct@N: the teacher corrects the pool answers that failed the gate; the same gate verifies.
+
+Reads runs/epoch-(N-1)/pool.scored.jsonl; writes runs/epoch-N/corrections.jsonl and
+metrics/epochs/N-correct.json. Eligible: score below quality_threshold or failing the gate (whose own
+bar is gate.pass_score). They are sent worst first (lowest score, then id), at most
+correct.max_corrections_per_epoch, never past correct.budget_usd. A correction is accepted when it
+passes the gate and reaches quality_threshold. Every eligible item ends as one correction record
+(accepted, rejected, or failed with its reason) or is counted in the metrics as skipped_max /
+skipped_budget. Only accepted corrections are ever trained on (merge@N).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+from stages import UserError
+from stages.console import console, summary_table
+from stages.params import Params
+from stages.records import epoch_dir, epoch_metrics, read_records, write_json, write_jsonl
+from stages.teachers import Request, Teacher, make_teacher
+from stages.teachers.cache import CallCache, default_path
+from stages.teachers.ledger import Ledger, price_of
+from stages.teachers.runner import Outcome, Runner
+
+REQUIRED_KEYS = ("id", "prompt", "output", "score")
+EXPORT_KEYS = ("id", "task", "prompt", "reference", "checks", "meta")
+MAX_FINDINGS_IN_PROMPT = 20  # keep the request short; the worst few findings say what to fix
+# gate findings that fail an answer outright, most basic first: a rejection is counted under the first
+BLOCKING_FINDINGS = ("truncated", "empty", "function-missing", "signature", "compile", "harness-compile", "harness",
+                     "json-parse", "json-schema", "json-reference")
+
+
+def load_scored(path: Path) -> list[dict]:
+    records, first_line = read_records(path), {}
+    for number, record in enumerate(records, start=1):
+        missing = [key for key in REQUIRED_KEYS if key not in record]
+        if missing:
+            raise UserError(f"{path}:{number}: not a scored record: missing {', '.join(map(repr, missing))}")
+        if record["id"] in first_line:
+            raise UserError(f"{path}:{number}: duplicate id {record['id']!r} (first at line {first_line[record['id']]})")
+        first_line[record["id"]] = number
+    return records
+
+
+def eligible(records: list[dict], threshold: float) -> list[dict]:
+    """Answers below the threshold or failing the gate otherwise, worst first."""
+    failing = [r for r in records if r["score"] < threshold or r.get("passed") is False]
+    return sorted(failing, key=lambda r: (r["score"], str(r["id"])))
+
+
+def format_findings(findings: list[dict]) -> str:
+    lines = [f"- [{f.get('id', '?')}]" + (f" line {f['line']}" if f.get("line") else "") + f": {f.get('message', '')}"
+             for f in findings[:MAX_FINDINGS_IN_PROMPT]]
+    if len(findings) > MAX_FINDINGS_IN_PROMPT:
+        lines.append(f"- ... and {len(findings) - MAX_FINDINGS_IN_PROMPT} more")
+    return "\n".join(lines) or "- (none reported)"
+
+
+def correction_request(record: dict, params: Params) -> Request:
+    prompt = params.teacher.prompt_template.format(
+        prompt=record["prompt"], student_output=record["output"], score=f"{record['score']:.1f}",
+        threshold=f"{params.quality_threshold:g}", findings=format_findings(record.get("findings") or []),
+    )
+    return Request(system=params.teacher.system_prompt, prompt=prompt, record=record)
+
+
+def verify(items: list[tuple[dict, Outcome]], params: Params) -> list[dict]:
+    """Score each correction with the same gate as the student's answers (the correction as output)."""
+    if not items:
+        return []
+    from stages.tasks import score_records
+
+    candidates = [{**{k: r[k] for k in EXPORT_KEYS if k in r}, "output": o.reply.text, "truncated": o.reply.truncated}
+                  for r, o in items]
+    return score_records(candidates, params)
+
+
+def rejection_reason(scored: dict, params: Params) -> str:
+    """'<kind>: <detail>'. The kind groups the metrics: the most basic failure the gate found
+    (truncated, no function, does not compile, harness, bad JSON, ...), else the score."""
+    ids = list(dict.fromkeys(f.get("id", "?") for f in scored.get("findings") or []))
+    blocking = [finding for finding in BLOCKING_FINDINGS if finding in ids]
+    if scored.get("truncated") and "truncated" not in blocking:
+        blocking.insert(0, "truncated")
+    reason = blocking[0] if blocking else "below threshold" if scored["score"] < params.quality_threshold else "gate"
+    return f"{reason}: score {scored['score']:.2f} (threshold {params.quality_threshold:g})" + \
+        (f"; findings {', '.join(ids[:10])}" if ids else "")
+
+
+def kind(reason: str) -> str:
+    return reason.split(":")[0]
+
+
+def correction_record(record: dict, outcome: Outcome, scored: dict | None, teacher, params: Params) -> dict:
+    reply = outcome.reply
+    if reply is None:
+        error = outcome.error
+        accepted, reason = False, f"failed: {error.kind}" + (f" ({error.detail})" if error.detail else "") \
+            + (f" after {error.attempts} attempts" if error.attempts > 1 else "")
+    elif scored["passed"] and scored["score"] >= params.quality_threshold:
+        accepted, reason = True, f"passed the gate: score {scored['score']:.2f}"
+    else:
+        accepted, reason = False, rejection_reason(scored, params)
+    return {
+        "id": record["id"],
+        "prompt": record["prompt"],
+        "student_output": record["output"],
+        "student_score": record["score"],
+        "correction": reply.text if reply else None,
+        "correction_score": scored["score"] if scored else None,
+        "accepted": accepted,
+        "reason": reason,
+        "teacher": {"backend": teacher.backend, "model": teacher.model},
+        "cache_key": outcome.cache_key,
+        "usage": {"input_tokens": reply.input_tokens if reply else outcome.error.usage[0],
+                  "output_tokens": reply.output_tokens if reply else outcome.error.usage[1],
+                  "cost_usd": round(outcome.cost_usd, 8)},
+    }
+
+
+def run(params: Params, epoch: int | None = None, in_path: Path | None = None, out_path: Path | None = None,
+        metrics_path: Path | None = None) -> dict:
+    if epoch is not None:
+        in_path = in_path or epoch_dir(epoch - 1) / "pool.scored.jsonl"
+        out_path = out_path or epoch_dir(epoch) / "corrections.jsonl"
+        metrics_path = metrics_path or epoch_metrics(epoch, "-correct")
+    if in_path is None or out_path is None:
+        raise UserError("correct: give --epoch N, or --in SCORED.jsonl and --out CORRECTIONS.jsonl")
+    metrics_path = metrics_path or Path(out_path).with_suffix(".metrics.json")
+
+    records = load_scored(Path(in_path))
+    wanted = eligible(records, params.quality_threshold)
+    cap = params.correct.max_corrections_per_epoch
+    to_send, skipped_max = wanted[:cap], len(wanted[cap:])
+
+    teacher = make_teacher(params.teacher) if to_send else Teacher(params.teacher)  # nothing to ask: no model, no key
+    ledger = Ledger(price_of(params.teacher, teacher.remote), params.correct.budget_usd, params.teacher.max_tokens)
+    cache = CallCache(default_path(params.teacher.cache_path)) if teacher.cached and to_send else None
+    runner = Runner(teacher, params.teacher, ledger, cache)
+    try:
+        outcomes = runner.run([correction_request(r, params) for r in to_send], f"correct ({teacher.backend})")
+    finally:
+        teacher.close()
+        if cache is not None:
+            cache.close()
+
+    answered = [(r, o) for r, o in zip(to_send, outcomes) if o.reply is not None]
+    scores = iter(verify(answered, params))
+    corrections = []
+    for record, outcome in zip(to_send, outcomes):
+        if outcome.skipped:
+            continue
+        scored = next(scores) if outcome.reply is not None else None
+        corrections.append(correction_record(record, outcome, scored, teacher, params))
+    write_jsonl(out_path, corrections)
+
+    rejected = Counter(kind(c["reason"]) for c in corrections if c["correction"] is not None and not c["accepted"])
+    failed = Counter(o.error.kind for o in outcomes if o.error is not None)
+    metrics = {
+        "requested": len(wanted),
+        "sent": runner.calls,
+        "cache_hits": runner.cache_hits,
+        "accepted": sum(c["accepted"] for c in corrections),
+        "rejected": dict(sorted(rejected.items())),
+        "failed": dict(sorted(failed.items())),
+        "skipped_budget": sum(o.skipped == "budget" for o in outcomes),
+        "skipped_max": skipped_max,
+        "input_tokens": ledger.input_tokens,
+        "output_tokens": ledger.output_tokens,
+        "cost_usd": round(ledger.spent_usd, 6),
+    }
+    write_json(metrics_path, metrics)
+    _summary(metrics, teacher, in_path, out_path)
+    return metrics
+
+
+def _summary(metrics: dict, teacher, in_path, out_path) -> None:
+    rows = [(name, metrics[name]) for name in ("requested", "sent", "cache_hits", "accepted")]
+    rows += [("rejected", sum(metrics["rejected"].values()) or 0), ("failed", sum(metrics["failed"].values()) or 0)]
+    rows += [(f"  {group}: {reason}", n) for group in ("rejected", "failed") for reason, n in metrics[group].items()]
+    rows += [("skipped (max / budget)", f"{metrics['skipped_max']} / {metrics['skipped_budget']}"),
+             ("tokens in / out", f"{metrics['input_tokens']} / {metrics['output_tokens']}"),
+             ("cost (this run)", f"${metrics['cost_usd']:.4f}")]
+    console.print(summary_table(f"correct {in_path} -> {out_path} ({teacher.backend} {teacher.model})",
+                                ("", "count"), rows))

@@ -1,0 +1,52 @@
+"""The `hf` teacher: a local transformers model through the student's batched generation, cached."""
+
+from __future__ import annotations
+
+import pytest
+
+from stages import UserError
+from stages.params import TeacherParams
+from stages.teachers import Request, make_teacher
+from stages.teachers.cache import CallCache
+from stages.teachers.ledger import Ledger, price_of
+from stages.teachers.runner import Runner
+
+
+def test_hf_teacher_answers_in_batches_and_is_cached(tiny_model_dir, tmp_path):
+    # sampling (seeded): greedy decoding of the random tiny model emits only newlines
+    params = TeacherParams(backend="hf", model=str(tiny_model_dir), max_tokens=6, temperature=1.0, concurrency=2,
+                           threads=1)
+    teacher = make_teacher(params)
+    requests = [Request("You fix C code.", f"Fix function number {n}.", {}) for n in range(3)]
+
+    def runner() -> Runner:
+        return Runner(teacher, params, Ledger(price_of(params, teacher.remote), 0.0, params.max_tokens),
+                      CallCache(tmp_path / "cache.sqlite"))
+
+    first = runner()
+    outcomes = first.run(requests)
+    assert first.calls == 3 and first.cache_hits == 0
+    assert all(o.reply and o.reply.text.strip() and 0 < o.reply.output_tokens <= 6 for o in outcomes)
+    assert all(o.reply.input_tokens > 10 for o in outcomes)  # system + user turn in the chat template
+    assert all(o.reply.truncated == (o.reply.output_tokens == 6) for o in outcomes)
+
+    second = runner()
+    again = second.run(requests)
+    assert second.calls == 0 and second.cache_hits == 3
+    assert [o.reply.text for o in again] == [o.reply.text for o in outcomes]
+
+
+def test_hf_teacher_needs_a_model_directory(tmp_path):
+    with pytest.raises(UserError, match="not a Hugging Face model directory"):
+        make_teacher(TeacherParams(backend="hf", model=str(tmp_path)))
+
+
+def test_hf_teacher_whitespace_answer_is_a_failure_with_usage(tiny_model_dir, tmp_path):
+    params = TeacherParams(backend="hf", model=str(tiny_model_dir), max_tokens=4, concurrency=2, threads=1)
+    teacher = make_teacher(params)
+    (outcome,) = Runner(teacher, params, Ledger(price_of(params, False), 0.0, 4), CallCache(tmp_path / "c.sqlite")).run(
+        [Request("s", "Fix it.", {})])
+    # greedy decoding of the random tiny model gives newlines only: not an answer, never cached
+    assert outcome.reply is None and outcome.error.kind == "empty content"
+    assert outcome.error.detail == "4 tokens of whitespace" and outcome.error.usage[1] == 4
+    assert len(CallCache(tmp_path / "c.sqlite")) == 0
