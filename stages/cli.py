@@ -61,6 +61,53 @@ def export(
 
 
 @app.command()
+def base(
+    model: Annotated[Optional[str], typer.Option(help="override student.model: a .gguf file, an HF directory, bundled:...")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="output directory (default models/base)")] = None,
+    params_file: ParamsOption = Path("params.yaml"),
+):
+    """Materialise the student as a Hugging Face model directory, offline."""
+    from stages import base as stage
+
+    params = load_params(params_file)
+    stage.run(params, model, **({"out_dir": out} if out else {}))
+
+
+ModelDirOption = Annotated[Path, typer.Option("--model", help="base model directory (HF format)")]
+
+
+@app.command()
+def baseline(model: ModelDirOption = Path("models/base"), params_file: ParamsOption = Path("params.yaml")):
+    """Epoch 0: a fresh LoRA adapter (equal to the base model) answers pool, val and test; score them."""
+    from stages import baseline as stage
+
+    stage.run(load_params(params_file), model)
+
+
+@app.command()
+def evaluate(
+    epoch: Annotated[Optional[int], typer.Option(help="evaluate runs/epoch-N/adapter on pool, val and test")] = None,
+    adapter: Annotated[Optional[Path], typer.Option(help="by hand: a LoRA adapter directory (default: none)")] = None,
+    in_file: Annotated[Optional[Path], typer.Option("--in", help="by hand: export records to answer and score")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="by hand: where the scored records go")] = None,
+    model: ModelDirOption = Path("models/base"),
+    params_file: ParamsOption = Path("params.yaml"),
+):
+    """Answer and score with adapter N (`--epoch N`), or any file by hand (`--in FILE --out FILE`)."""
+    from stages import evaluate as stage
+
+    params = load_params(params_file)
+    if epoch is not None:
+        if in_file or out or adapter:
+            raise UserError("evaluate: give either --epoch N, or --in FILE --out FILE [--adapter DIR]")
+        stage.run(params, epoch, model)
+    elif in_file is not None and out is not None:
+        stage.run_file(params, adapter, in_file, out, model)
+    else:
+        raise UserError("evaluate: give --epoch N, or --in FILE --out FILE [--adapter DIR]")
+
+
+@app.command()
 def correct(
     epoch: Annotated[Optional[int], typer.Option(min=1, help="epoch N: reads runs/epoch-(N-1)/pool.scored.jsonl")] = None,
     in_path: Annotated[Optional[Path], typer.Option("--in", help="scored records to correct (instead of --epoch)")] = None,

@@ -1,0 +1,166 @@
+"""Benchmark: aggregate tokens/s of the student's generation engine against a plain loop.
+
+    python -m bench.generation [--prompts 64] [--loop-prompts 8] [--max-new-tokens N] [--batch-size N]
+
+The engine is `stages.student.generate` with the params.yaml student settings (batched, left padded,
+prompts sorted by length). The baseline is what one writes first: the model loaded in float32 and
+`model.generate` called one prompt at a time with the same decoding settings, on a subset of the
+prompts. Both answer the same chat-templated prompts with the default student (models/base if present,
+else the bundled GGUF converted into a temporary directory). Prompts come from data/export, else
+data/seed, else a built-in list of TSN C tasks. Also reported: on the loop's prompts, how many greedy
+answers of the engine are identical to the loop's (float32 vs bf16 rounding can tip a greedy
+choice; `--dtype float32` shows the batching alone). Writes metrics/bench/generation.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from bench.common import save, stopwatch  # noqa: E402
+from stages import params as params_module  # noqa: E402
+
+TASKS = [
+    "Write a C99 function `uint16_t vlan_tci_pack(uint8_t pcp, uint8_t dei, uint16_t vid)` that packs an "
+    "IEEE 802.1Q tag control information field. Define VLAN_TPID for the C-tag EtherType.",
+    "Write a C99 function `int vlan_vid_valid(uint16_t vid)` that returns 1 when a VLAN ID may be used "
+    "on the wire and 0 for the reserved values.",
+    "Write a C99 function `uint8_t gptp_message_type(const uint8_t *header)` that returns the messageType "
+    "of a gPTP header. Define GPTP_MSG_SYNC and GPTP_MSG_FOLLOW_UP.",
+    "Write a C99 function `int ptp_timestamp_add_ns(uint64_t *seconds, uint32_t *ns, uint32_t delta_ns)` "
+    "that adds nanoseconds to a PTP timestamp and keeps the nanoseconds field below one second.",
+    "Write a C99 function `int qbv_gcl_valid(const uint32_t *intervals_ns, size_t count, uint32_t cycle_ns)` "
+    "that checks an 802.1Qbv gate control list: every interval above zero and their sum within the cycle.",
+    "Write a C99 function `int32_t qav_send_slope(int32_t idle_slope, int32_t port_rate)` for the 802.1Qav "
+    "credit-based shaper.",
+    "Write a C99 function `uint32_t avtp_timestamp_diff(uint32_t later, uint32_t earlier)` that returns the "
+    "difference of two AVTP presentation times, correct across the 32-bit wrap.",
+    "Write a C99 function `int srp_class_pcp(char traffic_class)` that returns the PCP of SRP class 'A' or "
+    "'B' and -1 otherwise. Define SRP_CLASS_A_INTERVAL_US.",
+    "Write a C99 function `uint32_t crc32_ieee(const uint8_t *data, size_t length)` that computes the "
+    "Ethernet CRC-32 bit by bit, without a table.",
+    "Write a C99 function `int is_gptp_frame(const uint8_t *frame, size_t length)` that checks the "
+    "destination MAC and EtherType of a gPTP frame. Define ETHERTYPE_GPTP.",
+    "Write a C99 function `uint8_t avtp_subtype(const uint8_t *pdu)` and define AVTP_SUBTYPE_AAF, "
+    "AVTP_SUBTYPE_CVF and AVTP_SUBTYPE_CRF.",
+    "Write a C99 function `uint8_t qbv_gate_open(uint8_t gate_states, uint8_t traffic_class)` that tells "
+    "whether the gate of a traffic class is open in an 802.1Qbv gate-state octet.",
+    "Write a C99 function `int s_tag_present(const uint8_t *frame, size_t length)` that detects an 802.1ad "
+    "service tag. Define ETHERTYPE_STAG.",
+    "Write a C99 function `uint64_t avtp_stream_id(const uint8_t mac[6], uint16_t unique_id)` that builds "
+    "a 64-bit AVTP stream ID.",
+    "Write a C99 function `int msrp_is_frame(uint16_t ethertype)` that recognises MSRP frames. Define "
+    "ETHERTYPE_MSRP.",
+    "Write a C99 function `uint8_t vlan_pcp(uint16_t tci)` that extracts the priority code point of an "
+    "802.1Q TCI, with a doc comment for each parameter.",
+]
+
+
+def load_prompts(count: int) -> tuple[list[str], str]:
+    for folder in (Path("data/export"), Path("data/seed")):
+        prompts = []
+        for path in sorted(folder.rglob("*.jsonl")) if folder.exists() else []:
+            for line in path.read_text(encoding="utf-8").splitlines():
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError:
+                    continue
+                if isinstance(row, dict) and isinstance(row.get("prompt"), str) and row.get("task", "c_code") == "c_code":
+                    prompts.append(row["prompt"])
+        if len(prompts) >= count:
+            return prompts[:count], str(folder)
+    variants = [f"{task} Variant {n}: keep it MISRA-C compliant." for n in range(count // len(TASKS) + 1)
+                for task in TASKS]
+    return variants[:count], "built-in TSN C tasks"
+
+
+def base_model_dir() -> Path:
+    if (Path("models/base") / "config.json").exists():
+        return Path("models/base")
+    from stages.student import BUNDLED_STUDENT, materialise
+
+    out = Path(tempfile.mkdtemp(prefix="distilloop-bench-")) / "base"
+    materialise(BUNDLED_STUDENT, out)
+    return out
+
+
+def plain_loop(model_dir: Path, prompts: list[str], student) -> tuple[list[str], int, float]:
+    """The baseline: float32, one `model.generate` call per prompt, same decoding settings."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from stages.hardware import set_threads
+    from stages.student import render_prompts
+
+    set_threads(student.threads)
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    model = AutoModelForCausalLM.from_pretrained(model_dir).eval()
+    texts, tokens = [], 0
+    with stopwatch() as elapsed:
+        for text in render_prompts(tokenizer, prompts, student):
+            ids = tokenizer(text, add_special_tokens=False, return_tensors="pt")
+            with torch.inference_mode():
+                out = model.generate(**ids, max_new_tokens=student.max_new_tokens, do_sample=False,
+                                     repetition_penalty=student.repetition_penalty,
+                                     no_repeat_ngram_size=student.no_repeat_ngram_size or None,
+                                     pad_token_id=tokenizer.pad_token_id)[0, ids["input_ids"].shape[1]:].tolist()
+            if tokenizer.eos_token_id in out:
+                out = out[:out.index(tokenizer.eos_token_id)]
+            tokens += len(out)
+            texts.append(tokenizer.decode(out, skip_special_tokens=True))
+    return texts, tokens, elapsed()
+
+
+def engine(model_dir: Path, prompts: list[str], student) -> tuple[list[str], int, float]:
+    from stages.student import generate, load_student
+
+    model, tokenizer = load_student(model_dir, None, student)
+    with stopwatch() as elapsed:
+        generations = generate(model, tokenizer, prompts, student, description="engine")
+    return [g.text for g in generations], sum(g.tokens for g in generations), elapsed()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--prompts", type=int, default=64)
+    parser.add_argument("--loop-prompts", type=int, default=8)
+    parser.add_argument("--max-new-tokens", type=int, default=None, help="default: params.yaml student")
+    parser.add_argument("--batch-size", type=int, default=None, help="default: params.yaml student")
+    parser.add_argument("--dtype", default=None, help="engine dtype; default: params.yaml student")
+    args = parser.parse_args()
+
+    params = params_module.load() if params_module.PARAMS_FILE.exists() else params_module.Params()
+    overrides = {"max_new_tokens": args.max_new_tokens, "batch_size": args.batch_size, "dtype": args.dtype}
+    student = params.student.model_copy(update={k: v for k, v in overrides.items() if v is not None})
+    prompts, origin = load_prompts(args.prompts)
+    model_dir = base_model_dir()
+    print(f"{len(prompts)} prompts from {origin}; model {model_dir}; max_new_tokens {student.max_new_tokens}, "
+          f"batch {student.batch_size}, dtype {student.dtype}", flush=True)
+
+    loop_texts, loop_tokens, loop_seconds = plain_loop(model_dir, prompts[:args.loop_prompts], student)
+    loop_rate = loop_tokens / loop_seconds
+    print(f"plain loop: {args.loop_prompts} prompts, {loop_tokens} tokens, {loop_seconds:.1f} s, "
+          f"{loop_rate:.1f} tokens/s", flush=True)
+    texts, tokens, seconds = engine(model_dir, prompts, student)
+    rate = tokens / seconds
+    same = sum(a == b for a, b in zip(texts, loop_texts))
+    print(f"engine:     {len(prompts)} prompts, {tokens} tokens, {seconds:.1f} s, {rate:.1f} tokens/s")
+    print(f"speed-up {rate / loop_rate:.2f}x; identical greedy answers on the loop's prompts: {same}/{len(loop_texts)}")
+
+    save("generation", {
+        "prompts": len(prompts), "prompt_source": origin, "max_new_tokens": student.max_new_tokens,
+        "batch_size": student.batch_size, "dtype": student.dtype,
+        "engine_tokens_per_second": round(rate, 1), "engine_tokens": tokens, "engine_seconds": round(seconds, 1),
+        "loop_prompts": len(loop_texts), "loop_tokens_per_second": round(loop_rate, 1),
+        "loop_tokens": loop_tokens, "loop_seconds": round(loop_seconds, 1),
+        "speedup_vs_loop": round(rate / loop_rate, 2), "identical_greedy_answers": f"{same}/{len(loop_texts)}",
+    })
+
+
+if __name__ == "__main__":
+    main()

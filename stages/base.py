@@ -1,0 +1,30 @@
+"""base: materialise the student in models/base/ as a plain Hugging Face model, offline.
+
+`params.student.model` names the bundled SmolLM2-135M-Instruct GGUF, a local HF directory or a local
+.gguf file. A GGUF is dequantised to float32 weights with its tokenizer and chat template. Re-running
+against an unchanged source reuses the directory.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from stages.console import console, summary_table
+from stages.params import Params
+from stages.records import MODELS_DIR
+from stages.student import materialise
+
+BASE_DIR = MODELS_DIR / "base"
+
+
+def run(params: Params, model: str | None = None, out_dir: Path = BASE_DIR) -> dict:
+    spec = model or params.student.model
+    with console.status(f"base: converting {spec} -> {out_dir}"):
+        info = materialise(spec, out_dir)
+    rows = [("model", spec), ("source", info["source"]), ("written to", str(out_dir))]
+    if info["reused"]:
+        rows.append(("status", "unchanged source: reused"))
+    else:
+        rows += [("architecture", info["architecture"]), ("parameters", f"{info['parameters'] / 1e6:.1f} M")]
+    console.print(summary_table("base", ("", ""), rows))
+    return info

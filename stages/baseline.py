@@ -1,0 +1,63 @@
+"""baseline: epoch 0. A fresh LoRA adapter (B = 0, so the student is exactly the base model) answers
+pool, val and test; the gate scores them; the export train split becomes the first training set.
+
+Writes runs/epoch-0/adapter/, runs/epoch-0/{pool,val,test}.scored.jsonl, runs/epoch-0/train.jsonl and
+metrics/epochs/0.json (as evaluate@N, plus the train split's counts; never converged).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from stages.console import console
+from stages.evaluate import BASE_DIR, print_summary, score_epoch
+from stages.params import Params
+from stages.records import atomic_dir, epoch_dir, epoch_metrics, export_split, read_records, write_json, write_jsonl
+from stages.student import load_student, new_adapter
+
+LISTED_IDS = 20  # metrics list at most this many ids of untrainable records
+
+
+def save_initial_adapter(params: Params, model_dir: Path, adapter_dir: Path) -> list[str]:
+    """Create the epoch-0 adapter on the float32 base model and save it in one rename."""
+    model, _ = load_student(model_dir, None, params.student.model_copy(update={"dtype": "float32"}))
+    adapter = new_adapter(model, params.train.lora)
+    with atomic_dir(adapter_dir) as staging:
+        adapter.save_pretrained(staging)
+    return sorted(adapter.peft_config["default"].target_modules)
+
+
+def seed_train_set(records: list[dict]) -> tuple[list[dict], list[str]]:
+    """Export train records -> train records; the ids of those without a reference (nothing to learn)."""
+    train, missing = [], []
+    for record in records:
+        reference = record.get("reference")
+        if reference is None or (isinstance(reference, str) and not reference.strip()):
+            missing.append(record["id"])
+            continue
+        completion = reference if isinstance(reference, str) else json.dumps(reference, ensure_ascii=False)
+        train.append({"id": record["id"], "prompt": record["prompt"], "completion": completion, "source": "seed"})
+    return train, missing
+
+
+def run(params: Params, model_dir: Path = BASE_DIR) -> dict:
+    out = epoch_dir(0)
+    out.mkdir(parents=True, exist_ok=True)
+    targets = save_initial_adapter(params, model_dir, out / "adapter")
+
+    train, missing = seed_train_set(read_records(export_split("train")))
+    write_jsonl(out / "train.jsonl", train)
+
+    metrics = score_epoch(params, 0, out / "adapter", model_dir)
+    metrics["adapter"] = {"r": params.train.lora.r, "alpha": params.train.lora.alpha, "target_modules": targets}
+    metrics["train"] = {"records": len(train) + len(missing), "written": len(train),
+                        "without_reference": len(missing), "ids_without_reference": missing[:LISTED_IDS]}
+    metrics["converged"] = False
+    write_json(epoch_metrics(0), metrics)
+
+    print_summary("baseline (epoch 0)", metrics)
+    if missing:
+        console.print(f"[yellow]train split: {len(missing)} record(s) without a reference cannot be trained on "
+                      f"(e.g. {', '.join(missing[:3])}); counted in {epoch_metrics(0)}")
+    return metrics

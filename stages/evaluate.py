@@ -1,0 +1,134 @@
+"""evaluate@N: the student with adapter N answers pool, val and test; the gate scores every answer.
+
+Writes runs/epoch-N/{pool,val,test}.scored.jsonl and metrics/epochs/N.json: per split the gate's summary
+(pass rate, mean score, axes, histogram, truncation rate, findings), generation speed, and `converged`:
+true when, for the last `loop.patience` epochs up to N, the pool mean score reached `quality_threshold`
+and correct@ asked the teacher for at most `loop.converge_max_corrections` corrections.
+baseline (epoch 0) shares `score_epoch` with this stage.
+
+By hand, any file: `distilloop evaluate --adapter runs/epoch-2/adapter --in prompts.jsonl --out scored.jsonl`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from stages import UserError
+from stages.console import console, summary_table
+from stages.params import Params
+from stages.records import (MODELS_DIR, Reject, epoch_dir, epoch_metrics, export_split, iter_jsonl, read_json,
+                            read_records, write_json, write_jsonl)
+from stages.student import answer_records, load_student
+
+SCORED_SPLITS = ("pool", "val", "test")
+BASE_DIR = MODELS_DIR / "base"
+
+
+def answer_and_score(records: list[dict], model, tokenizer, params: Params, label: str) -> tuple[list[dict], dict]:
+    """The student answers `records`, the gate scores them: (scored records, the gate's summary)."""
+    from stages.tasks import score_records, summarise
+
+    if not records:
+        return [], {"count": 0}
+    answered = answer_records(records, model, tokenizer, params.student, description=label)
+    scored = score_records(answered, params)
+    return scored, summarise(scored, params)
+
+
+def score_epoch(params: Params, epoch: int, adapter_dir: Path, model_dir: Path = BASE_DIR) -> dict:
+    """Answer and score pool, val and test with `adapter_dir`; write the scored splits of `epoch`.
+    Returns the epoch's metrics without the convergence decision."""
+    model, tokenizer = load_student(model_dir, adapter_dir, params.student)
+    metrics: dict = {"epoch": epoch}
+    prompts = tokens = 0
+    seconds = 0.0  # generation only: each record's share of its batch's wall time, scoring excluded
+    for split in SCORED_SPLITS:
+        records = read_records(export_split(split))
+        scored, metrics[split] = answer_and_score(records, model, tokenizer, params, f"epoch {epoch} {split}")
+        write_jsonl(epoch_dir(epoch) / f"{split}.scored.jsonl", scored)
+        prompts += len(scored)
+        tokens += sum(record["gen"]["tokens"] for record in scored)
+        seconds += sum(record["gen"]["seconds"] for record in scored)
+    metrics["generation"] = {"prompts": prompts, "tokens": tokens, "seconds": round(seconds, 2),
+                             "tokens_per_second": round(tokens / seconds, 1) if seconds else 0.0}
+    return metrics
+
+
+def convergence(params: Params, epoch: int, pool: dict) -> dict:
+    """Did the last `loop.patience` epochs up to `epoch` all meet the criteria? Earlier epochs' figures
+    come from their metrics files; a missing one means not (yet) converged, with the reason."""
+    window = list(range(epoch - params.loop.patience + 1, epoch + 1))
+    result = {"converged": False, "epochs": window, "pool_mean_scores": [], "corrections_requested": []}
+    if window[0] < 1:
+        return {**result, "reason": f"fewer than loop.patience={params.loop.patience} trained epochs"}
+    for n in window:
+        mean = pool.get("mean_score") if n == epoch else _read_optional(epoch_metrics(n), "pool", "mean_score")
+        requested = _read_optional(epoch_metrics(n, "-correct"), "requested")
+        result["pool_mean_scores"].append(mean)
+        result["corrections_requested"].append(requested)
+        if mean is None or requested is None:
+            return {**result, "reason": f"epoch {n}: pool mean score or corrections requested unknown"}
+        if mean < params.quality_threshold:
+            return {**result, "reason": f"epoch {n}: pool mean score {mean:.2f} < quality_threshold"}
+        if requested > params.loop.converge_max_corrections:
+            return {**result, "reason": f"epoch {n}: {requested} corrections > loop.converge_max_corrections"}
+    return {**result, "converged": True, "reason": "criteria met"}
+
+
+def _read_optional(path: Path, *keys: str):
+    if not path.exists():
+        return None
+    value = read_json(path)
+    for key in keys:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
+
+
+def run(params: Params, epoch: int, model_dir: Path = BASE_DIR) -> dict:
+    if epoch < 1:
+        raise UserError(f"evaluate: --epoch must be >= 1 (got {epoch}); epoch 0 is the baseline stage")
+    adapter_dir = epoch_dir(epoch) / "adapter"
+    metrics = score_epoch(params, epoch, adapter_dir, model_dir)
+    decision = convergence(params, epoch, metrics["pool"])
+    metrics["converged"] = decision.pop("converged")
+    metrics["convergence"] = decision
+    write_json(epoch_metrics(epoch), metrics)
+    print_summary(f"evaluate@{epoch}", metrics)
+    return metrics
+
+
+def run_file(params: Params, adapter_dir: Path | None, in_path: Path, out_path: Path,
+             model_dir: Path = BASE_DIR) -> dict:
+    """Answer and score one file of export records by hand; write the scored records to `out_path`."""
+    records = []
+    for number, item in iter_jsonl(in_path):
+        if isinstance(item, Reject):
+            raise UserError(f"{in_path}:{number}: {item.reason}")
+        if not isinstance(item.get("prompt"), str) or item.get("task") not in ("c_code", "json_record"):
+            raise UserError(f"{in_path}:{number}: not an export record (needs a string 'prompt' and a 'task' "
+                            "of c_code or json_record)")
+        records.append(item)
+    model, tokenizer = load_student(model_dir, adapter_dir, params.student)
+    scored, summary = answer_and_score(records, model, tokenizer, params, f"evaluate {in_path.name}")
+    write_jsonl(out_path, scored)
+    print_summary(f"evaluate {in_path} -> {out_path}", {"file": summary})
+    return summary
+
+
+def print_summary(title: str, metrics: dict) -> None:
+    rows = []
+    for split, summary in metrics.items():
+        if isinstance(summary, dict) and "count" in summary:
+            if not summary["count"]:
+                rows.append((split, 0, "-", "-", "-"))
+                continue
+            rows.append((split, summary["count"], f"{summary['pass_rate']:.1%}", f"{summary['mean_score']:.2f}",
+                         f"{summary['truncation_rate']:.1%}"))
+    console.print(summary_table(title, ("split", "records", "pass rate", "mean score", "truncated"), rows))
+    if "generation" in metrics:
+        gen = metrics["generation"]
+        console.print(f"generation: {gen['prompts']} prompts, {gen['tokens']} tokens, "
+                      f"{gen['tokens_per_second']} tokens/s")
+    if "converged" in metrics:
+        console.print(f"converged: {metrics['converged']}"
+                      + (f" ({metrics['convergence']['reason']})" if "convergence" in metrics else ""))
