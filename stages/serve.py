@@ -394,7 +394,7 @@ def model_name(spec: str) -> str:
 
 def create_app(backend, params: Params, name: str):
     """The FastAPI app around a loaded backend."""
-    serve = params.serve
+    serve, system = params.serve, params.student.system_prompt
     lock = threading.Lock()  # one generation (and one gate run) at a time
     app = FastAPI(title="distilloop", docs_url=None, redoc_url=None, openapi_url=None)
     created = int(time.time())
@@ -422,6 +422,8 @@ def create_app(backend, params: Params, name: str):
 
     def answer(body: InvocationRequest | ChatRequest, settings: Settings, score: bool) -> tuple[Answer, dict]:
         messages = [message.model_dump() for message in body.conversation()]
+        if system and not any(message["role"] == "system" for message in messages):
+            messages.insert(0, {"role": "system", "content": system})  # as the student was trained and evaluated
         with lock:
             started = time.perf_counter()
             result = backend.chat(messages, settings)

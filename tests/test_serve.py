@@ -25,6 +25,7 @@ from stages import llama_tools
 LIMITS = {"n_ctx": 512, "max_new_tokens_limit": 32, "max_new_tokens": 8, "max_body_bytes": 16384,
           "max_message_chars": 4000}
 PROMPT = "Write a C function that packs a VLAN tag."
+SYSTEM = "You write MISRA-C."  # student.system_prompt of the GGUF server
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +60,8 @@ def server(model: Path, workdir: Path, params: dict | None = None, port: int | N
 
 @pytest.fixture(scope="module")
 def gguf_server(tiny_gguf, tmp_path_factory):
-    with server(tiny_gguf, tmp_path_factory.mktemp("serve-gguf-run"), {"serve": LIMITS}) as client:
+    with server(tiny_gguf, tmp_path_factory.mktemp("serve-gguf-run"),
+                {"serve": LIMITS, "student": {"system_prompt": SYSTEM}}) as client:
         yield client
 
 
@@ -99,7 +101,7 @@ def test_invocations_answers_a_prompt_or_messages_greedily(gguf_server):
 
 
 def test_chat_completion_shape_and_usage(gguf_server, tiny_tokenizer_dir):
-    messages = [{"role": "system", "content": "You write MISRA-C."}, {"role": "user", "content": PROMPT}]
+    messages = [{"role": "system", "content": "Answer in C99."}, {"role": "user", "content": PROMPT}]
     response = post(gguf_server, "/v1/chat/completions", {"model": "anything", "messages": messages, "max_tokens": 7})
     assert response.status_code == 200, response.text
     body = response.json()
@@ -117,6 +119,13 @@ def test_chat_completion_shape_and_usage(gguf_server, tiny_tokenizer_dir):
     # the two endpoints share one backend: the same greedy answer
     sagemaker = post(gguf_server, "/invocations", {"messages": messages, "parameters": {"max_new_tokens": 7}}).json()
     assert sagemaker == [{"generated_text": choice["message"]["content"]}]
+
+
+def test_a_request_without_a_system_turn_gets_the_students(gguf_server, tiny_tokenizer_dir):
+    user = [{"role": "user", "content": PROMPT}]
+    usage = post(gguf_server, "/v1/chat/completions", {"messages": user, "max_tokens": 2}).json()["usage"]
+    assert usage["prompt_tokens"] == prompt_tokens(tiny_tokenizer_dir, [{"role": "system", "content": SYSTEM}, *user])
+    assert usage["prompt_tokens"] != prompt_tokens(tiny_tokenizer_dir, user)
 
 
 def test_a_stop_string_ends_the_answer_before_it(gguf_server):
