@@ -484,12 +484,12 @@ def judge(body: Scoring, messages: list[dict], result: Answer, seconds: float, p
 
 def listen(host: str, port: int) -> socket.socket:
     """Bind before serving, so a taken port or a bad address is one clear line, not a server log."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
     try:
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
     except OSError as exc:
+        sock.close()
         raise UserError(f"serve: cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     return sock
 
