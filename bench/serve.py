@@ -86,9 +86,11 @@ def percentile(values: list[float], share: float) -> float:
 
 
 def figures(seconds: list[float], tokens: list[int]) -> dict:
+    """Latency median and p95; tokens/s over all requests, and the median request's (robust to a stall)."""
     return {"median_seconds": round(statistics.median(seconds), 3), "p95_seconds": round(percentile(seconds, 0.95), 3),
             "tokens_per_second": round(sum(tokens) / sum(seconds), 1),
-            "mean_completion_tokens": round(sum(tokens) / len(tokens), 1)}
+            "median_tokens_per_second": round(statistics.median(t / s for t, s in zip(tokens, seconds)), 1),
+            "mean_completion_tokens": round(sum(tokens) / len(tokens), 1), "seconds": [round(s, 3) for s in seconds]}
 
 
 def measure(model: Path, prompts: list[str], work: Path) -> dict:
