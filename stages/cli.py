@@ -171,6 +171,22 @@ def merge_lora(
 
 
 @app.command()
+def quantise(params_file: ParamsOption = Path("params.yaml")):
+    """GGUF files of the merged model (f16, q8_0, q4_k_m) and an Ollama Modelfile, each scored again."""
+    from stages import quantise as stage
+
+    stage.run(load_params(params_file))
+
+
+@app.command()
+def status(params_file: ParamsOption = Path("params.yaml")):
+    """One table, a row per epoch: pass rates, mean score, corrections, teacher calls, cost, train loss."""
+    from stages import status as stage
+
+    stage.run(load_params(params_file))
+
+
+@app.command()
 def serve(
     model: Annotated[Optional[str], typer.Option(help="a .gguf file or an HF model directory (default serve.model)")] = None,
     host: Annotated[Optional[str], typer.Option(help="address to listen on (default serve.host, 127.0.0.1)")] = None,

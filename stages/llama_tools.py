@@ -68,3 +68,36 @@ def modelfile(gguf_name: str, system: str | None, stop: list[str], temperature: 
     lines += [f"PARAMETER temperature {temperature:g}", f"PARAMETER num_ctx {num_ctx}",
               f"PARAMETER repeat_penalty {repeat_penalty:g}"]
     return "\n".join(lines) + "\n"
+
+
+# --- answering with a GGUF ---------------------------------------------------------------------------
+
+
+def load_gguf(path: Path, n_ctx: int, threads: int = 0):
+    """A llama.cpp model ready for chat completions (its chat template comes from the GGUF)."""
+    try:
+        from llama_cpp import Llama
+    except ImportError:
+        raise UserError("llama-cpp-python is not installed: run `make setup`") from None
+    if not Path(path).is_file():
+        raise UserError(f"{path}: GGUF file not found")
+    try:
+        return Llama(model_path=str(path), n_ctx=n_ctx, n_threads=threads or len(os.sched_getaffinity(0)),
+                     verbose=False)
+    except (ValueError, RuntimeError) as exc:
+        raise UserError(f"{path}: cannot load the GGUF: {exc}") from None
+
+
+def chat(llm, prompt: str, system: str | None, max_tokens: int, temperature: float = 0.0,
+         repeat_penalty: float = 1.0, seed: int = 0) -> dict:
+    """One user turn -> {"text", "prompt_tokens", "tokens", "truncated", "seconds"}."""
+    import time
+
+    messages = ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": prompt}]
+    started = time.perf_counter()
+    data = llm.create_chat_completion(messages=messages, max_tokens=max_tokens, temperature=temperature,
+                                      repeat_penalty=repeat_penalty, seed=seed)
+    choice, usage = data["choices"][0], data.get("usage") or {}
+    return {"text": choice["message"].get("content") or "", "prompt_tokens": int(usage.get("prompt_tokens", 0)),
+            "tokens": int(usage.get("completion_tokens", 0)), "truncated": choice.get("finish_reason") == "length",
+            "seconds": time.perf_counter() - started}

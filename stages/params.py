@@ -408,8 +408,13 @@ class MergeLoraParams(Section):
 
 
 class QuantiseParams(Section):
-    types: list[Literal["f16", "q8_0", "q4_k_m"]] = Field(default_factory=lambda: ["f16", "q8_0", "q4_k_m"])
-    max_pass_rate_drop: float = Field(0.15, ge=0, le=1, description="fail when a type loses more test pass rate")
+    types: list[Literal["f16", "q8_0", "q4_k_m"]] = Field(
+        default_factory=lambda: ["f16", "q8_0", "q4_k_m"], min_length=1,
+        description="GGUF types to write and score; the smallest goes into the Modelfile")
+    max_pass_rate_drop: float = Field(
+        0.15, ge=0, le=1, description="fail when a type's test pass rate is lower than the merged model's by more")
+    n_ctx: int = Field(2048, ge=128, le=131072, description="llama.cpp context for scoring, and num_ctx in the Modelfile")
+    ollama_temperature: float = Field(0.2, ge=0, le=2, description="temperature in the Ollama Modelfile")
 
 
 # --- serving --------------------------------------------------------------------------------------

@@ -1,0 +1,109 @@
+"""quantise: the merged model as GGUF files for llama.cpp and Ollama, each scored again by the gate.
+
+llama.cpp's converter writes an f16 GGUF, llama_model_quantize makes q8_0 and q4_k_m from it, and a
+Modelfile lets `ollama create` use the smallest. Then every GGUF answers the test split through
+llama.cpp with the student's generation settings and the gate scores the answers. The reference is the
+merged model's own test figures — the best epoch's, since merge_lora proved merged == base+adapter.
+The stage fails when a type loses more than `quantise.max_pass_rate_drop` of the test pass rate.
+Writes models/gguf/ and metrics/quantise.json.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from stages import UserError, llama_tools
+from stages.console import console, progress, summary_table
+from stages.params import Params
+from stages.records import METRICS_DIR, MODELS_DIR, atomic_dir, export_split, read_json, read_records, write_json
+
+MERGED_DIR = MODELS_DIR / "merged"
+GGUF_DIR = MODELS_DIR / "gguf"
+
+
+def build_ggufs(merged_dir: Path, out_dir: Path, types: list[str], threads: int) -> dict[str, Path]:
+    files = {}
+    with atomic_dir(out_dir) as tmp:
+        f16 = llama_tools.convert_hf_to_gguf(merged_dir, tmp / "model-f16.gguf")
+        for kind in types:
+            if kind != "f16":
+                llama_tools.quantize(f16, tmp / f"model-{kind}.gguf", kind, threads)
+        if "f16" not in types:
+            f16.unlink()
+    for kind in types:
+        files[kind] = out_dir / f"model-{kind}.gguf"
+    return files
+
+
+def stop_tokens(merged_dir: Path) -> list[str]:
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(merged_dir)
+    return [tokenizer.eos_token] if tokenizer.eos_token else []
+
+
+def answer_with_gguf(records: list[dict], path: Path, params: Params, label: str) -> list[dict]:
+    """Each record plus "output", "truncated" and "gen" from the GGUF model, in order."""
+    student, config = params.student, params.quantise
+    llm = llama_tools.load_gguf(path, config.n_ctx, student.threads)
+    answered = []
+    try:
+        with progress() as bar:
+            task = bar.add_task(label, total=len(records))
+            for record in records:
+                reply = llama_tools.chat(llm, record["prompt"], student.system_prompt, student.max_new_tokens,
+                                         student.temperature, student.repetition_penalty, student.seed)
+                answered.append({**record, "output": reply["text"], "truncated": reply["truncated"],
+                                 "gen": {"tokens": reply["tokens"], "seconds": round(reply["seconds"], 4)}})
+                bar.advance(task)
+    finally:
+        llm.close()
+    return answered
+
+
+def run(params: Params, merged_dir: Path = MERGED_DIR, out_dir: Path = GGUF_DIR,
+        metrics_path: Path = METRICS_DIR / "quantise.json", reference: dict | None = None) -> dict:
+    from stages.tasks import score_records, summarise
+
+    config = params.quantise
+    if not Path(merged_dir).is_dir():
+        raise UserError(f"{merged_dir}: merged model not found (run merge_lora first)")
+    test = read_records(export_split("test"))
+    if not test:
+        raise UserError("quantise: the test split is empty; nothing to score the GGUF files on")
+    if reference is None:
+        best = read_json(METRICS_DIR / "best.json")
+        reference = {"epoch": best["epoch"], **best["test"]}
+
+    files = build_ggufs(Path(merged_dir), Path(out_dir), config.types, params.student.threads)
+    smallest = min(files, key=lambda kind: files[kind].stat().st_size)
+    (Path(out_dir) / "Modelfile").write_text(llama_tools.modelfile(
+        files[smallest].name, params.student.system_prompt, stop_tokens(Path(merged_dir)),
+        config.ollama_temperature, config.n_ctx, params.student.repetition_penalty))
+
+    types = {}
+    for kind, path in files.items():
+        scored = score_records(answer_with_gguf(test, path, params, f"{kind} test"), params)
+        summary = summarise(scored, params)
+        tokens = sum(record["gen"]["tokens"] for record in scored)
+        seconds = sum(record["gen"]["seconds"] for record in scored)
+        types[kind] = {
+            "size_bytes": path.stat().st_size, "pass_rate": summary["pass_rate"],
+            "mean_score": summary["mean_score"], "truncation_rate": summary["truncation_rate"],
+            "pass_rate_drop": round(reference["pass_rate"] - summary["pass_rate"], 4),
+            "mean_score_delta": round(summary["mean_score"] - reference["mean_score"], 4),
+            "tokens_per_second": round(tokens / seconds, 1) if seconds else 0.0,
+        }
+    metrics = {"merged": reference, "types": types, "max_pass_rate_drop": config.max_pass_rate_drop,
+               "modelfile_model": files[smallest].name}
+    write_json(metrics_path, metrics)
+    console.print(summary_table(
+        f"quantise: test split ({len(test)} prompts) against the merged model (pass rate {reference['pass_rate']:.2f})",
+        ("type", "size MB", "pass rate", "drop", "mean score", "tokens/s"),
+        [(kind, f"{t['size_bytes'] / 2**20:.0f}", f"{t['pass_rate']:.2f}", f"{t['pass_rate_drop']:+.2f}",
+          f"{t['mean_score']:.2f}", t["tokens_per_second"]) for kind, t in types.items()]))
+    worst = max(types, key=lambda kind: types[kind]["pass_rate_drop"])
+    if types[worst]["pass_rate_drop"] > config.max_pass_rate_drop:
+        raise UserError(f"quantise: {worst} loses {types[worst]['pass_rate_drop']:.2f} of the test pass rate "
+                        f"(> quantise.max_pass_rate_drop {config.max_pass_rate_drop:g})")
+    return metrics
