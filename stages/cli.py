@@ -186,6 +186,20 @@ def status(params_file: ParamsOption = Path("params.yaml")):
     stage.run(load_params(params_file))
 
 
+@app.command()
+def serve(
+    model: Annotated[Optional[str], typer.Option(help="a .gguf file or an HF model directory (default serve.model)")] = None,
+    host: Annotated[Optional[str], typer.Option(help="address to listen on (default serve.host, 127.0.0.1)")] = None,
+    port: Annotated[Optional[int], typer.Option(help="TCP port (default SAGEMAKER_BIND_TO_PORT, else serve.port)",
+                                                min=1, max=65535)] = None,
+    params_file: ParamsOption = Path("params.yaml"),
+):
+    """Serve the model over HTTP: /ping, /invocations (SageMaker), /v1/chat/completions (OpenAI)."""
+    from stages import serve as stage
+
+    stage.run(load_params(params_file), model, host, port)
+
+
 def main() -> None:
     try:
         result = app(standalone_mode=False)

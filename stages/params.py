@@ -417,6 +417,39 @@ class QuantiseParams(Section):
     ollama_temperature: float = Field(0.2, ge=0, le=2, description="temperature in the Ollama Modelfile")
 
 
+# --- serving --------------------------------------------------------------------------------------
+
+
+class ServeParams(Section):
+    model: str = Field(
+        "models/gguf/model-q4_k_m.gguf",
+        description="a .gguf file (served by llama.cpp), an HF model directory such as models/merged "
+        "(transformers), or bundled:smollm2-135m-instruct",
+    )
+    host: str = Field("127.0.0.1", min_length=1, description="address to listen on; 0.0.0.0 only inside a container")
+    port: int = Field(8080, ge=1, le=65535, description="TCP port (SageMaker's 8080); SAGEMAKER_BIND_TO_PORT overrides it")
+    n_ctx: int = Field(4096, ge=256, le=131072, description="context window in tokens, prompt and answer together")
+    threads: int = Field(0, ge=0, le=256, description="generation threads; 0 means one per core")
+    max_body_bytes: int = Field(65536, ge=1024, le=16 * 2**20, description="larger request bodies are refused (413)")
+    max_message_chars: int = Field(
+        32768, ge=1, le=16 * 2**20, description="a longer prompt or message content is refused (422)"
+    )
+    max_new_tokens_limit: int = Field(2048, ge=1, le=131072, description="a request asking for more is refused (422)")
+    max_new_tokens: int = Field(384, ge=1, le=131072, description="answer length when a request names none")
+    temperature: float = Field(0.0, ge=0, le=2, description="when a request names none; 0 means greedy decoding")
+    top_p: float = Field(1.0, gt=0, le=1, description="nucleus sampling mass when a request names none")
+    repetition_penalty: float = Field(
+        1.1, ge=1, le=2, description="when a request names none; 1.0 disables it; small models loop without it"
+    )
+
+    @model_validator(mode="after")
+    def _default_within_limit(self):
+        if self.max_new_tokens > self.max_new_tokens_limit:
+            raise ValueError(f"max_new_tokens {self.max_new_tokens} is above max_new_tokens_limit "
+                             f"{self.max_new_tokens_limit}")
+        return self
+
+
 # --- all of params.yaml ---------------------------------------------------------------------------
 
 
@@ -435,6 +468,7 @@ class Params(Section):
     loop: LoopParams = Field(default_factory=LoopParams)
     merge_lora: MergeLoraParams = Field(default_factory=MergeLoraParams)
     quantise: QuantiseParams = Field(default_factory=QuantiseParams)
+    serve: ServeParams = Field(default_factory=ServeParams)
 
 
 def _describe(error: dict) -> str:
