@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
-import click
 import typer
 
 from stages import UserError
@@ -201,20 +200,16 @@ def serve(
 
 
 def main() -> None:
+    # typer handles usage errors itself (a usage line and exit 2); what a user can get wrong beyond
+    # the command line arrives here as UserError.
     try:
-        result = app(standalone_mode=False)
+        app()
     except UserError as exc:
         fail(str(exc))
         sys.exit(1)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except (click.exceptions.Abort, KeyboardInterrupt):
+    except KeyboardInterrupt:
         fail("interrupted")
         sys.exit(130)
-    sys.exit(result if isinstance(result, int) else 0)
 
 
 if __name__ == "__main__":
