@@ -17,7 +17,7 @@ from stages import UserError
 from stages.console import console, summary_table
 from stages.loop import converged_before, pass_through_note
 from stages.params import Params
-from stages.records import (MODELS_DIR, Reject, epoch_dir, epoch_metrics, export_split, iter_jsonl, read_json,
+from stages.records import (MODELS_DIR, Reject, dir_digest, epoch_dir, epoch_metrics, export_split, iter_jsonl, read_json,
                             read_records, write_json, write_jsonl)
 from stages.student import answer_records, load_student
 
@@ -40,7 +40,8 @@ def score_epoch(params: Params, epoch: int, adapter_dir: Path, model_dir: Path =
     """Answer and score pool, val and test with `adapter_dir`; write the scored splits of `epoch`.
     Returns the epoch's metrics without the convergence decision."""
     model, tokenizer = load_student(model_dir, adapter_dir, params.student)
-    metrics: dict = {"epoch": epoch}
+    # select depends on these metrics only: naming the adapter's bytes here ties it to the adapter too
+    metrics: dict = {"epoch": epoch, "adapter_sha256": dir_digest(adapter_dir)}
     prompts = tokens = 0
     seconds = 0.0  # generation only: each record's share of its batch's wall time, scoring excluded
     for split in SCORED_SPLITS:

@@ -1,0 +1,21 @@
+"""The distilloop command: every stage is a subcommand; command-line mistakes are usage errors."""
+
+from __future__ import annotations
+
+from conftest import run_cli
+
+STAGES = ("export", "base", "baseline", "correct", "merge", "train", "evaluate", "select", "merge_lora", "quantise")
+
+
+def test_every_stage_and_tool_is_a_command(tmp_path):
+    result = run_cli("--help", cwd=tmp_path)
+    assert result.returncode == 0
+    listed = {line.split()[1] for line in result.stdout.splitlines() if line.startswith("│ ") and len(line.split()) > 2}
+    assert set(STAGES) | {"score", "status", "serve"} <= listed, listed
+
+
+def test_a_bad_option_value_is_a_usage_error_not_a_traceback(tmp_path):
+    for args in (("evaluate", "--epoch", "abc"), ("no-such-command",), ("serve", "--port", "abc")):
+        result = run_cli(*args, cwd=tmp_path)
+        assert result.returncode == 2, (args, result.stderr)
+        assert "Traceback" not in result.stderr and "Usage:" in result.stderr
