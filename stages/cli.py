@@ -60,6 +60,19 @@ def export(
         stage.run(params, source, out_dir=out, metrics_path=out / "export-metrics.json")
 
 
+@app.command()
+def train(
+    epoch: Annotated[int, typer.Option(min=1, help="loop epoch N: continues adapter N-1 on train set N")],
+    data: Annotated[Optional[Path], typer.Option("--in", help="train set (pairs for dpo) instead of runs/epoch-N/")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="directory for adapter/, checkpoints/, live/ and metrics")] = None,
+    params_file: ParamsOption = Path("params.yaml"),
+):
+    """LoRA-train adapter N from adapter N-1 (sft, dpo or kd), with early stopping on val and resume."""
+    from stages import train as stage
+
+    stage.run(load_params(params_file), epoch, data, out)
+
+
 def main() -> None:
     try:
         result = app(standalone_mode=False)

@@ -139,23 +139,70 @@ class CorrectParams(Section):
 
 
 class LoraParams(Section):
-    r: int = Field(16, ge=1, le=1024)
-    alpha: int = Field(32, ge=1, le=4096)
-    dropout: float = Field(0.05, ge=0, lt=1)
+    """The adapter's shape: fixed at epoch 0 by the baseline stage, later epochs continue that adapter."""
+
+    r: int = Field(16, ge=1, le=1024, description="LoRA rank")
+    alpha: int = Field(32, ge=1, le=4096, description="LoRA scaling numerator (scale = alpha / r)")
+    dropout: float = Field(0.05, ge=0, lt=1, description="dropout on the LoRA input during training")
     target_modules: list[str] | None = Field(
         default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj"],
-        description="null: detected from the architecture",
+        description="modules that get a LoRA pair; null: detected from the architecture",
     )
 
 
+class DpoParams(Section):
+    beta: float = Field(0.1, gt=0, le=10, description="DPO beta: higher keeps the policy closer to adapter N-1")
+    loss_type: Literal["sigmoid", "ipo", "hinge"] = Field("sigmoid", description="TRL DPO loss")
+    learning_rate: float = Field(
+        5e-5, gt=0, le=1, description="DPO learning rate (DPO diverges at SFT rates; replaces train.learning_rate)"
+    )
+
+
+class KdParams(Section):
+    teacher: str | None = Field(
+        None, description="local HF model directory of the teacher; must share the student's tokenizer (required for kd)"
+    )
+    alpha: float = Field(0.5, ge=0, le=1, description="weight of the KL term: 0 = plain cross-entropy, 1 = pure KL")
+    temperature: float = Field(2.0, gt=0, le=20, description="softmax temperature of both distributions in the KL term")
+
+
 class TrainParams(Section):
-    method: Literal["sft", "dpo", "kd"] = "sft"
+    method: Literal["sft", "dpo", "kd"] = Field(
+        "sft", description="sft: train set N; dpo: pairs N (chosen = correction, rejected = student); kd: sft + teacher logits"
+    )
     lora: LoraParams = Field(default_factory=LoraParams)
-    learning_rate: float = Field(2e-4, gt=0, le=1)
+    learning_rate: float = Field(2e-4, gt=0, le=1, description="peak AdamW learning rate (sft, kd)")
+    lr_scheduler: Literal["linear", "cosine", "constant", "constant_with_warmup"] = Field(
+        "cosine", description="learning-rate schedule after warmup"
+    )
+    warmup: float = Field(0.05, ge=0, le=0.5, description="fraction of the optimiser steps spent warming up")
+    weight_decay: float = Field(0.0, ge=0, le=1, description="AdamW weight decay on the LoRA weights")
+    max_grad_norm: float = Field(1.0, gt=0, le=100, description="gradient clipping")
     epochs: float = Field(2.0, gt=0, le=100, description="passes over the train set per loop epoch")
-    batch_size: int = Field(4, ge=1, le=1024)
-    max_seq_len: int = Field(768, ge=16, le=32768)
-    seed: int = Field(0, ge=0)
+    batch_size: int = Field(4, ge=1, le=1024, description="examples per forward pass")
+    gradient_accumulation_steps: int = Field(1, ge=1, le=1024, description="forward passes per optimiser step")
+    max_seq_len: int = Field(768, ge=16, le=32768, description="prompt + completion tokens; longer examples are cut")
+    group_by_length: bool = Field(True, description="batch examples of similar length together (less padding)")
+    eval_steps: int = Field(
+        20, ge=1, le=100_000, description="evaluate on val and save a checkpoint every N optimiser steps"
+    )
+    early_stopping_patience: int = Field(
+        3, ge=0, le=1000, description="stop after N evaluations without improvement of the val loss; 0 disables"
+    )
+    early_stopping_threshold: float = Field(0.0, ge=0, description="val loss must drop by more than this to count")
+    dtype: Literal["auto", "float32", "bfloat16"] = Field(
+        "auto", description="bfloat16: bf16 autocast over fp32 weights; auto: bf16 where the CPU supports it natively"
+    )
+    threads: int = Field(0, ge=0, le=256, description="torch threads; 0 means one per core")
+    seed: int = Field(0, ge=0, description="seeds LoRA dropout and the data order")
+    dpo: DpoParams = Field(default_factory=DpoParams)
+    kd: KdParams = Field(default_factory=KdParams)
+
+    @model_validator(mode="after")
+    def _kd_needs_teacher(self):
+        if self.method == "kd" and not self.kd.teacher:
+            raise ValueError("kd.teacher must name a local HF model directory when method is kd")
+        return self
 
 
 # --- the loop -------------------------------------------------------------------------------------
