@@ -12,11 +12,10 @@ from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
-from trl import SFTTrainer
+from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from stages import UserError
-
-IGNORE_INDEX = -100
+from stages.trainer import IGNORE_INDEX, CompletionSFTTrainer, completion_logits
 
 
 class KDLoss(NamedTuple):
@@ -33,12 +32,16 @@ def kd_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor, labels: 
     gradients are accumulated); by default those of this batch."""
     target = labels[:, 1:]
     mask = target != IGNORE_INDEX
-    student = student_logits[:, :-1][mask].float()
-    teacher = teacher_logits[:, :-1][mask].float()
-    target = target[mask]
-    count = mask.sum()
-    denominator = torch.as_tensor(num_items if num_items is not None else count, dtype=torch.float32).clamp(min=1)
+    return token_kd_loss(student_logits[:, :-1][mask], teacher_logits[:, :-1][mask], target[mask], alpha,
+                         temperature, num_items)
 
+
+def token_kd_loss(student: torch.Tensor, teacher: torch.Tensor, target: torch.Tensor, alpha: float,
+                  temperature: float, num_items: int | torch.Tensor | None = None) -> KDLoss:
+    """kd_loss over loss tokens already picked out: logits [tokens, vocab], target [tokens]."""
+    student, teacher = student.float(), teacher.float()
+    count = torch.tensor(target.numel())
+    denominator = torch.as_tensor(num_items if num_items is not None else count, dtype=torch.float32).clamp(min=1)
     ce_sum = F.cross_entropy(student, target, reduction="sum")
     kl_sum = F.kl_div(F.log_softmax(student / temperature, dim=-1), F.log_softmax(teacher / temperature, dim=-1),
                       log_target=True, reduction="sum")
@@ -49,8 +52,6 @@ def kd_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor, labels: 
 
 def check_same_vocabulary(teacher_dir: str | Path, student_tokenizer) -> None:
     """Logit KD compares distributions token by token: both models must index the same vocabulary."""
-    from transformers import AutoTokenizer
-
     try:
         teacher_tokenizer = AutoTokenizer.from_pretrained(teacher_dir)
     except (OSError, ValueError) as exc:
@@ -63,8 +64,6 @@ def check_same_vocabulary(teacher_dir: str | Path, student_tokenizer) -> None:
 
 def load_teacher(teacher_dir: str | Path, student_tokenizer):
     """The frozen teacher model, after checking it shares the student's vocabulary."""
-    from transformers import AutoModelForCausalLM
-
     teacher_dir = Path(teacher_dir)
     if not teacher_dir.is_dir():
         raise UserError(f"train.kd.teacher: {teacher_dir} is not a local model directory")
@@ -74,9 +73,10 @@ def load_teacher(teacher_dir: str | Path, student_tokenizer):
     return teacher
 
 
-class KDTrainer(SFTTrainer):
+class KDTrainer(CompletionSFTTrainer):
     """SFT on prompt-completion data with the teacher's logits as soft targets. The teacher runs under
-    no_grad (inside the trainer's autocast), on the same tokens as the student."""
+    no_grad (inside the trainer's autocast), on the same tokens as the student; both LM heads run at the
+    completion positions only."""
 
     def __init__(self, *args, teacher, alpha: float, temperature: float, **kwargs):
         super().__init__(*args, **kwargs)
@@ -85,13 +85,16 @@ class KDTrainer(SFTTrainer):
         self.vocab_size = len(self.processing_class)  # models may pad their embeddings past the tokenizer
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        if return_outputs:
+            raise NotImplementedError("KDTrainer computes logits at loss positions only; it has no full outputs")
         mode = "train" if model.training else "eval"
         model_inputs = {key: value for key, value in inputs.items() if key != "labels"}
-        outputs = model(**model_inputs, use_cache=False)
+        target = inputs["labels"][:, 1:]
+        mask = target != IGNORE_INDEX
+        student = completion_logits(model, model_inputs, mask)[:, : self.vocab_size]
         with torch.no_grad():
-            teacher_logits = self.teacher(**model_inputs, use_cache=False).logits
-        result = kd_loss(outputs.logits[..., : self.vocab_size], teacher_logits[..., : self.vocab_size],
-                         inputs["labels"], self.kd_alpha, self.kd_temperature, num_items_in_batch)
+            teacher = completion_logits(self.teacher, model_inputs, mask)[:, : self.vocab_size]
+        result = token_kd_loss(student, teacher, target[mask], self.kd_alpha, self.kd_temperature, num_items_in_batch)
         self._metrics[mode]["ce"].append(result.ce.item())
         self._metrics[mode]["kl"].append(result.kl.item())
-        return (result.loss, outputs) if return_outputs else result.loss
+        return result.loss

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from stages import UserError
-from stages.console import console, progress, summary_table
+from stages.console import console, summary_table
 from stages.params import Params, TrainParams
 from stages.records import MODELS_DIR, Reject, epoch_dir, epoch_metrics, export_split, iter_jsonl, read_json, write_json
 
@@ -188,169 +188,6 @@ def prepare_checkpoints(checkpoints: Path, fingerprint: str) -> tuple[Path | Non
     return None, record
 
 
-# --- the trainer ----------------------------------------------------------------------------------
-
-
-def load_model(paths: TrainPaths):
-    """The base model with adapter N-1 loaded trainable: training continues it rather than starting over."""
-    import torch
-    from peft import PeftModel
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    if not (paths.base / "config.json").exists():
-        raise UserError(f"{paths.base}: no base model (run `distilloop base` first)")
-    if not (paths.previous_adapter / "adapter_config.json").exists():
-        raise UserError(f"{paths.previous_adapter}: no adapter to continue (run the previous epoch first)")
-    tokenizer = AutoTokenizer.from_pretrained(paths.base)
-    # fp32 weights even for bf16: autocast computes in bf16, the optimiser updates fp32 LoRA weights
-    base = AutoModelForCausalLM.from_pretrained(paths.base, dtype=torch.float32)
-    model = PeftModel.from_pretrained(base, paths.previous_adapter, is_trainable=True)
-    return model, tokenizer
-
-
-def trainer_arguments(config: TrainParams, paths: TrainPaths, has_eval: bool, bf16: bool) -> dict:
-    """TrainingArguments shared by the SFT, KD and DPO trainers."""
-    return dict(
-        output_dir=str(paths.checkpoints), num_train_epochs=config.epochs,
-        per_device_train_batch_size=config.batch_size, per_device_eval_batch_size=config.batch_size,
-        gradient_accumulation_steps=config.gradient_accumulation_steps,
-        learning_rate=config.dpo.learning_rate if config.method == "dpo" else config.learning_rate,
-        lr_scheduler_type=config.lr_scheduler, warmup_steps=config.warmup, weight_decay=config.weight_decay,
-        max_grad_norm=config.max_grad_norm, max_length=config.max_seq_len,
-        logging_steps=1, eval_strategy="steps" if has_eval else "no", eval_steps=config.eval_steps,
-        save_strategy="steps", save_steps=config.eval_steps, save_total_limit=2 if has_eval else 1,
-        load_best_model_at_end=has_eval, metric_for_best_model="eval_loss", greater_is_better=False,
-        restore_callback_states_from_checkpoint=True,  # the early-stopping counter survives a resume
-        include_num_input_tokens_seen="non_padding",
-        bf16=bf16, use_cpu=True, activation_checkpointing=False,  # a small model fits; recomputation costs ~20%
-        seed=config.seed, data_seed=config.seed, dataloader_num_workers=0, dataloader_pin_memory=False,
-        report_to="none", disable_tqdm=True,
-    )
-
-
-def make_trainer(config: TrainParams, model, tokenizer, train_examples, eval_examples, paths, bf16, callbacks):
-    from datasets import Dataset
-    from transformers import EarlyStoppingCallback
-    from transformers.trainer_callback import PrinterCallback
-
-    has_eval = bool(eval_examples) and config.method != "dpo"
-    arguments = trainer_arguments(config, paths, has_eval, bf16)
-    train_dataset = Dataset.from_list(train_examples)
-    eval_dataset = Dataset.from_list(eval_examples) if has_eval else None
-    if has_eval and config.early_stopping_patience:
-        callbacks = [*callbacks, EarlyStoppingCallback(config.early_stopping_patience, config.early_stopping_threshold)]
-    common = dict(model=model, train_dataset=train_dataset, eval_dataset=eval_dataset, processing_class=tokenizer,
-                  callbacks=callbacks)
-    if config.method == "dpo":
-        from trl import DPOConfig, DPOTrainer
-
-        trainer = DPOTrainer(args=DPOConfig(**arguments, beta=config.dpo.beta, loss_type=[config.dpo.loss_type]), **common)
-    else:
-        from trl import SFTConfig
-
-        sft_config = SFTConfig(**arguments, completion_only_loss=True)
-        if config.method == "kd":
-            from stages.kd import KDTrainer, load_teacher
-
-            teacher = load_teacher(config.kd.teacher, tokenizer)
-            trainer_class = grouped_by_length(KDTrainer) if config.group_by_length else KDTrainer
-            trainer = trainer_class(args=sft_config, teacher=teacher, alpha=config.kd.alpha,
-                                    temperature=config.kd.temperature, **common)
-        else:
-            from trl import SFTTrainer
-
-            trainer_class = grouped_by_length(SFTTrainer) if config.group_by_length else SFTTrainer
-            trainer = trainer_class(args=sft_config, **common)
-    trainer.remove_callback(PrinterCallback)  # our progress bar and summary replace the printed log dicts
-    return trainer
-
-
-def grouped_by_length(trainer_class):
-    """`trainer_class` drawing batches of similar length (less padding, more tokens/s). Transformers'
-    length-grouped sampler draws from the global RNG, which a resumed run cannot replay; this one is
-    seeded with seed + epoch, so a resumed run sees the batches an uninterrupted run would have seen."""
-    import torch
-    from transformers.trainer_pt_utils import LengthGroupedSampler
-
-    class EpochSeededLengthSampler(LengthGroupedSampler):
-        def __init__(self, batch_size: int, lengths: list[int], seed: int):
-            super().__init__(batch_size, lengths=lengths)
-            self.seed = seed
-            self.set_epoch(0)
-
-        def set_epoch(self, epoch: int) -> None:  # called by accelerate's data loader before every epoch
-            self.generator = torch.Generator().manual_seed(self.seed + epoch)
-
-    class Grouped(trainer_class):
-        def _get_train_sampler(self, train_dataset=None):
-            dataset = train_dataset if train_dataset is not None else self.train_dataset
-            lengths = [len(ids) for ids in dataset["input_ids"]]
-            batch = self.args.train_batch_size * self.args.gradient_accumulation_steps
-            return EpochSeededLengthSampler(batch, lengths, self.args.data_seed or self.args.seed)
-
-    Grouped.__name__ = f"LengthGrouped{trainer_class.__name__}"
-    return Grouped
-
-
-# --- callbacks: progress bar and dvclive curves ---------------------------------------------------
-
-
-def progress_callback():
-    """A rich progress bar over optimiser steps with the latest loss."""
-    from rich.progress import TextColumn
-    from transformers import TrainerCallback
-
-    class ProgressBar(TrainerCallback):
-        def on_train_begin(self, args, state, control, **kwargs):
-            self.bar = progress(TextColumn("loss {task.fields[loss]}"))
-            self.bar.start()
-            self.task = self.bar.add_task("train", total=state.max_steps, completed=state.global_step, loss="-")
-
-        def on_log(self, args, state, control, logs=None, **kwargs):
-            if hasattr(self, "bar") and logs and "loss" in logs:
-                self.bar.update(self.task, loss=f"{logs['loss']:.4f}")
-
-        def on_step_end(self, args, state, control, **kwargs):
-            self.bar.update(self.task, completed=state.global_step)
-
-        def on_train_end(self, args, state, control, **kwargs):
-            self.bar.stop()
-
-    return ProgressBar()
-
-
-def live_callback(live_dir: Path, resume_step: int | None):
-    """dvclive curves indexed by the optimiser step (not by dvclive's own call counter), so train and eval
-    points line up and a resumed run continues the curves: rows the killed run logged after its last
-    checkpoint are dropped first. dvcyaml=None and save_dvc_exp=False: dvclive must neither rewrite
-    dvc.yaml nor create experiments on its own; the plots are declared in dvc.yaml."""
-    from dvclive import Live
-    from dvclive.plots import Metric
-    from dvclive.utils import standardize_metric_name
-    from transformers.integrations import DVCLiveCallback
-
-    if resume_step is not None:
-        for table in (live_dir / "plots" / "metrics").rglob("*.tsv"):
-            lines = table.read_text(encoding="utf-8").splitlines(keepends=True)
-            header, rows = lines[:1], lines[1:]
-            step_column = header[0].rstrip("\n").split("\t").index("step") if header else 0
-            kept = [row for row in rows if int(row.split("\t")[step_column]) <= resume_step]
-            table.write_text("".join(header + kept), encoding="utf-8")
-
-    class StepAlignedDVCLive(DVCLiveCallback):
-        def on_log(self, args, state, control, model=None, logs=None, **kwargs):
-            if not self._initialized:
-                self.setup(args, state, model)
-            self.live.step = state.global_step
-            for key, value in (logs or {}).items():
-                if Metric.could_log(value):
-                    self.live.log_metric(standardize_metric_name(key, "dvclive.huggingface"), value)
-            self.live.make_summary()
-
-    return StepAlignedDVCLive(live=Live(dir=str(live_dir), resume=resume_step is not None, dvcyaml=None,
-                                        save_dvc_exp=False))
-
-
 # --- the stage ------------------------------------------------------------------------------------
 
 
@@ -386,33 +223,30 @@ def run(params: Params, epoch: int, data: Path | None = None, out_dir: Path | No
     if previous.exists() and read_json(previous).get("data_sha256") == data_digest:
         return skip(paths, config, epoch, f"adapter {paths.previous_adapter} was already trained on this data", counts)
 
-    import torch
+    from stages.hardware import set_threads
+    from stages.trainer import ProgressBar, live_callback, load_model, make_trainer, quiet_libraries, use_bf16
 
-    from stages.hardware import resolve_dtype, set_threads
-
-    _quiet_libraries()
+    quiet_libraries()
     threads = set_threads(config.threads)
-    bf16 = resolve_dtype(config.dtype) == torch.bfloat16
-    model, tokenizer = load_model(paths)
+    bf16 = use_bf16(config.dtype)
+    model, tokenizer = load_model(paths.base, paths.previous_adapter)
     fingerprint = digest({
         "data": data_digest, "eval": digest(eval_examples), "params": config.model_dump(exclude={"threads"}),
         "adapter": file_digest(paths.previous_adapter / "adapter_model.safetensors"),
         "base": file_digest(paths.base / "config.json"),
     })
     resume, record = prepare_checkpoints(paths.checkpoints, fingerprint)
-    resume_step = json.loads((resume / "trainer_state.json").read_text())["global_step"] if resume else None
+    resume_state = json.loads((resume / "trainer_state.json").read_text()) if resume else {}
+    resume_step = resume_state.get("global_step")
 
-    callbacks = [progress_callback(), live_callback(paths.live, resume_step), *extra_callbacks]
-    trainer = make_trainer(config, model, tokenizer, examples, eval_examples, paths, bf16, callbacks)
+    callbacks = [ProgressBar(), live_callback(paths.live, resume_step), *extra_callbacks]
+    trainer = make_trainer(config, model, tokenizer, examples, eval_examples, paths.checkpoints, bf16, callbacks)
     if trainer.eval_dataset is not None and resume is None:
         record["initial_eval_loss"] = trainer.evaluate()["eval_loss"]  # adapter N-1 on val: step 0 of the curve
         write_json(paths.checkpoints / RUN_FILE, record)
     if resume is not None:
         console.print(f"train@{epoch}: resuming from {resume} (step {resume_step})")
 
-    tokens_before = 0
-    if resume is not None:
-        tokens_before = json.loads((resume / "trainer_state.json").read_text()).get("num_input_tokens_seen", 0)
     started = time.perf_counter()
     trainer.train(resume_from_checkpoint=str(resume) if resume else None)
     seconds = time.perf_counter() - started
@@ -436,7 +270,7 @@ def run(params: Params, epoch: int, data: Path | None = None, out_dir: Path | No
 
     losses = [entry["loss"] for entry in state.log_history if "loss" in entry]
     evals = [entry["eval_loss"] for entry in state.log_history if "eval_loss" in entry]
-    tokens = int(state.num_input_tokens_seen) - int(tokens_before)
+    tokens = int(state.num_input_tokens_seen) - int(resume_state.get("num_input_tokens_seen", 0))  # this run's
     metrics = {
         "epoch": epoch, "method": config.method, "skipped": None, "steps": state.global_step,
         "max_steps": state.max_steps, "epochs_run": round(float(state.epoch or 0), 4),
@@ -455,20 +289,6 @@ def run(params: Params, epoch: int, data: Path | None = None, out_dir: Path | No
 
 def _mean(values: list[float]) -> float | None:
     return sum(values) / len(values) if values else None
-
-
-def _quiet_libraries() -> None:
-    """The stage has its own progress bar and summary; library bars and info logs would bury them."""
-    import warnings
-
-    import datasets
-    import transformers
-
-    for library in ("transformers", "trl", "peft"):  # deprecation notices about their own internals
-        warnings.filterwarnings("ignore", category=FutureWarning, module=library)
-    datasets.disable_progress_bars()
-    transformers.utils.logging.disable_progress_bar()
-    transformers.utils.logging.set_verbosity_warning()
 
 
 def _fmt(value) -> str:
