@@ -126,7 +126,7 @@ class StepTimer(TrainerCallback):
 def run_distilloop(config: TrainParams, base_dir: Path, adapter: Path, records, steps: int,
                    scratch: Path) -> tuple[dict, StepTimer]:
     from stages.train import conversation
-    from stages.trainer import load_model, make_trainer, use_bf16
+    from stages.trainer import bf16_matmul_speedup, load_model, make_trainer, use_bf16
 
     examples = [{"prompt": conversation(r["prompt"]), "completion": [{"role": "assistant", "content": r["completion"]}]}
                 for r in records]
@@ -136,7 +136,9 @@ def run_distilloop(config: TrainParams, base_dir: Path, adapter: Path, records, 
     trainer = make_trainer(config, model, tokenizer, examples, [], scratch / "ours", bf16, [timer])
     trainer.args.max_steps, trainer.args.save_strategy = steps, "no"
     trainer.train()
-    return {"bf16_autocast": bf16, "batch_size": config.batch_size, "group_by_length": config.group_by_length}, timer
+    setup = {"bf16_autocast": bf16, "bf16_matmul_speedup": round(bf16_matmul_speedup(), 2),
+             "batch_size": config.batch_size, "group_by_length": config.group_by_length}
+    return setup, timer
 
 
 def run_baseline(base_dir: Path, adapter: Path, records, steps: int, scratch: Path, batch_size: int,
@@ -153,8 +155,8 @@ def run_baseline(base_dir: Path, adapter: Path, records, steps: int, scratch: Pa
         prompt_ids = tokenizer.apply_chat_template(prompt, add_generation_prompt=True, tokenize=True, return_dict=True)["input_ids"]
         ids = tokenizer.apply_chat_template(prompt + [{"role": "assistant", "content": record["completion"]}],
                                             tokenize=True, return_dict=True)["input_ids"][:max_len]
-        return {"input_ids": ids, "attention_mask": [1] * len(ids),
-                "labels": [-100] * len(prompt_ids) + ids[len(prompt_ids):]}
+        labels = ([-100] * len(prompt_ids) + ids[len(prompt_ids):])[:len(ids)]
+        return {"input_ids": ids, "attention_mask": [1] * len(ids), "labels": labels}
 
     dataset = Dataset.from_list(records).map(tokenize, remove_columns=["prompt", "completion"])
     model = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(base_dir, dtype=torch.float32), adapter,
