@@ -7,6 +7,7 @@ export DVC_NO_ANALYTICS=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 
 missing=()
 command -v gcc >/dev/null || missing+=(gcc)
+command -v npm >/dev/null || missing+=(npm)  # vega for offline `dvc plots` pages
 command -v cmake >/dev/null || missing+=(cmake)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 if [ ${#missing[@]} -gt 0 ]; then
@@ -38,6 +39,8 @@ if [ ! -f "$stamp" ]; then
     llama_cpp_python-0.3.36/vendor/llama.cpp/conversion \
     llama_cpp_python-0.3.36/vendor/llama.cpp/gguf-py
   rm -rf "$tmp"
+  # dvc plots pages load vega from a CDN, blank offline: build a template with vega inlined.
+  scripts/offline_plots_template.sh .venv/share/distilloop/plots.html
   rm -f .venv/.installed-*
   touch "$stamp"
 fi

@@ -199,6 +199,31 @@ def serve(
     stage.run(load_params(params_file), model, host, port)
 
 
+@app.command()
+def train(
+    epoch: Annotated[int, typer.Option(min=1, help="loop epoch N: continues adapter N-1 on train set N")],
+    data: Annotated[Optional[Path], typer.Option("--in", help="train set (pairs for dpo) instead of runs/epoch-N/")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="directory for adapter/, checkpoints/, live/ and metrics")] = None,
+    params_file: ParamsOption = Path("params.yaml"),
+):
+    """LoRA-train adapter N from adapter N-1 (sft, dpo or kd), with early stopping on val and resume."""
+    from stages import train as stage
+
+    stage.run(load_params(params_file), epoch, data, out)
+
+
+@app.command()
+def profile(
+    name: Annotated[str, typer.Argument(help="a profile in profiles/, e.g. smoke")],
+    params_file: ParamsOption = Path("params.yaml"),
+):
+    """Write a params profile (profiles/NAME.yaml) into params.yaml, e.g. `smoke` for a minutes-long run."""
+    from stages.params import apply_profile
+
+    apply_profile(name, params_file)
+    print(f"{params_file}: profile {name} applied (git checkout {params_file} undoes it)")
+
+
 def main() -> None:
     # typer handles usage errors itself (a usage line and exit 2); what a user can get wrong beyond
     # the command line arrives here as UserError.

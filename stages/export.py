@@ -103,6 +103,8 @@ def run(params: Params, source: str | None = None, out_dir: Path = EXPORT_DIR,
     with progress() as bar:
         task_id = bar.add_task(f"export {source}", total=None)
         for item in read_source(source, config.query, stats, config.max_record_bytes, config.s3_endpoint_url):
+            if config.max_rows is not None and rows >= config.max_rows:
+                break
             rows += 1
             bar.advance(task_id)
             if isinstance(item, Reject):
@@ -138,6 +140,7 @@ def run(params: Params, source: str | None = None, out_dir: Path = EXPORT_DIR,
             per_task[record["task"]][split] += 1
     metrics = {
         "rows_read": rows,
+        "stopped_at_max_rows": config.max_rows is not None and rows >= config.max_rows,
         "records": records,
         "rejects": len(rejects),
         "rejects_by_reason": dict(Counter(_reason_kind(r["reason"]) for r in rejects)),

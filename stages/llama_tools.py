@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+from contextlib import contextmanager
 import subprocess
 import sys
 from pathlib import Path
@@ -44,10 +45,37 @@ def quantize(source: Path, out_file: Path, kind: str, threads: int = 0) -> Path:
     params = llama_cpp.llama_model_quantize_default_params()
     params.ftype = getattr(llama_cpp, FTYPES[kind])
     params.nthread = threads or len(os.sched_getaffinity(0))
-    code = llama_cpp.llama_model_quantize(str(source).encode(), str(out_file).encode(), ctypes.byref(params))
+    output: list[str] = []
+    with native_output_to(out_file.with_suffix(".log"), output):
+        code = llama_cpp.llama_model_quantize(str(source).encode(), str(out_file).encode(), ctypes.byref(params))
     if code != 0 or not out_file.exists():
-        raise UserError(f"quantise: llama_model_quantize {kind} of {source} failed (code {code})")
+        lines = [line for line in "".join(output).splitlines() if line.strip()]
+        raise UserError(f"quantise: llama_model_quantize {kind} of {source} failed (code {code})"
+                        + (f": {lines[-1]}" if lines else ""))
     return out_file
+
+
+@contextmanager
+def native_output_to(path: Path, output: list[str]):
+    """llama.cpp's C code prints a line per tensor to stdout/stderr: send both file descriptors to `path`
+    for the duration, then append what was printed to `output` and remove the file."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    try:
+        with open(path, "wb") as log:
+            os.dup2(log.fileno(), 1)
+            os.dup2(log.fileno(), 2)
+            try:
+                yield path
+            finally:
+                os.dup2(saved[0], 1)
+                os.dup2(saved[1], 2)
+        output.append(path.read_text(errors="replace"))
+    finally:
+        os.close(saved[0])
+        os.close(saved[1])
+        path.unlink(missing_ok=True)
 
 
 def chatml_template() -> str:

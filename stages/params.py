@@ -75,6 +75,8 @@ class ExportParams(Section):
     )
     fractions: SplitFractions = Field(default_factory=SplitFractions)
     split_salt: str = Field("distilloop", description="salt of the stable id hash that assigns splits")
+    max_rows: int | None = Field(
+        None, ge=1, description="read at most this many rows, in source order (null: all): quick trials, smoke runs")
     max_record_bytes: int = Field(65536, ge=256, le=16 * 2**20, description="longer rows are rejected")
     near_duplicate_threshold: float = Field(
         0.8, gt=0, le=1, description="Jaccard similarity of word 3-grams above which prompts count as near-duplicates"
@@ -357,23 +359,71 @@ class CorrectParams(Section):
 
 
 class LoraParams(Section):
-    r: int = Field(16, ge=1, le=1024)
-    alpha: int = Field(32, ge=1, le=4096)
-    dropout: float = Field(0.05, ge=0, lt=1)
+    """The adapter's shape: fixed at epoch 0 by the baseline stage, later epochs continue that adapter."""
+
+    r: int = Field(16, ge=1, le=1024, description="LoRA rank")
+    alpha: int = Field(32, ge=1, le=4096, description="LoRA scaling numerator (scale = alpha / r)")
+    dropout: float = Field(0.05, ge=0, lt=1, description="dropout on the LoRA input during training")
     target_modules: list[str] | None = Field(
         default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj"],
-        description="null: detected from the architecture",
+        description="modules that get a LoRA pair; null: detected from the architecture",
     )
 
 
+class DpoParams(Section):
+    beta: float = Field(0.1, gt=0, le=10, description="DPO beta: higher keeps the policy closer to adapter N-1")
+    loss_type: Literal["sigmoid", "ipo", "hinge"] = Field("sigmoid", description="TRL DPO loss")
+    learning_rate: float = Field(
+        5e-5, gt=0, le=1, description="DPO learning rate (DPO diverges at SFT rates; replaces train.learning_rate)"
+    )
+
+
+class KdParams(Section):
+    teacher: str | None = Field(
+        None, description="local HF model directory of the teacher; must share the student's tokenizer (required for kd)"
+    )
+    alpha: float = Field(0.5, ge=0, le=1, description="weight of the KL term: 0 = plain cross-entropy, 1 = pure KL")
+    temperature: float = Field(2.0, gt=0, le=20, description="softmax temperature of both distributions in the KL term")
+
+
 class TrainParams(Section):
-    method: Literal["sft", "dpo", "kd"] = "sft"
+    method: Literal["sft", "dpo", "kd"] = Field(
+        "sft", description="sft: train set N; dpo: pairs N (chosen = correction, rejected = student); kd: sft + teacher logits"
+    )
     lora: LoraParams = Field(default_factory=LoraParams)
-    learning_rate: float = Field(2e-4, gt=0, le=1)
+    learning_rate: float = Field(2e-4, gt=0, le=1, description="peak AdamW learning rate (sft, kd)")
+    lr_scheduler: Literal["linear", "cosine", "constant", "constant_with_warmup"] = Field(
+        "cosine", description="learning-rate schedule after warmup"
+    )
+    warmup: float = Field(0.05, ge=0, le=0.5, description="fraction of the optimiser steps spent warming up")
+    weight_decay: float = Field(0.0, ge=0, le=1, description="AdamW weight decay on the LoRA weights")
+    max_grad_norm: float = Field(1.0, gt=0, le=100, description="gradient clipping")
     epochs: float = Field(2.0, gt=0, le=100, description="passes over the train set per loop epoch")
-    batch_size: int = Field(4, ge=1, le=1024)
-    max_seq_len: int = Field(768, ge=16, le=32768)
-    seed: int = Field(0, ge=0)
+    batch_size: int = Field(4, ge=1, le=1024, description="examples per forward pass")
+    gradient_accumulation_steps: int = Field(1, ge=1, le=1024, description="forward passes per optimiser step")
+    max_seq_len: int = Field(768, ge=16, le=32768, description="prompt + completion tokens; longer examples are cut")
+    group_by_length: bool = Field(True, description="batch examples of similar length together (less padding)")
+    eval_steps: int = Field(
+        20, ge=1, le=100_000, description="evaluate on val and save a checkpoint every N optimiser steps"
+    )
+    early_stopping_patience: int = Field(
+        3, ge=0, le=1000, description="stop after N evaluations without improvement of the val loss; 0 disables"
+    )
+    early_stopping_threshold: float = Field(0.0, ge=0, description="val loss must drop by more than this to count")
+    dtype: Literal["auto", "float32", "bfloat16"] = Field(
+        "auto", description="bfloat16: bf16 autocast over fp32 weights; auto: bf16 where the CPU has it natively "
+        "and a matmul probe shows it faster than fp32"
+    )
+    threads: int = Field(0, ge=0, le=256, description="torch threads; 0 means one per core")
+    seed: int = Field(0, ge=0, description="seeds LoRA dropout and the data order")
+    dpo: DpoParams = Field(default_factory=DpoParams)
+    kd: KdParams = Field(default_factory=KdParams)
+
+    @model_validator(mode="after")
+    def _kd_needs_teacher(self):
+        if self.method == "kd" and not self.kd.teacher:
+            raise ValueError("kd.teacher must name a local HF model directory when method is kd")
+        return self
 
 
 # --- the loop -------------------------------------------------------------------------------------
@@ -489,6 +539,52 @@ def parse(data: dict, origin: str = str(PARAMS_FILE)) -> Params:
         errors = exc.errors()
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         raise UserError(f"{origin}: {_describe(errors[0])}{more}") from None
+
+
+PROFILES_DIR = Path(__file__).resolve().parent.parent / "profiles"
+
+
+def _overlay(target, overlay: dict, section: type[Section]) -> None:
+    """Sections merge key by key; any other value (a number, a list, a mapping such as loop.epochs) is replaced."""
+    for key, value in overlay.items():
+        field = section.model_fields.get(key)
+        inner = field.annotation if field is not None else None
+        if isinstance(inner, type) and issubclass(inner, Section) and isinstance(value, dict) \
+                and isinstance(target.get(key), dict):
+            _overlay(target[key], value, inner)
+        else:
+            target[key] = value
+
+
+def apply_profile(name: str, path: str | Path = PARAMS_FILE) -> Params:
+    """Write the values of profiles/<name>.yaml into params.yaml, keeping its comments and layout;
+    the result is validated before anything is written."""
+    from ruamel.yaml import YAML
+
+    profile = PROFILES_DIR / f"{name}.yaml"
+    if not profile.exists():
+        known = ", ".join(sorted(p.stem for p in PROFILES_DIR.glob("*.yaml"))) or "none"
+        raise UserError(f"no profile {name!r} (known: {known})")
+    load(path)  # the file as it stands must be valid
+    round_trip = YAML()
+    round_trip.preserve_quotes = True
+    round_trip.width = 4096  # never re-wrap the file's lines
+    round_trip.representer.add_representer(
+        type(None), lambda representer, _: representer.represent_scalar("tag:yaml.org,2002:null", "null"))
+    document = round_trip.load(Path(path).read_text(encoding="utf-8"))
+    _overlay(document, yaml.safe_load(profile.read_text(encoding="utf-8")) or {}, Params)
+    result = parse(yaml.safe_load(_dump(round_trip, document)), f"{path} with profile {name}")
+    with open(path, "w", encoding="utf-8") as handle:
+        round_trip.dump(document, handle)
+    return result
+
+
+def _dump(round_trip, document) -> str:
+    import io
+
+    buffer = io.StringIO()
+    round_trip.dump(document, buffer)
+    return buffer.getvalue()
 
 
 def load(path: str | Path = PARAMS_FILE) -> Params:

@@ -15,6 +15,43 @@ from stages.params import Params
 from stages.records import MODELS_DIR, METRICS_DIR, atomic_dir, epoch_dir, epoch_metrics, read_json, write_json
 
 BEST_ADAPTER = MODELS_DIR / "best-adapter"
+PLOTS_DIR = METRICS_DIR / "plots"
+
+
+HISTOGRAM_FIELDS = {"<5": "below_5", "5-7": "5_to_7", "7-9": "7_to_9", ">=9": "9_and_above"}  # plot-safe names
+
+
+def write_plot_tables(epochs: list[int], by_epoch: dict[int, dict]) -> None:
+    """The tables behind dvc.yaml's plots: pass rate and test score histogram per epoch, and the training
+    curves of every epoch on one step axis (from each train@N's dvclive log, which N-train.json in
+    metrics/epochs — this stage's dependency — accompanies)."""
+    pass_rate = [{"epoch": epoch, **{split: (by_epoch[epoch].get(split) or {}).get("pass_rate")
+                                     for split in ("pool", "val", "test")}} for epoch in epochs]
+    histogram = [{"epoch": epoch, **{name: ((by_epoch[epoch].get("test") or {}).get("histogram") or {}).get(bucket, 0)
+                                     for bucket, name in HISTOGRAM_FIELDS.items()}} for epoch in epochs]
+    curves, offset = [], 0
+    for epoch in epochs[1:]:
+        live = epoch_dir(epoch) / "live" / "plots" / "metrics"
+        series = {"loss": read_tsv(live / "loss.tsv", "loss"), "eval_loss": read_tsv(live / "eval" / "loss.tsv", "loss")}
+        steps = sorted(set(series["loss"]) | set(series["eval_loss"]))
+        curves += [{"epoch": epoch, "step": offset + step, **{name: values.get(step) for name, values in series.items()}}
+                   for step in steps]
+        offset += max(steps, default=0)
+    write_json(PLOTS_DIR / "pass_rate.json", pass_rate)
+    write_json(PLOTS_DIR / "score_histogram.json", histogram)
+    write_json(PLOTS_DIR / "training.json", curves)
+
+
+def read_tsv(path: Path, column: str) -> dict[int, float]:
+    """step -> value of one dvclive table; {} when the epoch logged none (a skipped or passed-through epoch)."""
+    if not path.exists():
+        return {}
+    lines = path.read_text(encoding="utf-8").splitlines()
+    header = lines[0].split("\t") if lines else []
+    if "step" not in header or column not in header:
+        return {}
+    step, value = header.index("step"), header.index(column)
+    return {int(row.split("\t")[step]): float(row.split("\t")[value]) for row in lines[1:] if row.strip()}
 
 
 def rank_key(epoch: int, metrics: dict) -> tuple:
@@ -50,6 +87,7 @@ def run(params: Params) -> dict:
         "val_mean_score_by_epoch": {str(epoch): by_epoch[epoch]["val"]["mean_score"] for epoch in epochs},
     }
     write_json(METRICS_DIR / "best.json", result)
+    write_plot_tables(epochs, by_epoch)
     rows = [(epoch, f"{by_epoch[epoch]['val']['mean_score']:.2f}", f"{by_epoch[epoch]['val']['pass_rate']:.2f}",
              f"{(by_epoch[epoch].get('test') or {}).get('pass_rate', 0):.2f}", "best" if epoch == best else "")
             for epoch in epochs]

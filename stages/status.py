@@ -34,9 +34,9 @@ def rows(params: Params) -> list[tuple]:
     table = []
     for epoch in [0, *sorted(int(key) for key in params.loop.epochs)]:
         evaluated, corrected, trained = (_read(epoch_metrics(epoch, suffix)) for suffix in ("", "-correct", "-train"))
-        note = "converged" if evaluated.get("converged") else trained.get("skipped") or corrected.get("skipped") or ""
-        if not evaluated:
-            note = "not evaluated yet"
+        note = ("not evaluated yet" if not evaluated else "passed through" if evaluated.get("passed_through")
+                else "converged" if evaluated.get("converged") else "training skipped" if trained.get("skipped")
+                else "")
         table.append((
             epoch,
             _fmt((evaluated.get("pool") or {}).get("pass_rate"), ".1%"),
@@ -52,6 +52,8 @@ def rows(params: Params) -> list[tuple]:
 def run(params: Params) -> list[tuple]:
     table = rows(params)
     console = Console()  # the table is the command's output: stdout
+    if not console.is_terminal:
+        console = Console(width=160)  # piped or captured: no 80-column squeeze
     console.print(summary_table("distilloop status", COLUMNS, table), soft_wrap=True)
     best = _read(Path("metrics/best.json"))
     if best:

@@ -80,6 +80,50 @@ def tiny_model_dir(tiny_tokenizer_dir, tmp_path_factory) -> Path:
     return out
 
 
+def write_jsonl(path: Path, records: list[dict]) -> None:
+    import json
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(record) + "\n" for record in records), encoding="utf-8")
+
+
+def c_record(index: int) -> tuple[str, str]:
+    """A short prompt and C answer; the index varies names and constants so no two are the same."""
+    prompt = f"Write a C99 function `uint16_t pack_{index}(uint8_t pcp, uint16_t vid)` for TSN case {index}."
+    answer = (f"uint16_t pack_{index}(uint8_t pcp, uint16_t vid)\n{{\n"
+              f"    return (uint16_t)((((uint16_t)pcp & 0x7U) << 13U) | (vid & 0x{index % 16:X}FFU));\n}}\n")
+    return prompt, answer
+
+
+@pytest.fixture
+def train_project(tmp_path, tiny_model_dir, monkeypatch) -> Path:
+    """A project directory ready for train@1, and the working directory of the test: models/base is the
+    tiny model, runs/epoch-0/adapter a fresh LoRA adapter (B = 0, as the baseline stage makes it, with the
+    default params.train.lora shape), runs/epoch-1/train.jsonl 16 records, data/export/val.jsonl 6 records
+    with a reference and one without."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    from stages.params import LoraParams
+
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "base").symlink_to(tiny_model_dir)
+    lora = LoraParams()
+    torch.manual_seed(0)  # LoRA A is random: the goldens need the same adapter whatever ran before
+    model = get_peft_model(AutoModelForCausalLM.from_pretrained(tiny_model_dir), LoraConfig(
+        r=lora.r, lora_alpha=lora.alpha, lora_dropout=lora.dropout, target_modules=lora.target_modules,
+        task_type="CAUSAL_LM"))
+    model.save_pretrained(tmp_path / "runs" / "epoch-0" / "adapter")
+    train = [dict(zip(("prompt", "completion"), c_record(i)), id=f"t{i}", source="seed") for i in range(16)]
+    write_jsonl(tmp_path / "runs" / "epoch-1" / "train.jsonl", train)
+    val = [{"id": f"v{i}", "task": "c_code", "prompt": c_record(i)[0], "reference": c_record(i)[1]} for i in range(16, 22)]
+    val.append({"id": "v-noref", "task": "c_code", "prompt": "Explain VLAN tags."})
+    write_jsonl(tmp_path / "data" / "export" / "val.jsonl", val)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
 # --- PostgreSQL -----------------------------------------------------------------------------------
 
 
@@ -230,3 +274,13 @@ def teacher_server():
     for server in started:
         server.shutdown()
         server.server_close()
+
+
+def write_stage_subset(dest: Path, *names: str) -> None:
+    """dvc.yaml with only the named stages of the project's pipeline, so a test can run one stage under
+    DVC with inputs it wrote itself instead of every stage before it."""
+    import yaml
+
+    pipeline = yaml.safe_load((ROOT / "dvc.yaml").read_text())
+    subset = {"stages": {name: pipeline["stages"][name] for name in names}}
+    (dest / "dvc.yaml").write_text(yaml.safe_dump(subset, sort_keys=False))

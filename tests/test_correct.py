@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import assert_one_line_error, cli_env, run_cli
+from conftest import assert_one_line_error, cli_env, run_cli, write_stage_subset
 from stages import export, merge
 from stages.params import ExportParams, Params
-from stages.records import read_json, read_records, write_jsonl
+from stages.records import read_json, read_records, write_json, write_jsonl
 
 SECRET = "sk-live-correct-test-000111222333"
 FREE = {"input_per_mtok": 0.0, "output_per_mtok": 0.0}
@@ -341,6 +341,8 @@ def test_dvc_repro_then_exp_run_in_a_temp_dir_share_the_cache(profiles, teacher_
     records = profiles[:6]
     write_jsonl(project / "runs/epoch-0/pool.scored.jsonl", scored_pool(records, ["good"]))
     write_jsonl(project / "runs/epoch-0/train.jsonl", [{"id": "s", "prompt": "P", "completion": "C", "source": "seed"}])
+    write_json(project / "metrics/epochs/0.json", {"epoch": 0, "converged": False})  # baseline's, as correct@1 reads it
+    write_stage_subset(project, "correct", "merge")  # epoch 0 comes from this test, not from baseline
     server = teacher_server(answers=teacher_answers(records, ["good"]), expected_key=SECRET)
     params = yaml.safe_load((project / "params.yaml").read_text())
     params["teacher"].update(backend="openai", model="teacher-m", base_url=f"{server.url}/v1", backoff_base_s=0.01,

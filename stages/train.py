@@ -1,0 +1,311 @@
+"""train@N: continue the LoRA adapter of epoch N-1 on train set N, with SFT, DPO or logit KD.
+
+Reads models/base/, runs/epoch-(N-1)/adapter/, runs/epoch-N/train.jsonl (pairs.jsonl for dpo) and
+data/export/val.jsonl. Writes runs/epoch-N/adapter/ (the best adapter by val loss), runs/epoch-N/live/
+(dvclive curves: loss, eval loss, learning rate, grad norm per optimiser step) and
+metrics/epochs/N-train.json. runs/epoch-N/checkpoints/ is declared `persist` in dvc.yaml: a run killed
+midway resumes from its last complete checkpoint (step count, optimiser, scheduler and RNG state), as
+long as the checkpoint was made from the same inputs and params; the checkpoints are cleared when
+training completes, leaving run.json (the fingerprint of the inputs) behind.
+
+Nothing to learn is not an error: an empty train set, or the very train set adapter N-1 was already
+trained on, copies adapter N-1 through and records "skipped" with the reason in the metrics.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from stages import UserError
+from stages.console import console, summary_table
+from stages.loop import converged_before, pass_through_note
+from stages.params import Params, TrainParams
+from stages.records import MODELS_DIR, Reject, epoch_dir, epoch_metrics, export_split, iter_jsonl, read_json, write_json
+
+TRAINED_ON = "training.json"  # written into every adapter: what it was trained on, for the unchanged-data check
+RUN_FILE = "run.json"  # in checkpoints/: the fingerprint that makes a checkpoint resumable
+FIELDS = {"sft": ("prompt", "completion"), "kd": ("prompt", "completion"), "dpo": ("prompt", "chosen", "rejected")}
+
+
+# --- where things are -----------------------------------------------------------------------------
+
+
+@dataclass
+class TrainPaths:
+    base: Path
+    previous_adapter: Path
+    data: Path
+    val: Path
+    adapter: Path
+    checkpoints: Path
+    live: Path
+    metrics: Path
+
+    @classmethod
+    def for_epoch(cls, epoch: int, method: str, data: Path | None = None, out_dir: Path | None = None):
+        run_dir = Path(out_dir) if out_dir else epoch_dir(epoch)
+        default_data = epoch_dir(epoch) / ("pairs.jsonl" if method == "dpo" else "train.jsonl")
+        return cls(
+            base=MODELS_DIR / "base", previous_adapter=epoch_dir(epoch - 1) / "adapter", data=Path(data or default_data),
+            val=export_split("val"), adapter=run_dir / "adapter", checkpoints=run_dir / "checkpoints",
+            live=run_dir / "live", metrics=run_dir / "train-metrics.json" if out_dir else epoch_metrics(epoch, "-train"),
+        )
+
+
+# --- reading examples -----------------------------------------------------------------------------
+
+
+def as_text(value) -> str:
+    """json_record references and completions may be objects: the student is trained to write their JSON."""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def conversation(prompt: str, system_prompt: str | None = None) -> list[dict]:
+    """The prompt as chat messages; the tokenizer's chat template renders them exactly as at generation."""
+    messages = [{"role": "system", "content": system_prompt}] if system_prompt else []
+    return messages + [{"role": "user", "content": prompt}]
+
+
+def read_examples(path: Path, method: str, system_prompt: str | None = None) -> list[dict]:
+    """Train records (or DPO pairs) -> TRL conversational examples. A malformed line or a record without
+    the fields the method needs stops the stage with one line naming the file and line: these files are
+    written by the pipeline, so a bad one is a bug upstream, not data to skip."""
+    if not path.exists():
+        raise UserError(f"{path}: file not found (run the merge stage first, or pass --in)")
+    examples = []
+    for number, item in iter_jsonl(path):
+        if isinstance(item, Reject):
+            raise UserError(f"{path}:{number}: {item.reason}")
+        for field in FIELDS[method]:
+            value = item.get(field)
+            if value is None or (isinstance(value, str) and not value.strip()):
+                raise UserError(f"{path}:{number}: missing field {field!r} (needed by train.method {method})")
+        example = {"prompt": conversation(as_text(item["prompt"]), system_prompt)}
+        for field in FIELDS[method][1:]:
+            example[field] = [{"role": "assistant", "content": as_text(item[field])}]
+        examples.append(example)
+    return examples
+
+
+def read_eval_examples(path: Path, system_prompt: str | None = None) -> tuple[list[dict], int]:
+    """Val records with a reference -> eval examples (prompt, completion = reference). Returns the examples
+    and the number of val records skipped for having no reference."""
+    if not path.exists():
+        return [], 0
+    examples, without_reference = [], 0
+    for number, item in iter_jsonl(path):
+        if isinstance(item, Reject):
+            raise UserError(f"{path}:{number}: {item.reason}")
+        if item.get("reference") in (None, "") or not item.get("prompt"):
+            without_reference += 1
+            continue
+        examples.append({"prompt": conversation(as_text(item["prompt"]), system_prompt),
+                         "completion": [{"role": "assistant", "content": as_text(item["reference"])}]})
+    return examples, without_reference
+
+
+def digest(value) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def file_digest(path: Path) -> str:
+    hasher = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            hasher.update(block)
+    return hasher.hexdigest()
+
+
+# --- adapters and checkpoints ---------------------------------------------------------------------
+
+
+def replace_dir(new: Path, target: Path) -> None:
+    """Put directory `new` at `target` with renames only, so a killed stage never leaves half an adapter."""
+    old = target.parent / f".{target.name}.old"
+    shutil.rmtree(old, ignore_errors=True)
+    if target.exists():
+        os.replace(target, old)
+    os.replace(new, target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def staging_dir(target: Path) -> Path:
+    staging = target.parent / f".{target.name}.new"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.parent.mkdir(parents=True, exist_ok=True)
+    return staging
+
+
+def copy_adapter(source: Path, target: Path, trained_on: dict | None = None) -> None:
+    staging = staging_dir(target)
+    shutil.copytree(source, staging)
+    if trained_on is not None:
+        write_json(staging / TRAINED_ON, trained_on)
+    replace_dir(staging, target)
+
+
+def save_adapter(model, target: Path, trained_on: dict) -> None:
+    staging = staging_dir(target)
+    model.save_pretrained(staging, selected_adapters=["default"])  # DPO also holds a frozen "ref" copy
+    write_json(staging / TRAINED_ON, trained_on)
+    replace_dir(staging, target)
+
+
+def last_checkpoint(checkpoints: Path) -> Path | None:
+    """The newest complete checkpoint. The Trainer writes trainer_state.json last, so a checkpoint without
+    a readable one was cut short by a kill: it is removed, and the one before it is used."""
+    candidates = sorted(checkpoints.glob("checkpoint-*"), key=lambda path: int(path.name.split("-")[-1]), reverse=True)
+    for candidate in candidates:
+        try:
+            json.loads((candidate / "trainer_state.json").read_text(encoding="utf-8"))
+            if (candidate / "optimizer.pt").exists() and (candidate / "adapter_model.safetensors").exists():
+                return candidate
+        except (OSError, json.JSONDecodeError):
+            pass
+        shutil.rmtree(candidate, ignore_errors=True)
+    return None
+
+
+def prepare_checkpoints(checkpoints: Path, fingerprint: str) -> tuple[Path | None, dict]:
+    """Resume point and run record. Checkpoints made from other inputs or params are discarded."""
+    run_file = checkpoints / RUN_FILE
+    record = json.loads(run_file.read_text(encoding="utf-8")) if run_file.exists() else {}
+    if record.get("fingerprint") == fingerprint:
+        resume = last_checkpoint(checkpoints)
+        if resume is not None:
+            return resume, record
+    if checkpoints.exists():
+        shutil.rmtree(checkpoints)
+    checkpoints.mkdir(parents=True)
+    record = {"fingerprint": fingerprint}
+    write_json(run_file, record)
+    return None, record
+
+
+# --- the stage ------------------------------------------------------------------------------------
+
+
+def skip(paths: TrainPaths, config: TrainParams, epoch: int, reason: str, counts: dict) -> dict:
+    """Nothing to learn: adapter N is adapter N-1, and the metrics say why."""
+    if not (paths.previous_adapter / "adapter_config.json").exists():
+        raise UserError(f"{paths.previous_adapter}: no adapter to continue (run the previous epoch first)")
+    copy_adapter(paths.previous_adapter, paths.adapter)
+    for declared in (paths.checkpoints, paths.live):  # DVC outputs: present, and empty since nothing trained
+        shutil.rmtree(declared, ignore_errors=True)
+        declared.mkdir(parents=True)
+    metrics = {"epoch": epoch, "method": config.method, "skipped": reason, "steps": 0, "epochs_run": 0.0,
+               "train_loss": None, "eval_loss": None, "best_eval_loss": None, "initial_eval_loss": None,
+               "stopped_early": False, "tokens": 0, "seconds": 0.0, "tokens_per_second": 0.0, **counts}
+    write_json(paths.metrics, metrics)
+    console.print(f"train@{epoch}: skipped ({reason}); {paths.adapter} = {paths.previous_adapter}")
+    return metrics
+
+
+def run(params: Params, epoch: int, data: Path | None = None, out_dir: Path | None = None,
+        extra_callbacks: tuple = ()) -> dict:
+    config = params.train
+    paths = TrainPaths.for_epoch(epoch, config.method, data, out_dir)
+    system_prompt = getattr(params.student, "system_prompt", None)  # generation and training see one template
+    examples = read_examples(paths.data, config.method, system_prompt)
+    eval_examples, without_reference = read_eval_examples(paths.val, system_prompt)
+    if config.method == "dpo":
+        eval_examples = []  # val records have a reference but no rejected answer: no DPO eval pairs
+    counts = {"train_examples": len(examples), "eval_examples": len(eval_examples),
+              "val_without_reference": without_reference}
+
+    data_digest = digest([config.method, examples])
+    previous = paths.previous_adapter / TRAINED_ON
+    converged_at = converged_before(epoch) if data is None and out_dir is None else None
+    if converged_at is not None:
+        return skip(paths, config, epoch, pass_through_note(converged_at), counts)
+    if not examples:
+        return skip(paths, config, epoch, f"empty train set {paths.data}", counts)
+    if previous.exists() and read_json(previous).get("data_sha256") == data_digest:
+        return skip(paths, config, epoch, f"adapter {paths.previous_adapter} was already trained on this data", counts)
+
+    from stages.hardware import set_threads
+    from stages.trainer import ProgressBar, live_callback, load_model, make_trainer, quiet_libraries, use_bf16
+
+    quiet_libraries()
+    threads = set_threads(config.threads)
+    bf16 = use_bf16(config.dtype)
+    model, tokenizer = load_model(paths.base, paths.previous_adapter)
+    fingerprint = digest({
+        "data": data_digest, "eval": digest(eval_examples), "params": config.model_dump(exclude={"threads"}),
+        "adapter": file_digest(paths.previous_adapter / "adapter_model.safetensors"),
+        "base": file_digest(paths.base / "config.json"),
+    })
+    resume, record = prepare_checkpoints(paths.checkpoints, fingerprint)
+    resume_state = json.loads((resume / "trainer_state.json").read_text()) if resume else {}
+    resume_step = resume_state.get("global_step")
+
+    callbacks = [ProgressBar(), live_callback(paths.live, resume_step), *extra_callbacks]
+    trainer = make_trainer(config, model, tokenizer, examples, eval_examples, paths.checkpoints, bf16, callbacks)
+    if trainer.eval_dataset is not None and resume is None:
+        record["initial_eval_loss"] = trainer.evaluate()["eval_loss"]  # adapter N-1 on val: step 0 of the curve
+        write_json(paths.checkpoints / RUN_FILE, record)
+    if resume is not None:
+        console.print(f"train@{epoch}: resuming from {resume} (step {resume_step})")
+
+    started = time.perf_counter()
+    trainer.train(resume_from_checkpoint=str(resume) if resume else None)
+    seconds = time.perf_counter() - started
+    state = trainer.state
+
+    # trainer.model is the best checkpoint by val loss (load_best_model_at_end); adapter N-1 itself
+    # counts as step 0, so training that only made val worse hands adapter N-1 on unchanged
+    initial = record.get("initial_eval_loss")
+    best = state.best_metric
+    trained_on = {"data_sha256": data_digest, "method": config.method, "epoch": epoch}
+    kept_previous = initial is not None and best is not None and best >= initial
+    if kept_previous:
+        copy_adapter(paths.previous_adapter, paths.adapter, trained_on)
+    else:
+        save_adapter(trainer.model, paths.adapter, trained_on)
+    for leftover in paths.checkpoints.iterdir():  # done: only run.json stays (DVC keeps the directory)
+        if leftover.is_dir():
+            shutil.rmtree(leftover)
+        elif leftover.name != RUN_FILE:
+            leftover.unlink()
+
+    losses = [entry["loss"] for entry in state.log_history if "loss" in entry]
+    evals = [entry["eval_loss"] for entry in state.log_history if "eval_loss" in entry]
+    tokens = int(state.num_input_tokens_seen) - int(resume_state.get("num_input_tokens_seen", 0))  # this run's
+    metrics = {
+        "epoch": epoch, "method": config.method, "skipped": None, "steps": state.global_step,
+        "max_steps": state.max_steps, "epochs_run": round(float(state.epoch or 0), 4),
+        "train_loss": _mean(losses), "final_train_loss": losses[-1] if losses else None,
+        "eval_loss": evals[-1] if evals else None, "best_eval_loss": best if evals else None,
+        "initial_eval_loss": initial, "best_step": 0 if kept_previous else state.best_global_step,
+        "kept_previous_adapter": kept_previous, "stopped_early": bool(evals) and state.global_step < state.max_steps,
+        "resumed_from_step": resume_step, "tokens": tokens, "seconds": round(seconds, 3),
+        "tokens_per_second": round(tokens / seconds, 1) if seconds > 0 else 0.0,
+        "dtype": "bfloat16 autocast" if bf16 else "float32", "threads": threads, **counts,
+    }
+    write_json(paths.metrics, metrics)
+    _summary(metrics, paths)
+    return metrics
+
+
+def _mean(values: list[float]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.4f}" if isinstance(value, float) and not math.isnan(value) else str(value)
+
+
+def _summary(metrics: dict, paths: TrainPaths) -> None:
+    rows = [(key, _fmt(metrics[key])) for key in (
+        "method", "train_examples", "eval_examples", "steps", "epochs_run", "train_loss", "initial_eval_loss",
+        "best_eval_loss", "best_step", "stopped_early", "resumed_from_step", "tokens_per_second", "dtype")]
+    console.print(summary_table(f"train@{metrics['epoch']} -> {paths.adapter}", ("", "value"), rows))
