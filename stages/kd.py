@@ -97,4 +97,4 @@ class KDTrainer(CompletionSFTTrainer):
         result = token_kd_loss(student, teacher, target[mask], self.kd_alpha, self.kd_temperature, num_items_in_batch)
         self._metrics[mode]["ce"].append(result.ce.item())
         self._metrics[mode]["kl"].append(result.kl.item())
-        return result.loss
+        return self.scaled_for_processes(result.loss, num_items_in_batch)

@@ -386,6 +386,23 @@ class KdParams(Section):
     temperature: float = Field(2.0, gt=0, le=20, description="softmax temperature of both distributions in the KL term")
 
 
+class DistributedParams(Section):
+    """Several training processes under `accelerate launch`; the params and outputs stay those of one process."""
+
+    processes: int = Field(
+        1, ge=1, le=1024, description="processes on this machine; above 1, train@N runs under `accelerate launch` "
+        "(DDP: gloo on CPUs, NCCL on GPUs), each with 1/processes of train.batch_size and of the cores"
+    )
+    config_file: str | None = Field(
+        None, description="an accelerate config file (FSDP, several machines: configs/accelerate/); it names the "
+        "processes itself and wins over `processes`"
+    )
+
+    @property
+    def enabled(self) -> bool:
+        return self.processes > 1 or self.config_file is not None
+
+
 class TrainParams(Section):
     method: Literal["sft", "dpo", "kd"] = Field(
         "sft", description="sft: train set N; dpo: pairs N (chosen = correction, rejected = student); kd: sft + teacher logits"
@@ -399,7 +416,9 @@ class TrainParams(Section):
     weight_decay: float = Field(0.0, ge=0, le=1, description="AdamW weight decay on the LoRA weights")
     max_grad_norm: float = Field(1.0, gt=0, le=100, description="gradient clipping")
     epochs: float = Field(2.0, gt=0, le=100, description="passes over the train set per loop epoch")
-    batch_size: int = Field(4, ge=1, le=1024, description="examples per forward pass")
+    batch_size: int = Field(
+        4, ge=1, le=1024, description="examples per optimiser step and accumulation step, over all processes"
+    )
     gradient_accumulation_steps: int = Field(1, ge=1, le=1024, description="forward passes per optimiser step")
     max_seq_len: int = Field(768, ge=16, le=32768, description="prompt + completion tokens; longer examples are cut")
     group_by_length: bool = Field(True, description="batch examples of similar length together (less padding)")
@@ -418,6 +437,14 @@ class TrainParams(Section):
     seed: int = Field(0, ge=0, description="seeds LoRA dropout and the data order")
     dpo: DpoParams = Field(default_factory=DpoParams)
     kd: KdParams = Field(default_factory=KdParams)
+    distributed: DistributedParams = Field(default_factory=DistributedParams)
+
+    @model_validator(mode="after")
+    def _batch_splits_over_processes(self):
+        if self.batch_size % self.distributed.processes:
+            raise ValueError(f"batch_size {self.batch_size} must be a multiple of distributed.processes "
+                             f"{self.distributed.processes} (each process takes an equal share)")
+        return self
 
     @model_validator(mode="after")
     def _kd_needs_teacher(self):

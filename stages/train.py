@@ -19,11 +19,12 @@ import json
 import math
 import os
 import shutil
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from stages import UserError
+from stages import UserError, distributed
 from stages.console import console, summary_table
 from stages.loop import converged_before, pass_through_note
 from stages.params import Params, TrainParams
@@ -231,27 +232,41 @@ def run(params: Params, epoch: int, data: Path | None = None, out_dir: Path | No
         return skip(paths, config, epoch, f"adapter {paths.previous_adapter} was already trained on this data", counts)
 
     from stages.hardware import set_threads
-    from stages.trainer import ProgressBar, live_callback, load_model, make_trainer, quiet_libraries, use_bf16
+    from stages.trainer import (ProgressBar, live_callback, load_model, make_trainer, quiet_libraries,
+                                require_model_dirs, use_bf16)
+
+    if config.distributed.enabled and not distributed.in_worker():
+        require_model_dirs(paths.base, paths.previous_adapter)  # what can be checked before the launch
+        return launch_workers(params, epoch, data, out_dir, paths)
 
     quiet_libraries()
-    threads = set_threads(config.threads)
+    ranks = distributed.Ranks()  # one process unless launched as a worker
+    threads = set_threads(config.threads or max(1, len(os.sched_getaffinity(0)) // distributed.local_processes()))
     bf16 = use_bf16(config.dtype)
     model, tokenizer = load_model(paths.base, paths.previous_adapter)
     fingerprint = digest({
-        "data": data_digest, "eval": digest(eval_examples), "params": config.model_dump(exclude={"threads"}),
+        "data": data_digest, "eval": digest(eval_examples),
+        "params": config.model_dump(exclude={"threads", "distributed"}),  # neither changes the result
         "adapter": file_digest(paths.previous_adapter / "adapter_model.safetensors"),
         "base": file_digest(paths.base / "config.json"),
     })
-    resume, record = prepare_checkpoints(paths.checkpoints, fingerprint)
+    if ranks.is_main:
+        resume, record = prepare_checkpoints(paths.checkpoints, fingerprint)
+    ranks.wait()
+    if not ranks.is_main:  # the main process has cleared stale and broken checkpoints by now
+        record = read_json(paths.checkpoints / RUN_FILE)
+        resume = last_checkpoint(paths.checkpoints)
     resume_state = json.loads((resume / "trainer_state.json").read_text()) if resume else {}
     resume_step = resume_state.get("global_step")
 
-    callbacks = [ProgressBar(), live_callback(paths.live, resume_step), *extra_callbacks]
-    trainer = make_trainer(config, model, tokenizer, examples, eval_examples, paths.checkpoints, bf16, callbacks)
+    callbacks = [ProgressBar(), live_callback(paths.live, resume_step)] if ranks.is_main else []
+    trainer = make_trainer(config, model, tokenizer, examples, eval_examples, paths.checkpoints, bf16,
+                           [*callbacks, *extra_callbacks], ranks.count)
     if trainer.eval_dataset is not None and resume is None:
         record["initial_eval_loss"] = trainer.evaluate()["eval_loss"]  # adapter N-1 on val: step 0 of the curve
-        write_json(paths.checkpoints / RUN_FILE, record)
-    if resume is not None:
+        if ranks.is_main:
+            write_json(paths.checkpoints / RUN_FILE, record)
+    if resume is not None and ranks.is_main:
         console.print(f"train@{epoch}: resuming from {resume} (step {resume_step})")
 
     started = time.perf_counter()
@@ -265,6 +280,8 @@ def run(params: Params, epoch: int, data: Path | None = None, out_dir: Path | No
     best = state.best_metric
     trained_on = {"data_sha256": data_digest, "method": config.method, "epoch": epoch}
     kept_previous = initial is not None and best is not None and best >= initial
+    if not ranks.is_main:
+        return {}  # the main process writes the adapter and the metrics
     if kept_previous:
         copy_adapter(paths.previous_adapter, paths.adapter, trained_on)
     else:
@@ -292,6 +309,20 @@ def run(params: Params, epoch: int, data: Path | None = None, out_dir: Path | No
     write_json(paths.metrics, metrics)
     _summary(metrics, paths)
     return metrics
+
+
+def launch_workers(params: Params, epoch: int, data: Path | None, out_dir: Path | None, paths: TrainPaths) -> dict:
+    """Train under `accelerate launch` (train.distributed) and return what the main worker wrote. The
+    workers read the very params this process validated, from a temporary copy."""
+    arguments = ["train", "--epoch", str(epoch)]
+    arguments += ["--in", str(data)] if data else []
+    arguments += ["--out", str(out_dir)] if out_dir else []
+    with tempfile.TemporaryDirectory(prefix="distilloop-train-") as scratch:
+        params_copy = Path(scratch) / "params.json"
+        params_copy.write_text(params.model_dump_json(), encoding="utf-8")  # JSON is YAML
+        distributed.launch(params.train.distributed, [*arguments, "--params", str(params_copy)],
+                           paths.checkpoints.parent / "train-workers.log")
+    return read_json(paths.metrics)
 
 
 def _mean(values: list[float]) -> float | None:

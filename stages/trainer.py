@@ -43,12 +43,16 @@ def quiet_libraries() -> None:
 # --- model and precision --------------------------------------------------------------------------
 
 
-def load_model(base_dir: Path, adapter_dir: Path):
-    """The base model with adapter N-1 loaded trainable: training continues it rather than starting over."""
+def require_model_dirs(base_dir: Path, adapter_dir: Path) -> None:
     if not (base_dir / "config.json").exists():
         raise UserError(f"{base_dir}: no base model (run `distilloop base` first)")
     if not (adapter_dir / "adapter_config.json").exists():
         raise UserError(f"{adapter_dir}: no adapter to continue (run the previous epoch first)")
+
+
+def load_model(base_dir: Path, adapter_dir: Path):
+    """The base model with adapter N-1 loaded trainable: training continues it rather than starting over."""
+    require_model_dirs(base_dir, adapter_dir)
     tokenizer = AutoTokenizer.from_pretrained(base_dir)
     # fp32 weights even with bf16: autocast computes in bf16, the optimiser updates fp32 LoRA weights
     base = AutoModelForCausalLM.from_pretrained(base_dir, dtype=torch.float32)
@@ -84,11 +88,15 @@ def bf16_matmul_speedup() -> float:
 # --- the trainer ----------------------------------------------------------------------------------
 
 
-def trainer_arguments(config: TrainParams, output_dir: Path, has_eval: bool, bf16: bool) -> dict:
-    """TrainingArguments shared by the SFT, KD and DPO trainers."""
+def trainer_arguments(config: TrainParams, output_dir: Path, has_eval: bool, bf16: bool, processes: int = 1) -> dict:
+    """TrainingArguments shared by the SFT, KD and DPO trainers. train.batch_size is the global batch:
+    `processes` workers take an equal share of it."""
+    if config.batch_size % processes:
+        raise UserError(f"train.batch_size {config.batch_size} must be a multiple of the {processes} training processes")
+    per_process = config.batch_size // processes
     return dict(
         output_dir=str(output_dir), num_train_epochs=config.epochs,
-        per_device_train_batch_size=config.batch_size, per_device_eval_batch_size=config.batch_size,
+        per_device_train_batch_size=per_process, per_device_eval_batch_size=per_process,
         gradient_accumulation_steps=config.gradient_accumulation_steps,
         learning_rate=config.dpo.learning_rate if config.method == "dpo" else config.learning_rate,
         lr_scheduler_type=config.lr_scheduler, warmup_steps=config.warmup, weight_decay=config.weight_decay,
@@ -98,19 +106,19 @@ def trainer_arguments(config: TrainParams, output_dir: Path, has_eval: bool, bf1
         load_best_model_at_end=has_eval, metric_for_best_model="eval_loss", greater_is_better=False,
         restore_callback_states_from_checkpoint=True,  # the early-stopping counter survives a resume
         include_num_input_tokens_seen="non_padding",
-        bf16=bf16, use_cpu=True, activation_checkpointing=False,  # a small model fits; recomputation costs ~20%
+        bf16=bf16, use_cpu=not torch.cuda.is_available(), activation_checkpointing=False,  # a small model fits; recomputation costs ~20%
         seed=config.seed, data_seed=config.seed, dataloader_num_workers=0, dataloader_pin_memory=False,
         report_to="none", disable_tqdm=True,
     )
 
 
 def make_trainer(config: TrainParams, model, tokenizer, train_examples: list[dict], eval_examples: list[dict],
-                 output_dir: Path, bf16: bool, callbacks: list):
+                 output_dir: Path, bf16: bool, callbacks: list, processes: int = 1):
     """The trainer for train.method: CompletionSFTTrainer (loss on the completion only), KDTrainer or DPOTrainer,
     checkpointing into `output_dir`; with eval examples (not for DPO), evaluation every eval_steps,
     early stopping and the best checkpoint restored at the end."""
     has_eval = bool(eval_examples) and config.method != "dpo"
-    arguments = trainer_arguments(config, output_dir, has_eval, bf16)
+    arguments = trainer_arguments(config, output_dir, has_eval, bf16, processes)
     if has_eval and config.early_stopping_patience:
         callbacks = [*callbacks, EarlyStoppingCallback(config.early_stopping_patience, config.early_stopping_threshold)]
     common = dict(model=model, train_dataset=datasets.Dataset.from_list(train_examples), processing_class=tokenizer,
@@ -134,13 +142,27 @@ def make_trainer(config: TrainParams, model, tokenizer, train_examples: list[dic
 IGNORE_INDEX = -100
 
 
+def unwrapped(model):
+    """The model inside the DDP / FSDP wrapper accelerate puts around it in distributed training."""
+    while hasattr(model, "module"):
+        model = model.module
+    return model
+
+
 def completion_logits(model, inputs: dict, mask: torch.Tensor) -> torch.Tensor:
     """Logits [tokens, vocab] at the positions whose next token carries loss (`mask` = shifted labels !=
     -100), and nowhere else: over a 49k vocabulary the LM head and its softmax cost more than the rest of
-    a 135M model, so prompt and padding positions must not pay for them."""
-    causal_lm = model.get_base_model() if hasattr(model, "get_base_model") else model  # PEFT wraps the student
-    hidden = causal_lm.base_model(**inputs, use_cache=False).last_hidden_state[:, :-1]
-    return causal_lm.get_output_embeddings()(hidden[mask])
+    a 135M model, so prompt and padding positions must not pay for them. The model runs through its own
+    forward (under DDP that is what synchronises the gradients); a pre-hook hands the LM head only the
+    hidden states at the loss positions."""
+    inner = unwrapped(model)
+    causal_lm = inner.get_base_model() if hasattr(inner, "get_base_model") else inner  # PEFT wraps the student
+    head = causal_lm.get_output_embeddings()
+    hook = head.register_forward_pre_hook(lambda module, args: (args[0][:, :-1][mask],))
+    try:
+        return model(**inputs, use_cache=False).logits
+    finally:
+        hook.remove()
 
 
 class CompletionSFTTrainer(SFTTrainer):
@@ -160,12 +182,21 @@ class CompletionSFTTrainer(SFTTrainer):
         count = mask.sum()
         denominator = torch.as_tensor(num_items_in_batch if num_items_in_batch is not None else count)
         loss = F.cross_entropy(logits.float(), target, reduction="sum") / denominator.clamp(min=1)
+        loss = self.scaled_for_processes(loss, num_items_in_batch)
         with torch.no_grad():
             accuracy = (logits.argmax(-1) == target).sum() / count.clamp(min=1)
         self._metrics[mode]["mean_token_accuracy"].append(accuracy.item())
         if mode == "train":
             self._total_train_tokens += int(inputs["attention_mask"].sum())
             self._metrics[mode]["num_tokens"] = [self._total_train_tokens]
+        return loss
+
+    def scaled_for_processes(self, loss: torch.Tensor, num_items_in_batch) -> torch.Tensor:
+        """Under DDP num_items_in_batch counts every process's tokens and the gradients are averaged over
+        the processes: times the process count, the step's gradient is that of the global batch's mean
+        (what transformers' own compute_loss does, which this class replaces)."""
+        if num_items_in_batch is not None and self.args.average_tokens_across_devices:
+            return loss * self.accelerator.num_processes
         return loss
 
 
@@ -202,7 +233,10 @@ def grouped_by_length(trainer_class):
     class Grouped(trainer_class):
         def _get_train_sampler(self, train_dataset=None):
             dataset = train_dataset if train_dataset is not None else self.train_dataset
-            return EpochSeededLengthSampler([len(ids) for ids in dataset["input_ids"]], self.args.train_batch_size,
+            # batches of the global size: the distributed data loader hands each process a consecutive share
+            # of every one, so each step trains on the batch a single process would have drawn
+            return EpochSeededLengthSampler([len(ids) for ids in dataset["input_ids"]],
+                                            self.args.train_batch_size * self.args.world_size,
                                             self.args.data_seed or self.args.seed)
 
     Grouped.__name__ = f"LengthGrouped{trainer_class.__name__}"
@@ -236,6 +270,8 @@ class StepAlignedDVCLive(DVCLiveCallback):
     and eval points line up and a resumed run continues the curves."""
 
     def on_log(self, args, state, control, model=None, logs=None, **kwargs):
+        if not state.is_world_process_zero:
+            return
         if not self._initialized:
             self.setup(args, state, model)
         self.live.step = state.global_step

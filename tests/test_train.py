@@ -18,7 +18,7 @@ import torch
 from safetensors.torch import load_file
 from transformers import TrainerCallback
 
-from conftest import c_record, write_jsonl, write_stage_subset
+from conftest import c_record, run_cli, write_jsonl, write_stage_subset
 from stages import UserError
 from stages import train as stage
 from stages.params import Params, TrainParams
@@ -241,12 +241,6 @@ def test_bad_inputs_give_one_line_errors(train_project):
         from stages.params import parse
 
         parse({"train": {"method": "kd"}})
-
-
-def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    root = Path(__file__).resolve().parent.parent
-    env = {**os.environ, "PYTHONPATH": str(root), "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
-    return subprocess.run(["distilloop", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
 
 
 def test_cli_trains_epoch_one_end_to_end(train_project):
