@@ -1,8 +1,8 @@
-# The two Quick start commands of the README: `make pipeline` and `make test`.
+# The two Quick start commands of the README, `make pipeline` and `make test`; `make bench` runs every benchmark.
 export DVC_NO_ANALYTICS := 1
 export PATH := $(CURDIR)/.venv/bin:$(PATH)
 
-.PHONY: setup pipeline test
+.PHONY: setup pipeline test bench
 
 setup:
 	@scripts/setup.sh
@@ -13,3 +13,5 @@ pipeline: setup
 test: setup
 	python -m pytest -q
 
+bench: setup
+	python -m bench

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import platform
+import shutil
+import subprocess
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -37,3 +39,15 @@ def save(name: str, result: dict) -> Path:
     write_json(path, result)
     print(json.dumps(result, indent=2))
     return path
+
+
+def copy_worktree(root: Path, project: Path) -> Path:
+    """The project's files as git sees them (tracked and untracked, not ignored) copied into `project`:
+    what a fresh clone of the working tree would hold, without .venv, caches or outputs."""
+    files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=root,
+                           capture_output=True, check=True).stdout.decode().split("\0")
+    for name in filter(None, files):
+        if (root / name).is_file():
+            (project / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(root / name, project / name)
+    return project

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.common import copy_worktree
 from conftest import ROOT, cli_env
 
 pytestmark = pytest.mark.slow
@@ -41,13 +42,7 @@ def digests(root: Path) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def smoke(tmp_path_factory):
     """A clone of the project on the smoke profile after one `dvc repro`."""
-    project = tmp_path_factory.mktemp("smoke") / "project"
-    files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
-                           capture_output=True, check=True).stdout.decode().split("\0")
-    for name in filter(None, files):
-        if (ROOT / name).is_file():
-            (project / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, project / name)
+    project = copy_worktree(ROOT, tmp_path_factory.mktemp("smoke") / "project")
     git = ("git", "-c", "user.email=t@distilloop.invalid", "-c", "user.name=t")
     run(project, "git", "init", "-q")
     run(project, sys.executable, "-m", "stages.cli", "profile", "smoke")

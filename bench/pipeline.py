@@ -1,0 +1,98 @@
+"""The pipeline end to end: the smoke profile under `dvc repro`, then a no-op `dvc repro`.
+
+Figures and their baselines, all from copies of the working tree on the smoke profile:
+- end to end: `dvc repro` from nothing; baseline: the same stage commands run by hand in dependency
+  order (from `dvc repro --dry`) in a second copy. The ratio is what DVC adds (hashing, caching, locks).
+- no-op: `dvc repro` again with nothing changed (median of 3); baseline: `dvc version`, the start-up
+  every DVC command pays. The ratio is what checking every stage costs on top of starting DVC.
+
+    python -m bench.pipeline
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from bench.common import copy_worktree, save, stopwatch
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def environment(cache_dir: Path) -> dict:
+    env = dict(os.environ, DVC_NO_ANALYTICS="1", DISTILLOOP_CACHE_DIR=str(cache_dir))  # a cold teacher cache
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    return env
+
+
+def run(project: Path, command: list[str] | str, env: dict) -> subprocess.CompletedProcess:
+    result = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True, shell=isinstance(command, str))
+    if result.returncode != 0:
+        raise SystemExit(f"bench.pipeline: {command} failed in {project}:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
+    return result
+
+
+def timed(project: Path, command, env: dict) -> tuple[float, subprocess.CompletedProcess]:
+    with stopwatch() as elapsed:
+        result = run(project, command, env)
+    return elapsed(), result
+
+
+def smoke_project(workdir: Path, name: str) -> tuple[Path, dict]:
+    project = copy_worktree(ROOT, workdir / name)
+    env = environment(workdir / f"{name}-cache")
+    git = ["git", "-c", "user.email=bench@distilloop.invalid", "-c", "user.name=bench"]
+    run(project, ["git", "init", "-q"], env)
+    run(project, [sys.executable, "-m", "stages.cli", "profile", "smoke"], env)
+    run(project, [*git, "add", "-A"], env)
+    run(project, [*git, "commit", "-qm", "smoke"], env)
+    return project, env
+
+
+def stage_commands(dry_run_output: str) -> list[tuple[str, str]]:
+    """(stage, command) in the order `dvc repro --dry` would run them."""
+    commands, stage = [], None
+    for line in dry_run_output.splitlines():
+        if line.startswith("Running stage '"):
+            stage = line.split("'")[1]
+        elif line.startswith("> ") and stage:
+            commands.append((stage, line[2:]))
+    return commands
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory(prefix="bench-pipeline-") as tmp:
+        workdir = Path(tmp)
+        project, env = smoke_project(workdir, "dvc")
+        repro_seconds, repro = timed(project, ["dvc", "repro"], env)
+        stages = [line.split("'")[1] for line in repro.stdout.splitlines() if line.startswith("Running stage '")]
+        noop = [timed(project, ["dvc", "repro"], env)[0] for _ in range(3)]
+        version = [timed(project, ["dvc", "version"], env)[0] for _ in range(3)]
+
+        by_hand, by_hand_env = smoke_project(workdir, "by-hand")
+        commands = stage_commands(run(by_hand, ["dvc", "repro", "--dry"], by_hand_env).stdout)
+        hand_seconds = 0.0
+        for _, command in commands:
+            hand_seconds += timed(by_hand, command, by_hand_env)[0]
+
+    noop_median, version_median = statistics.median(noop), statistics.median(version)
+    save("pipeline", {
+        "profile": "smoke",
+        "stages": len(stages),
+        "end_to_end_seconds": round(repro_seconds, 1),
+        "by_hand_seconds": round(hand_seconds, 1),
+        "by_hand_commands": len(commands),
+        "end_to_end_ratio_vs_by_hand": round(repro_seconds / hand_seconds, 3),
+        "noop_repro_seconds": round(noop_median, 2),
+        "noop_repro_runs": [round(value, 2) for value in noop],
+        "dvc_version_seconds": round(version_median, 2),
+        "noop_ratio_vs_dvc_start": round(noop_median / version_median, 2),
+    })
+
+
+if __name__ == "__main__":
+    main()
