@@ -93,22 +93,36 @@ def run(params: Params, epoch: int, model_dir: Path = BASE_DIR) -> dict:
     if converged_at is not None:
         return pass_through(epoch, converged_at)
     adapter_dir = epoch_dir(epoch) / "adapter"
-    metrics = score_epoch(params, epoch, adapter_dir, model_dir)
+    if _read_optional(epoch_metrics(epoch - 1), "adapter_sha256") == dir_digest(adapter_dir):
+        metrics = carry_over(epoch)  # train@N handed adapter N-1 on unchanged: so are its answers
+    else:
+        metrics = score_epoch(params, epoch, adapter_dir, model_dir)
     decision = convergence(params, epoch, metrics["pool"])
     metrics["converged"] = decision.pop("converged")
     if metrics["converged"]:
         metrics["converged_at"] = epoch
     metrics["convergence"] = decision
     write_json(epoch_metrics(epoch), metrics)
+    if "carried_over" in metrics:
+        console.print(f"evaluate@{epoch}: {metrics['carried_over']} (no generation)")
     print_summary(f"evaluate@{epoch}", metrics)
     return metrics
 
 
-def pass_through(epoch: int, converged_at: int) -> dict:
-    """After convergence the adapter does not change (train@N copies it), so neither do its answers."""
+def carry_over(epoch: int) -> dict:
+    """Epoch N-1's scored splits and metrics as epoch N's. Only for the very adapter N-1 (same bytes):
+    the student params and the gate are deps of both epochs' stages, so its answers and scores would
+    come out the same, at the cost of a full generation pass."""
     for split in SCORED_SPLITS:
         write_jsonl(epoch_dir(epoch) / f"{split}.scored.jsonl", read_records(epoch_dir(epoch - 1) / f"{split}.scored.jsonl"))
-    metrics = {**read_json(epoch_metrics(epoch - 1)), "epoch": epoch, "converged": True, "converged_at": converged_at,
+    metrics = {key: value for key, value in read_json(epoch_metrics(epoch - 1)).items()
+               if key not in ("converged", "converged_at", "convergence", "passed_through")}
+    return {**metrics, "epoch": epoch, "carried_over": f"adapter {epoch} = adapter {epoch - 1}: its answers and scores"}
+
+
+def pass_through(epoch: int, converged_at: int) -> dict:
+    """After convergence the adapter does not change (train@N copies it), so neither do its answers."""
+    metrics = {**carry_over(epoch), "converged": True, "converged_at": converged_at,
                "passed_through": pass_through_note(converged_at)}
     write_json(epoch_metrics(epoch), metrics)
     console.print(f"evaluate@{epoch}: {metrics['passed_through']}; the scores of epoch {epoch - 1} carried over")

@@ -77,15 +77,28 @@ def test_baseline_then_evaluate(project, tiny_model_dir):
     assert written["generation"]["prompts"] == 6 and written["generation"]["tokens"] == 6 * 8
     assert written["generation"]["tokens_per_second"] > 0
 
-    # evaluate@1 with an adapter equal to the base model answers exactly as the baseline did
+    # evaluate@1 with an adapter equal to the base model answers exactly as the baseline did (a file
+    # of train@'s makes it another adapter directory, so it generates rather than carries over)
     shutil.copytree(adapter, "runs/epoch-1/adapter")
-    write_json("metrics/epochs/1-correct.json", {"requested": 1})
+    write_json("runs/epoch-1/adapter/training.json", {"epoch": 1})
+    write_json("metrics/epochs/1-correct.json", {"requested": 20})
     first = evaluate.run(_params(quality_threshold=0.0), 1, tiny_model_dir)
+    assert "carried_over" not in first and first["generation"]["prompts"] == 6
     for split in evaluate.SCORED_SPLITS:
         outputs = [r["output"] for r in read_records(f"runs/epoch-1/{split}.scored.jsonl")]
         assert outputs == [r["output"] for r in read_records(f"runs/epoch-0/{split}.scored.jsonl")]
     assert first["pool"] == metrics["pool"]
-    assert read_json("metrics/epochs/1.json")["converged"] is True  # mean >= 0 and 1 <= 2 corrections
+    assert read_json("metrics/epochs/1.json")["converged"] is False  # 20 corrections > 2
+
+    # evaluate@2 with the very adapter 1 (train@2 skipped): epoch 1's answers and scores carried over,
+    # the convergence decided anew (mean >= 0 and 1 <= 2 corrections: converged)
+    shutil.copytree("runs/epoch-1/adapter", "runs/epoch-2/adapter")
+    write_json("metrics/epochs/2-correct.json", {"requested": 1})
+    second = evaluate.run(_params(quality_threshold=0.0), 2, tiny_model_dir)
+    assert second["carried_over"] == "adapter 2 = adapter 1: its answers and scores"
+    assert second["epoch"] == 2 and second["pool"] == first["pool"] and second["converged"] is True
+    for split in evaluate.SCORED_SPLITS:
+        assert read_records(f"runs/epoch-2/{split}.scored.jsonl") == read_records(f"runs/epoch-1/{split}.scored.jsonl")
 
 
 def test_convergence_needs_patience_epochs_of_good_scores_and_few_corrections(tmp_path, monkeypatch):
