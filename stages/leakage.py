@@ -2,26 +2,33 @@
 
 Exact duplicates are found on normalised text. Near-duplicates are found with MinHash over word 3-gram
 shingles and locality-sensitive hashing (16 bands of 4 rows), then confirmed with the exact Jaccard
-similarity, so the cost stays near-linear in the number of prompts.
+similarity, so the cost stays near-linear in the number of prompts. Shingles that a large share of the
+prompts have in common (an instruction template around every profile, a fixed opener) are dropped first:
+they say nothing about leakage, and left in they put most prompts into the same LSH buckets, which makes
+the candidate pairs grow with the square of the prompt count.
 """
 
 from __future__ import annotations
 
 import re
 import zlib
-from collections import defaultdict
+from collections import Counter, defaultdict
 from itertools import combinations
 
 import numpy as np
 
 NUM_HASHES, BANDS = 64, 16
 ROWS = NUM_HASHES // BANDS
-_PRIME = np.uint64((1 << 61) - 1)
 _rng = np.random.default_rng(20261121)  # fixed: the same prompts always give the same report
-_A = _rng.integers(1, 1 << 31, NUM_HASHES, dtype=np.uint64)
-_B = _rng.integers(0, 1 << 31, NUM_HASHES, dtype=np.uint64)
+# multiply-shift hashing, (a * x + b) mod 2^64 then the high 32 bits, with odd 64-bit a: the uint64
+# products wrap, which is what makes the 64 orders independent. (A prime modulus larger than a * x never
+# wraps, and every function then takes the same smallest x as its minimum.)
+_A = _rng.integers(1, 1 << 63, NUM_HASHES, dtype=np.uint64) | np.uint64(1)
+_B = _rng.integers(0, 1 << 63, NUM_HASHES, dtype=np.uint64)
+_SHIFT = np.uint64(32)
 _WORD = re.compile(r"\w+")
 MAX_EXAMPLES = 20
+COMMON_SHARE, COMMON_MIN = 0.01, 50  # a shingle in more than 1% of the prompts (and 50 of them) is template
 
 
 def normalise(text: str) -> str:
@@ -37,7 +44,7 @@ def shingles(text: str, n: int = 3) -> set[int]:
 
 def _signature(hashes: set[int]) -> np.ndarray:
     x = np.fromiter(hashes, dtype=np.uint64, count=len(hashes))
-    return ((np.outer(x, _A) + _B) % _PRIME).min(axis=0)
+    return ((np.outer(x, _A) + _B) >> _SHIFT).min(axis=0)
 
 
 def report(items: list[tuple[str, str, str]], threshold: float) -> dict:
@@ -56,9 +63,11 @@ def report(items: list[tuple[str, str, str]], threshold: float) -> dict:
 
     # One representative per distinct text; exact copies were counted above.
     reps = [group[0] for group in by_text.values()]
-    sets = {index: shingles(items[index][2]) for index in reps}
+    sets = without_common({index: shingles(items[index][2]) for index in reps})
     buckets: dict[tuple, list[int]] = defaultdict(list)
     for index in reps:
+        if not sets[index]:
+            continue  # template only: nothing of its own to be near-duplicated
         signature = _signature(sets[index])
         for band in range(BANDS):
             buckets[(band, signature[band * ROWS:(band + 1) * ROWS].tobytes())].append(index)
@@ -76,7 +85,16 @@ def report(items: list[tuple[str, str, str]], threshold: float) -> dict:
             near += 1
             if len(examples) < MAX_EXAMPLES:
                 examples.append(_example(items, i, j, similarity))
-    return {"shared_prompts": shared, "near_duplicates": near, "threshold": threshold, "examples": examples}
+    return {"shared_prompts": shared, "near_duplicates": near, "threshold": threshold,
+            "candidate_pairs": len(candidates), "examples": examples}
+
+
+def without_common(sets: dict[int, set[int]]) -> dict[int, set[int]]:
+    """The shingle sets without the shingles common to more than COMMON_SHARE of them."""
+    frequency = Counter(shingle for shingle_set in sets.values() for shingle in shingle_set)
+    limit = max(COMMON_MIN, COMMON_SHARE * len(sets))
+    common = {shingle for shingle, count in frequency.items() if count > limit}
+    return {index: shingle_set - common for index, shingle_set in sets.items()} if common else sets
 
 
 def _example(items, i, j, similarity: float) -> dict:

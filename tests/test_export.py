@@ -346,3 +346,45 @@ def test_dvc_repro_runs_export(project):
     assert metrics["tasks"]["c_code"] == metrics["splits"] and metrics["leakage"]["shared_prompts"] == 0
     again = subprocess.run(["dvc", "repro", "export"], cwd=project, env=env, capture_output=True, text=True)
     assert again.returncode == 0 and "didn't change, skipping" in again.stdout
+
+
+def test_a_shared_template_neither_hides_near_duplicates_nor_floods_the_candidates():
+    """4000 prompts in one instruction template (as json_record profiles come): the template's shingles
+    are dropped before LSH, so the planted near-duplicates are found and the candidate pairs stay about
+    linear in the prompt count (with the template in, most prompts share buckets: millions of pairs)."""
+    import random
+
+    from stages import leakage
+
+    rng = random.Random(1)
+    vocabulary = [f"w{n}" for n in range(3000)]
+    template = ("You score user profiles for an automotive embedded software team that builds TSN AVB networking "
+                "in C under MISRA C. Read the profile and answer with one JSON object and nothing else. Profile: ")
+    items = []
+    for n in range(4000):
+        items.append((f"p{n}", "pool" if n % 2 else "test", template + " ".join(rng.choices(vocabulary, k=30))))
+    for n in range(0, 200, 2):  # 100 planted pairs, each across splits: one word changed at the end
+        items[n + 1] = (items[n + 1][0], items[n + 1][1], items[n][2].rsplit(" ", 1)[0] + " changed")
+    report = leakage.report(items, threshold=0.8)
+    assert report["near_duplicates"] == 100
+    assert report["shared_prompts"] == 0
+    assert report["candidate_pairs"] < 2 * len(items)
+
+
+def test_minhash_agreement_estimates_the_jaccard_similarity():
+    """The share of the 64 MinHash values two sets agree on is an unbiased estimate of their Jaccard
+    similarity: over 200 pairs at J = 29/31 the mean lands within 0.02 of it."""
+    import random
+
+    import numpy as np
+
+    from stages import leakage
+
+    rng = random.Random(2)
+    agreements = []
+    for _ in range(200):
+        words = [f"w{rng.randrange(10**6)}" for _ in range(32)]
+        a, b = leakage.shingles(" ".join(words)), leakage.shingles(" ".join(words[:-1] + ["other"]))
+        assert len(a & b) / len(a | b) == 29 / 31
+        agreements.append(np.mean(leakage._signature(a) == leakage._signature(b)))
+    assert abs(np.mean(agreements) - 29 / 31) < 0.02
