@@ -36,12 +36,13 @@ def answer_and_score(records: list[dict], model, tokenizer, params: Params, labe
     return scored, summarise(scored, params)
 
 
-def score_epoch(params: Params, epoch: int, adapter_dir: Path, model_dir: Path = BASE_DIR) -> dict:
-    """Answer and score pool, val and test with `adapter_dir`; write the scored splits of `epoch`.
-    Returns the epoch's metrics without the convergence decision."""
+def score_epoch(params: Params, epoch: int, adapter_dir: Path, model_dir: Path = BASE_DIR,
+                adapter_sha256: str | None = None) -> dict:
+    """Answer and score pool, val and test with `adapter_dir` (its digest, when the caller has it);
+    write the scored splits of `epoch`. Returns the epoch's metrics without the convergence decision."""
     model, tokenizer = load_student(model_dir, adapter_dir, params.student)
     # select depends on these metrics only: naming the adapter's bytes here ties it to the adapter too
-    metrics: dict = {"epoch": epoch, "adapter_sha256": dir_digest(adapter_dir)}
+    metrics: dict = {"epoch": epoch, "adapter_sha256": adapter_sha256 or dir_digest(adapter_dir)}
     prompts = tokens = 0
     seconds = 0.0  # generation only: each record's share of its batch's wall time, scoring excluded
     for split in SCORED_SPLITS:
@@ -93,10 +94,11 @@ def run(params: Params, epoch: int, model_dir: Path = BASE_DIR) -> dict:
     if converged_at is not None:
         return pass_through(epoch, converged_at)
     adapter_dir = epoch_dir(epoch) / "adapter"
-    if _read_optional(epoch_metrics(epoch - 1), "adapter_sha256") == dir_digest(adapter_dir):
+    adapter_sha256 = dir_digest(adapter_dir)
+    if _read_optional(epoch_metrics(epoch - 1), "adapter_sha256") == adapter_sha256:
         metrics = carry_over(epoch)  # train@N handed adapter N-1 on unchanged: so are its answers
     else:
-        metrics = score_epoch(params, epoch, adapter_dir, model_dir)
+        metrics = score_epoch(params, epoch, adapter_dir, model_dir, adapter_sha256)
     decision = convergence(params, epoch, metrics["pool"])
     metrics["converged"] = decision.pop("converged")
     if metrics["converged"]:

@@ -27,10 +27,11 @@ def resolve_dtype(name: str):
     return {"float32": torch.float32, "bfloat16": torch.bfloat16}[name]
 
 
-def set_threads(threads: int = 0) -> int:
-    """Use `threads` torch threads, or one per available core when 0. Returns the number set."""
+def set_threads(threads: int = 0, processes: int = 1) -> int:
+    """Use `threads` torch threads, or when 0 this process's share of the available cores (one per core
+    when it runs alone, cores / `processes` when that many share the machine). Returns the number set."""
     import torch
 
-    count = threads or len(os.sched_getaffinity(0))
+    count = threads or max(1, len(os.sched_getaffinity(0)) // processes)
     torch.set_num_threads(count)
     return count

@@ -241,7 +241,7 @@ def run(params: Params, epoch: int, data: Path | None = None, out_dir: Path | No
 
     quiet_libraries()
     ranks = distributed.Ranks()  # one process unless launched as a worker
-    threads = set_threads(config.threads or max(1, len(os.sched_getaffinity(0)) // distributed.local_processes()))
+    threads = set_threads(config.threads, distributed.local_processes())
     bf16 = use_bf16(config.dtype)
     model, tokenizer = load_model(paths.base, paths.previous_adapter)
     fingerprint = digest({
