@@ -31,7 +31,7 @@ BENCHMARKS = {
     "score": [],
     "scale": [],
     "export": [],
-    "generation": ["--prompts", "64", "--loop-prompts", "4", "--max-new-tokens", "128"],
+    "generation": ["--prompts", "64", "--loop-prompts", "16", "--max-new-tokens", "128"],
     "teacher": [],
     "training": ["--steps", "16", "--warmup", "3", "--examples", "64"],
     "serve": ["--count", "20"],

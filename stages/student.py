@@ -1,25 +1,21 @@
-"""The student model: locating it offline, loading it with an adapter, batched generation.
+"""The student model: locating it offline, converting it, loading it with an adapter.
 
 Public API (the `hf` teacher backend and the quantise stage reuse it; keep it stable):
     bundled_gguf() -> Path
     materialise(spec, out_dir) -> dict           # params.student.model -> HF directory (the base stage)
     load_student(model_dir, adapter_dir, params) -> (model, tokenizer)
     new_adapter(model, lora) -> PeftModel        # a fresh LoRA adapter with B = 0: equals the base model
-    render_prompts(tokenizer, prompts, params) -> list[str]
-    generate(model, tokenizer, prompts, params) -> list[Generation]
-    answer_records(records, model, tokenizer, params) -> records + "output", "truncated", "gen"
+
+Generation lives in stages/generation.py.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import json
-import time
-from dataclasses import dataclass
 from pathlib import Path
 
 from stages import UserError
-from stages.console import progress
 from stages.params import LoraParams, StudentParams
 from stages.records import atomic_dir
 
@@ -187,91 +183,3 @@ def new_adapter(model, lora: LoraParams):
     config = LoraConfig(r=lora.r, lora_alpha=lora.alpha, lora_dropout=lora.dropout,
                         target_modules=lora_targets(model, lora), task_type="CAUSAL_LM")
     return get_peft_model(model, config)
-
-
-# --- generation -----------------------------------------------------------------------------------
-
-
-@dataclass
-class Generation:
-    text: str
-    tokens: int  # new tokens, the end-of-sequence token not counted
-    seconds: float  # this prompt's share of its batch's wall time
-    truncated: bool  # stopped by max_new_tokens, not by the end-of-sequence token
-
-
-def render_prompts(tokenizer, prompts: list[str], params: StudentParams) -> list[str]:
-    """Each prompt as one user turn in the model's chat template, ready for the assistant's answer."""
-    if not getattr(tokenizer, "chat_template", None):
-        return list(prompts)  # a base model without a template answers the plain prompt
-    system = [{"role": "system", "content": params.system_prompt}] if params.system_prompt else []
-    return [tokenizer.apply_chat_template([*system, {"role": "user", "content": prompt}], tokenize=False,
-                                          add_generation_prompt=True) for prompt in prompts]
-
-
-def generate(model, tokenizer, prompts: list[str], params: StudentParams, description: str = "generate") -> list[Generation]:
-    """Answer every prompt; returns one Generation per prompt, in order.
-
-    Prompts are sorted by length and generated `batch_size` at a time with left padding (less padding,
-    same answers as one at a time for greedy decoding); order is restored at the end."""
-    import torch
-    from rich.progress import TextColumn
-
-    texts = render_prompts(tokenizer, prompts, params)
-    templated = bool(getattr(tokenizer, "chat_template", None))  # a chat template adds its own special tokens
-    encoded = [tokenizer(text, add_special_tokens=not templated)["input_ids"] for text in texts]
-    order = sorted(range(len(texts)), key=lambda i: len(encoded[i]))
-    eos_ids = _eos_ids(model, tokenizer)
-    settings = dict(max_new_tokens=params.max_new_tokens, do_sample=params.temperature > 0,
-                    repetition_penalty=params.repetition_penalty, pad_token_id=tokenizer.pad_token_id,
-                    eos_token_id=eos_ids)
-    if params.temperature > 0:
-        settings.update(temperature=params.temperature, top_p=1.0, top_k=0)
-    else:
-        settings.update(temperature=None, top_p=None, top_k=None)
-    if params.no_repeat_ngram_size:
-        settings["no_repeat_ngram_size"] = params.no_repeat_ngram_size
-    torch.manual_seed(params.seed)
-
-    results: list[Generation | None] = [None] * len(texts)
-    done_tokens, started = 0, time.perf_counter()
-    with progress(TextColumn("{task.fields[rate]} tok/s")) as bar:
-        task = bar.add_task(description, total=len(texts), rate="-")
-        for start in range(0, len(order), params.batch_size):
-            batch = order[start:start + params.batch_size]
-            inputs = tokenizer.pad({"input_ids": [encoded[i] for i in batch]}, return_tensors="pt")
-            batch_started = time.perf_counter()
-            with torch.inference_mode():
-                output = model.generate(**inputs, **settings)
-            seconds = (time.perf_counter() - batch_started) / len(batch)
-            for row, index in enumerate(batch):
-                new = output[row, inputs["input_ids"].shape[1]:].tolist()
-                results[index] = _finish(tokenizer, new, eos_ids, params.max_new_tokens, seconds)
-                done_tokens += results[index].tokens
-            bar.update(task, advance=len(batch), rate=f"{done_tokens / (time.perf_counter() - started):.0f}")
-    return results
-
-
-def _eos_ids(model, tokenizer) -> list[int]:
-    ids = model.generation_config.eos_token_id
-    ids = list(ids) if isinstance(ids, (list, tuple)) else [ids] if ids is not None else []
-    if tokenizer.eos_token_id is not None and tokenizer.eos_token_id not in ids:
-        ids.append(tokenizer.eos_token_id)
-    return ids
-
-
-def _finish(tokenizer, new: list[int], eos_ids: list[int], max_new_tokens: int, seconds: float) -> Generation:
-    """Cut a row of new tokens at its first end-of-sequence token (the rest is padding)."""
-    end = next((i for i, token in enumerate(new) if token in eos_ids), None)
-    tokens = new if end is None else new[:end]
-    return Generation(text=tokenizer.decode(tokens, skip_special_tokens=True), tokens=len(tokens),
-                      seconds=round(seconds, 4), truncated=end is None and len(new) >= max_new_tokens)
-
-
-def answer_records(records: list[dict], model, tokenizer, params: StudentParams,
-                   description: str = "answer") -> list[dict]:
-    """Each record plus "output", "truncated" and "gen": {"tokens", "seconds"} (the scored-record fields
-    that come from generation), in order."""
-    generations = generate(model, tokenizer, [record["prompt"] for record in records], params, description)
-    return [{**record, "output": g.text, "truncated": g.truncated, "gen": {"tokens": g.tokens, "seconds": g.seconds}}
-            for record, g in zip(records, generations)]

@@ -9,7 +9,8 @@ import pytest
 import torch
 
 from stages.params import LoraParams, StudentParams
-from stages.student import answer_records, generate, load_student, new_adapter, render_prompts
+from stages.generation import answer_records, generate, render_prompts
+from stages.student import load_student, new_adapter
 
 PROMPTS = [
     "Pack an 802.1Q TCI.",
@@ -47,6 +48,20 @@ def tiny(varied_model_dir):
     return load_student(varied_model_dir, None, _params())
 
 
+def _one_at_a_time(model, tokenizer, prompt: str, params: StudentParams) -> list[int]:
+    """The reference: transformers' own `model.generate` on one unpadded prompt; the new tokens up to the
+    end-of-sequence token."""
+    ids = tokenizer(render_prompts(tokenizer, [prompt], params)[0], add_special_tokens=False, return_tensors="pt")
+    eos = model.generation_config.eos_token_id
+    with torch.inference_mode():
+        new = model.generate(**ids, max_new_tokens=params.max_new_tokens, do_sample=False,
+                             repetition_penalty=params.repetition_penalty, pad_token_id=tokenizer.pad_token_id,
+                             no_repeat_ngram_size=params.no_repeat_ngram_size or None,
+                             )[0, ids["input_ids"].shape[1]:].tolist()
+    eos = set(eos if isinstance(eos, list) else [eos])
+    return next((new[:i] for i, token in enumerate(new) if token in eos), new)
+
+
 @pytest.mark.parametrize("settings", [
     {"repetition_penalty": 1.0},
     {"repetition_penalty": 1.1, "no_repeat_ngram_size": 3},
@@ -54,11 +69,32 @@ def tiny(varied_model_dir):
 def test_batched_greedy_equals_one_at_a_time(tiny, settings):
     model, tokenizer = tiny
     batched = generate(model, tokenizer, PROMPTS, _params(batch_size=3, **settings))
-    single = [generate(model, tokenizer, [prompt], _params(batch_size=1, **settings))[0] for prompt in PROMPTS]
-    assert [g.text for g in batched] == [g.text for g in single]
-    assert [g.tokens for g in batched] == [g.tokens for g in single]
+    reference = [_one_at_a_time(model, tokenizer, prompt, _params(**settings)) for prompt in PROMPTS]
+    assert [g.text for g in batched] == [tokenizer.decode(ids, skip_special_tokens=True) for ids in reference]
+    assert [g.tokens for g in batched] == [len(ids) for ids in reference]
     assert all(g.tokens > 0 and g.seconds > 0 for g in batched)
     assert len({g.text for g in batched}) > 1  # different prompts, different answers: order was restored
+
+
+def test_rows_that_end_early_leave_the_others_unchanged(tiny):
+    """Answers ending at different steps (finished rows are dropped from the batch mid-way) still equal
+    the one-at-a-time answers: tokens that two answers emit early are made end-of-sequence tokens."""
+    model, tokenizer = tiny
+    settings = _params(repetition_penalty=1.1, max_new_tokens=10)
+    full = [_one_at_a_time(model, tokenizer, prompt, settings) for prompt in PROMPTS]
+    stops = {full[0][2], full[1][4]}  # two answers end early, at different steps
+    saved = model.generation_config.eos_token_id
+    model.generation_config.eos_token_id = [saved, *stops]
+    try:
+        batched = generate(model, tokenizer, PROMPTS, settings.model_copy(update={"batch_size": 5}))
+        reference = [_one_at_a_time(model, tokenizer, prompt, settings) for prompt in PROMPTS]
+    finally:
+        model.generation_config.eos_token_id = saved
+    lengths = [len(ids) for ids in reference]
+    assert sorted(lengths)[1] < max(lengths)  # two rows ended while others went on: the batch shrank
+    assert [g.tokens for g in batched] == lengths
+    assert [g.text for g in batched] == [tokenizer.decode(ids, skip_special_tokens=True) for ids in reference]
+    assert [g.truncated for g in batched] == [length == 10 for length in lengths]
 
 
 def _pad_token_that_would_change_an_answer(model, tokenizer, penalty: float) -> int:

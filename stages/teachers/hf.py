@@ -42,7 +42,7 @@ class HFTeacher(Teacher):
         return result
 
     def complete_many(self, requests: list[Request]) -> list[Reply | CallError]:
-        from stages.student import generate, render_prompts
+        from stages.generation import generate, render_prompts
 
         results: list[Reply | CallError | None] = [None] * len(requests)
         for system in dict.fromkeys(request.system for request in requests):  # one system prompt per batch

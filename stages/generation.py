@@ -1,0 +1,229 @@
+"""Batched generation for the student (and the `hf` teacher): prompts prefilled one at a time, answers
+decoded together.
+
+Why not `model.generate` on a left-padded batch: the prompts here are long (200-600 tokens) and the
+answers a few hundred, so a padded prefill of 32 rows padded to the longest prompt cost more than all
+the decoding (51 s of 81 s for 32 of the seed prompts). Here each prompt is prefilled alone, unpadded,
+computing logits for its last position only; its keys and values are copied into a preallocated
+(static) cache, left-aligned to the batch's longest prompt; then every row decodes one token per step.
+Rows that finish are dropped from the batch once a quarter of it is done, so short answers stop
+costing compute. Greedy answers equal one-at-a-time `model.generate` answers (tests/test_student.py).
+
+Public API:
+    render_prompts(tokenizer, prompts, params) -> list[str]
+    generate(model, tokenizer, prompts, params) -> list[Generation]
+    answer_records(records, model, tokenizer, params) -> records + "output", "truncated", "gen"
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from dataclasses import dataclass
+
+from stages.console import progress
+from stages.params import StudentParams
+
+
+@dataclass
+class Generation:
+    text: str
+    tokens: int  # new tokens, the end-of-sequence token not counted
+    seconds: float  # this prompt's share of its batch's wall time
+    truncated: bool  # stopped by max_new_tokens, not by the end-of-sequence token
+
+
+def render_prompts(tokenizer, prompts: list[str], params: StudentParams) -> list[str]:
+    """Each prompt as one user turn in the model's chat template, ready for the assistant's answer."""
+    if not getattr(tokenizer, "chat_template", None):
+        return list(prompts)  # a base model without a template answers the plain prompt
+    system = [{"role": "system", "content": params.system_prompt}] if params.system_prompt else []
+    return [tokenizer.apply_chat_template([*system, {"role": "user", "content": prompt}], tokenize=False,
+                                          add_generation_prompt=True) for prompt in prompts]
+
+
+def generate(model, tokenizer, prompts: list[str], params: StudentParams, description: str = "generate") -> list[Generation]:
+    """Answer every prompt; returns one Generation per prompt, in order.
+
+    Prompts are sorted by length and answered `batch_size` at a time (similar lengths waste less cache);
+    order is restored at the end."""
+    import torch
+    from rich.progress import TextColumn
+
+    texts = render_prompts(tokenizer, prompts, params)
+    templated = bool(getattr(tokenizer, "chat_template", None))  # a chat template adds its own special tokens
+    encoded = [tokenizer(text, add_special_tokens=not templated)["input_ids"] for text in texts]
+    order = sorted(range(len(texts)), key=lambda i: len(encoded[i]))
+    eos_ids = _eos_ids(model, tokenizer)
+    sampler = torch.Generator().manual_seed(params.seed)
+
+    results: list[Generation | None] = [None] * len(texts)
+    done_tokens, started = 0, time.perf_counter()
+    with progress(TextColumn("{task.fields[rate]} tok/s")) as bar:
+        task = bar.add_task(description, total=len(texts), rate="-")
+        for start in range(0, len(order), params.batch_size):
+            batch = order[start:start + params.batch_size]
+            batch_started = time.perf_counter()
+            answers = _decode_batch(model, [encoded[i] for i in batch], params, eos_ids, sampler)
+            seconds = (time.perf_counter() - batch_started) / len(batch)
+            for index, (tokens, ended) in zip(batch, answers):
+                results[index] = Generation(text=tokenizer.decode(tokens, skip_special_tokens=True),
+                                            tokens=len(tokens), seconds=round(seconds, 4),
+                                            truncated=not ended and len(tokens) >= params.max_new_tokens)
+                done_tokens += len(tokens)
+            bar.update(task, advance=len(batch), rate=f"{done_tokens / (time.perf_counter() - started):.0f}")
+    return results
+
+
+def _eos_ids(model, tokenizer) -> list[int]:
+    ids = model.generation_config.eos_token_id
+    ids = list(ids) if isinstance(ids, (list, tuple)) else [ids] if ids is not None else []
+    if tokenizer.eos_token_id is not None and tokenizer.eos_token_id not in ids:
+        ids.append(tokenizer.eos_token_id)
+    return ids
+
+
+def _decode_batch(model, prompts: list[list[int]], params: StudentParams, eos_ids: list[int],
+                  sampler) -> list[tuple[list[int], bool]]:
+    """(new tokens without the end-of-sequence token, ended by it) for each prompt of one batch."""
+    import torch
+    from transformers.cache_utils import Cache
+
+    rows, longest, budget = len(prompts), max(len(ids) for ids in prompts), params.max_new_tokens
+    layers = model.config.get_text_config(decoder=True).num_hidden_layers
+    cache = Cache(layers=[_filled_layer_class()(max_cache_len=longest + budget) for _ in range(layers)])
+    mask = torch.zeros(rows, longest + budget, dtype=torch.long)
+    logits = []
+    with torch.inference_mode():
+        for row, ids in enumerate(prompts):
+            out = model(input_ids=torch.tensor([ids]), use_cache=True, logits_to_keep=1)
+            logits.append(out.logits[0, -1].float())
+            for layer, prefilled in zip(cache.layers, out.past_key_values.layers):
+                if not layer.is_initialized:  # allocate [rows, heads, longest + budget, head_dim], zeroed
+                    layer.lazy_initialization(prefilled.keys.expand(rows, -1, -1, -1),
+                                              prefilled.values.expand(rows, -1, -1, -1))
+                layer.keys[row, :, longest - len(ids):longest] = prefilled.keys[0]
+                layer.values[row, :, longest - len(ids):longest] = prefilled.values[0]
+            mask[row, longest - len(ids):longest] = 1
+        for layer in cache.layers:
+            layer.cumulative_length.fill_(longest)
+        logits = torch.stack(logits)
+
+        rules = _Rules(prompts, params, logits.shape[-1])
+        active = list(range(rows))  # prompt index of each row still in the batch
+        positions = torch.tensor([len(ids) for ids in prompts])  # next position of each row
+        answers: list[list[int]] = [[] for _ in prompts]
+        ended = [False] * rows
+        for step in range(budget):
+            tokens = rules.choose(logits, active, sampler)
+            finished = 0
+            for row, (index, token) in enumerate(zip(active, tokens)):
+                if ended[index] or len(answers[index]) >= budget:
+                    finished += 1
+                elif token in eos_ids:
+                    ended[index], finished = True, finished + 1
+                else:
+                    answers[index].append(token)
+                    rules.add(index, token)
+                    finished += len(answers[index]) >= budget
+            if finished == len(active):
+                break
+            if finished * 4 >= len(active):  # drop the finished rows: the copy pays for itself
+                keep = [row for row, index in enumerate(active)
+                        if not ended[index] and len(answers[index]) < budget]
+                _keep_rows(cache, keep)
+                mask, positions = mask[keep], positions[keep]
+                tokens, active = [tokens[row] for row in keep], [active[row] for row in keep]
+            mask[:, longest + step] = 1
+            out = model(input_ids=torch.tensor(tokens)[:, None], attention_mask=mask[:, :longest + step + 1],
+                        position_ids=positions[:, None], cache_position=torch.tensor([longest + step]),
+                        past_key_values=cache, use_cache=True)
+            logits = out.logits[:, -1].float()
+            positions = positions + 1
+    return [(answer, done) for answer, done in zip(answers, ended)]
+
+
+@functools.cache
+def _filled_layer_class():
+    """A preallocated cache layer whose attention reads only the positions written so far. transformers'
+    StaticLayer hands attention its whole capacity, masked (fixed shapes for torch.compile), which here
+    would read up to max_new_tokens unwritten positions of every row at every step. Every layer is a
+    full-attention layer: a model's sliding window would only matter beyond its (thousands of tokens) span."""
+    from transformers.cache_utils import StaticLayer
+
+    class FilledLayer(StaticLayer):
+        def update(self, key_states, value_states, *args, **kwargs):
+            keys, values = super().update(key_states, value_states, *args, **kwargs)
+            filled = int(self.cumulative_length)
+            return keys[:, :, :filled], values[:, :, :filled]
+
+        def get_mask_sizes(self, query_length: int) -> tuple[int, int]:
+            return int(self.cumulative_length) + query_length, 0
+
+    return FilledLayer
+
+
+def _keep_rows(cache, keep: list[int]) -> None:
+    import torch
+
+    index = torch.tensor(keep)
+    for layer in cache.layers:
+        layer.keys, layer.values = layer.keys[index], layer.values[index]
+        layer.batch_size = len(keep)
+
+
+class _Rules:
+    """The decoding rules of params.student, batched: repetition penalty over each row's prompt and answer
+    so far (as transformers applies it), n-gram blocking, then greedy or temperature sampling."""
+
+    def __init__(self, prompts: list[list[int]], params: StudentParams, vocab: int):
+        import torch
+
+        self.params = params
+        self.seen = torch.zeros(len(prompts), vocab, dtype=torch.bool)
+        for row, ids in enumerate(prompts):
+            self.seen[row, ids] = True
+        self.history = [list(ids) for ids in prompts] if params.no_repeat_ngram_size else None
+        self.ngrams: list[dict[tuple, set[int]]] = [{} for _ in prompts]
+        if self.history:
+            for row in range(len(prompts)):
+                for end in range(params.no_repeat_ngram_size, len(self.history[row]) + 1):
+                    self._remember(row, end)
+
+    def _remember(self, row: int, end: int) -> None:
+        """Record the n-gram of history[row] ending just before `end`."""
+        gram = self.history[row][end - self.params.no_repeat_ngram_size:end]
+        self.ngrams[row].setdefault(tuple(gram[:-1]), set()).add(gram[-1])
+
+    def add(self, row: int, token: int) -> None:
+        self.seen[row, token] = True
+        if self.history is not None:
+            self.history[row].append(token)
+            if len(self.history[row]) >= self.params.no_repeat_ngram_size:
+                self._remember(row, len(self.history[row]))
+
+    def choose(self, logits, active: list[int], sampler) -> list[int]:
+        import torch
+
+        penalty, n = self.params.repetition_penalty, self.params.no_repeat_ngram_size
+        if penalty != 1.0:
+            seen = self.seen[active]
+            logits = torch.where(seen, torch.where(logits < 0, logits * penalty, logits / penalty), logits)
+        if n:
+            for row, index in enumerate(active):
+                banned = self.ngrams[index].get(tuple(self.history[index][len(self.history[index]) - n + 1:]))
+                if banned and len(self.history[index]) + 1 >= n:
+                    logits[row, list(banned)] = float("-inf")
+        if self.params.temperature > 0:
+            probabilities = torch.softmax(logits / self.params.temperature, dim=-1)
+            return torch.multinomial(probabilities, 1, generator=sampler)[:, 0].tolist()
+        return logits.argmax(dim=-1).tolist()
+
+
+def answer_records(records: list[dict], model, tokenizer, params: StudentParams,
+                   description: str = "answer") -> list[dict]:
+    """Each record plus "output", "truncated" and "gen": {"tokens", "seconds"} (the scored-record fields
+    that come from generation), in order."""
+    generations = generate(model, tokenizer, [record["prompt"] for record in records], params, description)
+    return [{**record, "output": g.text, "truncated": g.truncated, "gen": {"tokens": g.tokens, "seconds": g.seconds}}
+            for record, g in zip(records, generations)]
