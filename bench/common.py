@@ -15,6 +15,17 @@ from stages.records import write_json
 RESULTS_DIR = Path("metrics/bench")
 
 
+def base_model_dir(scratch: Path) -> Path:
+    """The default student in HF format: models/base when the base stage has written it, else the
+    bundled GGUF converted into `scratch` as the base stage converts it."""
+    if (Path("models/base") / "config.json").exists():
+        return Path("models/base")
+    from stages.student import BUNDLED_STUDENT, materialise
+
+    materialise(BUNDLED_STUDENT, scratch / "base")
+    return scratch / "base"
+
+
 @contextmanager
 def stopwatch():
     """`with stopwatch() as elapsed: ...` then `elapsed()` is the wall time in seconds."""

@@ -23,7 +23,7 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from bench.common import save, stopwatch  # noqa: E402
+from bench.common import base_model_dir, save, stopwatch  # noqa: E402
 from stages import params as params_module  # noqa: E402
 
 TASKS = [
@@ -80,16 +80,6 @@ def load_prompts(count: int) -> tuple[list[str], str]:
     return variants[:count], "built-in TSN C tasks"
 
 
-def base_model_dir() -> Path:
-    if (Path("models/base") / "config.json").exists():
-        return Path("models/base")
-    from stages.student import BUNDLED_STUDENT, materialise
-
-    out = Path(tempfile.mkdtemp(prefix="distilloop-bench-")) / "base"
-    materialise(BUNDLED_STUDENT, out)
-    return out
-
-
 def plain_loop(model_dir: Path, prompts: list[str], student) -> tuple[list[str], int, float]:
     """The baseline: float32, one `model.generate` call per prompt, same decoding settings."""
     import torch
@@ -140,7 +130,7 @@ def main() -> None:
     overrides = {"max_new_tokens": args.max_new_tokens, "batch_size": args.batch_size, "dtype": args.dtype}
     student = params.student.model_copy(update={k: v for k, v in overrides.items() if v is not None})
     prompts, origin = load_prompts(args.prompts)
-    model_dir = base_model_dir()
+    model_dir = base_model_dir(Path(tempfile.mkdtemp(prefix="distilloop-bench-")))
     print(f"{len(prompts)} prompts from {origin}; model {model_dir}; max_new_tokens {student.max_new_tokens}, "
           f"batch {student.batch_size}, dtype {student.dtype}", flush=True)
 

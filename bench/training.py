@@ -24,10 +24,11 @@ from pathlib import Path
 import torch
 from transformers import TrainerCallback
 
+from bench.common import base_model_dir
 from stages.console import console, summary_table
 from stages.hardware import bf16_supported, set_threads
 from stages.params import TrainParams
-from stages.records import METRICS_DIR, MODELS_DIR, export_split, write_json
+from stages.records import METRICS_DIR, export_split, write_json
 
 GOAL = 1.8
 FIGURES = ("tokens_per_second", "tokens_per_cpu_second", "seconds_per_step", "tokens_per_step")
@@ -35,27 +36,6 @@ OUT = METRICS_DIR / "bench" / "training.json"
 
 
 # --- inputs: the base model, a fresh adapter, examples ---------------------------------------------
-
-
-def base_model_dir(scratch: Path) -> Path:
-    """models/base when the base stage has written it; else the bundled GGUF converted the way the base
-    stage does it (transformers dequantises the GGUF but will not save that model: rebuild from config)."""
-    if (MODELS_DIR / "base" / "config.json").exists():
-        return MODELS_DIR / "base"
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    from stages.student import bundled_gguf
-
-    gguf = bundled_gguf()
-    loaded = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
-    config = loaded.config.to_dict()
-    config.pop("quantization_config", None)
-    model = AutoModelForCausalLM.from_config(type(loaded.config).from_dict(config), dtype=torch.float32)
-    model.load_state_dict(loaded.state_dict())
-    out = scratch / "base"
-    model.save_pretrained(out)
-    AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name).save_pretrained(out)
-    return out
 
 
 def fresh_adapter(base_dir: Path, out: Path, lora) -> Path:
@@ -180,6 +160,8 @@ def main() -> None:
     parser.add_argument("--examples", type=int, default=64)
     parser.add_argument("--dtype", choices=["auto", "float32", "bfloat16"], default=None,
                         help="override train.dtype for distilloop's side (default: params default)")
+    parser.add_argument("--lora-dropout", type=float, default=None,
+                        help="override train.lora.dropout, for both sides (they share the adapter)")
     args = parser.parse_args()
 
     from stages.trainer import quiet_libraries
@@ -187,6 +169,8 @@ def main() -> None:
     quiet_libraries()
     threads = set_threads(0)
     config = TrainParams(**({"dtype": args.dtype} if args.dtype else {}))
+    if args.lora_dropout is not None:
+        config.lora.dropout = args.lora_dropout
     with tempfile.TemporaryDirectory(prefix="bench-training-") as tmp:
         scratch = Path(tmp)
         base_dir = base_model_dir(scratch)
@@ -201,7 +185,8 @@ def main() -> None:
     ratio = round(ours["tokens_per_second"] / baseline["tokens_per_second"], 2)
     cpu_ratio = round(ours["tokens_per_cpu_second"] / baseline["tokens_per_cpu_second"], 2)
     result = {"model": "SmolLM2-135M-Instruct", "data": source, "examples": len(records), "steps": args.steps,
-              "warmup_steps": args.warmup, "threads": threads, "cpu_bf16": bf16_supported(), "distilloop": ours,
+              "warmup_steps": args.warmup, "threads": threads, "lora_dropout": config.lora.dropout,
+              "cpu_bf16": bf16_supported(), "distilloop": ours,
               "baseline_fp32_trainer": baseline, "ratio": ratio, "cpu_time_ratio": cpu_ratio, "goal": GOAL,
               "meets_goal": ratio >= GOAL}
     write_json(OUT, result)

@@ -23,7 +23,7 @@ from stages import UserError
 from stages import train as stage
 from stages.params import Params, TrainParams
 
-GOLDEN_LOSSES = [10.79319954, 10.80073547, 10.69092655, 10.61560631, 10.58270073, 10.56967545, 10.56241322, 10.56011009]
+GOLDEN_LOSSES = [10.79319954, 10.80073547, 10.69077396, 10.61500549, 10.58234882, 10.56983185, 10.5617609, 10.56016827]
 GOLDEN_TOLERANCE = 1e-4
 ADAPTER = "adapter_model.safetensors"
 
