@@ -1,13 +1,15 @@
 """Batched generation for the student (and the `hf` teacher): prompts prefilled one at a time, answers
 decoded together.
 
-Why not `model.generate` on a left-padded batch: the prompts here are long (200-600 tokens) and the
-answers a few hundred, so a padded prefill of 32 rows padded to the longest prompt cost more than all
-the decoding (51 s of 81 s for 32 of the seed prompts). Here each prompt is prefilled alone, unpadded,
+Why not `model.generate` on a left-padded batch: the prompts here are long (the seed's C tasks render to
+160-580 tokens) and the answers a few hundred, so the prefill of 32 rows padded to the longest prompt
+cost more than all the decoding (51 s of 81 s for 32 of the seed prompts). Here each prompt is prefilled alone, unpadded,
 computing logits for its last position only; its keys and values are copied into a preallocated
 (static) cache, left-aligned to the batch's longest prompt; then every row decodes one token per step.
 Rows that finish are dropped from the batch once a quarter of it is done, so short answers stop
 costing compute. Greedy answers equal one-at-a-time `model.generate` answers (tests/test_student.py).
+The cache holds batch_size x (longest prompt + max_new_tokens) positions per layer: for a large model,
+lower student.batch_size.
 
 Public API:
     render_prompts(tokenizer, prompts, params) -> list[str]
