@@ -101,7 +101,7 @@ class StudentParams(Section):
         description="bundled:smollm2-135m-instruct, a local HF model directory, or a local .gguf file",
     )
     max_new_tokens: int = Field(384, ge=1, le=8192, description="answers that reach it are truncated")
-    batch_size: int = Field(32, ge=1, le=512, description="prompts generated together (left padding)")
+    batch_size: int = Field(32, ge=1, le=512, description="prompts decoded together (each prefilled alone)")
     temperature: float = Field(0.0, ge=0, le=2, description="0 means greedy decoding")
     repetition_penalty: float = Field(1.1, ge=1, le=2, description="1.0 disables it; small models loop without it")
     no_repeat_ngram_size: int = Field(0, ge=0, le=64, description="0 disables n-gram blocking")
