@@ -25,9 +25,9 @@ if [ ! -f "$stamp" ]; then
   # torch first and pinned: anything newer than 2.13.0 pulls a multi-GB CUDA build here.
   .venv/bin/pip install -q torch==2.13.0
   echo "setup: installing the Python stack (llama-cpp-python compiles from source: a few minutes)"
-  # llama.cpp's default -march=native build emits AMX tile instructions wherever the CPU flags list AMX,
-  # and on this project's VMs they list it but the hypervisor faults them (SIGILL on the first quantised
-  # matmul). So: no native build; the x86 features the CPU reports are switched on one by one, AMX never.
+  # llama.cpp's default -march=native build uses its AMX kernels wherever the CPU flags list AMX, and on
+  # this project's VMs they die with SIGILL (`tilezero`) on the first quantised matmul. So: no native
+  # build; the x86 features the CPU reports are switched on one by one, AMX never.
   cmake_args="-DGGML_NATIVE=OFF"
   if [ "$(uname -m)" = x86_64 ]; then
     cpu_flags=" $(grep -m1 '^flags' /proc/cpuinfo | cut -d: -f2) "
