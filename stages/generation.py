@@ -3,13 +3,13 @@ decoded together.
 
 Why not `model.generate` on a left-padded batch: the prompts here are long (the seed's C tasks render to
 160-580 tokens) and the answers a few hundred, so the prefill of 32 rows padded to the longest prompt
-cost more than all the decoding (51 s of 81 s for 32 of the seed prompts). Here each prompt is prefilled alone, unpadded,
-computing logits for its last position only; its keys and values are copied into a preallocated
-(static) cache, left-aligned to the batch's longest prompt; then every row decodes one token per step.
-Rows that finish are dropped from the batch once a quarter of it is done, so short answers stop
-costing compute. Greedy answers equal one-at-a-time `model.generate` answers (tests/test_student.py).
-The cache holds batch_size x (longest prompt + max_new_tokens) positions per layer: for a large model,
-lower student.batch_size.
+cost more than all the decoding (51 s of 81 s for 32 of the seed prompts). Here each prompt is prefilled
+alone, unpadded, computing logits for its last position only; its keys and values are copied into a
+preallocated (static) cache, left-aligned to the batch's longest prompt; then every row decodes one
+token per step. Rows that finish are dropped from the batch once a quarter of it is done, so short
+answers stop costing compute. Greedy answers equal one-at-a-time `model.generate` answers
+(tests/test_student.py). The cache holds batch_size x (longest prompt + max_new_tokens) positions per
+layer: for a large model, lower student.batch_size.
 
 Public API:
     render_prompts(tokenizer, prompts, params) -> list[str]
@@ -116,26 +116,26 @@ def _decode_batch(model, prompts: list[list[int]], params: StudentParams, eos_id
         positions = torch.tensor([len(ids) for ids in prompts])  # next position of each row
         answers: list[list[int]] = [[] for _ in prompts]
         ended = [False] * rows
+        def done(index: int) -> bool:
+            return ended[index] or len(answers[index]) >= budget
+
         for step in range(budget):
             tokens = rules.choose(logits, active, sampler)
-            finished = 0
-            for row, (index, token) in enumerate(zip(active, tokens)):
-                if ended[index] or len(answers[index]) >= budget:
-                    finished += 1
-                elif token in eos_ids:
-                    ended[index], finished = True, finished + 1
+            for index, token in zip(active, tokens):
+                if done(index):
+                    continue
+                if token in eos_ids:
+                    ended[index] = True
                 else:
                     answers[index].append(token)
                     rules.add(index, token)
-                    finished += len(answers[index]) >= budget
-            if finished == len(active):
+            live = [row for row, index in enumerate(active) if not done(index)]
+            if not live:
                 break
-            if finished * 4 >= len(active):  # drop the finished rows: the copy pays for itself
-                keep = [row for row, index in enumerate(active)
-                        if not ended[index] and len(answers[index]) < budget]
-                _keep_rows(cache, keep)
-                mask, positions = mask[keep], positions[keep]
-                tokens, active = [tokens[row] for row in keep], [active[row] for row in keep]
+            if (len(active) - len(live)) * 4 >= len(active):  # drop the finished rows: the copy pays for itself
+                _keep_rows(cache, live)
+                mask, positions = mask[live], positions[live]
+                tokens, active = [tokens[row] for row in live], [active[row] for row in live]
             mask[:, longest + step] = 1
             out = model(input_ids=torch.tensor(tokens)[:, None], attention_mask=mask[:, :longest + step + 1],
                         position_ids=positions[:, None], cache_position=torch.tensor([longest + step]),
