@@ -40,7 +40,8 @@ def seed_train_set(records: list[dict]) -> tuple[list[dict], list[str]]:
             missing.append(record["id"])
             continue
         completion = reference if isinstance(reference, str) else json.dumps(reference, ensure_ascii=False)
-        train.append({"id": record["id"], "prompt": record["prompt"], "completion": completion, "source": "seed"})
+        train.append({"id": record["id"], "prompt": record["prompt"], "completion": completion, "source": "seed",
+                      "epoch": 0})
     return train, missing
 
 

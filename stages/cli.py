@@ -123,13 +123,14 @@ def correct(
 
 @app.command()
 def merge(
-    epoch: Annotated[int, typer.Option(min=1, help="epoch N: train set N-1 + accepted corrections of N")],
+    epoch: Annotated[int, typer.Option(min=1, help="epoch N: bank N-1 + accepted corrections of N")],
     out: Annotated[Optional[Path], typer.Option(help="output directory (default runs/epoch-N)")] = None,
+    params_file: ParamsOption = Path("params.yaml"),
 ):
-    """Add the accepted corrections to the train set (newest per prompt wins); write preference pairs."""
+    """Add the accepted corrections to the bank of examples; write this epoch's lesson and preference pairs."""
     from stages import merge as stage
 
-    stage.run(epoch, out_dir=out)
+    stage.run(load_params(params_file), epoch, out_dir=out)
 
 
 @app.command()

@@ -1,6 +1,7 @@
 """evaluate@N: the student with adapter N answers pool, val and test; the gate scores every answer.
 
-Writes runs/epoch-N/{pool,val,test}.scored.jsonl and metrics/epochs/N.json: per split the gate's summary
+The pool answered is the slice epoch N+1 will practise on (`loop.pool_per_epoch`, stages/loop.py): new
+prompts every epoch. Writes runs/epoch-N/{pool,val,test}.scored.jsonl and metrics/epochs/N.json: per split the gate's summary
 (pass rate, mean score, axes, histogram, truncation rate, findings), generation speed, and `converged`:
 true when, for the last `loop.patience` epochs up to N, the pool mean score reached `quality_threshold`
 and correct@ asked the teacher for at most `loop.converge_max_corrections` corrections.
@@ -15,7 +16,7 @@ from pathlib import Path
 
 from stages import UserError
 from stages.console import console, summary_table
-from stages.loop import converged_before, pass_through_note
+from stages.loop import converged_before, pass_through_note, pool_slice
 from stages.params import Params
 from stages.records import (MODELS_DIR, Reject, dir_digest, epoch_dir, epoch_metrics, export_split, iter_jsonl, read_json,
                             read_records, write_json, write_jsonl)
@@ -38,16 +39,19 @@ def answer_and_score(records: list[dict], model, tokenizer, params: Params, labe
 
 
 def score_epoch(params: Params, epoch: int, adapter_dir: Path, model_dir: Path = BASE_DIR,
-                adapter_sha256: str | None = None) -> dict:
-    """Answer and score pool, val and test with `adapter_dir` (its digest, when the caller has it);
-    write the scored splits of `epoch`. Returns the epoch's metrics without the convergence decision."""
+                adapter_sha256: str | None = None, splits: tuple[str, ...] = SCORED_SPLITS,
+                metrics: dict | None = None) -> dict:
+    """Answer and score `splits` (pool, val and test) with `adapter_dir` (its digest, when the caller has
+    it); write the scored splits of `epoch`. Returns the epoch's metrics without the convergence decision."""
     model, tokenizer = load_student(model_dir, adapter_dir, params.student)
     # select depends on these metrics only: naming the adapter's bytes here ties it to the adapter too
-    metrics: dict = {"epoch": epoch, "adapter_sha256": adapter_sha256 or dir_digest(adapter_dir)}
+    metrics = {**(metrics or {}), "epoch": epoch, "adapter_sha256": adapter_sha256 or dir_digest(adapter_dir)}
     prompts = tokens = 0
     seconds = 0.0  # generation only: each record's share of its batch's wall time, scoring excluded
-    for split in SCORED_SPLITS:
+    for split in splits:
         records = read_records(export_split(split))
+        if split == "pool":  # the prompts the next epoch practises on
+            records = pool_slice(records, epoch + 1, params.loop.pool_per_epoch)
         scored, metrics[split] = answer_and_score(records, model, tokenizer, params, f"epoch {epoch} {split}")
         write_jsonl(epoch_dir(epoch) / f"{split}.scored.jsonl", scored)
         prompts += len(scored)
@@ -98,6 +102,8 @@ def run(params: Params, epoch: int, model_dir: Path = BASE_DIR) -> dict:
     adapter_sha256 = dir_digest(adapter_dir)
     if _read_optional(epoch_metrics(epoch - 1), "adapter_sha256") == adapter_sha256:
         metrics = carry_over(epoch)  # train@N handed adapter N-1 on unchanged: so are its answers
+        if params.loop.pool_per_epoch:  # but the next epoch practises on new pool prompts
+            metrics = score_epoch(params, epoch, adapter_dir, model_dir, adapter_sha256, ("pool",), metrics)
     else:
         metrics = score_epoch(params, epoch, adapter_dir, model_dir, adapter_sha256)
     decision = convergence(params, epoch, metrics["pool"])

@@ -102,7 +102,8 @@ def run(params: Params, source: str | None = None, out_dir: Path = EXPORT_DIR,
     rows = 0
     with progress() as bar:
         task_id = bar.add_task(f"export {source}", total=None)
-        for item in read_source(source, config.query, stats, config.max_record_bytes, config.s3_endpoint_url):
+        for item in read_source(source, config.query, stats, config.max_record_bytes, config.s3_endpoint_url,
+                                   config.bundled_profiles):
             if config.max_rows is not None and rows >= config.max_rows:
                 break
             rows += 1

@@ -1,41 +1,100 @@
-"""merge@N: train set N = train set N-1 + the accepted corrections of epoch N, one record per prompt.
+"""merge@N: what epoch N learns. Every example accepted so far is kept in the bank; train@N trains on
+this epoch's lesson, drawn from it by `merge.strategy`.
 
-Reads runs/epoch-(N-1)/train.jsonl and runs/epoch-N/corrections.jsonl; writes runs/epoch-N/train.jsonl
-and runs/epoch-N/pairs.jsonl (this epoch's preference pairs: chosen = the accepted correction,
-rejected = the student's answer). A correction replaces an earlier record with the same prompt in
-place (the newest wins); rejected and failed corrections are never trained on.
+Reads runs/epoch-(N-1)/train.jsonl (the bank: every accepted example so far), runs/epoch-N/corrections.jsonl
+and runs/epoch-(N-1)/pool.scored.jsonl (the student's own answers, for `merge.self_training`). Writes
+  runs/epoch-N/train.jsonl   the bank N: bank N-1 + this epoch's accepted corrections (one record per
+                             prompt; a correction replaces an earlier record of its prompt in place)
+  runs/epoch-N/lesson.jsonl  what train@N trains on:
+                               targeted    the corrections of the items that fail now, each `failure_weight`
+                                           times, plus a replay sample of earlier examples (`replay` per new
+                                           one) so the student does not forget what it passes; at epoch 1
+                                           the whole seed train set is new too
+                               cumulative  the whole bank, this epoch's corrections `failure_weight` times
+                             Empty when nothing fails now: train@N is then skipped.
+  runs/epoch-N/pairs.jsonl   this epoch's preference pairs (chosen = the correction, rejected = the answer)
+Rejected and failed corrections are never trained on. Records carry the epoch that added them.
 """
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 from stages import UserError
 from stages.console import console, summary_table
+from stages.params import MergeParams, Params
 from stages.records import epoch_dir, read_records, write_jsonl
 
 TRAIN_KEYS = ("id", "prompt", "completion", "source")
 
 
-def merge(previous: list[dict], corrections: list[dict], epoch: int) -> tuple[list[dict], list[dict], dict]:
-    """(train set, pairs, counts). Dicts keep insertion order, so replaced records keep their place."""
-    train: dict[str, dict] = {}
-    for record in previous:
-        train[record["prompt"]] = record  # a duplicate prompt in N-1: the later line wins
-    counts = {"previous": len(previous), "added": 0, "replaced": 0, "not accepted": 0}
+def added_at(record: dict) -> int:
+    """The epoch that added a bank record (seed: 0)."""
+    if "epoch" in record:
+        return int(record["epoch"])
+    source = str(record.get("source", ""))
+    return int(source.split("@")[1]) if "@" in source else 0
+
+
+def accepted_examples(corrections: list[dict], epoch: int) -> tuple[list[dict], list[dict], int]:
+    """(train records, preference pairs, corrections not accepted) of this epoch, one per prompt."""
+    examples: dict[str, dict] = {}
     pairs: dict[str, dict] = {}
+    not_accepted = 0
     for correction in corrections:
         if not correction.get("accepted") or not correction.get("correction"):
-            counts["not accepted"] += 1
+            not_accepted += 1
             continue
         prompt = correction["prompt"]
-        counts["replaced" if prompt in train else "added"] += 1
-        train[prompt] = {"id": correction["id"], "prompt": prompt, "completion": correction["correction"],
-                         "source": f"correction@{epoch}"}
+        examples[prompt] = {"id": correction["id"], "prompt": prompt, "completion": correction["correction"],
+                            "source": f"correction@{epoch}", "epoch": epoch}
         pairs[prompt] = {"id": correction["id"], "prompt": prompt, "chosen": correction["correction"],
                          "rejected": correction["student_output"]}
-    counts["train"], counts["pairs"] = len(train), len(pairs)
-    return list(train.values()), list(pairs.values()), counts
+    return list(examples.values()), list(pairs.values()), not_accepted
+
+
+def passing_answers(scored: list[dict], epoch: int, threshold: float) -> list[dict]:
+    """The student's own pool answers that passed the gate, as examples (rejection sampling)."""
+    return [{"id": r["id"], "prompt": r["prompt"], "completion": r["output"], "source": f"self@{epoch}", "epoch": epoch}
+            for r in scored if r.get("passed") and r.get("score", 0) >= threshold and r.get("output")]
+
+
+def lesson(bank: list[dict], corrections: list[dict], self_taught: list[dict], epoch: int,
+           config: MergeParams) -> list[dict]:
+    """This epoch's train set. A record's `weight` is how many times it is trained on per pass."""
+    unlearnt_seed = [record for record in bank if record["source"] == "seed"] if epoch == 1 else []
+    if not corrections and not unlearnt_seed:
+        return []  # nothing fails now and nothing is new: nothing to learn
+    weighted = [{**record, "weight": config.failure_weight} for record in corrections]
+    new_prompts = {record["prompt"] for record in corrections}
+    if config.strategy == "cumulative":
+        return [record for record in bank if record["prompt"] not in new_prompts] + weighted
+    # targeted: what the current adapter has not been trained on, plus a replay sample of what it has
+    fresh = weighted + self_taught + unlearnt_seed
+    fresh_prompts = {record["prompt"] for record in fresh}
+    earlier = [record for record in bank if record["prompt"] not in fresh_prompts]
+    count = min(len(earlier), round(config.replay * (len(corrections) + len(self_taught))))
+    return fresh + random.Random(f"replay@{epoch}").sample(earlier, count)
+
+
+def merge(previous: list[dict], corrections: list[dict], epoch: int, config: MergeParams,
+          self_taught: list[dict] = ()) -> tuple[list[dict], list[dict], list[dict], dict]:
+    """(bank N, lesson N, pairs N, counts). Dicts keep insertion order, so replaced records keep their place."""
+    bank: dict[str, dict] = {}
+    for record in previous:
+        bank[record["prompt"]] = {**record, "epoch": added_at(record)}  # a duplicate prompt: the later line wins
+    examples, pairs, not_accepted = accepted_examples(corrections, epoch)
+    self_taught = [record for record in self_taught if record["prompt"] not in {e["prompt"] for e in examples}]
+    counts = {"previous": len(previous), "added": 0, "replaced": 0, "not accepted": not_accepted,
+              "self-taught": len(self_taught)}
+    for record in [*examples, *self_taught]:
+        counts["replaced" if record["prompt"] in bank else "added"] += 1
+        bank[record["prompt"]] = record
+    taught = lesson(list(bank.values()), examples, self_taught, epoch, config)
+    counts["bank"], counts["lesson"] = len(bank), sum(record.get("weight", 1) for record in taught)
+    counts["pairs"] = len(pairs)
+    return list(bank.values()), taught, pairs, counts
 
 
 def _check(records: list[dict], keys: tuple[str, ...], path: Path) -> None:
@@ -45,19 +104,25 @@ def _check(records: list[dict], keys: tuple[str, ...], path: Path) -> None:
             raise UserError(f"{path}:{number}: missing {', '.join(map(repr, missing))}")
 
 
-def run(epoch: int, previous_path: Path | None = None, corrections_path: Path | None = None,
+def run(params: Params, epoch: int, previous_path: Path | None = None, corrections_path: Path | None = None,
         out_dir: Path | None = None) -> dict:
+    config = params.merge
     previous_path = previous_path or epoch_dir(epoch - 1) / "train.jsonl"
     corrections_path = corrections_path or epoch_dir(epoch) / "corrections.jsonl"
     out_dir = out_dir or epoch_dir(epoch)
     previous, corrections = read_records(previous_path), read_records(corrections_path)
     _check(previous, TRAIN_KEYS, previous_path)
     _check(corrections, ("id", "prompt", "student_output", "correction", "accepted"), corrections_path)
+    self_taught = []
+    if config.self_training:
+        scored_path = previous_path.parent / "pool.scored.jsonl"
+        self_taught = passing_answers(read_records(scored_path), epoch, params.quality_threshold)
 
-    train, pairs, counts = merge(previous, corrections, epoch)
-    write_jsonl(Path(out_dir) / "train.jsonl", train)
+    bank, taught, pairs, counts = merge(previous, corrections, epoch, config, self_taught)
+    write_jsonl(Path(out_dir) / "train.jsonl", bank)
+    write_jsonl(Path(out_dir) / "lesson.jsonl", taught)
     write_jsonl(Path(out_dir) / "pairs.jsonl", pairs)
     rows = [(name, count) for name, count in counts.items()]
-    console.print(summary_table(f"merge@{epoch}: {previous_path} + {corrections_path} -> {out_dir}",
+    console.print(summary_table(f"merge@{epoch} ({config.strategy}): {previous_path} + {corrections_path} -> {out_dir}",
                                 ("", "records"), rows))
     return counts

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import string
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -30,8 +30,8 @@ DEFAULT_TEMPLATES = {
     "json_record": (
         "You score user profiles for an automotive embedded software team that builds TSN/AVB "
         "networking in C under MISRA-C. Read the profile and answer with one JSON object and nothing "
-        'else: {{"handle": <the profile handle>, "score": <fit from 0.00 to 1.00>, "reason": '
-        "<one sentence>}}.\n\n"
+        'else: {{"handle": <the profile handle>, "reason": <one sentence>, "score": <fit from 0.00 to '
+        "1.00>}}.\n\n"
         "Profile\n"
         "handle: {handle}\n"
         "headline: {headline}\n"
@@ -69,6 +69,9 @@ class ExportParams(Section):
     )
     query: str | None = Field(None, description="SQL query when `source` is an SQLAlchemy URL")
     task: Literal["c_code", "json_record"] = Field("c_code", description="task of rows that name none")
+    bundled_profiles: int = Field(
+        2400, ge=1, le=1_000_000,
+        description="profiles that bundled:json_record generates (deterministic: a larger count only adds people)")
     templates: dict[str, str] = Field(
         default_factory=lambda: dict(DEFAULT_TEMPLATES),
         description="prompt template per task; {field} is filled from the row",
@@ -103,8 +106,15 @@ class StudentParams(Section):
     max_new_tokens: int = Field(384, ge=1, le=8192, description="answers that reach it are truncated")
     batch_size: int = Field(32, ge=1, le=512, description="prompts decoded together (each prefilled alone)")
     temperature: float = Field(0.0, ge=0, le=2, description="0 means greedy decoding")
+    max_new_tokens_by_task: dict[Literal["c_code", "json_record"], Annotated[int, Field(ge=1, le=8192)]] = Field(
+        default_factory=lambda: {"json_record": 144},
+        description="token budget of a task's answers (the smaller of it and max_new_tokens applies): a runaway "
+        "answer stops there, truncated; json_record 144 is 1.5x the longest bundled reference (94 tokens)")
     repetition_penalty: float = Field(1.1, ge=1, le=2, description="1.0 disables it; small models loop without it")
-    no_repeat_ngram_size: int = Field(0, ge=0, le=64, description="0 disables n-gram blocking")
+    repeat_last_n: int = Field(
+        64, ge=0, le=8192, description="the repetition penalty covers this many of the latest generated tokens, "
+        "never the prompt (llama.cpp's repeat_last_n); 0 disables it")
+    no_repeat_ngram_size: int = Field(0, ge=0, le=64, description="0 disables n-gram blocking (over generated tokens)")
     dtype: Literal["auto", "float32", "bfloat16"] = Field(
         "float32", description="float32: batched greedy answers equal one-at-a-time ones, measured no slower than "
         "bf16 here; bfloat16/auto change answers with the batch shape"
@@ -114,6 +124,10 @@ class StudentParams(Section):
     system_prompt: str | None = Field(
         None, description="system turn of the chat template; null keeps the template's own default"
     )
+
+    def token_budget(self, task: str | None) -> int:
+        """New tokens an answer of `task` may take."""
+        return min(self.max_new_tokens, self.max_new_tokens_by_task.get(task, self.max_new_tokens))
 
 
 # --- quality gate ---------------------------------------------------------------------------------
@@ -224,7 +238,9 @@ class JsonGateParams(Section):
         description="axis weights, renormalised over the axes that apply (agreement needs a reference)",
     )
     minimums: dict[str, float] = Field(
-        default_factory=lambda: {"parse": 10.0, "schema": 10.0, "agreement": 0.0},
+        # agreement 10: a pass needs the score within score_tolerance of the reference's, so a constant
+        # answer at the population mean fails most records (71% of the bundled profiles at tolerance 0.1)
+        default_factory=lambda: {"parse": 10.0, "schema": 10.0, "agreement": 10.0},
         description="an answer with an axis below its minimum fails the gate (0-10)",
     )
     required: dict[str, Literal["string", "number", "integer", "boolean", "array", "object"]] = Field(
@@ -237,7 +253,7 @@ class JsonGateParams(Section):
     match_keys: list[str] = Field(default_factory=lambda: ["handle"], description="keys that must equal the reference's")
     score_key: str = Field("score", description="the numeric key compared with the reference")
     score_tolerance: float = Field(
-        0.15, ge=0, le=1e9, description="|answer - reference| within it scores 10; 0 at four times it"
+        0.1, ge=0, le=1e9, description="|answer - reference| within it scores 10; 0 at four times it"
     )
 
     @field_validator("weights")
@@ -355,6 +371,20 @@ class CorrectParams(Section):
     budget_usd: float = Field(5.0, ge=0, description="no call is made that could take this run's spend past it")
 
 
+class MergeParams(Section):
+    """What each epoch trains on (stages/merge.py): the lesson drawn from every example accepted so far."""
+
+    strategy: Literal["targeted", "cumulative"] = Field(
+        "targeted", description="targeted: this epoch's corrections plus a replay sample of earlier examples; "
+        "cumulative: every example so far, each epoch")
+    failure_weight: int = Field(
+        2, ge=1, le=100, description="times each accepted correction of an item failing now is trained on per pass")
+    replay: float = Field(
+        1.0, ge=0, le=100, description="targeted: earlier examples replayed per new example, so passing skills stay")
+    self_training: bool = Field(
+        False, description="the student's own passing pool answers join the lesson (rejection sampling, STaR/ReST)")
+
+
 # --- training -------------------------------------------------------------------------------------
 
 
@@ -466,6 +496,9 @@ class LoopParams(Section):
     converge_max_corrections: int = Field(
         2, ge=0, le=1_000_000, description="converged only while an epoch requests at most this many corrections"
     )
+    pool_per_epoch: int = Field(
+        0, ge=0, le=10_000_000,
+        description="pool prompts each epoch practises on, a fresh slice every epoch (0: the whole pool every epoch)")
 
     @field_validator("epochs")
     @classmethod
@@ -519,6 +552,9 @@ class ServeParams(Section):
     repetition_penalty: float = Field(
         1.1, ge=1, le=2, description="when a request names none; 1.0 disables it; small models loop without it"
     )
+    repeat_last_n: int = Field(
+        64, ge=0, le=8192, description="the repetition penalty covers this many of the latest generated tokens, "
+        "never the prompt; 0 disables it")
 
     @model_validator(mode="after")
     def _default_within_limit(self):
@@ -542,6 +578,7 @@ class Params(Section):
     gate: GateParams = Field(default_factory=GateParams)
     teacher: TeacherParams = Field(default_factory=TeacherParams)
     correct: CorrectParams = Field(default_factory=CorrectParams)
+    merge: MergeParams = Field(default_factory=MergeParams)
     train: TrainParams = Field(default_factory=TrainParams)
     loop: LoopParams = Field(default_factory=LoopParams)
     merge_lora: MergeLoraParams = Field(default_factory=MergeLoraParams)

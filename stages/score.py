@@ -83,8 +83,9 @@ def _print_summary(in_path: Path, out_path: Path, summary: dict) -> None:
             ("truncated", f"{summary['truncation_rate']:.1%}")]
     rows += [(f"axis {axis}", f"{value:.2f}") for axis, value in summary["axes"].items()]
     rows.append(("scores <5 / 5-7 / 7-9 / >=9", " / ".join(str(n) for n in summary["histogram"].values())))
-    if summary.get("score_correlation") is not None:
-        rows.append(("score correlation with reference", f"{summary['score_correlation']:.3f}"))
+    if summary.get("judged"):
+        rows.append(("score vs reference: Pearson r / Spearman r / MAE",
+                     " / ".join("-" if summary[k] is None else f"{summary[k]:.3f}" for k in ("pearson_r", "spearman_r", "mae"))))
     top = list(summary["findings"].items())[:TOP_FINDINGS]
     rows += [(f"finding {finding}", f"{count} records") for finding, count in top]
     console.print(summary_table(f"score {in_path} -> {out_path}", ("", "value"), rows))

@@ -18,6 +18,7 @@ BEST_ADAPTER = MODELS_DIR / "best-adapter"
 PLOTS_DIR = METRICS_DIR / "plots"
 
 
+JUDGMENT_KEYS = ("pearson_r", "spearman_r", "mae")
 HISTOGRAM_FIELDS = {"<5": "below_5", "5-7": "5_to_7", "7-9": "7_to_9", ">=9": "9_and_above"}  # plot-safe names
 
 
@@ -54,10 +55,19 @@ def read_tsv(path: Path, column: str) -> dict[int, float]:
     return {int(row.split("\t")[step]): float(row.split("\t")[value]) for row in lines[1:] if row.strip()}
 
 
+def val_figure(val: dict) -> float:
+    """What an epoch is ranked by (0-1). For a scoring task (json_record: its summary has `pearson_r`) the
+    judgment counts as much as the pass rate: mean of the pass rate and Pearson r (a constant answer, with
+    no correlation, counts 0); otherwise the mean gate score / 10."""
+    if "pearson_r" in val:
+        return (val.get("pass_rate", 0.0) + max(val.get("pearson_r") or 0.0, 0.0)) / 2
+    return val.get("mean_score", 0.0) / 10
+
+
 def rank_key(epoch: int, metrics: dict) -> tuple:
-    """Higher val mean score wins, then higher val pass rate, then the earlier (cheaper) epoch."""
+    """The higher val figure wins, then the higher val pass rate, then the earlier (cheaper) epoch."""
     val = metrics.get("val") or {}
-    return (val.get("mean_score", 0.0), val.get("pass_rate", 0.0), -epoch)
+    return (round(val_figure(val), 6), val.get("pass_rate", 0.0), -epoch)
 
 
 def run(params: Params) -> dict:
@@ -77,19 +87,20 @@ def run(params: Params) -> dict:
 
     def brief(split: str, epoch: int) -> dict:
         summary = by_epoch[epoch].get(split) or {}
-        return {key: summary.get(key) for key in ("pass_rate", "mean_score", "count")}
+        keys = ("pass_rate", "mean_score", "count") + (JUDGMENT_KEYS if "pearson_r" in summary else ())
+        return {key: summary.get(key) for key in keys}
 
     result = {
         "epoch": best,
         "val": brief("val", best),
         "test": brief("test", best),
         "baseline_test": brief("test", 0),
-        "val_mean_score_by_epoch": {str(epoch): by_epoch[epoch]["val"]["mean_score"] for epoch in epochs},
+        "val_figure_by_epoch": {str(epoch): round(val_figure(by_epoch[epoch]["val"]), 4) for epoch in epochs},
     }
     write_json(METRICS_DIR / "best.json", result)
     write_plot_tables(epochs, by_epoch)
-    rows = [(epoch, f"{by_epoch[epoch]['val']['mean_score']:.2f}", f"{by_epoch[epoch]['val']['pass_rate']:.2f}",
+    rows = [(epoch, f"{val_figure(by_epoch[epoch]['val']):.3f}", f"{by_epoch[epoch]['val']['pass_rate']:.2f}",
              f"{(by_epoch[epoch].get('test') or {}).get('pass_rate', 0):.2f}", "best" if epoch == best else "")
             for epoch in epochs]
-    console.print(summary_table("select: best epoch by val", ("epoch", "val mean", "val pass", "test pass", ""), rows))
+    console.print(summary_table("select: best epoch by val", ("epoch", "val figure", "val pass", "test pass", ""), rows))
     return result

@@ -22,9 +22,8 @@ from stages.records import ReadStats, Reject, decode_line, iter_jsonl
 SEED_DIR = Path(__file__).resolve().parent.parent / "data" / "seed"
 BUNDLED = {
     "bundled:c_code": ("file", SEED_DIR / "c_tasks.jsonl"),
-    "bundled:json_record": ("sql", f"sqlite:///{SEED_DIR / 'profiles.sqlite'}"),
+    "bundled:json_record": ("generator", SEED_DIR / "profiles" / "build.py"),
 }
-BUNDLED_PROFILE_QUERY = "SELECT handle AS id, 'json_record' AS task, * FROM profiles ORDER BY handle"
 FILE_SUFFIXES = (".jsonl", ".ndjson", ".csv", ".parquet")
 
 
@@ -36,13 +35,13 @@ class Row:
 
 
 def read_source(source: str, query: str | None, stats: ReadStats, max_bytes: int,
-                s3_endpoint_url: str | None = None) -> Iterator[Row | Reject]:
+                s3_endpoint_url: str | None = None, bundled_profiles: int = 240) -> Iterator[Row | Reject]:
     if source in BUNDLED:
         kind, where = BUNDLED[source]
         if kind == "file":
             yield from read_file(Path(where), stats, max_bytes)
         else:
-            yield from read_sql(where, BUNDLED_PROFILE_QUERY, stats, max_bytes)
+            yield from generated_profiles(where, bundled_profiles, source)
     elif source.startswith("bundled:"):
         raise UserError(f"export.source: unknown bundled data {source!r} (allowed: {', '.join(BUNDLED)})")
     elif source.startswith("s3://"):
@@ -53,6 +52,17 @@ def read_source(source: str, query: str | None, stats: ReadStats, max_bytes: int
         yield from read_sql(source, query, stats, max_bytes)
     else:
         yield from read_file(Path(source), stats, max_bytes)
+
+
+def generated_profiles(generator: Path, count: int, source: str) -> Iterator[Row]:
+    """The bundled profile-scoring rows, made by the seed's deterministic generator."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("distilloop_seed_profiles", generator)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    for number, profile in enumerate(module.generate(count), start=1):
+        yield Row(source, number, {"id": profile["handle"], "task": "json_record", **profile})
 
 
 # --- files ------------------------------------------------------------------------------------------

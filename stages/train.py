@@ -1,6 +1,6 @@
 """train@N: continue the LoRA adapter of epoch N-1 on train set N, with SFT, DPO or logit KD.
 
-Reads models/base/, runs/epoch-(N-1)/adapter/, runs/epoch-N/train.jsonl (pairs.jsonl for dpo) and
+Reads models/base/, runs/epoch-(N-1)/adapter/, runs/epoch-N/lesson.jsonl (pairs.jsonl for dpo) and
 data/export/val.jsonl. Writes runs/epoch-N/adapter/ (the best adapter by val loss), runs/epoch-N/live/
 (dvclive curves: loss, eval loss, learning rate, grad norm per optimiser step) and
 metrics/epochs/N-train.json. runs/epoch-N/checkpoints/ is declared `persist` in dvc.yaml: a run killed
@@ -8,8 +8,9 @@ midway resumes from its last complete checkpoint (step count, optimiser, schedul
 long as the checkpoint was made from the same inputs and params; the checkpoints are cleared when
 training completes, leaving run.json (the fingerprint of the inputs) behind.
 
-Nothing to learn is not an error: an empty train set, or the very train set adapter N-1 was already
-trained on, copies adapter N-1 through and records "skipped" with the reason in the metrics.
+Nothing to learn is not an error: an empty lesson (merge@N found nothing failing), or the very lesson
+adapter N-1 was already trained on, copies adapter N-1 through and records "skipped" with the reason in
+the metrics. A record's `weight` (default 1) is how many times it is trained on per pass.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ class TrainPaths:
     @classmethod
     def for_epoch(cls, epoch: int, method: str, data: Path | None = None, out_dir: Path | None = None):
         run_dir = Path(out_dir) if out_dir else epoch_dir(epoch)
-        default_data = epoch_dir(epoch) / ("pairs.jsonl" if method == "dpo" else "train.jsonl")
+        default_data = epoch_dir(epoch) / ("pairs.jsonl" if method == "dpo" else "lesson.jsonl")
         return cls(
             base=MODELS_DIR / "base", previous_adapter=epoch_dir(epoch - 1) / "adapter", data=Path(data or default_data),
             val=export_split("val"), adapter=run_dir / "adapter", checkpoints=run_dir / "checkpoints",
@@ -88,10 +89,13 @@ def read_examples(path: Path, method: str, system_prompt: str | None = None) -> 
             value = item.get(field)
             if value is None or (isinstance(value, str) and not value.strip()):
                 raise UserError(f"{path}:{number}: missing field {field!r} (needed by train.method {method})")
+        weight = item.get("weight", 1)
+        if not isinstance(weight, int) or isinstance(weight, bool) or weight < 1:
+            raise UserError(f"{path}:{number}: 'weight' must be a whole number >= 1 (got {weight!r})")
         example = {"prompt": conversation(as_text(item["prompt"]), system_prompt)}
         for field in FIELDS[method][1:]:
             example[field] = [{"role": "assistant", "content": as_text(item[field])}]
-        examples.append(example)
+        examples += [example] * weight  # a weighted record: seen `weight` times per pass
     return examples
 
 
@@ -227,7 +231,7 @@ def run(params: Params, epoch: int, data: Path | None = None, out_dir: Path | No
     if converged_at is not None:
         return skip(paths, config, epoch, pass_through_note(converged_at), counts)
     if not examples:
-        return skip(paths, config, epoch, f"empty train set {paths.data}", counts)
+        return skip(paths, config, epoch, f"nothing to learn: {paths.data} is empty (nothing fails now)", counts)
     if previous.exists() and read_json(previous).get("data_sha256") == data_digest:
         return skip(paths, config, epoch, f"adapter {paths.previous_adapter} was already trained on this data", counts)
 

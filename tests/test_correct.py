@@ -223,7 +223,7 @@ def test_epoch_mode_with_the_reference_teacher_then_merge(profiles, tmp_path, mo
     assert all(c["cache_key"] is None for c in corrections.values())  # the reference teacher is not cached
     assert read_json("metrics/epochs/1-correct.json")["failed"] == {"no reference": 1}
 
-    merge.run(1)
+    merge.run(Params(), 1)
     train = read_records("runs/epoch-1/train.jsonl")
     assert [t["source"] for t in train] == ["seed"] + ["correction@1"] * 5
     assert len(read_records("runs/epoch-1/pairs.jsonl")) == 5

@@ -42,20 +42,35 @@ GOOD = [{"id": f"task-{n}", "task": "c_code", "prompt": f"Write a function numbe
 # --- the bundled profile data through SQLite ------------------------------------------------------
 
 
-def test_bundled_profiles_export_from_sqlite(tmp_path):
+def test_bundled_profiles_are_generated_people_the_student_never_met(tmp_path):
     metrics, splits, rejects = export(tmp_path, "--source", "bundled:json_record")
     records = [record for items in splits.values() for record in items]
-    assert metrics["rows_read"] == 240 and metrics["records"] == 240 and rejects == []
-    assert sum(metrics["splits"].values()) == 240
+    assert metrics["rows_read"] == 2400 and metrics["records"] == 2400 and rejects == []  # export.bundled_profiles
     assert metrics["tasks"]["json_record"] == metrics["splits"]
     # the instruction template is rendered from the profile columns
-    record = next(r for r in records if r["id"] == "luca_zhang002")
-    assert "handle: luca_zhang002" in record["prompt"] and "years of experience: 8" in record["prompt"]
-    assert record["prompt"].startswith("You score user profiles")
-    assert record["reference"] == {"handle": "luca_zhang002", "score": 0.61, "reason": record["reference"]["reason"]}
+    record = records[0]
+    assert f"handle: {record['id']}" in record["prompt"] and record["prompt"].startswith("You score user profiles")
+    assert list(record["reference"]) == ["handle", "reason", "score"]  # the reason first, then the score
     assert all(isinstance(r["reference"]["score"], float) and 0 <= r["reference"]["score"] <= 1 for r in records)
-    # the profiles share the template, but leakage is judged on what each row contributes
     assert metrics["leakage"]["shared_prompts"] == 0
+    # held-out people are new people: names are made of syllables, so test names are (nearly) never in train
+    def names(split):
+        return {part for r in splits[split] for part in r["id"][:-4].split("_")}
+    test_names = [r["id"][:-4].split("_") for r in splits["test"]]
+    seen = sum(first in names("train") or last in names("train") for first, last in test_names)
+    assert seen / len(test_names) < 0.05
+
+
+def test_the_committed_profile_database_holds_the_first_generated_people(tmp_path):
+    db = f"sqlite:///{ROOT / 'data/seed/profiles.sqlite'}"
+    query = "SELECT handle AS id, 'json_record' AS task, * FROM profiles"
+    (tmp_path / "db").mkdir()
+    (tmp_path / "bundled").mkdir()
+    from_db, _, _ = export(tmp_path / "db", "--source", db, "--query", query)
+    generated = tmp_path / "generated.yaml"
+    generated.write_text("export: {bundled_profiles: 240}\n")
+    bundled, splits, _ = export(tmp_path / "bundled", "--source", "bundled:json_record", "--params", str(generated))
+    assert from_db["records"] == bundled["records"] == 240 and from_db["splits"] == bundled["splits"]
 
 
 # --- splits ---------------------------------------------------------------------------------------

@@ -646,7 +646,7 @@ def test_summary_of_a_scored_split(scored, params):
     assert sum(summary["histogram"].values()) == len(results)
     assert summary["findings"]["empty"] == 2 and summary["truncation_rate"] > 0
     assert set(summary["axes"]) == {"syntax", "function", "protocol", "safety", "style"}
-    assert "score_correlation" not in summary
+    assert "pearson_r" not in summary
 
 
 def test_a_pathological_sample_does_not_take_the_batch_down():

@@ -76,8 +76,9 @@ def test_agreement_with_the_reference():
     assert near["axes"]["agreement"] == 10 and near["passed"]
     far = score_one(json.dumps({**REFERENCE, "score": 0.2}))
     assert far["axes"]["agreement"] == 0 and "json-reference" in ids(far) and not far["passed"]
-    between = score_one(json.dumps({**REFERENCE, "score": 0.5}))  # 0.3 away: 0.15 past the tolerance
-    assert between["axes"]["agreement"] == pytest.approx(10 * (1 - 0.15 / 0.45), abs=0.01)
+    between = score_one(json.dumps({**REFERENCE, "score": 0.6}))  # 0.2 away: 0.1 past the tolerance of 0.1
+    assert between["axes"]["agreement"] == pytest.approx(10 * (1 - 0.1 / 0.3), abs=0.01)
+    assert not between["passed"]  # a pass needs the score within the tolerance (agreement minimum 10)
     other = score_one(json.dumps({**REFERENCE, "handle": "someone_else"}))
     assert other["axes"]["agreement"] == 0 and "json-reference" in ids(other)
     tight = parse({"gate": {"json_record": {"score_tolerance": 0.01}}})
@@ -103,9 +104,34 @@ def test_summary_correlates_predicted_and_reference_scores():
     mean_x, mean_y = sum(xs) / 4, sum(ys) / 4
     expected = sum((x - mean_x) * (y - mean_y) for x, y in pairs) / (
         sum((x - mean_x) ** 2 for x in xs) ** 0.5 * sum((y - mean_y) ** 2 for y in ys) ** 0.5)
-    assert summary["score_correlation"] == pytest.approx(expected, abs=1e-4)
+    assert summary["pearson_r"] == pytest.approx(expected, abs=1e-4)
+    assert summary["judged"] == 4 and summary["mae"] == pytest.approx((0.1 + 0.1 + 0.1 + 0.05) / 4)
+    # ranks: answers 0.2 < 0.5 < 0.7 < 0.9, references 0.3 < 0.6 < 0.65 < 0.8: the same order
+    assert summary["spearman_r"] == 1.0
     assert summary["count"] == 5 and summary["findings"]["json-parse"] == 1
-    assert summarise(scored[:1], params)["score_correlation"] is None  # one pair has no correlation
+    assert summarise(scored[:1], params)["pearson_r"] is None  # one pair has no correlation
+
+
+def test_spearman_ranks_ties_by_their_mean_position():
+    from stages.tasks import judgment
+
+    # answers tie on 0.5: ranks 0, 1.5, 1.5, 3 against 0, 1, 2, 3
+    figures = judgment([(0.1, 0.1), (0.5, 0.2), (0.5, 0.3), (0.9, 0.4)])
+    assert figures["spearman_r"] == pytest.approx(0.9487, abs=1e-4)
+    assert judgment([(0.4, 0.1), (0.4, 0.9)])["pearson_r"] is None  # a constant answer correlates with nothing
+
+
+def test_a_constant_answer_at_the_mean_fails_most_bundled_profiles(tmp_path):
+    from stages import export
+
+    params = Params()
+    export.run(params, "bundled:json_record", out_dir=tmp_path, metrics_path=None)
+    records = [json.loads(line) for split in ("train", "pool", "val", "test")
+               for line in (tmp_path / f"{split}.jsonl").read_text().splitlines()]
+    mean = sum(r["reference"]["score"] for r in records) / len(records)
+    answers = [{**r, "output": json.dumps({**r["reference"], "score": round(mean, 2)})} for r in records]
+    summary = summarise(score_records(answers, params), params)
+    assert summary["pass_rate"] < 0.35 and summary["pearson_r"] is None
 
 
 def test_unknown_task_is_a_user_error():
@@ -123,4 +149,4 @@ def test_every_bundled_json_reference_passes_its_own_gate(tmp_path):
     assert len(records) >= 100
     scored = score_records([{**r, "output": json.dumps(r["reference"])} for r in records], params)
     assert all(r["passed"] and r["score"] == 10 for r in scored), [r["findings"] for r in scored if not r["passed"]][:3]
-    assert summarise(scored, params)["score_correlation"] == 1.0
+    assert summarise(scored, params)["pearson_r"] == 1.0

@@ -1,4 +1,5 @@
-"""merge@N: train N = train N-1 + accepted corrections, one record per prompt (newest wins), pairs."""
+"""merge@N: bank N = bank N-1 + accepted corrections, one record per prompt (newest wins); the lesson of
+epoch N (targeted: corrections weighted up + replay; cumulative: the whole bank); pairs."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 
 from conftest import assert_one_line_error, run_cli
 from stages import merge
+from stages.params import Params, parse
 from stages.records import read_records, write_jsonl
 
 
@@ -30,18 +32,58 @@ def test_merge_adds_accepted_replaces_by_prompt_and_never_trains_on_rejects(tmp_
         correction("c5", "P5", False, "bad answer 5"),                 # rejected by the gate
         {**correction("c6", "P6", False), "correction": None},         # the call failed
     ])
-    counts = merge.run(2)
+    counts = merge.run(Params(), 2)
 
-    train = read_records("runs/epoch-2/train.jsonl")
-    assert [(r["prompt"], r["completion"], r["source"]) for r in train] == [
-        ("P1", "seed 1", "seed"), ("P2", "seed 2", "seed"), ("P3", "new correction", "correction@2"),
-        ("P4", "answer 4", "correction@2"),
+    bank = read_records("runs/epoch-2/train.jsonl")
+    assert [(r["prompt"], r["completion"], r["source"], r["epoch"]) for r in bank] == [
+        ("P1", "seed 1", "seed", 0), ("P2", "seed 2", "seed", 0), ("P3", "new correction", "correction@2", 2),
+        ("P4", "answer 4", "correction@2", 2),
     ]
-    assert len({r["prompt"] for r in train}) == len(train)
+    # targeted: the two corrections of what fails now, twice each, and two earlier examples replayed
+    lesson = read_records("runs/epoch-2/lesson.jsonl")
+    assert [(r["prompt"], r.get("weight", 1)) for r in lesson[:2]] == [("P3", 2), ("P4", 2)]
+    assert len(lesson) == 4 and {r["prompt"] for r in lesson[2:]} <= {"P1", "P2"}
+    assert "P5" not in {r["prompt"] for r in bank + lesson}
     pairs = read_records("runs/epoch-2/pairs.jsonl")
     assert pairs == [{"id": "c3", "prompt": "P3", "chosen": "new correction", "rejected": "student 3"},
                      {"id": "c4", "prompt": "P4", "chosen": "answer 4", "rejected": "student 4"}]
-    assert counts == {"previous": 3, "added": 1, "replaced": 1, "not accepted": 2, "train": 4, "pairs": 2}
+    assert counts == {"previous": 3, "added": 1, "replaced": 1, "not accepted": 2, "self-taught": 0, "bank": 4,
+                      "lesson": 6, "pairs": 2}
+
+
+def test_a_deterministic_teacher_still_gives_every_epoch_something_new_to_learn():
+    """The same correction of the same failing item in two epochs: the lesson repeats it (the student still
+    fails it), where an unchanged train set would make train@N skip."""
+    config = Params().merge
+    bank = [{"id": "s", "prompt": "S", "completion": "seed", "source": "seed", "epoch": 0}]
+    fix = [correction("c", "P", True, "fixed")]
+    bank1, lesson1, _, _ = merge.merge(bank, fix, 1, config)
+    bank2, lesson2, _, _ = merge.merge(bank1, fix, 2, config)
+    assert bank2 == [bank1[0], {**bank1[1], "source": "correction@2", "epoch": 2}]
+    assert [(r["prompt"], r.get("weight", 1)) for r in lesson1] == [("P", 2), ("S", 1)]  # epoch 1: the seed is new
+    assert [(r["prompt"], r.get("weight", 1)) for r in lesson2] == [("P", 2), ("S", 1)]  # P still fails, S replayed
+    bank3, lesson3, _, _ = merge.merge(bank2, [], 3, config)
+    assert lesson3 == [] and bank3 == bank2  # nothing fails: train@3 is skipped
+
+
+def test_replay_cumulative_and_self_training():
+    bank = [{"id": f"s{i}", "prompt": f"S{i}", "completion": "c", "source": "seed", "epoch": 0} for i in range(10)]
+    fixes = [correction(f"c{i}", f"P{i}", True) for i in range(3)]
+    config = parse({"merge": {"replay": 2.0, "failure_weight": 3}}).merge
+    targeted = merge.merge(bank, fixes, 2, config)[1]
+    assert [r.get("weight", 1) for r in targeted] == [3, 3, 3] + [1] * 6  # two replayed per correction
+    assert targeted == merge.merge(bank, fixes, 2, config)[1]  # the replay sample is seeded by the epoch
+    cumulative = merge.merge(bank, fixes, 2, parse({"merge": {"strategy": "cumulative"}}).merge)[1]
+    assert [r["prompt"] for r in cumulative] == [f"S{i}" for i in range(10)] + ["P0", "P1", "P2"]
+
+    scored = [{"id": "a", "prompt": "A", "output": "good", "score": 9.0, "passed": True},
+              {"id": "b", "prompt": "B", "output": "bad", "score": 2.0, "passed": False}]
+    taught = merge.passing_answers(scored, 2, 7.0)
+    assert taught == [{"id": "a", "prompt": "A", "completion": "good", "source": "self@2", "epoch": 2}]
+    config = parse({"merge": {"self_training": True, "replay": 0.0}}).merge
+    bank2, lesson, _, counts = merge.merge(bank, fixes, 2, config, taught)
+    assert [r["prompt"] for r in lesson] == ["P0", "P1", "P2", "A"] and counts["self-taught"] == 1
+    assert bank2[-1]["source"] == "self@2"
 
 
 def test_merge_cli_reports_a_missing_input_in_one_line(tmp_path):

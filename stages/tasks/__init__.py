@@ -51,8 +51,9 @@ def score_records(records: list[dict], params: Params, on_progress=None, timings
 
 def summarise(scored: list[dict], params: Params) -> dict:
     """count, pass_rate, mean_score, per-axis means (over records the axis applies to), a score histogram,
-    truncation_rate, findings (records with at least one finding of each id), and for json_record the
-    Pearson correlation of predicted and reference scores."""
+    truncation_rate, findings (records with at least one finding of each id), and for json_record how well
+    the answers' scores follow the reference's: Pearson and Spearman r and the mean absolute error over the
+    answers that gave a score (`judged` of them). A constant answer has no correlation (None)."""
     count = len(scored)
     scores = [float(record["score"]) for record in scored]
     axes: dict[str, list[float]] = {}
@@ -74,8 +75,36 @@ def summarise(scored: list[dict], params: Params) -> dict:
         from stages.tasks.json_record import predicted_and_reference
 
         pairs = [pair for pair in (predicted_and_reference(r, params) for r in json_records) if pair is not None]
-        summary["score_correlation"] = _pearson(pairs)
+        summary.update(judgment(pairs))
     return summary
+
+
+def judgment(pairs: list[tuple[float, float]]) -> dict:
+    """{"judged", "pearson_r", "spearman_r", "mae"} of (answer, reference) score pairs."""
+    mae = round(sum(abs(x - y) for x, y in pairs) / len(pairs), 4) if pairs else None
+    return {"judged": len(pairs), "pearson_r": _pearson(pairs), "spearman_r": _spearman(pairs), "mae": mae}
+
+
+def _ranks(values: list[float]) -> list[float]:
+    """Average ranks (ties share the mean of their positions), as Spearman's r needs."""
+    order = sorted(range(len(values)), key=values.__getitem__)
+    ranks = [0.0] * len(values)
+    start = 0
+    while start < len(order):
+        end = start
+        while end + 1 < len(order) and values[order[end + 1]] == values[order[start]]:
+            end += 1
+        for position in order[start:end + 1]:
+            ranks[position] = (start + end) / 2
+        start = end + 1
+    return ranks
+
+
+def _spearman(pairs: list[tuple[float, float]]) -> float | None:
+    if len(pairs) < 2:
+        return None
+    xs, ys = zip(*pairs)
+    return _pearson(list(zip(_ranks(list(xs)), _ranks(list(ys)))))
 
 
 def _ratio(part: int, whole: int) -> float:
@@ -91,6 +120,6 @@ def _pearson(pairs: list[tuple[float, float]]) -> float | None:
     cov = sum((x - mean_x) * (y - mean_y) for x, y in pairs)
     var_x = sum((x - mean_x) ** 2 for x in xs)
     var_y = sum((y - mean_y) ** 2 for y in ys)
-    if var_x == 0 or var_y == 0:
+    if var_x < 1e-12 or var_y < 1e-12:  # constant (floating-point sums leave a trace of variance)
         return None
     return round(cov / math.sqrt(var_x * var_y), 4)

@@ -108,7 +108,7 @@ def agreement(value: dict, reference: dict, config: JsonGateParams) -> tuple[flo
         return 0.0, [f"no numeric {config.score_key!r} to compare with the reference {want}"]
     distance = abs(got - want)
     tolerance = config.score_tolerance
-    if distance <= tolerance:
+    if distance <= tolerance + 1e-9:  # 0.8 - 0.7 is 0.10000000000000009 in floating point
         return 10.0, []
     axis = max(0.0, 10.0 * (1 - (distance - tolerance) / (3 * tolerance))) if tolerance > 0 else 0.0
     return axis, [f"{config.score_key!r} {got:g} is {distance:.3g} from the reference {want:g} (tolerance {tolerance:g})"]

@@ -1,8 +1,14 @@
-"""Builds the bundled profile-scoring data: data/seed/profiles.csv and data/seed/profiles.sqlite.
+"""The bundled profile-scoring data: synthetic people scored by a transparent rubric.
 
-The profiles are synthetic people drawn from a handful of archetypes with a fixed seed; the reference
-answer of each is computed by the transparent rubric below (fit for an automotive embedded team that
-builds TSN/AVB networking in C under MISRA-C), so every score can be explained and re-derived.
+The profiles are drawn from a handful of archetypes with a fixed seed; the reference answer of each is
+computed by the rubric below (fit for an automotive embedded team that builds TSN/AVB networking in C
+under MISRA-C), so every score can be explained and re-derived. Names are made of syllables, so nearly
+every person is new: a held-out profile is someone the student never met, name included, and a
+memorised handle cannot pass.
+
+`export.source: bundled:json_record` generates `export.bundled_profiles` of them at export time (the
+same seed gives the same people, in the same order, whatever the count). The committed
+data/seed/profiles.csv and profiles.sqlite are the first 240, as examples of a file and a database source:
 
     python data/seed/profiles/build.py          # rewrites both files deterministically
 """
@@ -18,14 +24,15 @@ from pathlib import Path
 SEED_DIR = Path(__file__).resolve().parent.parent
 CSV_PATH = SEED_DIR / "profiles.csv"
 DB_PATH = SEED_DIR / "profiles.sqlite"
-COUNT = 240
+COUNT = 240  # rows in the committed CSV / SQLite examples
+SEED = 20261201
 COLUMNS = ["handle", "headline", "years_experience", "languages", "skills", "certifications", "industry",
            "location", "open_to_work", "summary", "reference"]
 
-FIRST = ["anna", "ben", "chen", "dana", "emre", "fatima", "gustav", "hana", "ivan", "jonas", "kira", "luca",
-         "maya", "nils", "olga", "pedro", "quinn", "rahul", "sara", "tomas", "uma", "vera", "wei", "yusuf", "zoe"]
-LAST = ["berg", "costa", "dietz", "eriksen", "fischer", "garcia", "huber", "ito", "jensen", "kowalski",
-        "lindqvist", "moreau", "novak", "okafor", "petrov", "rossi", "schmidt", "tanaka", "weber", "zhang"]
+# name parts: 2-3 syllables give tens of thousands of first and last names
+ONSETS = ["b", "d", "f", "g", "h", "k", "l", "m", "n", "p", "r", "s", "t", "v", "z", "br", "ch", "kr", "st", "tr"]
+VOWELS = ["a", "e", "i", "o", "u", "ai", "ei", "ou"]
+CODAS = ["", "", "", "n", "r", "s", "l", "k", "m", "t"]
 LOCATIONS = ["Munich, DE", "Stuttgart, DE", "Gothenburg, SE", "Detroit, US", "Toulouse, FR", "Turin, IT",
              "Brno, CZ", "Bangalore, IN", "Nagoya, JP", "Austin, US", "Berlin, DE", "Warsaw, PL", "remote"]
 
@@ -122,17 +129,21 @@ def score_profile(profile: dict) -> tuple[float, str]:
     return score, f"{verdict}: " + ", ".join(parts) + "."
 
 
+def make_name(rng: random.Random) -> str:
+    return "".join(rng.choice(ONSETS) + rng.choice(VOWELS) + rng.choice(CODAS) for _ in range(rng.randint(2, 3)))
+
+
 def make_profile(rng: random.Random, index: int) -> dict:
     names = list(ARCHETYPES)
     archetype = rng.choices(names, weights=[ARCHETYPES[n][0] for n in names])[0]
     _, headlines, industries, language_pool, skill_pool, cert_pool, (low, high) = ARCHETYPES[archetype]
-    first, last = rng.choice(FIRST), rng.choice(LAST)
+    first, last = make_name(rng), make_name(rng)
     languages = rng.sample(language_pool, rng.randint(1, min(3, len(language_pool))))
     skills = rng.sample(skill_pool, rng.randint(2, min(6, len(skill_pool))))
     certifications = rng.sample(cert_pool, 1)
     years = rng.randint(low, high)
     profile = {
-        "handle": f"{first}_{last}{index:03d}",
+        "handle": f"{first}_{last}{index:04d}",
         "headline": rng.choice(headlines),
         "years_experience": str(years),
         "languages": "; ".join(languages),
@@ -147,13 +158,20 @@ def make_profile(rng: random.Random, index: int) -> dict:
         f"{languages[0]} on {skills[0]} and {skills[-1]}."
     )
     score, reason = score_profile(profile)
-    profile["reference"] = json.dumps({"handle": profile["handle"], "score": score, "reason": reason})
+    # the reason comes before the score: an answer names what it found, then the score that follows from it
+    profile["reference"] = json.dumps({"handle": profile["handle"], "reason": reason, "score": score})
     return profile
 
 
-def build() -> list[dict]:
-    rng = random.Random(20261121)
-    return [make_profile(rng, index) for index in range(1, COUNT + 1)]
+def generate(count: int = COUNT):
+    """The first `count` profiles, one at a time (a prefix of any longer run)."""
+    rng = random.Random(SEED)
+    for index in range(1, count + 1):
+        yield make_profile(rng, index)
+
+
+def build(count: int = COUNT) -> list[dict]:
+    return list(generate(count))
 
 
 def write(profiles: list[dict], csv_path: Path = CSV_PATH, db_path: Path = DB_PATH) -> None:
