@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets up everything distilloop needs, idempotently: system tools (gcc, cmake for llama-cpp-python,
-# PostgreSQL for the tests), a .venv with the pinned Python stack, and the bundled student model.
+# bubblewrap for the harness sandbox, PostgreSQL for the tests), a .venv with the pinned Python stack, and the bundled student model.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DVC_NO_ANALYTICS=1 PIP_DISABLE_PIP_VERSION_CHECK=1
@@ -9,6 +9,7 @@ missing=()
 command -v gcc >/dev/null || missing+=(gcc)
 command -v npm >/dev/null || missing+=(npm)  # vega for offline `dvc plots` pages
 command -v cmake >/dev/null || missing+=(cmake)
+command -v bwrap >/dev/null || missing+=(bubblewrap)  # the sandbox that builds and runs harnesses
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing system packages: ${missing[*]}"

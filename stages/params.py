@@ -178,6 +178,9 @@ class HarnessParams(Section):
     memory_mb: int = Field(256, ge=16, le=16384, description="address space of one harness run")
     wall_seconds: float = Field(10.0, gt=0, le=600, description="wall-clock time of one harness run")
     output_bytes: int = Field(65536, ge=256, le=64 * 2**20, description="output read from one harness run")
+    allow_weak_sandbox: bool = Field(False, description="where bubblewrap cannot create namespaces, run harnesses "
+                                     "with rlimits and seccomp only (the compiler and the program see the host's "
+                                     "files); false: refuse with one line")
 
 
 class CGateParams(Section):

@@ -124,6 +124,9 @@ def score(records: list[dict], params: Params, on_progress=None, timings: dict |
         if on_progress:
             on_progress(len(chunk_results))
 
+    config = params.gate.c_code.harness
+    if config.enabled and any(sample.harness for sample in samples):
+        sandbox.check(config.allow_weak_sandbox)
     if chunks:  # always in worker processes: they are single-threaded, so limits set between fork and exec are safe
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=min(workers, len(chunks)), mp_context=context) as pool:
@@ -142,7 +145,6 @@ def analyse_chunk(samples: list[Sample], params: Params) -> tuple[dict[int, dict
     timings: Counter = Counter()
     with tempfile.TemporaryDirectory(prefix="distilloop-gate-") as tmp:
         workdir = Path(tmp)
-        os.chmod(workdir, 0o755)  # the sandbox may run harness binaries below it as `nobody`
         live = [sample for sample in samples if sample.code.strip() and not sample.refused]
         probes = {sample.index: _write_sample(workdir, sample) for sample in live}
 
@@ -178,7 +180,8 @@ def analyse_chunk(samples: list[Sample], params: Params) -> tuple[dict[int, dict
                 defines_main = any(f.name == "main" for f in tree.functions) if isinstance(tree, c_ast.AstInfo) \
                     else c_text.defines_function(c_text.scan(sample.code), "main")
                 harnesses[sample.index] = harness.build_and_run(
-                    workdir / f"s{sample.index}" / "run", sample.code, sample.harness, defines_main, limits, timeout)
+                    workdir / f"s{sample.index}" / "run", sample.code, sample.harness, defines_main, limits, timeout,
+                    weak=sandbox.strong_available() is not None)
         timings["harness"] += _cpu_seconds() - clock
 
         clock = _cpu_seconds()
