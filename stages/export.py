@@ -15,7 +15,7 @@ from pathlib import Path
 from stages import UserError, leakage
 from stages.console import console, progress, summary_table
 from stages.params import ExportParams, Params
-from stages.records import EXPORT_DIR, METRICS_DIR, SPLITS, ReadStats, Reject, write_json, write_jsonl
+from stages.records import EXPORT_DIR, METRICS_DIR, SPLITS, ReadStats, Reject, bad_text, write_json, write_jsonl
 from stages.sources import Row, read_source
 
 RECORD_KEYS = ("id", "task", "prompt", "reference", "checks", "meta")
@@ -41,6 +41,11 @@ def _json_field(value, name: str, want: type):
             value = json.loads(value)
         except json.JSONDecodeError as exc:
             raise ValueError(f"bad field: {name!r} is not valid JSON: {exc.msg}") from None
+        except (RecursionError, ValueError):
+            raise ValueError(f"bad field: {name!r} is not usable JSON (nested too deeply or a huge number)") from None
+        problem = bad_text(value, name)
+        if problem is not None:
+            raise ValueError(f"bad field: {problem}")
     if not isinstance(value, want):
         raise ValueError(f"bad field: {name!r} must be {want.__name__}, got {type(value).__name__}")
     return value

@@ -20,6 +20,7 @@ from stages import UserError
 
 SPLITS = ("train", "pool", "val", "test")
 RAW_EXCERPT_CHARS = 2000  # rejects keep the head of the offending line, enough to find and fix it
+MAX_NESTING = 64  # deeper JSON is refused: nothing of ours nests this deep, and deeper data breaks recursion
 
 # --- layout: where each stage reads and writes ----------------------------------------------------
 
@@ -91,9 +92,50 @@ def iter_jsonl(
         handle = path.open("rb")
     except FileNotFoundError:
         raise UserError(f"{path}: file not found") from None
+    except IsADirectoryError:
+        raise UserError(f"{path}: is a directory, expected a JSONL file") from None
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read: {exc.strerror}") from None
     with handle:
-        for number, raw in enumerate(handle, start=1):
-            yield number, parse_json_line(raw, source, number, stats, max_bytes)
+        try:
+            for number, raw in enumerate(handle, start=1):
+                yield number, parse_json_line(raw, source, number, stats, max_bytes)
+        except OSError as exc:  # e.g. an I/O error part way through
+            raise UserError(f"{path}: cannot read: {exc.strerror}") from None
+
+
+def bad_text(value, root: str = "record") -> str | None:
+    """Where and why `value` cannot travel as UTF-8 text: a NUL character, a lone surrogate (a JSON
+    escape like \\ud800, which no UTF-8 writer can encode) or nesting deeper than MAX_NESTING; walked
+    without recursion. None when it is fine."""
+    stack = [(root, value, 0)]
+    while stack:
+        path, item, depth = stack.pop()
+        if depth > MAX_NESTING:
+            return f"{root}: nested more than {MAX_NESTING} levels deep"
+        texts = [item] if isinstance(item, str) else list(item) if isinstance(item, dict) else []
+        for text in texts:
+            if "\x00" in text:
+                return f"{path}: contains a null byte"
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:
+                return f"{path}: contains a lone surrogate (\\u{ord(text[_surrogate_at(text)]):04x}), not valid Unicode text"
+        if isinstance(item, dict):
+            stack.extend((f"{path}.{key}", child, depth + 1) for key, child in item.items())
+        elif isinstance(item, list):
+            stack.extend((f"{path}.{index}", child, depth + 1) for index, child in enumerate(item))
+    return None
+
+
+def _surrogate_at(text: str) -> int:
+    return next(index for index, char in enumerate(text) if 0xD800 <= ord(char) <= 0xDFFF)
+
+
+def _needs_text_check(text: str) -> bool:
+    """Cheap test on the raw line: can json.loads have produced a NUL, a surrogate or deep nesting?"""
+    lowered = text.lower()
+    return "\\u0000" in lowered or "\\ud" in lowered or text.count("[") + text.count("{") > MAX_NESTING
 
 
 def parse_json_line(raw: bytes, source: str, number: int, stats: ReadStats, max_bytes: int | None) -> dict | Reject:
@@ -109,8 +151,15 @@ def parse_json_line(raw: bytes, source: str, number: int, stats: ReadStats, max_
         value = json.loads(text)
     except json.JSONDecodeError as exc:
         return Reject(source, number, f"malformed JSON: {exc.msg} at column {exc.colno}", text)
+    except RecursionError:
+        return Reject(source, number, f"malformed JSON: nested more than {MAX_NESTING} levels deep", text)
+    except ValueError as exc:  # an integer literal of thousands of digits
+        return Reject(source, number, f"malformed JSON: {str(exc).splitlines()[0][:200]}", text)
     if not isinstance(value, dict):
         return Reject(source, number, f"not a JSON object: {type(value).__name__}", text)
+    problem = bad_text(value) if _needs_text_check(text) else None
+    if problem is not None:
+        return Reject(source, number, problem, text.encode("utf-8", "replace").decode("utf-8"))
     return value
 
 

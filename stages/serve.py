@@ -7,7 +7,7 @@
 
 A .gguf file is served by llama.cpp, an HF directory (models/merged) by transformers. One generation
 runs at a time (a lock): one already saturates the cores. Every request is checked before any work:
-content type (415), body size (413), JSON and null bytes (400), fields, types and ranges (422). With
+content type (415), body size (413), JSON, null bytes and lone surrogates (400), fields, types and ranges (422). With
 `?score=true` the quality gate scores the answer; the code it generated is compiled and run only by the
 gate's sandbox, and nothing from a request is ever run (a harness in `checks` is refused).
 """
@@ -34,6 +34,7 @@ from starlette.exceptions import HTTPException
 
 from stages import UserError
 from stages.params import Params, ServeParams
+from stages.records import bad_text
 
 MAX_MESSAGES = 64
 MAX_STOPS = 4
@@ -334,23 +335,6 @@ def _reject_constant(name: str):
     raise ValueError(f"{name} is not JSON")
 
 
-def _null_byte_path(value) -> str | None:
-    """The path of the first string (or key) holding a NUL character, walked without recursion."""
-    stack = [("body", value)]
-    while stack:
-        path, item = stack.pop()
-        if isinstance(item, str) and "\x00" in item:
-            return path
-        if isinstance(item, dict):
-            for key, child in item.items():
-                if "\x00" in key:
-                    return path
-                stack.append((f"{path}.{key}", child))
-        elif isinstance(item, list):
-            stack.extend((f"{path}.{index}", child) for index, child in enumerate(item))
-    return None
-
-
 async def read_request(request: Request, model: type[BaseModel], serve: ServeParams):
     """Content type, size, JSON, null bytes, then the pydantic model; a RequestError for the first failure."""
     content_type = request.headers.get("content-type", "")
@@ -373,9 +357,9 @@ async def read_request(request: Request, model: type[BaseModel], serve: ServePar
         raise RequestError(400, "malformed JSON: nested too deeply") from None
     except ValueError as exc:  # JSONDecodeError, invalid UTF-8, NaN/Infinity, an integer of thousands of digits
         raise RequestError(400, f"malformed JSON: {str(exc).splitlines()[0]}") from None
-    where = _null_byte_path(data)
-    if where:
-        raise RequestError(400, f"{where}: contains a null byte")
+    problem = bad_text(data, "body")  # null bytes, lone surrogates, deep nesting
+    if problem:
+        raise RequestError(400, problem)
     if not isinstance(data, dict):
         raise RequestError(422, f"body: must be a JSON object (got {type(data).__name__})")
     try:

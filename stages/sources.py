@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from stages import UserError
-from stages.records import ReadStats, Reject, decode_line, iter_jsonl
+from stages.records import RAW_EXCERPT_CHARS, ReadStats, Reject, bad_text, decode_line, iter_jsonl
 
 SEED_DIR = Path(__file__).resolve().parent.parent / "data" / "seed"
 BUNDLED = {
@@ -88,8 +88,11 @@ def read_file(path: Path, stats: ReadStats, max_bytes: int, source: str | None =
 
 def read_csv(path: Path, stats: ReadStats, max_bytes: int, source: str) -> Iterator[Row | Reject]:
     # Decode line by line so one bad byte rejects one row, not the file; quoted fields may span lines.
-    with path.open("rb") as handle:
-        physical = list(handle)
+    try:
+        with path.open("rb") as handle:
+            physical = list(handle)
+    except OSError as exc:
+        raise UserError(f"{source}: cannot read: {exc.strerror}") from None
     text_lines: list[str] = []
     bad_lines: dict[int, Reject] = {}
     for number, raw in enumerate(physical, start=1):
@@ -125,6 +128,8 @@ def read_csv(path: Path, stats: ReadStats, max_bytes: int, source: str) -> Itera
             yield bad
         elif error:
             yield Reject(source, first, error, raw)
+        elif "\x00" in raw:
+            yield Reject(source, first, "a NUL byte in the row", raw.replace("\x00", "\\x00"))
         elif not fields or not any(field.strip() for field in fields):
             yield Reject(source, first, "empty line", raw)
         elif len(fields) != len(header):
@@ -152,6 +157,9 @@ def read_parquet(path: Path, stats: ReadStats, max_bytes: int, source: str) -> I
 def _checked_row(source: str, number: int, row: dict, max_bytes: int) -> Row | Reject:
     """A row from a typed source (Parquet, SQL): drop NULLs, bound its size."""
     row = {key: value for key, value in row.items() if value is not None}
+    problem = bad_text(row, "row")
+    if problem is not None:
+        return Reject(source, number, problem, json.dumps(row, default=str)[:RAW_EXCERPT_CHARS])
     encoded = json.dumps(row, default=str, ensure_ascii=False)
     if len(encoded.encode("utf-8")) > max_bytes:
         return Reject(source, number, f"oversize record: {len(encoded.encode())} bytes > max_record_bytes {max_bytes}",

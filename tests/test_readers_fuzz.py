@@ -1,0 +1,98 @@
+"""Hostile input files for every reader: no traceback, and lines in = records out + rejects.
+
+Hypothesis builds files line by line from valid records, deep nesting, lone surrogates, NULs, stray
+bytes and broken JSON; the CLI cases run the real `distilloop score` on such files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import assert_one_line_error, run_cli
+from stages import UserError
+from stages.records import ReadStats, Reject, iter_jsonl
+from stages.sources import Row, read_csv
+
+HOSTILE_LINES = [
+    b'{"id": "deep", "output": ' + b"[" * 50000 + b"]" * 50000 + b"}",
+    b'{"id": "shallow-deep", "output": ' + b"[" * 100 + b"]" * 100 + b"}",
+    b'{"id": "surrogate", "output": "\\ud800"}',
+    b'{"id": "nul", "output": "a\\u0000b"}',
+    b'{"id": "raw-nul", "output": "a\x00b"}',
+    b'{"id": "bad-utf8", "output": "\xff\xfe"}',
+    b'{"id": "huge-int", "output": 1' + b"0" * 5000 + b"}",
+    b"[1, 2, 3]",
+    b"",
+    b"\xef\xbb\xbf{}",
+    b'{"id": "pair", "output": "\\ud83d\\ude00"}',
+]
+
+json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+                           lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5), children,
+                                                                                              max_size=3), max_leaves=10)
+lines = st.one_of(
+    st.sampled_from(HOSTILE_LINES),
+    json_values.map(lambda value: json.dumps({"id": "x", "output": value}).encode()),
+    st.binary(max_size=40).map(lambda raw: raw.replace(b"\n", b" ")),
+    st.integers(1, 3000).map(lambda depth: b'{"a": ' + b"{" * depth + b"}" * depth + b"}"),
+    st.text(max_size=20).map(lambda text: json.dumps({"id": text}, ensure_ascii=True).encode()),
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                  HealthCheck.too_slow])
+@given(st.lists(lines, min_size=1, max_size=8))
+def test_jsonl_reader_keeps_every_line(tmp_path, content):
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(b"\n".join(content) + b"\n")
+    items = list(iter_jsonl(path, max_bytes=10**7, stats=ReadStats()))
+    assert [number for number, _ in items] == list(range(1, len(content) + 1))
+    for _, item in items:
+        assert isinstance(item, Reject) or json.dumps(item, ensure_ascii=False).encode("utf-8")  # writable as is
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.text(max_size=12), min_size=1, max_size=6))
+def test_csv_reader_keeps_every_row(tmp_path, cells):
+    path = tmp_path / "in.csv"
+    rows = ["id,prompt"] + [f"{i},{cell.replace(chr(10), ' ').replace(chr(13), ' ')}" for i, cell in enumerate(cells)]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8", errors="surrogatepass")
+    try:
+        items = list(read_csv(path, ReadStats(), 10**6, str(path)))
+    except UserError:
+        return  # a header it cannot read: one line, the whole file refused
+    assert all(isinstance(item, (Row, Reject)) for item in items)
+    for item in items:
+        if isinstance(item, Row):
+            assert all("\x00" not in str(value) for value in item.data.values())
+
+
+def test_csv_nul_bytes_are_rejected(tmp_path):
+    path = tmp_path / "in.csv"
+    path.write_bytes(b"id,prompt\nok,fine\nbad\x00id,x\n")
+    items = list(read_csv(path, ReadStats(), 10**6, str(path)))
+    assert isinstance(items[0], Row) and isinstance(items[1], Reject) and "NUL" in items[1].reason
+
+
+def test_score_cli_on_hostile_lines(tmp_path):
+    """Every hostile line becomes a reject with its line number; the good line is scored."""
+    path = tmp_path / "in.jsonl"
+    good = json.dumps({"id": "good", "task": "json_record", "prompt": "p", "reference": {"a": 1}, "output": '{"a": 1}'})
+    path.write_bytes(b"\n".join([*HOSTILE_LINES, good.encode()]) + b"\n")
+    result = run_cli("score", "--in", str(path), "--out", str(tmp_path / "out.jsonl"), "--task", "json_record",
+                     cwd=tmp_path)
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    scored = (tmp_path / "out.jsonl").read_text().splitlines()
+    rejects = (tmp_path / "out.rejects.jsonl").read_text().splitlines()
+    assert len(scored) + len(rejects) == len(HOSTILE_LINES) + 1
+
+
+def test_score_cli_on_a_directory_and_an_unreadable_path(tmp_path):
+    assert_one_line_error(run_cli("score", "--in", str(tmp_path), "--out", str(tmp_path / "o.jsonl"), cwd=tmp_path),
+                          "is a directory")
+    missing = Path("/proc/self/fdinfo/nope.jsonl")
+    assert_one_line_error(run_cli("score", "--in", str(missing), "--out", str(tmp_path / "o.jsonl"), cwd=tmp_path),
+                          str(missing))
