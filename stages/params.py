@@ -6,6 +6,7 @@ that names the key, e.g. `params.yaml: train.lora.r: must be >= 1 (got 0)`.
 
 from __future__ import annotations
 
+import math
 import re
 import string
 from pathlib import Path
@@ -311,6 +312,18 @@ DEFAULT_CORRECTION_TEMPLATE = (
 )
 TEMPLATE_FIELDS = ("prompt", "student_output", "score", "threshold", "findings")
 ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
+KEY_PREFIXES = ("sk-", "sk_", "ghp_", "gho_", "ghs_", "ghu_", "github_pat_", "AKIA", "ASIA", "xox", "hf_", "AIza")
+
+
+def looks_like_key(value: str) -> bool:
+    """A credential rather than a variable name: a known key prefix, or long and random-looking
+    (mixed case and digits, or high character entropy); names like OPENAI_API_KEY are neither."""
+    if value.startswith(KEY_PREFIXES):
+        return True
+    classes = sum(any(test(ch) for ch in value) for test in (str.islower, str.isupper, str.isdigit))
+    counts = [value.count(ch) for ch in set(value)]
+    entropy = -sum(n / len(value) * math.log2(n / len(value)) for n in counts) if value else 0.0
+    return (len(value) >= 16 and classes == 3) or (len(value) >= 24 and entropy >= 4.0)
 
 
 class Price(Section):
@@ -353,6 +366,8 @@ class TeacherParams(Section):
         if isinstance(data, dict) and isinstance(data.get("api_key_env"), str):
             if not re.fullmatch(ENV_NAME, data["api_key_env"]):
                 data = {**data, "api_key_env": "<not a variable name: value hidden>"}
+            elif looks_like_key(data["api_key_env"]):
+                data = {**data, "api_key_env": "<looks like a key, not a variable name: value hidden>"}
         return data
 
     @field_validator("prompt_template")

@@ -114,6 +114,33 @@ def test_unreachable_server_is_one_clear_error(credentials, tmp_path):
         runner.run([Request("s", f"item:{n}", {}) for n in range(50)])
 
 
+def test_credentials_in_the_url_are_never_printed(credentials, tmp_path):
+    from conftest import free_port
+
+    url = f"http://user:hunter2-secret@127.0.0.1:{free_port()}/v1"
+    params = TeacherParams(backend="openai", model="m", base_url=url, max_retries=1, backoff_base_s=0.01, concurrency=2,
+                           prices={"m": FREE})
+    runner = Runner(make_teacher(params), params, Ledger(price_of(params, True), 1.0, 64), CallCache(tmp_path / "c.sqlite"))
+    with pytest.raises(UserError) as failed:
+        runner.run([Request("s", f"item:{n}", {}) for n in range(4)])
+    assert "hunter2-secret" not in str(failed.value) and "http://***@127.0.0.1" in str(failed.value)
+
+
+@pytest.mark.parametrize("value", ["ghp_16C7e42F292c6912E7710c838347Ae178B4a", "AKIAIOSFODNN7EXAMPLE", "xoxb_1234567890abc",
+                                   "sk_live_abcdef", "Zx8Qw2Lm4Np6Rt8Vb0Cd", "abcdefghijklmnopqrstuvwxyz0123456789"])
+def test_key_shaped_api_key_env_is_refused_without_echo(value):
+    from stages.params import parse
+
+    with pytest.raises(UserError) as refused:
+        parse({"teacher": {"backend": "openai", "model": "m", "api_key_env": value}})
+    assert value not in str(refused.value) and "api_key_env" in str(refused.value)
+
+
+def test_variable_names_are_still_accepted():
+    for name in ("OPENAI_API_KEY", "MY_TEACHER_KEY_2", "AWS_SECRET_ACCESS_KEY", "HUGGING_FACE_HUB_TOKEN"):
+        assert TeacherParams(backend="openai", model="m", api_key_env=name).api_key_env == name
+
+
 def test_remote_model_without_a_price_is_refused():
     with pytest.raises(UserError, match="teacher.prices has no entry for model 'gpt-x'"):
         price_of(TeacherParams(backend="openai", model="gpt-x"), remote=True)

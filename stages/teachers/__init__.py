@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 from dataclasses import dataclass
 
 from stages import UserError
@@ -84,7 +85,7 @@ class Teacher:
 
     def redact(self, text: str) -> str:
         """Remove any secret this teacher holds from a message before it is shown or written."""
-        return text
+        return redact(text, None)
 
     def close(self) -> None:
         pass
@@ -100,7 +101,16 @@ def api_key(params: TeacherParams, default_env: str) -> tuple[str, str]:
     return name, value
 
 
+URL_CREDENTIALS = re.compile(r"(?<=//)[^/@\s]+@")
+
+
+def redact_url(text: str) -> str:
+    """`scheme://user:password@host` -> `scheme://***@host`, anywhere in `text`."""
+    return URL_CREDENTIALS.sub("***@", text)
+
+
 def redact(text: str, secret: str | None) -> str:
+    text = redact_url(text)
     return text.replace(secret, "[redacted]") if secret else text
 
 

@@ -16,7 +16,7 @@ from rich.progress import TextColumn
 from stages import UserError
 from stages.console import progress
 from stages.params import TeacherParams
-from stages.teachers import CallError, Reply, Request, Teacher
+from stages.teachers import CallError, Reply, Request, Teacher, redact_url
 from stages.teachers.cache import CallCache, cache_key
 from stages.teachers.ledger import Ledger
 from stages.teachers.retry import call_with_retries
@@ -96,7 +96,7 @@ class Runner:
             self.unreachable += 1
             # every worker failed to connect and none ever succeeded: the server is down or the URL wrong
             if self.unreachable >= max(2, self._workers()) and self.fatal is None:
-                where = self.params.base_url or "its default URL"
+                where = redact_url(self.params.base_url) if self.params.base_url else "its default URL"
                 self.fatal = UserError(f"teacher {self.teacher.backend}: cannot reach the server at {where}: {exc.detail}")
 
     def _workers(self) -> int:
