@@ -74,6 +74,20 @@ def test_budget_stops_sending_before_it_is_exceeded(teacher_server, tmp_path):
     assert len(server.calls) == 26
 
 
+def test_budget_under_concurrency_sends_what_a_sequential_run_sends(teacher_server, tmp_path):
+    """Concurrency 1, 4 and 8 send exactly the same items and spend the same: a reservation that does not
+    fit while others are in flight waits for them instead of closing the budget."""
+    sent = {}
+    for concurrency in (1, 4, 8):
+        server = teacher_server(answers={f"q{n}": "ok" for n in range(30)}, delay_s=0.02)
+        runner = runner_for(server, tmp_path / str(concurrency), budget=35.0, concurrency=concurrency, max_tokens=10,
+                            prices={"m": {"input_per_mtok": 0, "output_per_mtok": 1_000_000}})
+        outcomes = runner.run([Request("s", f"item:q{n}", {}) for n in range(30)])
+        sent[concurrency] = ([n for n, o in enumerate(outcomes) if not o.skipped], runner.ledger.spent_usd)
+        assert runner.ledger.spent_usd <= 35.0
+    assert sent[4] == sent[8] == sent[1] and len(sent[1][0]) == 26
+
+
 def test_cache_hits_are_free_when_the_budget_is_spent(teacher_server, tmp_path):
     server = teacher_server(answers={f"c{n}": f"cached {n}" for n in range(5)})
     requests = [Request("s", f"item:c{n}", {}) for n in range(5)]

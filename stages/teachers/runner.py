@@ -55,19 +55,19 @@ class Runner:
             return Outcome(reply=hit[0], cache_key=key, cached=True, cost_usd=hit[1])
         return None
 
-    def one(self, request: Request) -> Outcome:
+    def one(self, request: Request, index: int) -> Outcome:
+        """Item `index` of the run (the ledger admits items in this order, as a sequential run would)."""
         teacher = self.teacher
         key = self.key(request)
-        if (hit := self.cached(key)) is not None:
-            return hit
-        if self.fatal is not None:
-            return Outcome(cache_key=key, skipped="stopped")
+        if (hit := self.cached(key)) is not None or self.fatal is not None:
+            self.ledger.admit(index, None)
+            return hit or Outcome(cache_key=key, skipped="stopped")
         estimate = self.ledger.estimate(request.system, request.prompt)
+        # worst first: once one call does not fit the budget, no later (better-scored) item is sent
+        if not self.ledger.admit(index, estimate):
+            self.budget_spent = True
+            return Outcome(cache_key=key, skipped="budget")
         with self.lock:
-            # worst first: once one call does not fit the budget, no later (better-scored) item is sent
-            if self.budget_spent or not self.ledger.reserve(estimate):
-                self.budget_spent = True
-                return Outcome(cache_key=key, skipped="budget")
             self.calls += 1
         try:
             reply = call_with_retries(lambda: teacher.complete(request), self.params.max_retries,
@@ -110,7 +110,10 @@ class Runner:
             task = bar.add_task(description, total=len(requests), calls=0, hits=0, tokens=0, cost=0.0)
 
             def work(index: int) -> None:
-                outcomes[index] = self.one(requests[index])
+                try:
+                    outcomes[index] = self.one(requests[index], index)
+                finally:
+                    self.ledger.finish_turn(index)
                 with self.lock:
                     self._show(bar, task, 1)
 
