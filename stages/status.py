@@ -15,8 +15,8 @@ from stages.console import summary_table
 from stages.params import Params
 from stages.records import epoch_metrics
 
-COLUMNS = ("epoch", "pool pass", "test pass", "val mean", "requested", "accepted", "calls", "cache hits", "cost $",
-           "train loss", "note")
+COLUMNS = ("epoch", "pool pass", "val pass", "val r", "test pass", "test r", "test mean", "requested", "accepted",
+           "calls", "cost $", "trained on", "tokens", "note")
 
 
 def _read(path: Path) -> dict:
@@ -37,14 +37,14 @@ def rows(params: Params) -> list[tuple]:
         note = ("not evaluated yet" if not evaluated else "passed through" if evaluated.get("passed_through")
                 else "converged" if evaluated.get("converged") else "training skipped" if trained.get("skipped")
                 else "")
+        pool, val, test = (evaluated.get(split) or {} for split in ("pool", "val", "test"))
         table.append((
-            epoch,
-            _fmt((evaluated.get("pool") or {}).get("pass_rate"), ".1%"),
-            _fmt((evaluated.get("test") or {}).get("pass_rate"), ".1%"),
-            _fmt((evaluated.get("val") or {}).get("mean_score"), ".2f"),
+            epoch, _fmt(pool.get("pass_rate"), ".1%"),
+            _fmt(val.get("pass_rate"), ".1%"), _fmt(val.get("pearson_r"), ".3f"),
+            _fmt(test.get("pass_rate"), ".1%"), _fmt(test.get("pearson_r"), ".3f"), _fmt(test.get("mean_score"), ".2f"),
             _fmt(corrected.get("requested")), _fmt(corrected.get("accepted")), _fmt(corrected.get("sent")),
-            _fmt(corrected.get("cache_hits")), _fmt(corrected.get("cost_usd"), ".4f"),
-            _fmt(trained.get("train_loss"), ".3f"), note,
+            _fmt(corrected.get("cost_usd"), ".4f"), _fmt(trained.get("train_examples")),
+            _fmt((evaluated.get("generation") or {}).get("tokens")), note,
         ))
     return table
 
@@ -57,5 +57,12 @@ def run(params: Params) -> list[tuple]:
     console.print(summary_table("distilloop status", COLUMNS, table), soft_wrap=True)
     best = _read(Path("metrics/best.json"))
     if best:
-        console.print(f"best epoch by val: {best['epoch']} (test pass rate {_fmt(best['test'].get('pass_rate'), '.1%')})")
+        test = best["test"]
+        console.print(f"best epoch by val: {best['epoch']} (test pass rate {_fmt(test.get('pass_rate'), '.1%')}"
+                      + (f", Pearson r {_fmt(test.get('pearson_r'), '.3f')}" if "pearson_r" in test else "") + ")")
+    quantised = _read(Path("metrics/quantise.json"))
+    for kind, figures in (quantised.get("types") or {}).items():
+        console.print(f"{kind} GGUF: test pass rate {_fmt(figures.get('pass_rate'), '.1%')}"
+                      + (f", Pearson r {_fmt(figures.get('pearson_r'), '.3f')}" if "pearson_r" in figures else "")
+                      + f", {figures.get('size_bytes', 0) / 2**20:.0f} MB")
     return table

@@ -99,7 +99,7 @@ def c_record(index: int) -> tuple[str, str]:
 def train_project(tmp_path, tiny_model_dir, monkeypatch) -> Path:
     """A project directory ready for train@1, and the working directory of the test: models/base is the
     tiny model, runs/epoch-0/adapter a fresh LoRA adapter (B = 0, as the baseline stage makes it, with the
-    default params.train.lora shape), runs/epoch-1/train.jsonl 16 records, data/export/val.jsonl 6 records
+    default params.train.lora shape), runs/epoch-1/lesson.jsonl 16 records, data/export/val.jsonl 6 records
     with a reference and one without."""
     import torch
     from peft import LoraConfig, get_peft_model
@@ -116,7 +116,7 @@ def train_project(tmp_path, tiny_model_dir, monkeypatch) -> Path:
         task_type="CAUSAL_LM"))
     model.save_pretrained(tmp_path / "runs" / "epoch-0" / "adapter")
     train = [dict(zip(("prompt", "completion"), c_record(i)), id=f"t{i}", source="seed") for i in range(16)]
-    write_jsonl(tmp_path / "runs" / "epoch-1" / "train.jsonl", train)
+    write_jsonl(tmp_path / "runs" / "epoch-1" / "lesson.jsonl", train)
     val = [{"id": f"v{i}", "task": "c_code", "prompt": c_record(i)[0], "reference": c_record(i)[1]} for i in range(16, 22)]
     val.append({"id": "v-noref", "task": "c_code", "prompt": "Explain VLAN tags."})
     write_jsonl(tmp_path / "data" / "export" / "val.jsonl", val)

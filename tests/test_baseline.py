@@ -101,6 +101,26 @@ def test_baseline_then_evaluate(project, tiny_model_dir):
         assert read_records(f"runs/epoch-2/{split}.scored.jsonl") == read_records(f"runs/epoch-1/{split}.scored.jsonl")
 
 
+def test_each_epoch_practises_on_a_fresh_pool_slice(project, tiny_model_dir):
+    """loop.pool_per_epoch = 1: baseline answers the slice epoch 1 practises on (pool[0]), evaluate@1 the
+    slice of epoch 2 (pool[1]), and so on, wrapping around; a carried-over adapter still answers its slice."""
+    from stages.loop import pool_slice
+
+    pool = [{"id": n} for n in range(5)]
+    assert [pool_slice(pool, epoch, 2) for epoch in (1, 2, 3)] == [pool[0:2], pool[2:4], [pool[4], pool[0]]]
+    assert pool_slice(pool, 7, 0) == pool and pool_slice(pool, 2, 9) == pool  # 0, or more than the pool: all
+
+    params = _params(loop={"pool_per_epoch": 1})
+    baseline.run(params, tiny_model_dir)
+    assert [r["id"] for r in read_records("runs/epoch-0/pool.scored.jsonl")] == [project["pool"][0]["id"]]
+    shutil.copytree("runs/epoch-0/adapter", "runs/epoch-1/adapter")
+    write_json("metrics/epochs/1-correct.json", {"requested": 1})
+    evaluate.run(params, 1, tiny_model_dir)  # the very adapter 0: val and test carried over, a new pool slice
+    assert [r["id"] for r in read_records("runs/epoch-1/pool.scored.jsonl")] == [project["pool"][1]["id"]]
+    assert read_records("runs/epoch-1/test.scored.jsonl") == read_records("runs/epoch-0/test.scored.jsonl")
+    assert read_json("metrics/epochs/1.json")["pool"]["count"] == 1
+
+
 def test_convergence_needs_patience_epochs_of_good_scores_and_few_corrections(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     params = _params(quality_threshold=7.0, loop={"patience": 2, "converge_max_corrections": 2})

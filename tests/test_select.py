@@ -38,6 +38,24 @@ def test_best_val_epoch_wins_and_test_never_decides(tmp_path, monkeypatch):
     assert not [name for name in os.listdir("models") if name.startswith(".")]  # no temp dirs left
 
 
+def test_a_scoring_task_is_ranked_by_pass_rate_and_correlation(tmp_path, monkeypatch):
+    """A profile student that answers the same score for everyone can pass many records; its r is what
+    tells it apart. An epoch with a constant answer (r None) counts its correlation as 0."""
+    from stages import select
+
+    monkeypatch.chdir(tmp_path)
+    for epoch, (val_pass, r) in enumerate([(0.0, None), (0.60, None), (0.55, 0.80), (0.50, 0.70)]):
+        write_epoch(tmp_path, epoch, 5.0, val_pass, 0.5)
+        path = tmp_path / f"metrics/epochs/{epoch}.json"
+        metrics = json.loads(path.read_text())
+        for split in ("val", "test"):
+            metrics[split].update(pearson_r=r, spearman_r=r, mae=0.1)
+        path.write_text(json.dumps(metrics))
+    result = select.run(Params.model_validate({"loop": {"epochs": {"1": 0, "2": 1, "3": 2}}}))
+    assert result["epoch"] == 2 and result["val_figure_by_epoch"] == {"0": 0.0, "1": 0.3, "2": 0.675, "3": 0.6}
+    assert result["test"]["pearson_r"] == 0.8 and result["baseline_test"]["pearson_r"] is None
+
+
 def test_missing_epoch_metrics_is_a_user_error(tmp_path, monkeypatch):
     from stages import select
 

@@ -84,6 +84,13 @@ def test_golden_losses_and_outputs(train_project):
     assert sorted(path.name for path in Path("runs/epoch-1/checkpoints").iterdir()) == ["run.json"]
 
 
+def test_a_weighted_record_is_trained_on_weight_times(train_project):
+    write_jsonl(Path("runs/epoch-1/lesson.jsonl"), [{"id": "a", "prompt": "p", "completion": "c", "weight": 3},
+                                                    {"id": "b", "prompt": "q", "completion": "d"}])
+    examples = stage.read_examples(Path("runs/epoch-1/lesson.jsonl"), "sft")
+    assert [example["prompt"][0]["content"] for example in examples] == ["p", "p", "p", "q"]
+
+
 def test_labels_cover_the_completion_only(train_project):
     from stages.trainer import load_model, make_trainer
 
@@ -214,28 +221,31 @@ def test_stale_or_broken_checkpoints_are_not_resumed(train_project):
     assert metrics["resumed_from_step"] is None and metrics["steps"] == 4
 
 
-def test_unchanged_or_empty_train_set_passes_adapter_through(train_project):
+def test_unchanged_or_empty_lesson_passes_adapter_through(train_project):
     params = make_params(epochs=1)
     stage.run(params, epoch=1)
-    # epoch 2 with the very train set adapter 1 was trained on
+    # epoch 2 with the very lesson adapter 1 was trained on
     Path("runs/epoch-2").mkdir()
-    Path("runs/epoch-2/train.jsonl").write_bytes(Path("runs/epoch-1/train.jsonl").read_bytes())
+    Path("runs/epoch-2/lesson.jsonl").write_bytes(Path("runs/epoch-1/lesson.jsonl").read_bytes())
     metrics = stage.run(params, epoch=2)
     assert metrics["skipped"].endswith("was already trained on this data") and metrics["steps"] == 0
     assert Path("runs/epoch-2/adapter", ADAPTER).read_bytes() == Path("runs/epoch-1/adapter", ADAPTER).read_bytes()
-    # epoch 3 with an empty train set
-    write_jsonl(Path("runs/epoch-3/train.jsonl"), [])
+    # epoch 3 with an empty lesson: nothing fails
+    write_jsonl(Path("runs/epoch-3/lesson.jsonl"), [])
     metrics = stage.run(params, epoch=3)
-    assert metrics["skipped"].startswith("empty train set")
+    assert metrics["skipped"].startswith("nothing to learn")
     assert json.loads(Path("metrics/epochs/3-train.json").read_text())["skipped"] == metrics["skipped"]
     assert Path("runs/epoch-3/adapter", ADAPTER).read_bytes() == Path("runs/epoch-1/adapter", ADAPTER).read_bytes()
 
 
 def test_bad_inputs_give_one_line_errors(train_project):
-    write_jsonl(Path("runs/epoch-1/train.jsonl"), [{"id": "a", "prompt": "p", "completion": "c"}, {"id": "b", "prompt": "p"}])
-    with pytest.raises(UserError, match=r"train.jsonl:2: missing field 'completion'"):
+    write_jsonl(Path("runs/epoch-1/lesson.jsonl"), [{"id": "a", "prompt": "p", "completion": "c"}, {"id": "b", "prompt": "p"}])
+    with pytest.raises(UserError, match=r"lesson.jsonl:2: missing field 'completion'"):
         stage.run(make_params(), epoch=1)
-    with pytest.raises(UserError, match=r"runs/epoch-5/train.jsonl: file not found"):
+    write_jsonl(Path("runs/epoch-1/lesson.jsonl"), [{"id": "a", "prompt": "p", "completion": "c", "weight": 0}])
+    with pytest.raises(UserError, match=r"lesson.jsonl:1: 'weight' must be a whole number >= 1 \(got 0\)"):
+        stage.run(make_params(), epoch=1)
+    with pytest.raises(UserError, match=r"runs/epoch-5/lesson.jsonl: file not found"):
         stage.run(make_params(), epoch=5)
     with pytest.raises(UserError, match=r"train: .*kd.teacher must name a local HF model directory"):
         from stages.params import parse

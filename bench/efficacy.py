@@ -1,0 +1,85 @@
+"""Does the loop teach? Each task end to end from a clean project: `dvc repro`, then the figures a user
+would read, baseline vs every epoch vs the shipped q4_k_m GGUF.
+
+    python -m bench.efficacy                         # both tasks (the C task takes over an hour on 2 cores)
+    python -m bench.efficacy --tasks json_record     # the default pipeline only (about 20 minutes)
+
+Writes metrics/bench/efficacy.json: per task, per epoch the test and val pass rate, Pearson r (profile task),
+mean score, corrections requested and accepted, examples trained on and tokens generated; the best epoch
+by val; each GGUF type's test figures; the wall time of the whole run. The baseline each figure is
+compared with is epoch 0 of the same run: the student before any training.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from bench.common import copy_worktree, save, stopwatch
+from bench.pipeline import environment, run
+from stages.records import read_json
+
+ROOT = Path(__file__).resolve().parent.parent
+PROFILE_OF_TASK = {"json_record": None, "c_code": "c-code"}  # the default params.yaml runs the profile task
+SPLIT_KEYS = ("pass_rate", "mean_score", "pearson_r", "spearman_r", "mae")
+
+
+def split_figures(summary: dict | None) -> dict:
+    summary = summary or {}
+    return {key: summary[key] for key in SPLIT_KEYS if key in summary}
+
+
+def epoch_rows(project: Path) -> list[dict]:
+    rows = []
+    for path in sorted((project / "metrics/epochs").glob("[0-9]*.json"), key=lambda p: int(p.stem.split("-")[0])):
+        if not path.stem.isdigit():
+            continue
+        epoch, metrics = int(path.stem), read_json(path)
+        corrected = read_json(project / f"metrics/epochs/{epoch}-correct.json") if epoch else {}
+        trained = read_json(project / f"metrics/epochs/{epoch}-train.json") if epoch else {}
+        rows.append({
+            "epoch": epoch, "test": split_figures(metrics.get("test")), "val": split_figures(metrics.get("val")),
+            "pool": split_figures(metrics.get("pool")),
+            "corrections_requested": corrected.get("requested"), "corrections_accepted": corrected.get("accepted"),
+            "trained_on": trained.get("train_examples"), "train_skipped": trained.get("skipped"),
+            "tokens_generated": (metrics.get("generation") or {}).get("tokens"),
+        })
+    return rows
+
+
+def run_task(task: str, workdir: Path) -> dict:
+    project = copy_worktree(ROOT, workdir / task)
+    env = environment(workdir / f"{task}-cache")
+    git = ["git", "-c", "user.email=bench@distilloop.invalid", "-c", "user.name=bench"]
+    run(project, ["git", "init", "-q"], env)
+    if PROFILE_OF_TASK[task]:
+        run(project, [sys.executable, "-m", "stages.cli", "profile", PROFILE_OF_TASK[task]], env)
+    run(project, [*git, "add", "-A"], env)
+    run(project, [*git, "commit", "-qm", task], env)
+    with stopwatch() as elapsed:
+        run(project, ["dvc", "repro"], env)
+    best = read_json(project / "metrics/best.json")
+    quantised = read_json(project / "metrics/quantise.json")
+    status = subprocess.run([sys.executable, "-m", "stages.cli", "status"], cwd=project, env=env, capture_output=True,
+                            text=True).stdout
+    print(status)
+    return {"seconds": round(elapsed(), 1), "epochs": epoch_rows(project), "best_epoch": best["epoch"],
+            "best": {"val": best["val"], "test": best["test"]},
+            "gguf": {kind: {key: figures.get(key) for key in ("size_bytes", *SPLIT_KEYS, "tokens_per_second")
+                            if key in figures} for kind, figures in quantised.get("types", {}).items()}}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.efficacy", description=__doc__.splitlines()[0])
+    parser.add_argument("--tasks", nargs="+", choices=sorted(PROFILE_OF_TASK), default=["json_record", "c_code"])
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="distilloop-efficacy-") as scratch:
+        results = {task: run_task(task, Path(scratch)) for task in args.tasks}
+    save("efficacy", results)
+
+
+if __name__ == "__main__":
+    main()
