@@ -6,14 +6,17 @@ Why not `model.generate` on a left-padded batch: the prompts here are long (the 
 cost more than all the decoding (51 s of 81 s for 32 of the seed prompts). Here each prompt is prefilled
 alone, unpadded, computing logits for its last position only; its keys and values are copied into a
 preallocated (static) cache, left-aligned to the batch's longest prompt; then every row decodes one
-token per step. Rows that finish are dropped from the batch once a quarter of it is done, so short
-answers stop costing compute. Greedy answers equal one-at-a-time `model.generate` answers
-(tests/test_student.py). The cache holds batch_size x (longest prompt + max_new_tokens) positions per
-layer: for a large model, lower student.batch_size.
+token per step. A row ends at its end-of-sequence token, when its answer is complete for its task
+(stages/stopping.py: no token is generated after a closed JSON object or a closed code fence), or at its
+task's token budget (truncated). Rows that finish are dropped from the batch once a quarter of it is
+done, so short answers stop costing compute. The decoding rules are stages/decoding.py's (repetition
+penalty over the last `repeat_last_n` generated tokens, as llama.cpp applies it). Greedy answers equal
+one-at-a-time `model.generate` answers under the same rules (tests/test_student.py). The cache holds
+batch_size x (longest prompt + budget) positions per layer: for a large model, lower student.batch_size.
 
 Public API:
     render_prompts(tokenizer, prompts, params) -> list[str]
-    generate(model, tokenizer, prompts, params) -> list[Generation]
+    generate(model, tokenizer, prompts, params, tasks=None) -> list[Generation]
     answer_records(records, model, tokenizer, params) -> records + "output", "truncated", "gen"
 """
 
@@ -24,7 +27,9 @@ import time
 from dataclasses import dataclass
 
 from stages.console import progress
+from stages.decoding import NgramBlocker
 from stages.params import StudentParams
+from stages.stopping import AnswerEnd, TokenPieces, answer_end
 
 
 @dataclass
@@ -32,7 +37,7 @@ class Generation:
     text: str
     tokens: int  # new tokens, the end-of-sequence token not counted
     seconds: float  # this prompt's share of its batch's wall time
-    truncated: bool  # stopped by max_new_tokens, not by the end-of-sequence token
+    truncated: bool  # stopped by its token budget, not by the end-of-sequence token or a complete answer
 
 
 def render_prompts(tokenizer, prompts: list[str], params: StudentParams) -> list[str]:
@@ -44,8 +49,10 @@ def render_prompts(tokenizer, prompts: list[str], params: StudentParams) -> list
                                           add_generation_prompt=True) for prompt in prompts]
 
 
-def generate(model, tokenizer, prompts: list[str], params: StudentParams, description: str = "generate") -> list[Generation]:
-    """Answer every prompt; returns one Generation per prompt, in order.
+def generate(model, tokenizer, prompts: list[str], params: StudentParams, description: str = "generate",
+             tasks: list[str | None] | None = None) -> list[Generation]:
+    """Answer every prompt; returns one Generation per prompt, in order. `tasks` (one per prompt, or None)
+    picks each answer's stop rule and token budget (params.token_budget).
 
     Prompts are sorted by length and answered `batch_size` at a time (similar lengths waste less cache);
     order is restored at the end."""
@@ -58,6 +65,9 @@ def generate(model, tokenizer, prompts: list[str], params: StudentParams, descri
     order = sorted(range(len(texts)), key=lambda i: len(encoded[i]))
     eos_ids = _eos_ids(model, tokenizer)
     sampler = torch.Generator().manual_seed(params.seed)
+    tasks = list(tasks) if tasks is not None else [None] * len(texts)
+    budgets = [params.token_budget(task) for task in tasks]
+    pieces = TokenPieces(lambda token: tokenizer.decode([token]))
 
     results: list[Generation | None] = [None] * len(texts)
     done_tokens, started = 0, time.perf_counter()
@@ -66,12 +76,13 @@ def generate(model, tokenizer, prompts: list[str], params: StudentParams, descri
         for start in range(0, len(order), params.batch_size):
             batch = order[start:start + params.batch_size]
             batch_started = time.perf_counter()
-            answers = _decode_batch(model, [encoded[i] for i in batch], params, eos_ids, sampler)
+            answers = _decode_batch(model, [encoded[i] for i in batch], params, eos_ids, sampler,
+                                    [budgets[i] for i in batch], [answer_end(tasks[i]) for i in batch], pieces)
             seconds = (time.perf_counter() - batch_started) / len(batch)
-            for index, (tokens, ended) in zip(batch, answers):
+            for index, (tokens, stopped) in zip(batch, answers):
                 results[index] = Generation(text=tokenizer.decode(tokens, skip_special_tokens=True),
                                             tokens=len(tokens), seconds=round(seconds, 4),
-                                            truncated=not ended and len(tokens) >= params.max_new_tokens)
+                                            truncated=not stopped and len(tokens) >= budgets[index])
                 done_tokens += len(tokens)
             bar.update(task, advance=len(batch), rate=f"{done_tokens / (time.perf_counter() - started):.0f}")
     return results
@@ -85,13 +96,15 @@ def _eos_ids(model, tokenizer) -> list[int]:
     return ids
 
 
-def _decode_batch(model, prompts: list[list[int]], params: StudentParams, eos_ids: list[int],
-                  sampler) -> list[tuple[list[int], bool]]:
-    """(new tokens without the end-of-sequence token, ended by it) for each prompt of one batch."""
+def _decode_batch(model, prompts: list[list[int]], params: StudentParams, eos_ids: list[int], sampler,
+                  budgets: list[int], ends: list[AnswerEnd], pieces: TokenPieces) -> list[tuple[list[int], bool]]:
+    """(new tokens without the end-of-sequence token, stopped by it or by a complete answer) for each
+    prompt of one batch."""
     import torch
     from transformers.cache_utils import Cache
 
-    rows, longest, budget = len(prompts), max(len(ids) for ids in prompts), params.max_new_tokens
+    rows, longest, budget = len(prompts), max(len(ids) for ids in prompts), max(budgets)
+    tracked = any(type(end) is not AnswerEnd for end in ends)  # rows whose answers can complete early
     layers = model.config.get_text_config(decoder=True).num_hidden_layers
     cache = Cache(layers=[_filled_layer_class()(max_cache_len=longest + budget) for _ in range(layers)])
     mask = torch.zeros(rows, longest + budget, dtype=torch.long)
@@ -111,13 +124,13 @@ def _decode_batch(model, prompts: list[list[int]], params: StudentParams, eos_id
             layer.cumulative_length.fill_(longest)
         logits = torch.stack(logits)
 
-        rules = _Rules(prompts, params, logits.shape[-1])
+        rules = _Rules(rows, params, logits.shape[-1])
         active = list(range(rows))  # prompt index of each row still in the batch
         positions = torch.tensor([len(ids) for ids in prompts])  # next position of each row
         answers: list[list[int]] = [[] for _ in prompts]
-        ended = [False] * rows
+        stopped = [False] * rows  # by the end-of-sequence token or a complete answer
         def done(index: int) -> bool:
-            return ended[index] or len(answers[index]) >= budget
+            return stopped[index] or len(answers[index]) >= budgets[index]
 
         for step in range(budget):
             tokens = rules.choose(logits, active, sampler)
@@ -125,10 +138,12 @@ def _decode_batch(model, prompts: list[list[int]], params: StudentParams, eos_id
                 if done(index):
                     continue
                 if token in eos_ids:
-                    ended[index] = True
+                    stopped[index] = True
                 else:
                     answers[index].append(token)
                     rules.add(index, token)
+                    if tracked and ends[index].feed(pieces(token)):
+                        stopped[index] = True
             live = [row for row, index in enumerate(active) if not done(index)]
             if not live:
                 break
@@ -142,7 +157,7 @@ def _decode_batch(model, prompts: list[list[int]], params: StudentParams, eos_id
                         past_key_values=cache, use_cache=True)
             logits = out.logits[:, -1].float()
             positions = positions + 1
-    return [(answer, done) for answer, done in zip(answers, ended)]
+    return list(zip(answers, stopped))
 
 
 @functools.cache
@@ -175,47 +190,43 @@ def _keep_rows(cache, keep: list[int]) -> None:
 
 
 class _Rules:
-    """The decoding rules of params.student, batched: repetition penalty over each row's prompt and answer
-    so far (as transformers applies it), n-gram blocking, then greedy or temperature sampling."""
+    """The decoding rules of params.student (stages/decoding.py), batched: repetition penalty over each
+    row's last `repeat_last_n` generated tokens, n-gram blocking over its generated tokens, then greedy
+    or temperature sampling."""
 
-    def __init__(self, prompts: list[list[int]], params: StudentParams, vocab: int):
+    def __init__(self, rows: int, params: StudentParams, vocab: int):
         import torch
 
         self.params = params
-        self.seen = torch.zeros(len(prompts), vocab, dtype=torch.bool)
-        for row, ids in enumerate(prompts):
-            self.seen[row, ids] = True
-        self.history = [list(ids) for ids in prompts] if params.no_repeat_ngram_size else None
-        self.ngrams: list[dict[tuple, set[int]]] = [{} for _ in prompts]
-        if self.history:
-            for row in range(len(prompts)):
-                for end in range(params.no_repeat_ngram_size, len(self.history[row]) + 1):
-                    self._remember(row, end)
-
-    def _remember(self, row: int, end: int) -> None:
-        """Record the n-gram of history[row] ending just before `end`."""
-        gram = self.history[row][end - self.params.no_repeat_ngram_size:end]
-        self.ngrams[row].setdefault(tuple(gram[:-1]), set()).add(gram[-1])
+        self.window = params.repeat_last_n if params.repetition_penalty != 1.0 else 0
+        # how often each token occurs in each row's window: a token is penalised while its count is > 0
+        self.counts = torch.zeros(rows, vocab, dtype=torch.int32) if self.window else None
+        self.answers: list[list[int]] = [[] for _ in range(rows)]
+        self.blockers = [NgramBlocker(params.no_repeat_ngram_size) for _ in range(rows)] \
+            if params.no_repeat_ngram_size else None
 
     def add(self, row: int, token: int) -> None:
-        self.seen[row, token] = True
-        if self.history is not None:
-            self.history[row].append(token)
-            if len(self.history[row]) >= self.params.no_repeat_ngram_size:
-                self._remember(row, len(self.history[row]))
+        answer = self.answers[row]
+        answer.append(token)
+        if self.counts is not None:
+            self.counts[row, token] += 1
+            if len(answer) > self.window:  # the oldest token leaves the window
+                self.counts[row, answer[-self.window - 1]] -= 1
+        if self.blockers is not None:
+            self.blockers[row].add(token)
 
     def choose(self, logits, active: list[int], sampler) -> list[int]:
         import torch
 
-        penalty, n = self.params.repetition_penalty, self.params.no_repeat_ngram_size
-        if penalty != 1.0:
-            seen = self.seen[active]
-            logits = torch.where(seen, torch.where(logits < 0, logits * penalty, logits / penalty), logits)
-        if n:
+        penalty = self.params.repetition_penalty
+        if self.counts is not None:
+            recent = self.counts[active] > 0
+            logits = torch.where(recent, torch.where(logits <= 0, logits * penalty, logits / penalty), logits)
+        if self.blockers is not None:
             for row, index in enumerate(active):
-                banned = self.ngrams[index].get(tuple(self.history[index][len(self.history[index]) - n + 1:]))
-                if banned and len(self.history[index]) + 1 >= n:
-                    logits[row, list(banned)] = float("-inf")
+                banned = self.blockers[index].banned()
+                if banned:
+                    logits[row, sorted(banned)] = float("-inf")
         if self.params.temperature > 0:
             probabilities = torch.softmax(logits / self.params.temperature, dim=-1)
             return torch.multinomial(probabilities, 1, generator=sampler)[:, 0].tolist()
@@ -226,6 +237,7 @@ def answer_records(records: list[dict], model, tokenizer, params: StudentParams,
                    description: str = "answer") -> list[dict]:
     """Each record plus "output", "truncated" and "gen": {"tokens", "seconds"} (the scored-record fields
     that come from generation), in order."""
-    generations = generate(model, tokenizer, [record["prompt"] for record in records], params, description)
+    generations = generate(model, tokenizer, [record["prompt"] for record in records], params, description,
+                           tasks=[record.get("task") for record in records])
     return [{**record, "output": g.text, "truncated": g.truncated, "gen": {"tokens": g.tokens, "seconds": g.seconds}}
             for record, g in zip(records, generations)]

@@ -88,13 +88,13 @@ def chatml_template() -> str:
 
 
 def modelfile(gguf_name: str, system: str | None, stop: list[str], temperature: float, num_ctx: int,
-              repeat_penalty: float) -> str:
+              repeat_penalty: float, repeat_last_n: int = 64) -> str:
     lines = [f"FROM ./{gguf_name}", f'TEMPLATE """{chatml_template()}"""']
     if system:
         lines.append(f'SYSTEM """{system}"""')
     lines += [f'PARAMETER stop "{token}"' for token in stop]
     lines += [f"PARAMETER temperature {temperature:g}", f"PARAMETER num_ctx {num_ctx}",
-              f"PARAMETER repeat_penalty {repeat_penalty:g}"]
+              f"PARAMETER repeat_penalty {repeat_penalty:g}", f"PARAMETER repeat_last_n {repeat_last_n}"]
     return "\n".join(lines) + "\n"
 
 
@@ -116,16 +116,70 @@ def load_gguf(path: Path, n_ctx: int, threads: int = 0):
         raise UserError(f"{path}: cannot load the GGUF: {exc}") from None
 
 
+def chat_prompt_tokens(llm, prompt: str, system: str | None) -> list[int]:
+    """One user turn rendered by the GGUF's own chat template (as transformers renders the same template
+    for the engine, and create_chat_completion would), tokenised; a model without a template gets the
+    plain prompt, as the engine gives it."""
+    from llama_cpp import llama_chat_format
+
+    template = llm.metadata.get("tokenizer.chat_template")
+    if not template:
+        return llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=False)
+    text_of = lambda token: llm._model.token_get_text(token) if token != -1 else ""  # noqa: E731
+    formatter = llama_chat_format.Jinja2ChatFormatter(template=template, eos_token=text_of(llm.token_eos()),
+                                                      bos_token=text_of(llm.token_bos()))
+    messages = ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": prompt}]
+    rendered = formatter(messages=messages)
+    return llm.tokenize(rendered.prompt.encode("utf-8"), add_bos=not rendered.added_special, special=True)
+
+
 def chat(llm, prompt: str, system: str | None, max_tokens: int, temperature: float = 0.0,
-         repeat_penalty: float = 1.0, seed: int = 0) -> dict:
-    """One user turn -> {"text", "prompt_tokens", "tokens", "truncated", "seconds"}."""
+         repeat_penalty: float = 1.0, seed: int = 0, repeat_last_n: int = 64, no_repeat_ngram_size: int = 0,
+         task: str | None = None) -> dict:
+    """One user turn -> {"text", "prompt_tokens", "tokens", "truncated", "seconds"}, under the decoding
+    rules of stages/decoding.py and the stop rule of `task` (stages/stopping.py): the answer ends at the
+    end-of-sequence token, when it is complete (no token generated after it), or at `max_tokens`
+    (truncated). llama-cpp-python's own repetition penalty already covers only the latest
+    `last_n_tokens_size` sampled tokens, never the prompt. Sampling with temperature > 0 draws from the
+    whole distribution, as the engine does (no top-k/top-p/min-p)."""
     import time
 
-    messages = ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": prompt}]
+    import llama_cpp
+
+    from stages.decoding import NgramBlocker
+    from stages.stopping import TokenPieces, answer_end
+
     started = time.perf_counter()
-    data = llm.create_chat_completion(messages=messages, max_tokens=max_tokens, temperature=temperature,
-                                      repeat_penalty=repeat_penalty, seed=seed)
-    choice, usage = data["choices"][0], data.get("usage") or {}
-    return {"text": choice["message"].get("content") or "", "prompt_tokens": int(usage.get("prompt_tokens", 0)),
-            "tokens": int(usage.get("completion_tokens", 0)), "truncated": choice.get("finish_reason") == "length",
-            "seconds": time.perf_counter() - started}
+    prompt_tokens = chat_prompt_tokens(llm, prompt, system)
+    room = llm.n_ctx() - len(prompt_tokens)
+    if room <= 0:  # the wording create_completion uses, which callers recognise
+        raise ValueError(f"Requested tokens ({len(prompt_tokens)}) exceed context window of {llm.n_ctx()}")
+    budget = min(max_tokens, room)
+    blocker = NgramBlocker(no_repeat_ngram_size)
+
+    def block_ngrams(_input_ids, logits):
+        banned = sorted(blocker.banned())
+        if banned:
+            logits[banned] = -float("inf")
+        return logits
+
+    llm.last_n_tokens_size = repeat_last_n  # read when generate() builds its sampler
+    llm.set_seed(seed)
+    end, pieces = answer_end(task), TokenPieces(lambda token: llm.detokenize([token]).decode("utf-8", "replace"))
+    tokens, stopped = [], False
+    for token in llm.generate(prompt_tokens, temp=temperature, top_k=0, top_p=1.0, min_p=0.0,
+                              repeat_penalty=repeat_penalty if repeat_last_n else 1.0,
+                              logits_processor=[block_ngrams] if no_repeat_ngram_size else None):
+        if llama_cpp.llama_vocab_is_eog(llm._model.vocab, token):
+            stopped = True
+            break
+        tokens.append(token)
+        blocker.add(token)
+        if end.feed(pieces(token)):
+            stopped = True  # complete: the token just taken is the answer's last
+            break
+        if len(tokens) >= budget:
+            break
+    text = llm.detokenize(tokens).decode("utf-8", errors="ignore")
+    return {"text": text, "prompt_tokens": len(prompt_tokens), "tokens": len(tokens),
+            "truncated": not stopped and len(tokens) >= budget, "seconds": time.perf_counter() - started}

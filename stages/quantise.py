@@ -51,8 +51,10 @@ def answer_with_gguf(records: list[dict], path: Path, params: Params, label: str
         with progress() as bar:
             task = bar.add_task(label, total=len(records))
             for record in records:
-                reply = llama_tools.chat(llm, record["prompt"], student.system_prompt, student.max_new_tokens,
-                                         student.temperature, student.repetition_penalty, student.seed)
+                kind = record.get("task")
+                reply = llama_tools.chat(llm, record["prompt"], student.system_prompt, student.token_budget(kind),
+                                         student.temperature, student.repetition_penalty, student.seed,
+                                         student.repeat_last_n, student.no_repeat_ngram_size, kind)
                 answered.append({**record, "output": reply["text"], "truncated": reply["truncated"],
                                  "gen": {"tokens": reply["tokens"], "seconds": round(reply["seconds"], 4)}})
                 bar.advance(task)
@@ -79,7 +81,7 @@ def run(params: Params, merged_dir: Path = MERGED_DIR, out_dir: Path = GGUF_DIR,
     smallest = min(files, key=lambda kind: files[kind].stat().st_size)
     (Path(out_dir) / "Modelfile").write_text(llama_tools.modelfile(
         files[smallest].name, params.student.system_prompt, stop_tokens(Path(merged_dir)),
-        config.ollama_temperature, config.n_ctx, params.student.repetition_penalty))
+        config.ollama_temperature, config.n_ctx, params.student.repetition_penalty, params.student.repeat_last_n))
 
     types = {}
     for kind, path in files.items():

@@ -49,9 +49,10 @@ class Settings:
     temperature: float  # 0: greedy
     top_p: float
     top_k: int  # 0: off
-    repetition_penalty: float
+    repetition_penalty: float  # over the last repeat_last_n generated tokens, never the prompt (stages/decoding.py)
     stop: list[str]
     seed: int
+    repeat_last_n: int = 64
 
 
 @dataclass
@@ -89,10 +90,12 @@ class LlamaCppBackend:
             raise UserError(f"{path}: llama.cpp cannot load this GGUF ({exc})") from None
 
     def chat(self, messages: list[dict], settings: Settings) -> Answer:
+        self.llm.last_n_tokens_size = settings.repeat_last_n  # llama.cpp's penalty window: sampled tokens only
         try:
             result = self.llm.create_chat_completion(
                 messages=messages, max_tokens=settings.max_new_tokens, temperature=settings.temperature,
-                top_p=settings.top_p, top_k=settings.top_k, repeat_penalty=settings.repetition_penalty,
+                top_p=settings.top_p, top_k=settings.top_k,
+                repeat_penalty=settings.repetition_penalty if settings.repeat_last_n else 1.0,
                 stop=settings.stop or None, seed=settings.seed)
         except ValueError as exc:  # llama.cpp's only complaint about a valid request: a prompt too long
             found = re.search(r"Requested tokens \((\d+)\) exceed context window", str(exc))
@@ -130,7 +133,11 @@ class TransformersBackend:
             raise context_overflow(prompt_tokens, self.n_ctx)
         budget = min(settings.max_new_tokens, self.n_ctx - prompt_tokens)
         sample = settings.temperature > 0
-        options = dict(max_new_tokens=budget, do_sample=sample, repetition_penalty=settings.repetition_penalty,
+        from stages.decoding import logits_processors
+
+        # transformers' own repetition_penalty would cover the prompt too: the shared rules instead
+        rules = logits_processors(prompt_tokens, settings.repetition_penalty, settings.repeat_last_n)
+        options = dict(max_new_tokens=budget, do_sample=sample, repetition_penalty=1.0, logits_processor=rules,
                        eos_token_id=sorted(self.eos_ids), pad_token_id=self.tokenizer.pad_token_id,
                        temperature=settings.temperature if sample else None, top_p=settings.top_p if sample else None,
                        top_k=settings.top_k if sample else None)
@@ -259,7 +266,8 @@ class Sampling(Strict):
 
         return Settings(pick(max_new_tokens, serve.max_new_tokens), 0.0 if greedy else pick(self.temperature, serve.temperature),
                         pick(self.top_p, serve.top_p), pick(self.top_k, 0),
-                        pick(self.repetition_penalty, serve.repetition_penalty), self.stop or [], pick(self.seed, 0))
+                        pick(self.repetition_penalty, serve.repetition_penalty), self.stop or [], pick(self.seed, 0),
+                        serve.repeat_last_n)
 
 
 class GenerationParameters(Sampling):

@@ -54,7 +54,50 @@ def test_quantise_refuses_unknown_types_and_missing_input(tmp_path, gguf_files):
 
 
 def test_modelfile_names_the_model_and_the_chat_stops():
-    text = llama_tools.modelfile("model-q4_k_m.gguf", "You write MISRA-C.", ["<|im_end|>"], 0.2, 4096, 1.1)
+    text = llama_tools.modelfile("model-q4_k_m.gguf", "You write MISRA-C.", ["<|im_end|>"], 0.2, 4096, 1.1, 48)
     assert text.splitlines()[0] == "FROM ./model-q4_k_m.gguf"
     assert 'PARAMETER stop "<|im_end|>"' in text and "PARAMETER num_ctx 4096" in text
+    assert "PARAMETER repeat_penalty 1.1" in text and "PARAMETER repeat_last_n 48" in text
     assert "<|im_start|>{{ .Role }}" in text and 'SYSTEM """You write MISRA-C."""' in text
+
+
+def test_llama_cpp_penalises_only_recent_generated_tokens():
+    """What llama-cpp-python 0.3.x does with `repeat_penalty`, measured: its greedy answer equals one made
+    with the penalty off and our own penalty over the last `last_n_tokens_size` generated tokens applied
+    as a logits processor, and differs from one whose penalty also covers the prompt. So llama_tools.chat
+    can use the native penalty as stages/decoding.py defines it."""
+    from llama_cpp import Llama
+
+    from stages.student import bundled_gguf
+
+    llm = Llama(model_path=str(bundled_gguf()), n_ctx=512, n_threads=1, verbose=False)
+    prompt = llm.tokenize(b"<|im_start|>user\nRepeat this handle five times, separated by commas: emre_ito042"
+                          b"<|im_end|>\n<|im_start|>assistant\n", add_bos=False, special=True)
+    penalty = 1.8
+
+    def greedy(**options) -> list[int]:
+        out = []
+        for token in llm.generate(prompt, temp=0.0, **options):
+            if token == llm.token_eos() or len(out) == 40:
+                break
+            out.append(token)
+        return out
+
+    def penalising(last_n: int | None):  # None: the prompt and every generated token
+        def apply(input_ids, scores):
+            window = set(input_ids.tolist() if last_n is None else input_ids[len(prompt):].tolist()[-last_n:])
+            scores = scores.copy()
+            for token in window:
+                scores[token] = scores[token] * penalty if scores[token] <= 0 else scores[token] / penalty
+            return scores
+        return [apply]
+
+    try:
+        for last_n in (64, 4):
+            llm.last_n_tokens_size = last_n
+            native = greedy(repeat_penalty=penalty)
+            assert native == greedy(repeat_penalty=1.0, logits_processor=penalising(last_n)), last_n
+            assert native != greedy(repeat_penalty=1.0, logits_processor=penalising(None)), last_n
+        assert native != greedy(repeat_penalty=1.0)  # the penalty changes this answer at all
+    finally:
+        llm.close()

@@ -1,5 +1,6 @@
-"""The student: batched generation equals one-at-a-time generation, the epoch-0 adapter equals the base
-model, truncation, the chat template, and the GGUF -> HF conversion of the bundled model.
+"""The student: batched generation equals one-at-a-time generation under the shared decoding rules
+(stages/decoding.py) and stop rules (stages/stopping.py), the epoch-0 adapter equals the base model,
+truncation and task budgets, the chat template, and the GGUF -> HF conversion of the bundled model.
 
 Generation tests run on a tiny random Llama built from a config (tests/conftest.py), in float32."""
 
@@ -8,8 +9,10 @@ from __future__ import annotations
 import pytest
 import torch
 
+from stages.decoding import logits_processors
 from stages.params import LoraParams, StudentParams
 from stages.generation import answer_records, generate, render_prompts
+from stages.stopping import answer_end
 from stages.student import load_student, new_adapter
 
 PROMPTS = [
@@ -48,23 +51,30 @@ def tiny(varied_model_dir):
     return load_student(varied_model_dir, None, _params())
 
 
-def _one_at_a_time(model, tokenizer, prompt: str, params: StudentParams) -> list[int]:
-    """The reference: transformers' own `model.generate` on one unpadded prompt; the new tokens up to the
-    end-of-sequence token."""
+def _one_at_a_time(model, tokenizer, prompt: str, params: StudentParams, task: str | None = None) -> list[int]:
+    """The reference: transformers' own `model.generate` on one unpadded prompt, the rules of
+    stages/decoding.py as a LogitsProcessor (its built-in repetition penalty off: that one covers the
+    prompt); the new tokens up to the end-of-sequence token, cut after the token that completes the
+    answer for `task`."""
     ids = tokenizer(render_prompts(tokenizer, [prompt], params)[0], add_special_tokens=False, return_tensors="pt")
     eos = model.generation_config.eos_token_id
+    length = ids["input_ids"].shape[1]
     with torch.inference_mode():
-        new = model.generate(**ids, max_new_tokens=params.max_new_tokens, do_sample=False,
-                             repetition_penalty=params.repetition_penalty, pad_token_id=tokenizer.pad_token_id,
-                             no_repeat_ngram_size=params.no_repeat_ngram_size or None
-                             )[0, ids["input_ids"].shape[1]:].tolist()
+        new = model.generate(**ids, max_new_tokens=params.token_budget(task), do_sample=False,
+                             repetition_penalty=1.0, pad_token_id=tokenizer.pad_token_id,
+                             logits_processor=logits_processors(length, params.repetition_penalty,
+                                                                params.repeat_last_n, params.no_repeat_ngram_size),
+                             )[0, length:].tolist()
     eos = set(eos if isinstance(eos, list) else [eos])
-    return next((new[:i] for i, token in enumerate(new) if token in eos), new)
+    new = next((new[:i] for i, token in enumerate(new) if token in eos), new)
+    end = answer_end(task)
+    return next((new[:i + 1] for i, token in enumerate(new) if end.feed(tokenizer.decode([token]))), new)
 
 
 @pytest.mark.parametrize("settings", [
     {"repetition_penalty": 1.0},
     {"repetition_penalty": 1.1, "no_repeat_ngram_size": 3},
+    {"repetition_penalty": 1.5, "repeat_last_n": 3},  # tokens leave the window while the answer goes on
 ])
 def test_batched_greedy_equals_one_at_a_time(tiny, settings):
     model, tokenizer = tiny
@@ -74,6 +84,18 @@ def test_batched_greedy_equals_one_at_a_time(tiny, settings):
     assert [g.tokens for g in batched] == [len(ids) for ids in reference]
     assert all(g.tokens > 0 and g.seconds > 0 for g in batched)
     assert len({g.text for g in batched}) > 1  # different prompts, different answers: order was restored
+
+
+def test_penalty_covers_recent_generated_tokens_only():
+    """The rules themselves: prompt tokens keep their logits, and so do generated tokens that have left
+    the window; the rest are divided (positive) or multiplied (negative) by the penalty, once each."""
+    prompt, generated = [11, 12, 13], [12, 20, 21, 20, 22]
+    scores = torch.tensor([[2.0] * 11 + [2.0, 2.0, 2.0] + [2.0] * 6 + [-2.0, 2.0, 2.0, 2.0]])
+    rules = logits_processors(len(prompt), 2.0, 4, 0)
+    out = rules(torch.tensor([prompt + generated]), scores.clone())[0]
+    penalised = {token for token in range(scores.shape[1]) if out[token] != scores[0, token]}
+    assert penalised == {20, 21, 22}  # 12 is in the prompt and has left the 4-token window
+    assert out[20] == -4.0 and out[21] == 1.0 and out[22] == 1.0
 
 
 def test_rows_that_end_early_leave_the_others_unchanged(tiny):
@@ -167,9 +189,11 @@ def test_chat_template_is_applied(tiny):
 
     # generate() answers the templated prompt, not the raw text
     ids = tokenizer(rendered, add_special_tokens=False, return_tensors="pt")
+    length = ids["input_ids"].shape[1]
     with torch.inference_mode():
-        direct = model.generate(**ids, max_new_tokens=12, do_sample=False, repetition_penalty=1.1,
-                                pad_token_id=tokenizer.pad_token_id)[0, ids["input_ids"].shape[1]:]
+        direct = model.generate(**ids, max_new_tokens=12, do_sample=False, repetition_penalty=1.0,
+                                logits_processor=logits_processors(length, 1.1, 64), pad_token_id=tokenizer.pad_token_id,
+                                )[0, length:]
     ours = generate(model, tokenizer, ["Pack a TCI."], _params())[0]
     assert ours.text == tokenizer.decode(direct, skip_special_tokens=True)
 
@@ -182,3 +206,98 @@ def test_answer_records_adds_generation_fields(tiny):
     for record in answered:
         assert isinstance(record["output"], str) and record["output"]
         assert record["truncated"] is True and record["gen"]["tokens"] == 5 and record["gen"]["seconds"] > 0
+
+
+# answers that are complete before the model stops: a tiny model trained to recite them, text after included
+RECITED = {
+    "Score the profile of ann_lee7.": ('Here it is: {"handle": "ann_lee7", "reason": "knows \\"}\\" and {braces}", '
+                                       '"extra": {"n": 1}} and then the model keeps talking about it'),
+    "Write the gate check.": "Sure.\n```c\nint gate_open(void) { return 1; }\n```\nThat is all, and then more words",
+    "Score the fenced profile.": '```json\n{"handle": "x"}\n```\nfollowed by more text',
+}
+
+
+@pytest.fixture(scope="module")
+def reciting_dir(tiny_model_dir, tmp_path_factory):
+    """The tiny Llama trained until it recites RECITED's answers to their prompts, each with more text after
+    the complete answer and then its end-of-sequence token."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype=torch.float32)
+    rows = []
+    for prompt, answer in RECITED.items():
+        head = tokenizer(render_prompts(tokenizer, [prompt], _params())[0], add_special_tokens=False)["input_ids"]
+        tail = tokenizer(answer, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
+        rows.append((torch.tensor([head + tail]), len(head)))
+    torch.manual_seed(0)
+    optimiser = torch.optim.AdamW(model.parameters(), lr=3e-3)
+    for _ in range(300):
+        for ids, start in rows:
+            labels = ids.clone()
+            labels[0, :start] = -100
+            model(input_ids=ids, labels=labels).loss.backward()
+        optimiser.step()
+        optimiser.zero_grad()
+    out = tmp_path_factory.mktemp("reciting-llama")
+    model.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def reciting(reciting_dir):
+    return load_student(reciting_dir, None, _params())
+
+
+def test_no_token_after_a_complete_answer(reciting):
+    model, tokenizer = reciting
+    prompts = list(RECITED)
+    params = _params(repetition_penalty=1.0, max_new_tokens=96, batch_size=3)
+    free = generate(model, tokenizer, prompts, params)  # no task: the model recites everything, then its EOS
+    assert [g.text for g in free] == list(RECITED.values())
+
+    tasks = ["json_record", "c_code", "json_record"]
+    stopped = generate(model, tokenizer, prompts, params, tasks=tasks)
+    expected = ['Here it is: {"handle": "ann_lee7", "reason": "knows \\"}\\" and {braces}", "extra": {"n": 1}}',
+                "Sure.\n```c\nint gate_open(void) { return 1; }\n```",
+                '```json\n{"handle": "x"}\n```']
+    assert [g.text for g in stopped] == expected
+    # the last token taken is the one that completes the answer: one token fewer and it is incomplete
+    for g, text, task in zip(stopped, expected, tasks):
+        ids = tokenizer(text, add_special_tokens=False)["input_ids"]
+        assert g.tokens == len(ids) and not g.truncated
+        end = answer_end(task)
+        assert not any(end.feed(tokenizer.decode([token])) for token in ids[:-1])
+        assert end.feed(tokenizer.decode([ids[-1]]))
+
+
+def test_task_budget_truncates_a_runaway_answer(reciting):
+    model, tokenizer = reciting
+    prompts = list(RECITED)[:2]
+    params = _params(repetition_penalty=1.0, max_new_tokens=96, batch_size=2, max_new_tokens_by_task={"json_record": 5})
+    json_answer, c_answer = generate(model, tokenizer, prompts, params, tasks=["json_record", "c_code"])
+    assert json_answer.tokens == 5 and json_answer.truncated  # cut by its task's budget
+    assert c_answer.text.endswith("```") and not c_answer.truncated  # the other row ran on to its own end
+
+
+def test_gguf_chat_stops_where_the_engine_does(reciting, reciting_dir, tmp_path):
+    """llama_tools.chat (quantise, the llamacpp teacher) on the f16 GGUF of the same model: the same
+    answers, cut at the same token, and nothing generated after a complete answer."""
+    from stages import llama_tools
+
+    model, tokenizer = reciting
+    params = _params(repetition_penalty=1.0, max_new_tokens=96, batch_size=3)
+    tasks = ["json_record", "c_code", "json_record"]
+    engine = generate(model, tokenizer, list(RECITED), params, tasks=tasks)
+    llm = llama_tools.load_gguf(llama_tools.convert_hf_to_gguf(reciting_dir, tmp_path / "f16.gguf"), 512, 1)
+    try:
+        replies = [llama_tools.chat(llm, prompt, None, params.token_budget(task), task=task)
+                   for prompt, task in zip(RECITED, tasks)]
+        free = llama_tools.chat(llm, list(RECITED)[1], None, 96)  # no task: on to the end-of-sequence token
+    finally:
+        llm.close()
+    assert [r["text"] for r in replies] == [g.text for g in engine]
+    assert [r["tokens"] for r in replies] == [g.tokens for g in engine]
+    assert not any(r["truncated"] for r in replies)
+    assert free["text"] == RECITED[list(RECITED)[1]] and free["tokens"] > replies[1]["tokens"]

@@ -1,5 +1,6 @@
 """The `hf` teacher: a local transformers model (an HF directory), through the student's own loading,
-chat template and batched generation (stages.student). It answers `concurrency` prompts per batch."""
+chat template and batched generation (stages.student). It answers `concurrency` prompts per batch; each
+answer stops when it is complete for its record's task (stages/stopping.py)."""
 
 from __future__ import annotations
 
@@ -29,11 +30,16 @@ class HFTeacher(Teacher):
         """The student's generation settings, driven by the teacher's params."""
         try:
             return StudentParams(system_prompt=system, max_new_tokens=self.params.max_tokens,
+                                 max_new_tokens_by_task={},  # the teacher's budget is teacher.max_tokens
                                  temperature=self.params.temperature, batch_size=self.params.concurrency,
                                  threads=self.params.threads, repetition_penalty=1.0)
         except ValidationError as exc:
             error = exc.errors()[0]
             raise UserError(f"teacher hf: {error['loc'][0]}: {error['msg']}") from None
+
+    def settings(self) -> dict:
+        # answers now stop when complete (stages/stopping.py): not the answers cached before
+        return {**super().settings(), "stop": "complete-answer"}
 
     def complete(self, request: Request) -> Reply:
         result = self.complete_many([request])[0]
@@ -50,7 +56,8 @@ class HFTeacher(Teacher):
             settings = self.generation(system)
             prompts = [requests[i].prompt for i in indices]
             rendered = render_prompts(self.tokenizer, prompts, settings)
-            generations = generate(self.network, self.tokenizer, prompts, settings, "teacher hf")
+            generations = generate(self.network, self.tokenizer, prompts, settings, "teacher hf",
+                                   tasks=[requests[i].record.get("task") for i in indices])
             for index, text, generation in zip(indices, rendered, generations):
                 input_tokens = len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
                 if not generation.text.strip():

@@ -35,19 +35,21 @@ class LlamaCppTeacher(Teacher):
             raise UserError(f"teacher llamacpp: cannot load {path}: {exc}") from None
         self.lock = threading.Lock()
 
+    def settings(self) -> dict:
+        # answers now stop when complete and carry no repetition penalty: not the answers cached before
+        return {**super().settings(), "stop": "complete-answer", "repeat_penalty": 1.0}
+
     def complete(self, request: Request) -> Reply:
-        messages = [{"role": "system", "content": request.system}, {"role": "user", "content": request.prompt}]
+        """The record's task (when known) decides where the answer is complete (stages/stopping.py)."""
+        from stages.llama_tools import chat
+
         with self.lock:
             try:
-                data = self.llm.create_chat_completion(messages=messages, max_tokens=self.params.max_tokens,
-                                                       temperature=self.params.temperature)
+                reply = chat(self.llm, request.prompt, request.system, self.params.max_tokens,
+                             self.params.temperature, task=request.record.get("task"))
             except ValueError as exc:  # e.g. the prompt does not fit n_ctx
                 raise CallError("model error", str(exc)[:200]) from None
-        choice = data["choices"][0]
-        text = choice["message"].get("content") or ""
-        usage = data.get("usage") or {}
-        input_tokens, output_tokens = int(usage.get("prompt_tokens", 0)), int(usage.get("completion_tokens", 0))
-        if not text.strip():
-            raise CallError("empty content", f"finish_reason {choice.get('finish_reason')!r}",
-                            usage=(input_tokens, output_tokens))
-        return Reply(text, input_tokens, output_tokens, truncated=choice.get("finish_reason") == "length")
+        if not reply["text"].strip():
+            raise CallError("empty content", "stopped at once" if not reply["tokens"] else
+                            f"{reply['tokens']} tokens of whitespace", usage=(reply["prompt_tokens"], reply["tokens"]))
+        return Reply(reply["text"], reply["prompt_tokens"], reply["tokens"], truncated=reply["truncated"])
