@@ -2,8 +2,11 @@
 
 llama.cpp's converter writes an f16 GGUF, llama_model_quantize makes q8_0 and q4_k_m from it, and a
 Modelfile lets `ollama create` use the smallest. Then every GGUF answers the test split through
-llama.cpp with the student's generation settings and the gate scores the answers. The reference is the
-merged model's own test figures — the best epoch's, since merge_lora proved merged == base+adapter.
+llama.cpp with the student's generation settings and stop rules (stages/decoding.py, stages/stopping.py:
+the very semantics of the generation engine) and the gate scores the answers. The reference is the
+merged model's own test figures through the engine — the best epoch's, since merge_lora proved
+merged == base+adapter — reported side by side with every type's (pass rate, mean score, and for the
+profile task Pearson/Spearman r and the mean absolute error).
 The stage fails when a type loses more than `quantise.max_pass_rate_drop` of the test pass rate.
 Writes models/gguf/ and metrics/quantise.json.
 """
@@ -65,7 +68,7 @@ def answer_with_gguf(records: list[dict], path: Path, params: Params, label: str
 
 def run(params: Params, merged_dir: Path = MERGED_DIR, out_dir: Path = GGUF_DIR,
         metrics_path: Path = METRICS_DIR / "quantise.json", reference: dict | None = None) -> dict:
-    from stages.tasks import score_records, summarise
+    from stages.tasks import judgment, score_records, summarise
 
     config = params.quantise
     if not Path(merged_dir).is_dir():
@@ -92,6 +95,7 @@ def run(params: Params, merged_dir: Path = MERGED_DIR, out_dir: Path = GGUF_DIR,
         types[kind] = {
             "size_bytes": path.stat().st_size, "pass_rate": summary["pass_rate"],
             "mean_score": summary["mean_score"], "truncation_rate": summary["truncation_rate"],
+            **{key: summary[key] for key in judgment([]) if key in summary},  # json_record: r, MAE
             "pass_rate_drop": round(reference["pass_rate"] - summary["pass_rate"], 4),
             "mean_score_delta": round(summary["mean_score"] - reference["mean_score"], 4),
             "tokens_per_second": round(tokens / seconds, 1) if seconds else 0.0,
@@ -99,11 +103,15 @@ def run(params: Params, merged_dir: Path = MERGED_DIR, out_dir: Path = GGUF_DIR,
     metrics = {"merged": reference, "types": types, "max_pass_rate_drop": config.max_pass_rate_drop,
                "modelfile_model": files[smallest].name}
     write_json(metrics_path, metrics)
+    def r(figures: dict) -> str:
+        return "-" if figures.get("pearson_r") is None else f"{figures['pearson_r']:.3f}"
+
     console.print(summary_table(
-        f"quantise: test split ({len(test)} prompts) against the merged model (pass rate {reference['pass_rate']:.2f})",
-        ("type", "size MB", "pass rate", "drop", "mean score", "tokens/s"),
-        [(kind, f"{t['size_bytes'] / 2**20:.0f}", f"{t['pass_rate']:.2f}", f"{t['pass_rate_drop']:+.2f}",
-          f"{t['mean_score']:.2f}", t["tokens_per_second"]) for kind, t in types.items()]))
+        f"quantise: test split ({len(test)} prompts), the merged model through the engine and each GGUF through llama.cpp",
+        ("model", "size MB", "pass rate", "drop", "mean score", "Pearson r", "tokens/s"),
+        [("merged", "", f"{reference['pass_rate']:.2f}", "", f"{reference['mean_score']:.2f}", r(reference), "")]
+        + [(kind, f"{t['size_bytes'] / 2**20:.0f}", f"{t['pass_rate']:.2f}", f"{t['pass_rate_drop']:+.2f}",
+            f"{t['mean_score']:.2f}", r(t), t["tokens_per_second"]) for kind, t in types.items()]))
     worst = max(types, key=lambda kind: types[kind]["pass_rate_drop"])
     if types[worst]["pass_rate_drop"] > config.max_pass_rate_drop:
         raise UserError(f"quantise: {worst} loses {types[worst]['pass_rate_drop']:.2f} of the test pass rate "

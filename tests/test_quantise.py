@@ -42,6 +42,7 @@ def test_quantise_writes_ggufs_modelfile_and_scores_each_type(tiny_model_dir, wo
         assert figures["pass_rate_drop"] == round(reference["pass_rate"] - figures["pass_rate"], 4)
         assert figures["mean_score_delta"] == round(figures["mean_score"] - reference["mean_score"], 4)
         assert figures["tokens_per_second"] > 0
+        assert {"judged", "pearson_r", "spearman_r", "mae"} <= set(figures)  # the split holds a profile record
     # a random tiny model writes nothing that passes: every answer is scored and fails
     assert all(figures["pass_rate"] == 0.0 for figures in metrics["types"].values())
     modelfile = Path("models/gguf/Modelfile").read_text()
