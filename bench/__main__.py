@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from stages.records import read_json, write_json
+from distilloop.io import read_json, write_json
 
 RESULTS = Path("metrics/bench")
 SUMMARY = Path("metrics/bench.json")

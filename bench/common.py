@@ -10,7 +10,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from stages.records import write_json
+from distilloop.io import write_json
 
 RESULTS_DIR = Path("metrics/bench")
 
@@ -20,7 +20,7 @@ def base_model_dir(scratch: Path) -> Path:
     bundled GGUF converted into `scratch` as the base stage converts it."""
     if (Path("models/base") / "config.json").exists():
         return Path("models/base")
-    from stages.student import BUNDLED_STUDENT, materialise
+    from distilloop.student.model import BUNDLED_STUDENT, materialise
 
     materialise(BUNDLED_STUDENT, scratch / "base")
     return scratch / "base"

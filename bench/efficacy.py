@@ -20,7 +20,7 @@ from pathlib import Path
 
 from bench.common import copy_worktree, save, stopwatch
 from bench.pipeline import environment, run
-from stages.records import read_json
+from distilloop.io import read_json
 
 ROOT = Path(__file__).resolve().parent.parent
 PROFILE_OF_TASK = {"json_record": None, "c_code": "c-code"}  # the default params.yaml runs the profile task
@@ -56,14 +56,14 @@ def run_task(task: str, workdir: Path) -> dict:
     git = ["git", "-c", "user.email=bench@distilloop.invalid", "-c", "user.name=bench"]
     run(project, ["git", "init", "-q"], env)
     if PROFILE_OF_TASK[task]:
-        run(project, [sys.executable, "-m", "stages.cli", "profile", PROFILE_OF_TASK[task]], env)
+        run(project, [sys.executable, "-m", "distilloop.cli", "profile", PROFILE_OF_TASK[task]], env)
     run(project, [*git, "add", "-A"], env)
     run(project, [*git, "commit", "-qm", task], env)
     with stopwatch() as elapsed:
         run(project, ["dvc", "repro"], env)
     best = read_json(project / "metrics/best.json")
     quantised = read_json(project / "metrics/quantise.json")
-    status = subprocess.run([sys.executable, "-m", "stages.cli", "status"], cwd=project, env=env, capture_output=True,
+    status = subprocess.run([sys.executable, "-m", "distilloop.cli", "status"], cwd=project, env=env, capture_output=True,
                             text=True).stdout
     print(status)
     return {"seconds": round(elapsed(), 1), "epochs": epoch_rows(project), "best_epoch": best["epoch"],

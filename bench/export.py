@@ -15,8 +15,8 @@ import tempfile
 from pathlib import Path
 
 from bench.common import save, stopwatch
-from stages import leakage
-from stages.params import Params
+from distilloop.export import leakage
+from distilloop.config import Params
 
 WORDS = ("vlan tag pcp dei vid gate control list interval cycle credit shaper slope stream avtp subtype "
          "timestamp gptp sync follow up announce crc ring buffer bit field endian frame ethertype").split()
@@ -35,7 +35,7 @@ def synthetic_rows(count: int, seed: int = 0) -> list[dict]:
 
 
 def measure(count: int, work: Path) -> dict:
-    from stages import export
+    from distilloop import export
 
     source = work / f"rows-{count}.jsonl"
     source.write_text("".join(json.dumps(row) + "\n" for row in synthetic_rows(count)))

@@ -2,7 +2,7 @@
 
     python -m bench.generation [--prompts 64] [--loop-prompts 16] [--max-new-tokens N] [--batch-size N]
 
-The engine is `stages.generation.generate` with the params.yaml student settings (each prompt prefilled
+The engine is `distilloop.student.generation.generate` with the params.yaml student settings (each prompt prefilled
 alone, the batch decoded together from a preallocated cache, finished rows dropped). The baseline is
 what one writes first: the model loaded in float32 and `model.generate` called one prompt at a time
 with the same decoding settings, on a subset of the prompts spread evenly over them (prompt length, and
@@ -24,7 +24,7 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from bench.common import base_model_dir, save, stopwatch  # noqa: E402
-from stages import params as params_module  # noqa: E402
+from distilloop import config as params_module  # noqa: E402
 
 TASKS = [
     "Write a C99 function `uint16_t vlan_tci_pack(uint8_t pcp, uint8_t dei, uint16_t vid)` that packs an "
@@ -85,8 +85,8 @@ def plain_loop(model_dir: Path, prompts: list[str], student) -> tuple[list[str],
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from stages.hardware import set_threads
-    from stages.generation import render_prompts
+    from distilloop.hardware import set_threads
+    from distilloop.student.generation import render_prompts
 
     set_threads(student.threads)
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
@@ -108,8 +108,8 @@ def plain_loop(model_dir: Path, prompts: list[str], student) -> tuple[list[str],
 
 
 def engine(model_dir: Path, prompts: list[str], student) -> tuple[list[str], int, float]:
-    from stages.generation import generate
-    from stages.student import load_student
+    from distilloop.student.generation import generate
+    from distilloop.student.model import load_student
 
     model, tokenizer = load_student(model_dir, None, student)
     with stopwatch() as elapsed:

@@ -47,7 +47,7 @@ def smoke_project(workdir: Path, name: str) -> tuple[Path, dict]:
     env = environment(workdir / f"{name}-cache")
     git = ["git", "-c", "user.email=bench@distilloop.invalid", "-c", "user.name=bench"]
     run(project, ["git", "init", "-q"], env)
-    run(project, [sys.executable, "-m", "stages.cli", "profile", "smoke"], env)
+    run(project, [sys.executable, "-m", "distilloop.cli", "profile", "smoke"], env)
     run(project, [*git, "add", "-A"], env)
     run(project, [*git, "commit", "-qm", "smoke"], env)
     return project, env

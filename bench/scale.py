@@ -20,8 +20,8 @@ from pathlib import Path
 
 from bench.common import save, stopwatch
 from bench.score import SEED, make_samples
-from stages.params import Params
-from stages.tasks import score_records, summarise
+from distilloop.config import Params
+from distilloop.gate import score_records, summarise
 
 PROFILES = Path("data/seed/profiles.csv")
 

@@ -24,10 +24,10 @@ import time
 from pathlib import Path
 
 from bench.common import save, stopwatch
-from stages.params import Params
-from stages.tasks import score_records, summarise
-from stages.tasks.c_text import scan
-from stages.tasks.c_tools import STRICT, cppcheck_binary
+from distilloop.config import Params
+from distilloop.gate import score_records, summarise
+from distilloop.gate.c_code.c_text import scan
+from distilloop.gate.c_code.c_tools import STRICT, cppcheck_binary
 
 SEED = Path("data/seed/c_tasks.jsonl")
 GOTO = "\n/** @brief Extra. @param x In. @return Out. */\nstatic int extra_goto(int x)\n{\n    if (x > 0) { goto done; }\n    x = 1;\ndone:\n    return x;\n}\n"
@@ -91,7 +91,7 @@ def cpu_of_children() -> float:
 def naive(samples: list[dict]) -> tuple[float, float]:
     """(wall seconds, CPU seconds) of the seed design: per sample one gcc and one cppcheck --addon=misra,
     in sequence."""
-    from stages.tasks.extract import extract_c
+    from distilloop.gate.extract import extract_c
 
     cpu = cpu_of_children()
     with tempfile.TemporaryDirectory(prefix="bench-naive-") as tmp, stopwatch() as elapsed:

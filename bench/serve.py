@@ -26,7 +26,7 @@ from pathlib import Path
 import httpx
 
 from bench.common import save, stopwatch
-from stages.params import Params
+from distilloop.config import Params
 
 DEFAULT_MODEL = Path("models/gguf/model-q4_k_m.gguf")
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,7 +34,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def build_q4_k_m(work: Path) -> Path:
     """The default student as the quantise stage makes it: HF model -> f16 GGUF -> q4_k_m."""
-    from stages import llama_tools, student
+    from distilloop.release import gguf as llama_tools
+    from distilloop.student import model as student
 
     student.materialise(student.BUNDLED_STUDENT, work / "base")
     f16 = llama_tools.convert_hf_to_gguf(work / "base", work / "model-f16.gguf")
@@ -43,8 +44,8 @@ def build_q4_k_m(work: Path) -> Path:
 
 def profile_prompts(work: Path, count: int) -> list[str]:
     """The first `count` profile-scoring prompts of the test split (by id), exported as the pipeline does."""
-    from stages import export
-    from stages.records import read_records
+    from distilloop import export
+    from distilloop.io import read_records
 
     export.run(Params(), "bundled:json_record", out_dir=work / "export", metrics_path=None)
     records = sorted(read_records(work / "export" / "test.jsonl"), key=lambda record: record["id"])
@@ -58,7 +59,7 @@ def running_server(model: Path, work: Path):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     log = open(work / "server.log", "wb")
-    process = subprocess.Popen([sys.executable, "-m", "stages.cli", "serve", "--model", str(model.resolve()),
+    process = subprocess.Popen([sys.executable, "-m", "distilloop.cli", "serve", "--model", str(model.resolve()),
                                 "--port", str(port)], cwd=work, stdout=log, stderr=subprocess.STDOUT,
                                env=dict(os.environ, PYTHONPATH=str(ROOT)))  # this checkout's stages
     try:
@@ -94,7 +95,7 @@ def figures(seconds: list[float], tokens: list[int]) -> dict:
 
 
 def measure(model: Path, prompts: list[str], work: Path) -> dict:
-    from stages.serve import ChatRequest, LlamaCppBackend
+    from distilloop.serve.server import ChatRequest, LlamaCppBackend
 
     serve = Params().serve
     in_process = LlamaCppBackend(model, serve)

@@ -24,11 +24,11 @@ from pathlib import Path
 import httpx
 
 from bench.common import save, stopwatch
-from stages.params import TeacherParams
-from stages.teachers import Request, make_teacher
-from stages.teachers.cache import CallCache
-from stages.teachers.ledger import Ledger, price_of
-from stages.teachers.runner import Runner
+from distilloop.config import TeacherParams
+from distilloop.teachers import Request, make_teacher
+from distilloop.teachers.cache import CallCache
+from distilloop.teachers.ledger import Ledger, price_of
+from distilloop.teachers.runner import Runner
 
 CALLS, CONCURRENCY, DELAY_S = 200, 8, 0.1
 IDEAL_S = CALLS / CONCURRENCY * DELAY_S
@@ -41,7 +41,7 @@ def start_server(workdir: Path) -> tuple[subprocess.Popen, str, Path]:
         port = sock.getsockname()[1]
     answers, log = workdir / "answers.json", workdir / "calls.jsonl"
     answers.write_text(json.dumps({f"b{n}": f"answer {n}" for n in range(CALLS)}))
-    server = subprocess.Popen([sys.executable, "-m", "stages.teachers.fake_server", "--port", str(port), "--delay",
+    server = subprocess.Popen([sys.executable, "-m", "fake_teacher_server", "--port", str(port), "--delay",
                                str(DELAY_S), "--answers", str(answers), "--log", str(log)], stdout=subprocess.DEVNULL)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

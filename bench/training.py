@@ -25,10 +25,10 @@ import torch
 from transformers import TrainerCallback
 
 from bench.common import base_model_dir
-from stages.console import console, summary_table
-from stages.hardware import bf16_supported, set_threads
-from stages.params import TrainParams
-from stages.records import METRICS_DIR, export_split, write_json
+from distilloop.console import console, summary_table
+from distilloop.hardware import bf16_supported, set_threads
+from distilloop.config import TrainParams
+from distilloop.io import METRICS_DIR, export_split, write_json
 
 GOAL = 1.8
 FIGURES = ("tokens_per_second", "tokens_per_cpu_second", "seconds_per_step", "tokens_per_step")
@@ -106,7 +106,7 @@ class StepTimer(TrainerCallback):
 def run_distilloop(config: TrainParams, base_dir: Path, adapter: Path, records, steps: int,
                    scratch: Path) -> tuple[dict, StepTimer]:
     from stages.train import conversation
-    from stages.trainer import bf16_matmul_speedup, load_model, make_trainer, use_bf16
+    from distilloop.training.sft import bf16_matmul_speedup, load_model, make_trainer, use_bf16
 
     examples = [{"prompt": conversation(r["prompt"]), "completion": [{"role": "assistant", "content": r["completion"]}]}
                 for r in records]
@@ -164,7 +164,7 @@ def main() -> None:
                         help="override train.lora.dropout, for both sides (they share the adapter)")
     args = parser.parse_args()
 
-    from stages.trainer import quiet_libraries
+    from distilloop.training.sft import quiet_libraries
 
     quiet_libraries()
     threads = set_threads(0)

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from stages.console import console, summary_table
-from stages.params import Params
-from stages.records import MODELS_DIR
-from stages.student import materialise
+from distilloop.console import console, summary_table
+from distilloop.config import Params
+from distilloop.io import MODELS_DIR
+from distilloop.student.model import materialise
 
 BASE_DIR = MODELS_DIR / "base"
 

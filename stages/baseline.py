@@ -10,11 +10,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from stages.console import console
+from distilloop.console import console
 from stages.evaluate import BASE_DIR, print_summary, score_epoch
-from stages.params import Params
-from stages.records import atomic_dir, epoch_dir, epoch_metrics, export_split, read_records, write_json, write_jsonl
-from stages.student import load_student, new_adapter
+from distilloop.config import Params
+from distilloop.io import atomic_dir, epoch_dir, epoch_metrics, export_split, read_records, write_json, write_jsonl
+from distilloop.student.model import load_student, new_adapter
 
 LISTED_IDS = 20  # metrics list at most this many ids of untrainable records
 

@@ -14,15 +14,15 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from stages import UserError
-from stages.console import console, summary_table
-from stages.loop import converged_before, pass_through_note
-from stages.params import Params
-from stages.records import epoch_dir, epoch_metrics, read_records, write_json, write_jsonl
-from stages.teachers import Request, Teacher, make_teacher
-from stages.teachers.cache import CallCache, default_path
-from stages.teachers.ledger import Ledger, price_of
-from stages.teachers.runner import Outcome, Runner
+from distilloop import UserError
+from distilloop.console import console, summary_table
+from distilloop.loop import converged_before, pass_through_note
+from distilloop.config import Params
+from distilloop.io import epoch_dir, epoch_metrics, read_records, write_json, write_jsonl
+from distilloop.teachers import Request, Teacher, make_teacher
+from distilloop.teachers.cache import CallCache, default_path
+from distilloop.teachers.ledger import Ledger, price_of
+from distilloop.teachers.runner import Outcome, Runner
 
 REQUIRED_KEYS = ("id", "prompt", "output", "score")
 EXPORT_KEYS = ("id", "task", "prompt", "reference", "checks", "meta")
@@ -70,7 +70,7 @@ def verify(items: list[tuple[dict, Outcome]], params: Params) -> list[dict]:
     """Score each correction with the same gate as the student's answers (the correction as output)."""
     if not items:
         return []
-    from stages.tasks import score_records
+    from distilloop.gate import score_records
 
     candidates = [{**{k: r[k] for k in EXPORT_KEYS if k in r}, "output": o.reply.text, "truncated": o.reply.truncated}
                   for r, o in items]

@@ -14,14 +14,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from stages import UserError
-from stages.console import console, summary_table
-from stages.loop import converged_before, pass_through_note, pool_slice
-from stages.params import Params
-from stages.records import (MODELS_DIR, Reject, dir_digest, epoch_dir, epoch_metrics, export_split, iter_jsonl, read_json,
+from distilloop import UserError
+from distilloop.console import console, summary_table
+from distilloop.loop import converged_before, pass_through_note, pool_slice
+from distilloop.config import Params
+from distilloop.io import (MODELS_DIR, Reject, dir_digest, epoch_dir, epoch_metrics, export_split, iter_jsonl, read_json,
                             read_records, write_json, write_jsonl)
-from stages.generation import answer_records
-from stages.student import load_student
+from distilloop.student.generation import answer_records
+from distilloop.student.model import load_student
 
 SCORED_SPLITS = ("pool", "val", "test")
 BASE_DIR = MODELS_DIR / "base"
@@ -29,7 +29,7 @@ BASE_DIR = MODELS_DIR / "base"
 
 def answer_and_score(records: list[dict], model, tokenizer, params: Params, label: str) -> tuple[list[dict], dict]:
     """The student answers `records`, the gate scores them: (scored records, the gate's summary)."""
-    from stages.tasks import score_records, summarise
+    from distilloop.gate import score_records, summarise
 
     if not records:
         return [], {"count": 0}

@@ -21,10 +21,10 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from stages import UserError
-from stages.console import console, summary_table
-from stages.params import MergeParams, Params
-from stages.records import epoch_dir, read_records, write_jsonl
+from distilloop import UserError
+from distilloop.console import console, summary_table
+from distilloop.config import MergeParams, Params
+from distilloop.io import epoch_dir, read_records, write_jsonl
 
 TRAIN_KEYS = ("id", "prompt", "completion", "source")
 

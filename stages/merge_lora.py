@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from stages import UserError
-from stages.console import console, summary_table
-from stages.params import Params
-from stages.records import METRICS_DIR, MODELS_DIR, atomic_dir, export_split, read_records, write_json
+from distilloop import UserError
+from distilloop.console import console, summary_table
+from distilloop.config import Params
+from distilloop.io import METRICS_DIR, MODELS_DIR, atomic_dir, export_split, read_records, write_json
 from stages.select import BEST_ADAPTER
 
 BASE_DIR = MODELS_DIR / "base"

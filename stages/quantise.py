@@ -15,10 +15,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from stages import UserError, llama_tools
-from stages.console import console, progress, summary_table
-from stages.params import Params
-from stages.records import METRICS_DIR, MODELS_DIR, atomic_dir, export_split, read_json, read_records, write_json
+from distilloop import UserError
+from distilloop.release import gguf as llama_tools
+from distilloop.console import console, progress, summary_table
+from distilloop.config import Params
+from distilloop.io import METRICS_DIR, MODELS_DIR, atomic_dir, export_split, read_json, read_records, write_json
 
 MERGED_DIR = MODELS_DIR / "merged"
 GGUF_DIR = MODELS_DIR / "gguf"
@@ -68,7 +69,7 @@ def answer_with_gguf(records: list[dict], path: Path, params: Params, label: str
 
 def run(params: Params, merged_dir: Path = MERGED_DIR, out_dir: Path = GGUF_DIR,
         metrics_path: Path = METRICS_DIR / "quantise.json", reference: dict | None = None) -> dict:
-    from stages.tasks import judgment, score_records, summarise
+    from distilloop.gate import judgment, score_records, summarise
 
     config = params.quantise
     if not Path(merged_dir).is_dir():

@@ -9,10 +9,10 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from stages import UserError
-from stages.console import console, summary_table
-from stages.params import Params
-from stages.records import MODELS_DIR, METRICS_DIR, atomic_dir, epoch_dir, epoch_metrics, read_json, write_json
+from distilloop import UserError
+from distilloop.console import console, summary_table
+from distilloop.config import Params
+from distilloop.io import MODELS_DIR, METRICS_DIR, atomic_dir, epoch_dir, epoch_metrics, read_json, write_json
 
 BEST_ADAPTER = MODELS_DIR / "best-adapter"
 PLOTS_DIR = METRICS_DIR / "plots"

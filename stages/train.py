@@ -25,11 +25,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from stages import UserError, distributed
-from stages.console import console, summary_table
-from stages.loop import converged_before, pass_through_note
-from stages.params import Params, TrainParams
-from stages.records import MODELS_DIR, Reject, epoch_dir, epoch_metrics, export_split, iter_jsonl, read_json, write_json
+from distilloop import UserError
+from distilloop.training import distributed
+from distilloop.console import console, summary_table
+from distilloop.loop import converged_before, pass_through_note
+from distilloop.config import Params, TrainParams
+from distilloop.io import MODELS_DIR, Reject, epoch_dir, epoch_metrics, export_split, iter_jsonl, read_json, write_json
 
 TRAINED_ON = "training.json"  # written into every adapter: what it was trained on, for the unchanged-data check
 RUN_FILE = "run.json"  # in checkpoints/: the fingerprint that makes a checkpoint resumable
@@ -235,8 +236,8 @@ def run(params: Params, epoch: int, data: Path | None = None, out_dir: Path | No
     if previous.exists() and read_json(previous).get("data_sha256") == data_digest:
         return skip(paths, config, epoch, f"adapter {paths.previous_adapter} was already trained on this data", counts)
 
-    from stages.hardware import set_threads
-    from stages.trainer import (ProgressBar, live_callback, load_model, make_trainer, quiet_libraries,
+    from distilloop.hardware import set_threads
+    from distilloop.training.sft import (ProgressBar, live_callback, load_model, make_trainer, quiet_libraries,
                                 require_model_dirs, use_bf16)
 
     if config.distributed.enabled and not distributed.in_worker():

@@ -50,7 +50,7 @@ def tiny_tokenizer_dir(tmp_path_factory) -> Path:
     """The bundled SmolLM2 tokenizer (with its chat template), extracted from the GGUF once."""
     from transformers import AutoTokenizer
 
-    from stages.student import bundled_gguf
+    from distilloop.student.model import bundled_gguf
 
     gguf = bundled_gguf()
     tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
@@ -105,7 +105,7 @@ def train_project(tmp_path, tiny_model_dir, monkeypatch) -> Path:
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM
 
-    from stages.params import LoraParams
+    from distilloop.config import LoraParams
 
     (tmp_path / "models").mkdir()
     (tmp_path / "models" / "base").symlink_to(tiny_model_dir)
@@ -221,7 +221,7 @@ def cli_env(**extra: str) -> dict:
 
 def run_cli(*args: str, cwd: Path | str | None = None, env: dict | None = None, timeout: float = 600):
     """`distilloop ARGS` in a subprocess; returns the CompletedProcess (text output)."""
-    return subprocess.run([sys.executable, "-m", "stages.cli", *args], cwd=cwd, env=env or cli_env(),
+    return subprocess.run([sys.executable, "-m", "distilloop.cli", *args], cwd=cwd, env=env or cli_env(),
                           capture_output=True, text=True, timeout=timeout)
 
 
@@ -261,7 +261,7 @@ def project(tmp_path) -> Path:
 def teacher_server():
     """Start local teacher servers (OpenAI, Anthropic and Bedrock shapes, fault injection by prompt)
     on free ports: `teacher_server(answers={...}, delay_s=..., expected_key=...)`."""
-    from stages.teachers.fake_server import FakeTeacherServer
+    from fake_teacher_server import FakeTeacherServer
 
     started = []
 

@@ -7,9 +7,9 @@ import pytest
 import torch
 from conftest import assert_one_line_error, run_cli
 
-from stages.params import StudentParams
-from stages.generation import render_prompts
-from stages.student import BUNDLED_STUDENT, SOURCE_FILE, bundled_gguf, load_student, materialise
+from distilloop.config import StudentParams
+from distilloop.student.generation import render_prompts
+from distilloop.student.model import BUNDLED_STUDENT, SOURCE_FILE, bundled_gguf, load_student, materialise
 
 PARAMS = StudentParams(dtype="float32", repetition_penalty=1.0, threads=1)
 

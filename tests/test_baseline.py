@@ -10,9 +10,10 @@ import pytest
 from conftest import ROOT, assert_one_line_error, run_cli
 from safetensors.torch import load_file
 
-from stages import baseline, evaluate, export
-from stages.params import Params
-from stages.records import read_json, read_records, write_json, write_jsonl
+from stages import baseline, evaluate
+from distilloop import export
+from distilloop.config import Params
+from distilloop.io import read_json, read_records, write_json, write_jsonl
 
 SCORED_KEYS = {"output", "score", "axes", "passed", "truncated", "findings", "gen"}
 
@@ -104,7 +105,7 @@ def test_baseline_then_evaluate(project, tiny_model_dir):
 def test_each_epoch_practises_on_a_fresh_pool_slice(project, tiny_model_dir):
     """loop.pool_per_epoch = 1: baseline answers the slice epoch 1 practises on (pool[0]), evaluate@1 the
     slice of epoch 2 (pool[1]), and so on, wrapping around; a carried-over adapter still answers its slice."""
-    from stages.loop import pool_slice
+    from distilloop.loop import pool_slice
 
     pool = [{"id": n} for n in range(5)]
     assert [pool_slice(pool, epoch, 2) for epoch in (1, 2, 3)] == [pool[0:2], pool[2:4], [pool[4], pool[0]]]

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from stages import UserError
-from stages.params import parse
-from stages.tasks import harness, sandbox, score_records
+from distilloop import UserError
+from distilloop.config import parse
+from distilloop.gate import harness, sandbox, score_records
 
 pytestmark = pytest.mark.skipif(sandbox.strong_available() is not None,
                                 reason=f"no bubblewrap sandbox here: {sandbox.strong_available()}")

@@ -16,9 +16,10 @@ import pytest
 import yaml
 
 from conftest import assert_one_line_error, cli_env, run_cli, write_stage_subset
-from stages import export, merge
-from stages.params import ExportParams, Params
-from stages.records import read_json, read_records, write_json, write_jsonl
+from distilloop import export
+from stages import merge
+from distilloop.config import ExportParams, Params
+from distilloop.io import read_json, read_records, write_json, write_jsonl
 
 SECRET = "sk-live-correct-test-000111222333"
 FREE = {"input_per_mtok": 0.0, "output_per_mtok": 0.0}
@@ -38,7 +39,7 @@ def profiles(tmp_path_factory) -> list[dict]:
 def scored_pool(records: list[dict], plan: list[str] | None = None) -> list[dict]:
     """The student's answers, scored by the real gate; each prompt carries the server's item marker
     (and the fault the server injects for it)."""
-    from stages.tasks import score_records
+    from distilloop.gate import score_records
 
     marked = []
     for n, record in enumerate(records):
@@ -123,7 +124,7 @@ def test_a_killed_run_resumes_and_pays_only_for_what_is_missing(profiles, teache
     server = teacher_server(answers=answers, delay_s=0.4)
     cache = tmp_path / "teacher.sqlite"
     params = write_params(tmp_path / "params.yaml", server, cache, concurrency=2)
-    command = [sys.executable, "-m", "stages.cli", "correct", "--in", str(tmp_path / "scored.jsonl"),
+    command = [sys.executable, "-m", "distilloop.cli", "correct", "--in", str(tmp_path / "scored.jsonl"),
                "--out", str(tmp_path / "corr.jsonl"), "--params", str(params)]
     env = cli_env(OPENAI_API_KEY=SECRET)
 
@@ -199,8 +200,8 @@ def test_worst_first_at_most_max_and_never_past_the_budget(profiles, teacher_ser
 
 def estimate_of(record: dict, params_data: dict) -> float:
     from stages.correct import correction_request
-    from stages.params import parse
-    from stages.teachers.ledger import Ledger, price_of
+    from distilloop.config import parse
+    from distilloop.teachers.ledger import Ledger, price_of
 
     params = parse(params_data)
     request = correction_request(record, params)
@@ -298,7 +299,7 @@ uint16_t vlan_tci_pack(uint8_t pcp, uint8_t dei, uint16_t vid)
 
 def test_c_corrections_are_compiled_and_run_by_the_gate(teacher_server, tmp_path):
     """A correct C function is accepted; PCP shifted by 12 fails the harness; a lone macro defines no function."""
-    from stages.tasks import score_records
+    from distilloop.gate import score_records
 
     signature = "uint16_t vlan_tci_pack(uint8_t pcp, uint8_t dei, uint16_t vid)"
     checks = {"family": "vlan_tag", "function": "vlan_tci_pack", "signature": signature,

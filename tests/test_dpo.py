@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from conftest import c_record, write_jsonl
-from stages import UserError
+from distilloop import UserError
 from stages import train as stage
-from stages.params import Params, TrainParams
+from distilloop.config import Params, TrainParams
 
 DEGENERATE = "#define _C99_C_C_C\n#include <stdint.h>\n#include <stdint.h>\n#include <stdint.h>\n"
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, assert_one_line_error, cli_env, free_port, run_cli
-from stages import UserError
-from stages.export import split_of
-from stages.params import Params, SplitFractions
-from stages.records import SPLITS
+from distilloop import UserError
+from distilloop.export import split_of
+from distilloop.config import Params, SplitFractions
+from distilloop.io import SPLITS
 
 
 def read_split_files(out: Path) -> dict[str, list[dict]]:
@@ -335,14 +335,14 @@ def test_bad_params_stop_with_one_line_naming_the_key(tmp_path, text, fragments)
 
 
 def test_project_params_file_is_valid():
-    from stages.params import load
+    from distilloop.config import load
 
     params = load(ROOT / "params.yaml")
     assert isinstance(params, Params) and 0 <= params.quality_threshold <= 10
 
 
 def test_loop_epochs_must_be_consecutive():
-    from stages.params import parse
+    from distilloop.config import parse
 
     with pytest.raises(UserError, match=r"loop.epochs: must map 1..N to N-1"):
         parse({"loop": {"epochs": {"1": 0, "3": 2}}})
@@ -369,7 +369,7 @@ def test_a_shared_template_neither_hides_near_duplicates_nor_floods_the_candidat
     linear in the prompt count (with the template in, most prompts share buckets: millions of pairs)."""
     import random
 
-    from stages import leakage
+    from distilloop.export import leakage
 
     rng = random.Random(1)
     vocabulary = [f"w{n}" for n in range(3000)]
@@ -393,7 +393,7 @@ def test_minhash_agreement_estimates_the_jaccard_similarity():
 
     import numpy as np
 
-    from stages import leakage
+    from distilloop.export import leakage
 
     rng = random.Random(2)
     agreements = []

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from stages.params import Params, parse
-from stages.tasks import score_records, summarise
-from stages.tasks.c_code import requested_function
+from distilloop.config import Params, parse
+from distilloop.gate import score_records, summarise
+from distilloop.gate.c_code import requested_function
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "data" / "seed" / "c_tasks.jsonl"

@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from stages import UserError
-from stages.params import Params, parse
-from stages.tasks import score_records, summarise
+from distilloop import UserError
+from distilloop.config import Params, parse
+from distilloop.gate import score_records, summarise
 
 REFERENCE = {"handle": "anna_k", "score": 0.8, "reason": "AUTOSAR and TSN in C."}
 
@@ -113,7 +113,7 @@ def test_summary_correlates_predicted_and_reference_scores():
 
 
 def test_spearman_ranks_ties_by_their_mean_position():
-    from stages.tasks import judgment
+    from distilloop.gate import judgment
 
     # answers tie on 0.5: ranks 0, 1.5, 1.5, 3 against 0, 1, 2, 3
     figures = judgment([(0.1, 0.1), (0.5, 0.2), (0.5, 0.3), (0.9, 0.4)])
@@ -122,7 +122,7 @@ def test_spearman_ranks_ties_by_their_mean_position():
 
 
 def test_a_constant_answer_at_the_mean_fails_most_bundled_profiles(tmp_path):
-    from stages import export
+    from distilloop import export
 
     params = Params()
     export.run(params, "bundled:json_record", out_dir=tmp_path, metrics_path=None)
@@ -140,7 +140,7 @@ def test_unknown_task_is_a_user_error():
 
 
 def test_every_bundled_json_reference_passes_its_own_gate(tmp_path):
-    from stages import export
+    from distilloop import export
 
     params = Params()
     export.run(params, "bundled:json_record", out_dir=tmp_path, metrics_path=None)

@@ -10,10 +10,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from stages import UserError
+from distilloop import UserError
 from stages import train as stage
-from stages.kd import check_same_vocabulary, kd_loss
-from stages.params import Params, TrainParams
+from distilloop.training.kd import check_same_vocabulary, kd_loss
+from distilloop.config import Params, TrainParams
 
 VOCAB = 11
 

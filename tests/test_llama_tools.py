@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from stages import UserError, llama_tools
+from distilloop import UserError
+from distilloop.release import gguf as llama_tools
 
 PROMPT = "Write a C function that packs a VLAN tag."
 
@@ -68,7 +69,7 @@ def test_llama_cpp_penalises_only_recent_generated_tokens():
     can use the native penalty as stages/decoding.py defines it."""
     from llama_cpp import Llama
 
-    from stages.student import bundled_gguf
+    from distilloop.student.model import bundled_gguf
 
     llm = Llama(model_path=str(bundled_gguf()), n_ctx=512, n_threads=1, verbose=False)
     prompt = llm.tokenize(b"<|im_start|>user\nRepeat this handle five times, separated by commas: emre_ito042"

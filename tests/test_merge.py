@@ -8,8 +8,8 @@ from pathlib import Path
 
 from conftest import assert_one_line_error, run_cli
 from stages import merge
-from stages.params import Params, parse
-from stages.records import read_records, write_jsonl
+from distilloop.config import Params, parse
+from distilloop.io import read_records, write_jsonl
 
 
 def correction(id_, prompt, accepted, text="fixed", student="broken"):

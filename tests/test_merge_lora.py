@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from stages import UserError
-from stages.params import Params
+from distilloop import UserError
+from distilloop.config import Params
 
 PROMPTS = ["Write a C function that packs a VLAN tag.", "Score this profile.", "int main(void) { return 0; }"]
 

@@ -45,7 +45,7 @@ def smoke(tmp_path_factory):
     project = copy_worktree(ROOT, tmp_path_factory.mktemp("smoke") / "project")
     git = ("git", "-c", "user.email=t@distilloop.invalid", "-c", "user.name=t")
     run(project, "git", "init", "-q")
-    run(project, sys.executable, "-m", "stages.cli", "profile", "smoke")
+    run(project, sys.executable, "-m", "distilloop.cli", "profile", "smoke")
     run(project, *git, "add", "-A")
     run(project, *git, "commit", "-qm", "smoke profile")
     repro = run(project, "dvc", "repro")
@@ -84,7 +84,7 @@ def test_a_second_repro_runs_nothing(smoke):
 
 def test_status_has_a_row_per_epoch(smoke):
     project, _ = smoke
-    table = run(project, sys.executable, "-m", "stages.cli", "status").stdout
+    table = run(project, sys.executable, "-m", "distilloop.cli", "status").stdout
     rows = [line for line in table.splitlines() if line.startswith("│")]
     assert [row.split("│")[1].strip() for row in rows] == ["0", "1", "2"]
     correct = json.loads((project / "metrics/epochs/1-correct.json").read_text())

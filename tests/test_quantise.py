@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
-from stages import UserError
-from stages.params import Params
+from distilloop import UserError
+from distilloop.config import Params
 
 
 @pytest.fixture

@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import assert_one_line_error, run_cli
-from stages import UserError
-from stages.records import ReadStats, Reject, iter_jsonl
-from stages.sources import Row, read_csv
+from distilloop import UserError
+from distilloop.io import ReadStats, Reject, iter_jsonl
+from distilloop.export.sources import Row, read_csv
 
 HOSTILE_LINES = [
     b'{"id": "deep", "output": ' + b"[" * 50000 + b"]" * 50000 + b"}",

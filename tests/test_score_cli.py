@@ -27,7 +27,7 @@ uint8_t add8(uint8_t a, uint8_t b)
 
 def distilloop(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "stages.cli", *args], cwd=cwd, env=env, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "distilloop.cli", *args], cwd=cwd, env=env, capture_output=True,
                           text=True, timeout=300)
 
 

@@ -116,7 +116,7 @@ def test_references_are_documented(records):
 
 
 def test_prompts_are_distinct(records):
-    from stages import leakage
+    from distilloop.export import leakage
 
     texts = [(record["id"], record["id"], record["prompt"]) for record in records]  # every record its own "split"
     report = leakage.report(texts, 0.8)
@@ -239,7 +239,7 @@ def test_harnesses_catch_a_function_that_does_nothing(gcc_results):
 def test_export_reads_the_bundled_c_tasks_without_rejects(records, tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "DVC_NO_ANALYTICS": "1"}
     out = tmp_path / "export"
-    result = subprocess.run([sys.executable, "-m", "stages.cli", "export", "--source", "bundled:c_code",
+    result = subprocess.run([sys.executable, "-m", "distilloop.cli", "export", "--source", "bundled:c_code",
                              "--out", str(out)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     metrics = json.loads((out / "export-metrics.json").read_text())

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from stages import UserError
-from stages.params import Params
+from distilloop import UserError
+from distilloop.config import Params
 
 
 def write_epoch(root: Path, epoch: int, val_mean: float, val_pass: float, test_pass: float) -> None:

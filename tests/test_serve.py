@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from conftest import assert_one_line_error, cli_env, free_port, run_cli, wait_for_port
-from stages import llama_tools
+from distilloop.release import gguf as llama_tools
 
 LIMITS = {"n_ctx": 512, "max_new_tokens_limit": 32, "max_new_tokens": 8, "max_body_bytes": 16384,
           "max_message_chars": 4000}
@@ -40,7 +40,7 @@ def server(model: Path, workdir: Path, params: dict | None = None, port: int | N
     if params:
         (workdir / "params.yaml").write_text(json.dumps(params))
     port = port or free_port()
-    args = [sys.executable, "-m", "stages.cli", "serve", "--model", str(model)]
+    args = [sys.executable, "-m", "distilloop.cli", "serve", "--model", str(model)]
     args += ["--port", str(port)] if env is None else []
     log = open(workdir / "server.log", "wb")
     process = subprocess.Popen(args, cwd=workdir, env=cli_env(**(env or {})), stdout=log, stderr=subprocess.STDOUT)

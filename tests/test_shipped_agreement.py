@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from stages import llama_tools
-from stages.params import DEFAULT_TEMPLATES, StudentParams
+from distilloop.release import gguf as llama_tools
+from distilloop.config import DEFAULT_TEMPLATES, StudentParams
 
 pytestmark = pytest.mark.slow  # the real 135M student, converted twice
 SEED_DIR = Path(__file__).resolve().parent.parent / "data" / "seed"
@@ -30,7 +30,7 @@ def bundled_prompts(per_task: int) -> list[tuple[str, str]]:
 
 @pytest.fixture(scope="module")
 def student_and_f16(tmp_path_factory):
-    from stages.student import BUNDLED_STUDENT, load_student, materialise
+    from distilloop.student.model import BUNDLED_STUDENT, load_student, materialise
 
     out = tmp_path_factory.mktemp("student")
     materialise(BUNDLED_STUDENT, out / "hf")
@@ -39,8 +39,8 @@ def student_and_f16(tmp_path_factory):
 
 
 def test_engine_and_f16_gguf_agree_on_greedy_answers(student_and_f16):
-    from stages.generation import generate
-    from stages.student import load_student
+    from distilloop.student.generation import generate
+    from distilloop.student.model import load_student
 
     hf_dir, f16 = student_and_f16
     params = StudentParams(max_new_tokens=40, batch_size=8, threads=2, dtype="float32", repetition_penalty=1.1)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from stages.stopping import answer_end
-from stages.tasks.extract import extract_c, extract_json
+from distilloop.student.stopping import answer_end
+from distilloop.gate.extract import extract_c, extract_json
 
 
 def complete_at(task: str, text: str, piece: int = 1) -> int | None:

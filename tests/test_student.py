@@ -9,11 +9,11 @@ from __future__ import annotations
 import pytest
 import torch
 
-from stages.decoding import logits_processors
-from stages.params import LoraParams, StudentParams
-from stages.generation import answer_records, generate, render_prompts
-from stages.stopping import answer_end
-from stages.student import load_student, new_adapter
+from distilloop.student.decoding import logits_processors
+from distilloop.config import LoraParams, StudentParams
+from distilloop.student.generation import answer_records, generate, render_prompts
+from distilloop.student.stopping import answer_end
+from distilloop.student.model import load_student, new_adapter
 
 PROMPTS = [
     "Pack an 802.1Q TCI.",
@@ -284,7 +284,7 @@ def test_task_budget_truncates_a_runaway_answer(reciting):
 def test_gguf_chat_stops_where_the_engine_does(reciting, reciting_dir, tmp_path):
     """llama_tools.chat (quantise, the llamacpp teacher) on the f16 GGUF of the same model: the same
     answers, cut at the same token, and nothing generated after a complete answer."""
-    from stages import llama_tools
+    from distilloop.release import gguf as llama_tools
 
     model, tokenizer = reciting
     params = _params(repetition_penalty=1.0, max_new_tokens=96, batch_size=3)

@@ -7,12 +7,12 @@ import json
 
 import pytest
 
-from stages import UserError
-from stages.params import TeacherParams
-from stages.teachers import CallError, Request, make_teacher
-from stages.teachers.cache import CallCache
-from stages.teachers.ledger import Ledger, price_of
-from stages.teachers.runner import Runner
+from distilloop import UserError
+from distilloop.config import TeacherParams
+from distilloop.teachers import CallError, Request, make_teacher
+from distilloop.teachers.cache import CallCache
+from distilloop.teachers.ledger import Ledger, price_of
+from distilloop.teachers.runner import Runner
 
 API_KEY = "sk-test-0123456789abcdef"
 FREE = {"input_per_mtok": 0.0, "output_per_mtok": 0.0}
@@ -129,7 +129,7 @@ def test_credentials_in_the_url_are_never_printed(credentials, tmp_path):
 @pytest.mark.parametrize("value", ["ghp_16C7e42F292c6912E7710c838347Ae178B4a", "AKIAIOSFODNN7EXAMPLE", "xoxb_1234567890abc",
                                    "sk_live_abcdef", "Zx8Qw2Lm4Np6Rt8Vb0Cd", "abcdefghijklmnopqrstuvwxyz0123456789"])
 def test_key_shaped_api_key_env_is_refused_without_echo(value):
-    from stages.params import parse
+    from distilloop.config import parse
 
     with pytest.raises(UserError) as refused:
         parse({"teacher": {"backend": "openai", "model": "m", "api_key_env": value}})

@@ -7,9 +7,9 @@ import sys
 import threading
 from pathlib import Path
 
-from stages.params import TeacherParams
-from stages.teachers import Reply
-from stages.teachers.cache import CallCache, cache_key, default_path
+from distilloop.config import TeacherParams
+from distilloop.teachers import Reply
+from distilloop.teachers.cache import CallCache, cache_key, default_path
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE = dict(backend="openai", model="m", system="sys", prompt="p", settings={"temperature": 0.0, "max_tokens": 64})
@@ -53,8 +53,8 @@ def test_every_put_survives_a_killed_process(tmp_path):
     """One commit per call: entries written before SIGKILL are all there afterwards."""
     script = (
         "import os, signal, sys\n"
-        "from stages.teachers import Reply\n"
-        "from stages.teachers.cache import CallCache\n"
+        "from distilloop.teachers import Reply\n"
+        "from distilloop.teachers.cache import CallCache\n"
         "cache = CallCache(sys.argv[1])\n"
         "for n in range(25):\n"
         "    cache.put(f'k{n}', 'openai', 'm', Reply(f'answer {n}'), 0.0)\n"

