@@ -15,8 +15,8 @@ import tempfile
 from pathlib import Path
 
 from bench.common import save, stopwatch
-from distilloop.export import leakage
 from distilloop.config import Params
+from distilloop.export import leakage
 
 WORDS = ("vlan tag pcp dei vid gate control list interval cycle credit shaper slope stream avtp subtype "
          "timestamp gptp sync follow up announce crc ring buffer bit field endian frame ethertype").split()

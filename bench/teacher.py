@@ -30,6 +30,8 @@ from distilloop.teachers.cache import CallCache
 from distilloop.teachers.ledger import Ledger, price_of
 from distilloop.teachers.runner import Runner
 
+FAKE_SERVER = Path(__file__).resolve().parent.parent / "tests" / "fake_teacher_server.py"  # the test double teachers
+
 CALLS, CONCURRENCY, DELAY_S = 200, 8, 0.1
 IDEAL_S = CALLS / CONCURRENCY * DELAY_S
 GOAL_RATIO = 1.3
@@ -41,7 +43,7 @@ def start_server(workdir: Path) -> tuple[subprocess.Popen, str, Path]:
         port = sock.getsockname()[1]
     answers, log = workdir / "answers.json", workdir / "calls.jsonl"
     answers.write_text(json.dumps({f"b{n}": f"answer {n}" for n in range(CALLS)}))
-    server = subprocess.Popen([sys.executable, "-m", "fake_teacher_server", "--port", str(port), "--delay",
+    server = subprocess.Popen([sys.executable, str(FAKE_SERVER), "--port", str(port), "--delay",
                                str(DELAY_S), "--answers", str(answers), "--log", str(log)], stdout=subprocess.DEVNULL)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

@@ -5,7 +5,7 @@ on the same examples, at the same batch size, for the same number of optimiser s
 The figure is training tokens/s: non-padding tokens through forward, backward and optimiser step, timed
 after a few warm-up steps. Goal: distilloop at least 1.8x the baseline.
 
-distilloop's side is stages.train.make_trainer with the default params (bf16 autocast where the CPU has
+distilloop's side is distilloop.training.trainers.make_trainer with the default params (bf16 autocast where the CPU has
 it, length-grouped batches, TRL's chunked completion-only loss); the baseline is what a plain script
 does: fp32, random batches padded to the longest, transformers' Trainer and the model's own loss.
 
@@ -25,10 +25,11 @@ import torch
 from transformers import TrainerCallback
 
 from bench.common import base_model_dir
+from distilloop.config import TrainParams
 from distilloop.console import console, summary_table
 from distilloop.hardware import bf16_supported, set_threads
-from distilloop.config import TrainParams
-from distilloop.io import METRICS_DIR, export_split, write_json
+from distilloop.io import write_json
+from distilloop.paths import METRICS_DIR, export_split
 
 GOAL = 1.8
 FIGURES = ("tokens_per_second", "tokens_per_cpu_second", "seconds_per_step", "tokens_per_step")
@@ -105,8 +106,9 @@ class StepTimer(TrainerCallback):
 
 def run_distilloop(config: TrainParams, base_dir: Path, adapter: Path, records, steps: int,
                    scratch: Path) -> tuple[dict, StepTimer]:
+    from distilloop.training.sft import bf16_matmul_speedup, load_model, use_bf16
+    from distilloop.training.trainers import make_trainer
     from stages.train import conversation
-    from distilloop.training.sft import bf16_matmul_speedup, load_model, make_trainer, use_bf16
 
     examples = [{"prompt": conversation(r["prompt"]), "completion": [{"role": "assistant", "content": r["completion"]}]}
                 for r in records]

@@ -93,7 +93,7 @@ class ExportParams(Section):
         unknown = sorted(set(value) - set(DEFAULT_TEMPLATES))
         if unknown:
             raise ValueError(f"unknown task {unknown[0]!r} (allowed: {', '.join(DEFAULT_TEMPLATES)})")
-        return {**DEFAULT_TEMPLATES, **value}
+        return value
 
 
 # --- student --------------------------------------------------------------------------------------
@@ -203,7 +203,7 @@ class CGateParams(Section):
     rule_weights: dict[str, float] = Field(
         default_factory=lambda: dict(DEFAULT_RULE_WEIGHTS),
         description="points a finding costs its axis (safety: misra-*, cppcheck-*, ast-parse; style: style-*); "
-        "entries given here replace the defaults one by one",
+        "a finding not listed costs default_rule_weight",
     )
     default_rule_weight: float = Field(1.0, ge=0, le=10, description="points of a finding not in rule_weights")
     max_repeats_per_rule: int = Field(3, ge=1, le=100, description="occurrences of one finding id that count")
@@ -233,7 +233,7 @@ class CGateParams(Section):
         for rule, number in value.items():
             if not 0 <= number <= 10:
                 raise ValueError(f"{rule}: must be between 0 and 10 (got {number})")
-        return {**DEFAULT_RULE_WEIGHTS, **value}
+        return value
 
 
 class JsonGateParams(Section):
@@ -624,9 +624,6 @@ def parse(data: dict, origin: str = str(PARAMS_FILE)) -> Params:
         raise UserError(f"{origin}: {_describe(errors[0])}{more}") from None
 
 
-PROFILES_DIR = Path(__file__).resolve().parent.parent / "profiles"
-
-
 def _overlay(target, overlay: dict, section: type[Section]) -> None:
     """Sections merge key by key; any other value (a number, a list, a mapping such as loop.epochs) is replaced."""
     for key, value in overlay.items():
@@ -644,9 +641,10 @@ def apply_profile(name: str, path: str | Path = PARAMS_FILE) -> Params:
     the result is validated before anything is written."""
     from ruamel.yaml import YAML
 
-    profile = PROFILES_DIR / f"{name}.yaml"
+    profiles = Path(path).parent / "profiles"  # the project's profiles/, next to its params.yaml
+    profile = profiles / f"{name}.yaml"
     if not profile.exists():
-        known = ", ".join(sorted(p.stem for p in PROFILES_DIR.glob("*.yaml"))) or "none"
+        known = ", ".join(sorted(p.stem for p in profiles.glob("*.yaml"))) or "none"
         raise UserError(f"no profile {name!r} (known: {known})")
     load(path)  # the file as it stands must be valid
     round_trip = YAML()

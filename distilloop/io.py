@@ -1,4 +1,4 @@
-"""JSONL records: the pipeline's file layout, reading with rejects, and atomic writing.
+"""JSONL records: reading with rejects, and atomic writing (where the files live: paths.py).
 
 Every line read ends either as a record or as a reject `{"source", "line", "reason", "raw"}`; nothing
 is dropped silently. Writers go through a temporary file and `os.replace`, so a killed stage never
@@ -18,29 +18,8 @@ from pathlib import Path
 
 from distilloop import UserError
 
-SPLITS = ("train", "pool", "val", "test")
 RAW_EXCERPT_CHARS = 2000  # rejects keep the head of the offending line, enough to find and fix it
 MAX_NESTING = 64  # deeper JSON is refused: nothing of ours nests this deep, and deeper data breaks recursion
-
-# --- layout: where each stage reads and writes ----------------------------------------------------
-
-EXPORT_DIR = Path("data/export")
-METRICS_DIR = Path("metrics")
-RUNS_DIR = Path("runs")
-MODELS_DIR = Path("models")
-
-
-def export_split(split: str) -> Path:
-    return EXPORT_DIR / f"{split}.jsonl"
-
-
-def epoch_dir(epoch: int) -> Path:
-    return RUNS_DIR / f"epoch-{epoch}"
-
-
-def epoch_metrics(epoch: int, suffix: str = "") -> Path:
-    return METRICS_DIR / "epochs" / f"{epoch}{suffix}.json"
-
 
 # --- reading ----------------------------------------------------------------------------------------
 

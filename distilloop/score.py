@@ -2,7 +2,7 @@
 
     distilloop score --in FILE --out FILE [--task NAME] [--metrics FILE]
 
-Writes the scored records (shared/DESIGN.md) to OUT in input order. A line that is not a JSON object,
+Writes the scored records (docs/gate.md lists their fields) to OUT in input order. A line that is not a JSON object,
 has no string `output`, names an unknown task, or has `checks` that are not an object becomes a reject
 in OUT's sibling `<name>.rejects.jsonl` with its line and reason. `--task` is the task of records that
 name none. The summary (distilloop.gate.summarise, plus the reject count) goes to `--metrics` if given and
@@ -15,10 +15,10 @@ import json
 from pathlib import Path
 
 from distilloop import UserError
-from distilloop.console import console, progress, summary_table
 from distilloop.config import Params
-from distilloop.io import Reject, iter_jsonl, write_json, write_jsonl
+from distilloop.console import console, progress, summary_table
 from distilloop.gate import TASKS, score_records, summarise
+from distilloop.io import Reject, iter_jsonl, write_json, write_jsonl
 
 TOP_FINDINGS = 8
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 from rich.console import Console
 
-from distilloop.console import summary_table
 from distilloop.config import Params
-from distilloop.io import epoch_metrics
+from distilloop.console import summary_table
+from distilloop.paths import epoch_metrics
 
 COLUMNS = ("epoch", "pool pass", "val pass", "val r", "test pass", "test r", "test mean", "requested", "accepted",
            "calls", "cost $", "trained on", "tokens", "note")

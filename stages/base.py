@@ -8,13 +8,15 @@ against an unchanged source reuses the directory.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
-from distilloop.console import console, summary_table
+import typer
+
+from distilloop.command import ParamsOption, load_params, run_command
 from distilloop.config import Params
-from distilloop.io import MODELS_DIR
+from distilloop.console import console, summary_table
+from distilloop.paths import BASE_DIR
 from distilloop.student.model import materialise
-
-BASE_DIR = MODELS_DIR / "base"
 
 
 def run(params: Params, model: str | None = None, out_dir: Path = BASE_DIR) -> dict:
@@ -28,3 +30,17 @@ def run(params: Params, model: str | None = None, out_dir: Path = BASE_DIR) -> d
         rows += [("architecture", info["architecture"]), ("parameters", f"{info['parameters'] / 1e6:.1f} M")]
     console.print(summary_table("base", ("", ""), rows))
     return info
+
+
+def main(
+    model: Annotated[str | None, typer.Option(help="override student.model: a .gguf file, an HF directory, bundled:...")] = None,
+    out: Annotated[Path | None, typer.Option(help="output directory (default models/base)")] = None,
+    params_file: ParamsOption = Path("params.yaml"),
+):
+    """Materialise the student as a Hugging Face model directory, offline."""
+    params = load_params(params_file)
+    run(params, model, **({"out_dir": out} if out else {}))
+
+
+if __name__ == "__main__":
+    run_command(main)

@@ -10,10 +10,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from distilloop.console import console
-from stages.evaluate import BASE_DIR, print_summary, score_epoch
+from distilloop.command import ModelDirOption, ParamsOption, load_params, run_command
 from distilloop.config import Params
-from distilloop.io import atomic_dir, epoch_dir, epoch_metrics, export_split, read_records, write_json, write_jsonl
+from distilloop.console import console
+from distilloop.io import atomic_dir, read_records, write_json, write_jsonl
+from distilloop.loop.epochs import print_summary, score_epoch
+from distilloop.paths import BASE_DIR, epoch_dir, epoch_metrics, export_split
 from distilloop.student.model import load_student, new_adapter
 
 LISTED_IDS = 20  # metrics list at most this many ids of untrainable records
@@ -65,3 +67,12 @@ def run(params: Params, model_dir: Path = BASE_DIR) -> dict:
         console.print(f"[yellow]train split: {len(missing)} record(s) without a reference cannot be trained on "
                       f"(e.g. {', '.join(missing[:3])}); counted in {epoch_metrics(0)}")
     return metrics
+
+
+def main(model: ModelDirOption = Path("models/base"), params_file: ParamsOption = Path("params.yaml")):
+    """Epoch 0: a fresh LoRA adapter (equal to the base model) answers pool, val and test; score them."""
+    run(load_params(params_file), model)
+
+
+if __name__ == "__main__":
+    run_command(main)

@@ -13,12 +13,17 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
+from typing import Annotated
+
+import typer
 
 from distilloop import UserError
-from distilloop.console import console, summary_table
-from distilloop.loop import converged_before, pass_through_note
+from distilloop.command import ParamsOption, load_params, run_command
 from distilloop.config import Params
-from distilloop.io import epoch_dir, epoch_metrics, read_records, write_json, write_jsonl
+from distilloop.console import console, summary_table
+from distilloop.io import read_records, write_json, write_jsonl
+from distilloop.loop import converged_before, pass_through_note
+from distilloop.paths import epoch_dir, epoch_metrics
 from distilloop.teachers import Request, Teacher, make_teacher
 from distilloop.teachers.cache import CallCache, default_path
 from distilloop.teachers.ledger import Ledger, price_of
@@ -197,3 +202,19 @@ def _summary(metrics: dict, teacher, in_path, out_path) -> None:
              ("cost (this run)", f"${metrics['cost_usd']:.4f}")]
     console.print(summary_table(f"correct {in_path} -> {out_path} ({teacher.backend} {teacher.model})",
                                 ("", "count"), rows))
+
+
+def main(
+    epoch: Annotated[int | None, typer.Option(min=1, help="epoch N: reads runs/epoch-(N-1)/pool.scored.jsonl")] = None,
+    in_path: Annotated[Path | None, typer.Option("--in", help="scored records to correct (instead of --epoch)")] = None,
+    out: Annotated[Path | None, typer.Option(help="corrections JSONL (metrics go next to it as .metrics.json)")] = None,
+    params_file: ParamsOption = Path("params.yaml"),
+):
+    """Send the answers that failed the gate to the teacher (cached, budgeted), verify each correction."""
+    if epoch is None and (in_path is None or out is None):
+        raise UserError("correct: give --epoch N, or both --in SCORED.jsonl and --out CORRECTIONS.jsonl")
+    run(load_params(params_file), epoch, in_path, out)
+
+
+if __name__ == "__main__":
+    run_command(main)

@@ -1,11 +1,11 @@
 """evaluate@N: the student with adapter N answers pool, val and test; the gate scores every answer.
 
-The pool answered is the slice epoch N+1 will practise on (`loop.pool_per_epoch`, stages/loop.py): new
+The pool answered is the slice epoch N+1 will practise on (`loop.pool_per_epoch`, distilloop/loop): new
 prompts every epoch. Writes runs/epoch-N/{pool,val,test}.scored.jsonl and metrics/epochs/N.json: per split the gate's summary
 (pass rate, mean score, axes, histogram, truncation rate, findings), generation speed, and `converged`:
 true when, for the last `loop.patience` epochs up to N, the pool mean score reached `quality_threshold`
 and correct@ asked the teacher for at most `loop.converge_max_corrections` corrections.
-baseline (epoch 0) shares `score_epoch` with this stage.
+baseline (epoch 0) shares `score_epoch` (distilloop/loop/epochs.py) with this stage.
 
 By hand, any file: `distilloop evaluate --adapter runs/epoch-2/adapter --in prompts.jsonl --out scored.jsonl`.
 """
@@ -13,83 +13,19 @@ By hand, any file: `distilloop evaluate --adapter runs/epoch-2/adapter --in prom
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
+
+import typer
 
 from distilloop import UserError
-from distilloop.console import console, summary_table
-from distilloop.loop import converged_before, pass_through_note, pool_slice
+from distilloop.command import ModelDirOption, ParamsOption, load_params, run_command
 from distilloop.config import Params
-from distilloop.io import (MODELS_DIR, Reject, dir_digest, epoch_dir, epoch_metrics, export_split, iter_jsonl, read_json,
-                            read_records, write_json, write_jsonl)
-from distilloop.student.generation import answer_records
+from distilloop.console import console
+from distilloop.io import Reject, dir_digest, iter_jsonl, write_json, write_jsonl
+from distilloop.loop import converged_before, pass_through_note
+from distilloop.loop.epochs import answer_and_score, carry_over, convergence, print_summary, read_optional, score_epoch
+from distilloop.paths import BASE_DIR, epoch_dir, epoch_metrics
 from distilloop.student.model import load_student
-
-SCORED_SPLITS = ("pool", "val", "test")
-BASE_DIR = MODELS_DIR / "base"
-
-
-def answer_and_score(records: list[dict], model, tokenizer, params: Params, label: str) -> tuple[list[dict], dict]:
-    """The student answers `records`, the gate scores them: (scored records, the gate's summary)."""
-    from distilloop.gate import score_records, summarise
-
-    if not records:
-        return [], {"count": 0}
-    answered = answer_records(records, model, tokenizer, params.student, description=label)
-    scored = score_records(answered, params)
-    return scored, summarise(scored, params)
-
-
-def score_epoch(params: Params, epoch: int, adapter_dir: Path, model_dir: Path = BASE_DIR,
-                adapter_sha256: str | None = None, splits: tuple[str, ...] = SCORED_SPLITS,
-                metrics: dict | None = None) -> dict:
-    """Answer and score `splits` (pool, val and test) with `adapter_dir` (its digest, when the caller has
-    it); write the scored splits of `epoch`. Returns the epoch's metrics without the convergence decision."""
-    model, tokenizer = load_student(model_dir, adapter_dir, params.student)
-    # select depends on these metrics only: naming the adapter's bytes here ties it to the adapter too
-    metrics = {**(metrics or {}), "epoch": epoch, "adapter_sha256": adapter_sha256 or dir_digest(adapter_dir)}
-    prompts = tokens = 0
-    seconds = 0.0  # generation only: each record's share of its batch's wall time, scoring excluded
-    for split in splits:
-        records = read_records(export_split(split))
-        if split == "pool":  # the prompts the next epoch practises on
-            records = pool_slice(records, epoch + 1, params.loop.pool_per_epoch)
-        scored, metrics[split] = answer_and_score(records, model, tokenizer, params, f"epoch {epoch} {split}")
-        write_jsonl(epoch_dir(epoch) / f"{split}.scored.jsonl", scored)
-        prompts += len(scored)
-        tokens += sum(record["gen"]["tokens"] for record in scored)
-        seconds += sum(record["gen"]["seconds"] for record in scored)
-    metrics["generation"] = {"prompts": prompts, "tokens": tokens, "seconds": round(seconds, 2),
-                             "tokens_per_second": round(tokens / seconds, 1) if seconds else 0.0}
-    return metrics
-
-
-def convergence(params: Params, epoch: int, pool: dict) -> dict:
-    """Did the last `loop.patience` epochs up to `epoch` all meet the criteria? Earlier epochs' figures
-    come from their metrics files; a missing one means not (yet) converged, with the reason."""
-    window = list(range(epoch - params.loop.patience + 1, epoch + 1))
-    result = {"converged": False, "epochs": window, "pool_mean_scores": [], "corrections_requested": []}
-    if window[0] < 1:
-        return {**result, "reason": f"fewer than loop.patience={params.loop.patience} trained epochs"}
-    for n in window:
-        mean = pool.get("mean_score") if n == epoch else _read_optional(epoch_metrics(n), "pool", "mean_score")
-        requested = _read_optional(epoch_metrics(n, "-correct"), "requested")
-        result["pool_mean_scores"].append(mean)
-        result["corrections_requested"].append(requested)
-        if mean is None or requested is None:
-            return {**result, "reason": f"epoch {n}: pool mean score or corrections requested unknown"}
-        if mean < params.quality_threshold:
-            return {**result, "reason": f"epoch {n}: pool mean score {mean:.2f} < quality_threshold"}
-        if requested > params.loop.converge_max_corrections:
-            return {**result, "reason": f"epoch {n}: {requested} corrections > loop.converge_max_corrections"}
-    return {**result, "converged": True, "reason": "criteria met"}
-
-
-def _read_optional(path: Path, *keys: str):
-    if not path.exists():
-        return None
-    value = read_json(path)
-    for key in keys:
-        value = value.get(key) if isinstance(value, dict) else None
-    return value
 
 
 def run(params: Params, epoch: int, model_dir: Path = BASE_DIR) -> dict:
@@ -100,7 +36,7 @@ def run(params: Params, epoch: int, model_dir: Path = BASE_DIR) -> dict:
         return pass_through(epoch, converged_at)
     adapter_dir = epoch_dir(epoch) / "adapter"
     adapter_sha256 = dir_digest(adapter_dir)
-    if _read_optional(epoch_metrics(epoch - 1), "adapter_sha256") == adapter_sha256:
+    if read_optional(epoch_metrics(epoch - 1), "adapter_sha256") == adapter_sha256:
         metrics = carry_over(epoch)  # train@N handed adapter N-1 on unchanged: so are its answers
         if params.loop.pool_per_epoch:  # but the next epoch practises on new pool prompts
             metrics = score_epoch(params, epoch, adapter_dir, model_dir, adapter_sha256, ("pool",), metrics)
@@ -116,17 +52,6 @@ def run(params: Params, epoch: int, model_dir: Path = BASE_DIR) -> dict:
         console.print(f"evaluate@{epoch}: {metrics['carried_over']} (no generation)")
     print_summary(f"evaluate@{epoch}", metrics)
     return metrics
-
-
-def carry_over(epoch: int) -> dict:
-    """Epoch N-1's scored splits and metrics as epoch N's. Only for the very adapter N-1 (same bytes):
-    the student params and the gate are deps of both epochs' stages, so its answers and scores would
-    come out the same, at the cost of a full generation pass."""
-    for split in SCORED_SPLITS:
-        write_jsonl(epoch_dir(epoch) / f"{split}.scored.jsonl", read_records(epoch_dir(epoch - 1) / f"{split}.scored.jsonl"))
-    metrics = {key: value for key, value in read_json(epoch_metrics(epoch - 1)).items()
-               if key not in ("converged", "converged_at", "convergence", "passed_through")}
-    return {**metrics, "epoch": epoch, "carried_over": f"adapter {epoch} = adapter {epoch - 1}: its answers and scores"}
 
 
 def pass_through(epoch: int, converged_at: int) -> dict:
@@ -156,20 +81,25 @@ def run_file(params: Params, adapter_dir: Path | None, in_path: Path, out_path: 
     return summary
 
 
-def print_summary(title: str, metrics: dict) -> None:
-    rows = []
-    for split, summary in metrics.items():
-        if isinstance(summary, dict) and "count" in summary:
-            if not summary["count"]:
-                rows.append((split, 0, "-", "-", "-"))
-                continue
-            rows.append((split, summary["count"], f"{summary['pass_rate']:.1%}", f"{summary['mean_score']:.2f}",
-                         f"{summary['truncation_rate']:.1%}"))
-    console.print(summary_table(title, ("split", "records", "pass rate", "mean score", "truncated"), rows))
-    if "generation" in metrics:
-        gen = metrics["generation"]
-        console.print(f"generation: {gen['prompts']} prompts, {gen['tokens']} tokens, "
-                      f"{gen['tokens_per_second']} tokens/s")
-    if "converged" in metrics:
-        console.print(f"converged: {metrics['converged']}"
-                      + (f" ({metrics['convergence']['reason']})" if "convergence" in metrics else ""))
+def main(
+    epoch: Annotated[int | None, typer.Option(help="evaluate runs/epoch-N/adapter on pool, val and test")] = None,
+    adapter: Annotated[Path | None, typer.Option(help="by hand: a LoRA adapter directory (default: none)")] = None,
+    in_file: Annotated[Path | None, typer.Option("--in", help="by hand: export records to answer and score")] = None,
+    out: Annotated[Path | None, typer.Option(help="by hand: where the scored records go")] = None,
+    model: ModelDirOption = Path("models/base"),
+    params_file: ParamsOption = Path("params.yaml"),
+):
+    """Answer and score with adapter N (`--epoch N`), or any file by hand (`--in FILE --out FILE`)."""
+    params = load_params(params_file)
+    if epoch is not None:
+        if in_file or out or adapter:
+            raise UserError("evaluate: give either --epoch N, or --in FILE --out FILE [--adapter DIR]")
+        run(params, epoch, model)
+    elif in_file is not None and out is not None:
+        run_file(params, adapter, in_file, out, model)
+    else:
+        raise UserError("evaluate: give --epoch N, or --in FILE --out FILE [--adapter DIR]")
+
+
+if __name__ == "__main__":
+    run_command(main)

@@ -20,11 +20,16 @@ from __future__ import annotations
 
 import random
 from pathlib import Path
+from typing import Annotated
+
+import typer
 
 from distilloop import UserError
-from distilloop.console import console, summary_table
+from distilloop.command import ParamsOption, load_params, run_command
 from distilloop.config import MergeParams, Params
-from distilloop.io import epoch_dir, read_records, write_jsonl
+from distilloop.console import console, summary_table
+from distilloop.io import read_records, write_jsonl
+from distilloop.paths import epoch_dir
 
 TRAIN_KEYS = ("id", "prompt", "completion", "source")
 
@@ -126,3 +131,16 @@ def run(params: Params, epoch: int, previous_path: Path | None = None, correctio
     console.print(summary_table(f"merge@{epoch} ({config.strategy}): {previous_path} + {corrections_path} -> {out_dir}",
                                 ("", "records"), rows))
     return counts
+
+
+def main(
+    epoch: Annotated[int, typer.Option(min=1, help="epoch N: bank N-1 + accepted corrections of N")],
+    out: Annotated[Path | None, typer.Option(help="output directory (default runs/epoch-N)")] = None,
+    params_file: ParamsOption = Path("params.yaml"),
+):
+    """Add the accepted corrections to the bank of examples; write this epoch's lesson and preference pairs."""
+    run(load_params(params_file), epoch, out_dir=out)
+
+
+if __name__ == "__main__":
+    run_command(main)

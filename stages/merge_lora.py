@@ -8,15 +8,16 @@ difference measures the merge, not rounding. Writes models/merged/ and metrics/m
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
+
+import typer
 
 from distilloop import UserError
-from distilloop.console import console, summary_table
+from distilloop.command import ParamsOption, load_params, run_command
 from distilloop.config import Params
-from distilloop.io import METRICS_DIR, MODELS_DIR, atomic_dir, export_split, read_records, write_json
-from stages.select import BEST_ADAPTER
-
-BASE_DIR = MODELS_DIR / "base"
-MERGED_DIR = MODELS_DIR / "merged"
+from distilloop.console import console, summary_table
+from distilloop.io import atomic_dir, read_records, write_json
+from distilloop.paths import BASE_DIR, BEST_ADAPTER, MERGED_DIR, METRICS_DIR, export_split
 
 
 def check_inputs(tokenizer, prompts: list[str], max_tokens: int):
@@ -72,3 +73,19 @@ def run(params: Params, base_dir: Path = BASE_DIR, adapter_dir: Path = BEST_ADAP
         raise UserError(f"merge_lora: merged model differs from base+adapter: max abs logit difference "
                         f"{difference:.3g} > tolerance {config.tolerance:g}")
     return metrics
+
+
+def main(
+    adapter: Annotated[Path | None, typer.Option(help="adapter directory (default models/best-adapter)")] = None,
+    out: Annotated[Path | None, typer.Option(help="output directory (default models/merged)")] = None,
+    params_file: ParamsOption = Path("params.yaml"),
+):
+    """Merge the best adapter into the base model and check the logits agree."""
+    kwargs = {"adapter_dir": adapter} if adapter else {}
+    if out:
+        kwargs.update(out_dir=out, metrics_path=out.parent / f"{out.name}-merge.json")
+    run(load_params(params_file), **kwargs)
+
+
+if __name__ == "__main__":
+    run_command(main)

@@ -2,7 +2,7 @@
 
 llama.cpp's converter writes an f16 GGUF, llama_model_quantize makes q8_0 and q4_k_m from it, and a
 Modelfile lets `ollama create` use the smallest. Then every GGUF answers the test split through
-llama.cpp with the student's generation settings and stop rules (stages/decoding.py, stages/stopping.py:
+llama.cpp with the student's generation settings and stop rules (distilloop/student/decoding.py, distilloop/student/stopping.py:
 the very semantics of the generation engine) and the gate scores the answers. The reference is the
 merged model's own test figures through the engine — the best epoch's, since merge_lora proved
 merged == base+adapter — reported side by side with every type's (pass rate, mean score, and for the
@@ -16,13 +16,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from distilloop import UserError
-from distilloop.release import gguf as llama_tools
-from distilloop.console import console, progress, summary_table
+from distilloop.command import ParamsOption, load_params, run_command
 from distilloop.config import Params
-from distilloop.io import METRICS_DIR, MODELS_DIR, atomic_dir, export_split, read_json, read_records, write_json
-
-MERGED_DIR = MODELS_DIR / "merged"
-GGUF_DIR = MODELS_DIR / "gguf"
+from distilloop.console import console, progress, summary_table
+from distilloop.io import atomic_dir, read_json, read_records, write_json
+from distilloop.paths import GGUF_DIR, MERGED_DIR, METRICS_DIR, export_split
+from distilloop.release import gguf as llama_tools
 
 
 def build_ggufs(merged_dir: Path, out_dir: Path, types: list[str], threads: int) -> dict[str, Path]:
@@ -118,3 +117,12 @@ def run(params: Params, merged_dir: Path = MERGED_DIR, out_dir: Path = GGUF_DIR,
         raise UserError(f"quantise: {worst} loses {types[worst]['pass_rate_drop']:.2f} of the test pass rate "
                         f"(> quantise.max_pass_rate_drop {config.max_pass_rate_drop:g})")
     return metrics
+
+
+def main(params_file: ParamsOption = Path("params.yaml")):
+    """GGUF files of the merged model (f16, q8_0, q4_k_m) and an Ollama Modelfile, each scored again."""
+    run(load_params(params_file))
+
+
+if __name__ == "__main__":
+    run_command(main)

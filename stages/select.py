@@ -10,13 +10,11 @@ import shutil
 from pathlib import Path
 
 from distilloop import UserError
-from distilloop.console import console, summary_table
+from distilloop.command import ParamsOption, load_params, run_command
 from distilloop.config import Params
-from distilloop.io import MODELS_DIR, METRICS_DIR, atomic_dir, epoch_dir, epoch_metrics, read_json, write_json
-
-BEST_ADAPTER = MODELS_DIR / "best-adapter"
-PLOTS_DIR = METRICS_DIR / "plots"
-
+from distilloop.console import console, summary_table
+from distilloop.io import atomic_dir, read_json, write_json
+from distilloop.paths import BEST_ADAPTER, METRICS_DIR, PLOTS_DIR, epoch_dir, epoch_metrics
 
 JUDGMENT_KEYS = ("pearson_r", "spearman_r", "mae")
 HISTOGRAM_FIELDS = {"<5": "below_5", "5-7": "5_to_7", "7-9": "7_to_9", ">=9": "9_and_above"}  # plot-safe names
@@ -104,3 +102,12 @@ def run(params: Params) -> dict:
             for epoch in epochs]
     console.print(summary_table("select: best epoch by val", ("epoch", "val figure", "val pass", "test pass", ""), rows))
     return result
+
+
+def main(params_file: ParamsOption = Path("params.yaml")):
+    """Pick the best epoch by its val score; copy its adapter to models/best-adapter."""
+    run(load_params(params_file))
+
+
+if __name__ == "__main__":
+    run_command(main)

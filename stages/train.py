@@ -24,13 +24,18 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
+
+import typer
 
 from distilloop import UserError
-from distilloop.training import distributed
-from distilloop.console import console, summary_table
-from distilloop.loop import converged_before, pass_through_note
+from distilloop.command import ParamsOption, load_params, run_command
 from distilloop.config import Params, TrainParams
-from distilloop.io import MODELS_DIR, Reject, epoch_dir, epoch_metrics, export_split, iter_jsonl, read_json, write_json
+from distilloop.console import console, summary_table
+from distilloop.io import Reject, iter_jsonl, read_json, write_json
+from distilloop.loop import converged_before, pass_through_note
+from distilloop.paths import MODELS_DIR, epoch_dir, epoch_metrics, export_split
+from distilloop.training import distributed
 
 TRAINED_ON = "training.json"  # written into every adapter: what it was trained on, for the unchanged-data check
 RUN_FILE = "run.json"  # in checkpoints/: the fingerprint that makes a checkpoint resumable
@@ -237,8 +242,15 @@ def run(params: Params, epoch: int, data: Path | None = None, out_dir: Path | No
         return skip(paths, config, epoch, f"adapter {paths.previous_adapter} was already trained on this data", counts)
 
     from distilloop.hardware import set_threads
-    from distilloop.training.sft import (ProgressBar, live_callback, load_model, make_trainer, quiet_libraries,
-                                require_model_dirs, use_bf16)
+    from distilloop.training.sft import (
+        ProgressBar,
+        live_callback,
+        load_model,
+        quiet_libraries,
+        require_model_dirs,
+        use_bf16,
+    )
+    from distilloop.training.trainers import make_trainer
 
     if config.distributed.enabled and not distributed.in_worker():
         require_model_dirs(paths.base, paths.previous_adapter)  # what can be checked before the launch
@@ -319,13 +331,13 @@ def run(params: Params, epoch: int, data: Path | None = None, out_dir: Path | No
 def launch_workers(params: Params, epoch: int, data: Path | None, out_dir: Path | None, paths: TrainPaths) -> dict:
     """Train under `accelerate launch` (train.distributed) and return what the main worker wrote. The
     workers read the very params this process validated, from a temporary copy."""
-    arguments = ["train", "--epoch", str(epoch)]
+    arguments = ["--epoch", str(epoch)]
     arguments += ["--in", str(data)] if data else []
     arguments += ["--out", str(out_dir)] if out_dir else []
     with tempfile.TemporaryDirectory(prefix="distilloop-train-") as scratch:
         params_copy = Path(scratch) / "params.json"
         params_copy.write_text(params.model_dump_json(), encoding="utf-8")  # JSON is YAML
-        distributed.launch(params.train.distributed, [*arguments, "--params", str(params_copy)],
+        distributed.launch(params.train.distributed, Path(__file__).resolve(), [*arguments, "--params", str(params_copy)],
                            paths.checkpoints.parent / "train-workers.log")
     return read_json(paths.metrics)
 
@@ -345,3 +357,17 @@ def _summary(metrics: dict, paths: TrainPaths) -> None:
         "method", "train_examples", "eval_examples", "steps", "epochs_run", "train_loss", "initial_eval_loss",
         "best_eval_loss", "best_step", "stopped_early", "resumed_from_step", "tokens_per_second", "dtype")]
     console.print(summary_table(f"train@{metrics['epoch']} -> {paths.adapter}", ("", "value"), rows))
+
+
+def main(
+    epoch: Annotated[int, typer.Option(min=1, help="loop epoch N: continues adapter N-1 on train set N")],
+    data: Annotated[Path | None, typer.Option("--in", help="train set (pairs for dpo) instead of runs/epoch-N/")] = None,
+    out: Annotated[Path | None, typer.Option(help="directory for adapter/, checkpoints/, live/ and metrics")] = None,
+    params_file: ParamsOption = Path("params.yaml"),
+):
+    """LoRA-train adapter N from adapter N-1 (sft, dpo or kd), with early stopping on val and resume."""
+    run(load_params(params_file), epoch, data, out)
+
+
+if __name__ == "__main__":
+    run_command(main)

@@ -51,7 +51,7 @@ class FakeTeacherServer(ThreadingHTTPServer):
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}"
 
-    def start(self) -> "FakeTeacherServer":
+    def start(self) -> FakeTeacherServer:
         threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
         return self
 

@@ -10,10 +10,12 @@ import pytest
 from conftest import ROOT, assert_one_line_error, run_cli
 from safetensors.torch import load_file
 
-from stages import baseline, evaluate
 from distilloop import export
 from distilloop.config import Params
 from distilloop.io import read_json, read_records, write_json, write_jsonl
+from distilloop.loop.epochs import convergence
+from distilloop.paths import SCORED_SPLITS
+from stages import baseline, evaluate
 
 SCORED_KEYS = {"output", "score", "axes", "passed", "truncated", "findings", "gen"}
 
@@ -29,7 +31,7 @@ def _params(**top) -> Params:
 @pytest.fixture
 def project(tmp_path, monkeypatch):
     """data/export with a few bundled C tasks and scoring profiles; one train record lacks its reference."""
-    c_tasks = [json.loads(line) for line in (ROOT / "data/seed/c_tasks.jsonl").read_text().splitlines()[:7]]
+    c_tasks = [json.loads(line) for line in (ROOT / "distilloop/data/c_tasks.jsonl").read_text().splitlines()[:7]]
     export.run(Params(), "bundled:json_record", out_dir=tmp_path / "profiles", metrics_path=None)
     profiles = read_records(tmp_path / "profiles" / "pool.jsonl")[:2]
     untrainable = {key: value for key, value in c_tasks[2].items() if key != "reference"}
@@ -55,7 +57,7 @@ def test_baseline_then_evaluate(project, tiny_model_dir):
     assert any(tensor.any() for name, tensor in weights.items() if "lora_A" in name)
 
     # scored splits: every record, in order, with the gate's and generation's fields
-    for split in evaluate.SCORED_SPLITS:
+    for split in SCORED_SPLITS:
         scored = read_records(f"runs/epoch-0/{split}.scored.jsonl")
         assert [r["id"] for r in scored] == [r["id"] for r in project[split]]
         for record in scored:
@@ -85,7 +87,7 @@ def test_baseline_then_evaluate(project, tiny_model_dir):
     write_json("metrics/epochs/1-correct.json", {"requested": 20})
     first = evaluate.run(_params(quality_threshold=0.0), 1, tiny_model_dir)
     assert "carried_over" not in first and first["generation"]["prompts"] == 6
-    for split in evaluate.SCORED_SPLITS:
+    for split in SCORED_SPLITS:
         outputs = [r["output"] for r in read_records(f"runs/epoch-1/{split}.scored.jsonl")]
         assert outputs == [r["output"] for r in read_records(f"runs/epoch-0/{split}.scored.jsonl")]
     assert first["pool"] == metrics["pool"]
@@ -98,7 +100,7 @@ def test_baseline_then_evaluate(project, tiny_model_dir):
     second = evaluate.run(_params(quality_threshold=0.0), 2, tiny_model_dir)
     assert second["carried_over"] == "adapter 2 = adapter 1: its answers and scores"
     assert second["epoch"] == 2 and second["pool"] == first["pool"] and second["converged"] is True
-    for split in evaluate.SCORED_SPLITS:
+    for split in SCORED_SPLITS:
         assert read_records(f"runs/epoch-2/{split}.scored.jsonl") == read_records(f"runs/epoch-1/{split}.scored.jsonl")
 
 
@@ -128,15 +130,15 @@ def test_convergence_needs_patience_epochs_of_good_scores_and_few_corrections(tm
     write_json("metrics/epochs/1.json", {"pool": {"mean_score": 7.5}})
     write_json("metrics/epochs/1-correct.json", {"requested": 2})
     write_json("metrics/epochs/2-correct.json", {"requested": 0})
-    assert evaluate.convergence(params, 2, {"mean_score": 8.0})["converged"] is True
-    assert evaluate.convergence(params, 2, {"mean_score": 6.9})["converged"] is False
-    assert not evaluate.convergence(params, 1, {"mean_score": 9.0})["converged"]  # epoch 0 is no trained epoch
+    assert convergence(params, 2, {"mean_score": 8.0})["converged"] is True
+    assert convergence(params, 2, {"mean_score": 6.9})["converged"] is False
+    assert not convergence(params, 1, {"mean_score": 9.0})["converged"]  # epoch 0 is no trained epoch
     write_json("metrics/epochs/1-correct.json", {"requested": 3})
-    decision = evaluate.convergence(params, 2, {"mean_score": 8.0})
+    decision = convergence(params, 2, {"mean_score": 8.0})
     assert decision["converged"] is False and "3 corrections" in decision["reason"]
     write_json("metrics/epochs/1-correct.json", {"requested": 2})
     (tmp_path / "metrics/epochs/2-correct.json").unlink()
-    assert "unknown" in evaluate.convergence(params, 2, {"mean_score": 8.0})["reason"]
+    assert "unknown" in convergence(params, 2, {"mean_score": 8.0})["reason"]
 
 
 def test_evaluate_by_hand(project, tiny_model_dir, tmp_path):

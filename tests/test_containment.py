@@ -15,7 +15,8 @@ import pytest
 
 from distilloop import UserError
 from distilloop.config import parse
-from distilloop.gate import harness, sandbox, score_records
+from distilloop.gate import score_records
+from distilloop.gate.c_code import harness, sandbox
 
 pytestmark = pytest.mark.skipif(sandbox.strong_available() is not None,
                                 reason=f"no bubblewrap sandbox here: {sandbox.strong_available()}")

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import assert_one_line_error, cli_env, run_cli, write_stage_subset
+
 from distilloop import export
-from stages import merge
 from distilloop.config import ExportParams, Params
 from distilloop.io import read_json, read_records, write_json, write_jsonl
+from stages import merge
 
 SECRET = "sk-live-correct-test-000111222333"
 FREE = {"input_per_mtok": 0.0, "output_per_mtok": 0.0}
@@ -199,9 +199,9 @@ def test_worst_first_at_most_max_and_never_past_the_budget(profiles, teacher_ser
 
 
 def estimate_of(record: dict, params_data: dict) -> float:
-    from stages.correct import correction_request
     from distilloop.config import parse
     from distilloop.teachers.ledger import Ledger, price_of
+    from stages.correct import correction_request
 
     params = parse(params_data)
     request = correction_request(record, params)

@@ -7,11 +7,11 @@ import math
 from pathlib import Path
 
 import pytest
-
 from conftest import c_record, write_jsonl
+
 from distilloop import UserError
-from stages import train as stage
 from distilloop.config import Params, TrainParams
+from stages import train as stage
 
 DEGENERATE = "#define _C99_C_C_C\n#include <stdint.h>\n#include <stdint.h>\n#include <stdint.h>\n"
 

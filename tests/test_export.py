@@ -8,12 +8,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, assert_one_line_error, cli_env, free_port, run_cli
+
 from distilloop import UserError
-from distilloop.export import split_of
 from distilloop.config import Params, SplitFractions
-from distilloop.io import SPLITS
+from distilloop.export import split_of
+from distilloop.paths import SPLITS
 
 
 def read_split_files(out: Path) -> dict[str, list[dict]]:

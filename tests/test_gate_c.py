@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from distilloop.config import Params, parse
+from distilloop.config import DEFAULT_RULE_WEIGHTS, Params, parse
 from distilloop.gate import score_records, summarise
 from distilloop.gate.c_code import requested_function
 
@@ -20,7 +20,7 @@ SEED = ROOT / "data" / "seed" / "c_tasks.jsonl"
 
 
 def harness(vectors: list[tuple[str, str]]) -> str:
-    """A harness in the common.md convention: (C expression, expected value) per test vector."""
+    """A harness in the gate's convention (distilloop/gate/c_code/harness.py): (C expression, expected value) per test vector."""
     lines = ["#include <stdio.h>", "#include <stdint.h>", "#include <stddef.h>", "#include <stdbool.h>",
              "int main(void)", "{", "    unsigned passed = 0U, total = 0U;", "    unsigned long long got;"]
     for expression, want in vectors:
@@ -631,7 +631,8 @@ def test_batch_attribution_matches_scoring_alone(scored, params):
 
 def test_rule_weights_come_from_params(params):
     sample = record("goto", GOTO_ONLY, NO_FUNCTION)
-    lenient = parse({"gate": {"c_code": {"rule_weights": {"misra-c2012-15.1": 0.0}}}})
+    # rule_weights is the whole table: a partial one would cost every other rule default_rule_weight
+    lenient = parse({"gate": {"c_code": {"rule_weights": {**DEFAULT_RULE_WEIGHTS, "misra-c2012-15.1": 0.0}}}})
     strict_result, = score_records([sample], params)
     lenient_result, = score_records([sample], lenient)
     assert "misra-c2012-15.1" in ids(strict_result) and "misra-c2012-15.1" in ids(lenient_result)

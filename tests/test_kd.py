@@ -11,9 +11,9 @@ import torch
 import torch.nn.functional as F
 
 from distilloop import UserError
-from stages import train as stage
-from distilloop.training.kd import check_same_vocabulary, kd_loss
 from distilloop.config import Params, TrainParams
+from distilloop.training.kd import check_same_vocabulary, kd_loss
+from stages import train as stage
 
 VOCAB = 11
 

@@ -66,7 +66,7 @@ def test_llama_cpp_penalises_only_recent_generated_tokens():
     """What llama-cpp-python 0.3.x does with `repeat_penalty`, measured: its greedy answer equals one made
     with the penalty off and our own penalty over the last `last_n_tokens_size` generated tokens applied
     as a logits processor, and differs from one whose penalty also covers the prompt. So llama_tools.chat
-    can use the native penalty as stages/decoding.py defines it."""
+    can use the native penalty as distilloop/student/decoding.py defines it."""
     from llama_cpp import Llama
 
     from distilloop.student.model import bundled_gguf

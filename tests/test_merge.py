@@ -7,9 +7,10 @@ import json
 from pathlib import Path
 
 from conftest import assert_one_line_error, run_cli
-from stages import merge
+
 from distilloop.config import Params, parse
 from distilloop.io import read_records, write_jsonl
+from stages import merge
 
 
 def correction(id_, prompt, accepted, text="fixed", student="broken"):

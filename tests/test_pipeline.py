@@ -15,9 +15,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import ROOT, cli_env
 
 from bench.common import copy_worktree
-from conftest import ROOT, cli_env
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(2400)]  # the whole pipeline once, in the first test
 GGUF_TYPES = ("f16", "q8_0", "q4_k_m")

@@ -8,13 +8,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from conftest import assert_one_line_error, run_cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import assert_one_line_error, run_cli
 from distilloop import UserError
-from distilloop.io import ReadStats, Reject, iter_jsonl
 from distilloop.export.sources import Row, read_csv
+from distilloop.io import ReadStats, Reject, iter_jsonl
 
 HOSTILE_LINES = [
     b'{"id": "deep", "output": ' + b"[" * 50000 + b"]" * 50000 + b"}",

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SEED = ROOT / "data" / "seed" / "c_tasks.jsonl"
+SEED = ROOT / "distilloop" / "data" / "c_tasks.jsonl"
 GENERATOR = ROOT / "data" / "seed" / "c_tasks" / "build.py"
 STRICT = ["gcc", "-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic"]
 RUN_TIMEOUT_S = 5
@@ -58,8 +58,8 @@ def load_generator():
 
 def test_committed_jsonl_is_what_the_generator_writes():
     assert SEED.read_text(encoding="utf-8") == load_generator().render(), \
-        "data/seed/c_tasks.jsonl is stale: run python data/seed/c_tasks/build.py"
-    assert not list(SEED.parent.rglob("__pycache__")), "bytecode caches under data/seed change the DVC hash"
+        "distilloop/data/c_tasks.jsonl is stale: run python data/seed/c_tasks/build.py"
+    assert not list(GENERATOR.parent.parent.rglob("__pycache__")), "bytecode caches under data/seed change the DVC hash"
 
 
 def test_counts_and_coverage(records):
@@ -217,7 +217,7 @@ def test_every_reference_passes_its_harness(gcc_results):
         last = lines[-1] if lines else ""
         match = re.fullmatch(r"harness: (\d+)/(\d+)", last)
         if stage != "run" or code != 0 or not match or match.group(1) != match.group(2) or match.group(2) == "0":
-            failures[rid] = f"{stage} exit {code}: " + "; ".join(l for l in lines if not l.startswith("ok "))[:400]
+            failures[rid] = f"{stage} exit {code}: " + "; ".join(line for line in lines if not line.startswith("ok "))[:400]
             continue
         assert len(lines) == int(match.group(2)) + 1 and all(line.startswith("ok ") for line in lines[:-1]), rid
     assert not failures, "\n".join(f"{rid}: {detail}" for rid, detail in sorted(failures.items()))

@@ -10,7 +10,7 @@ import sqlite3
 from conftest import ROOT
 
 SEED = ROOT / "data" / "seed"
-spec = importlib.util.spec_from_file_location("profiles_build", SEED / "profiles" / "build.py")
+spec = importlib.util.find_spec("distilloop.data.profiles")
 build = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(build)
 

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from conftest import assert_one_line_error, cli_env, free_port, run_cli, wait_for_port
+
 from distilloop.release import gguf as llama_tools
 
 LIMITS = {"n_ctx": 512, "max_new_tokens_limit": 32, "max_new_tokens": 8, "max_body_bytes": 16384,

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import csv
 import json
-
 from pathlib import Path
 
 import pytest
 
-from distilloop.release import gguf as llama_tools
 from distilloop.config import DEFAULT_TEMPLATES, StudentParams
+from distilloop.release import gguf as llama_tools
 
 pytestmark = pytest.mark.slow  # the real 135M student, converted twice
 SEED_DIR = Path(__file__).resolve().parent.parent / "data" / "seed"
@@ -23,14 +22,14 @@ def bundled_prompts(per_task: int) -> list[tuple[str, str]]:
     shortest bundled C tasks."""
     with open(SEED_DIR / "profiles.csv", encoding="utf-8") as handle:
         profiles = [DEFAULT_TEMPLATES["json_record"].format(**row) for row in list(csv.DictReader(handle))[:per_task]]
-    tasks = [json.loads(line) for line in (SEED_DIR / "c_tasks.jsonl").read_text(encoding="utf-8").splitlines()]
+    tasks = [json.loads(line) for line in (SEED_DIR.parent.parent / "distilloop" / "data" / "c_tasks.jsonl").read_text(encoding="utf-8").splitlines()]
     c_prompts = sorted((task["prompt"] for task in tasks), key=len)[:per_task]
     return [("json_record", prompt) for prompt in profiles] + [("c_code", prompt) for prompt in c_prompts]
 
 
 @pytest.fixture(scope="module")
 def student_and_f16(tmp_path_factory):
-    from distilloop.student.model import BUNDLED_STUDENT, load_student, materialise
+    from distilloop.student.model import BUNDLED_STUDENT, materialise
 
     out = tmp_path_factory.mktemp("student")
     materialise(BUNDLED_STUDENT, out / "hf")

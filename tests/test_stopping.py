@@ -1,11 +1,11 @@
-"""The per-task stop rules (stages/stopping.py): where an answer is complete, fed in pieces as tokens come."""
+"""The per-task stop rules (distilloop/student/stopping.py): where an answer is complete, fed in pieces as tokens come."""
 
 from __future__ import annotations
 
 import pytest
 
-from distilloop.student.stopping import answer_end
 from distilloop.gate.extract import extract_c, extract_json
+from distilloop.student.stopping import answer_end
 
 
 def complete_at(task: str, text: str, piece: int = 1) -> int | None:

@@ -1,5 +1,5 @@
 """The student: batched generation equals one-at-a-time generation under the shared decoding rules
-(stages/decoding.py) and stop rules (stages/stopping.py), the epoch-0 adapter equals the base model,
+(distilloop/student/decoding.py) and stop rules (distilloop/student/stopping.py), the epoch-0 adapter equals the base model,
 truncation and task budgets, the chat template, and the GGUF -> HF conversion of the bundled model.
 
 Generation tests run on a tiny random Llama built from a config (tests/conftest.py), in float32."""
@@ -9,11 +9,11 @@ from __future__ import annotations
 import pytest
 import torch
 
-from distilloop.student.decoding import logits_processors
 from distilloop.config import LoraParams, StudentParams
+from distilloop.student.decoding import logits_processors
 from distilloop.student.generation import answer_records, generate, render_prompts
-from distilloop.student.stopping import answer_end
 from distilloop.student.model import load_student, new_adapter
+from distilloop.student.stopping import answer_end
 
 PROMPTS = [
     "Pack an 802.1Q TCI.",
@@ -37,7 +37,7 @@ def varied_model_dir(tiny_model_dir, tmp_path_factory):
     model = AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype=torch.float32)
     torch.manual_seed(0)
     with torch.no_grad():
-        for name, weight in model.named_parameters():
+        for _name, weight in model.named_parameters():
             if weight.dim() == 2:
                 weight.normal_(std=0.3)
     out = tmp_path_factory.mktemp("varied-llama")
@@ -53,7 +53,7 @@ def tiny(varied_model_dir):
 
 def _one_at_a_time(model, tokenizer, prompt: str, params: StudentParams, task: str | None = None) -> list[int]:
     """The reference: transformers' own `model.generate` on one unpadded prompt, the rules of
-    stages/decoding.py as a LogitsProcessor (its built-in repetition penalty off: that one covers the
+    distilloop/student/decoding.py as a LogitsProcessor (its built-in repetition penalty off: that one covers the
     prompt); the new tokens up to the end-of-sequence token, cut after the token that completes the
     answer for `task`."""
     ids = tokenizer(render_prompts(tokenizer, [prompt], params)[0], add_special_tokens=False, return_tensors="pt")

@@ -15,13 +15,13 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import c_record, run_cli, write_jsonl, write_stage_subset
 from safetensors.torch import load_file
 from transformers import TrainerCallback
 
-from conftest import c_record, run_cli, write_jsonl, write_stage_subset
 from distilloop import UserError
-from stages import train as stage
 from distilloop.config import Params, TrainParams
+from stages import train as stage
 
 GOLDEN_LOSSES = [10.79319954, 10.80073547, 10.69077396, 10.61500549, 10.58234882, 10.56983185, 10.5617609, 10.56016827]
 GOLDEN_TOLERANCE = 1e-4
@@ -92,7 +92,8 @@ def test_a_weighted_record_is_trained_on_weight_times(train_project):
 
 
 def test_labels_cover_the_completion_only(train_project):
-    from distilloop.training.sft import load_model, make_trainer
+    from distilloop.training.sft import load_model
+    from distilloop.training.trainers import make_trainer
 
     params = make_params()
     paths = stage.TrainPaths.for_epoch(1, "sft")
@@ -114,7 +115,8 @@ def test_completion_loss_equals_trl_sft_loss(train_project):
     """CompletionSFTTrainer computes the LM head at completion positions only: the loss must be TRL's."""
     from trl import SFTConfig, SFTTrainer
 
-    from distilloop.training.sft import load_model, make_trainer
+    from distilloop.training.sft import load_model
+    from distilloop.training.trainers import make_trainer
 
     paths = stage.TrainPaths.for_epoch(1, "sft")
     examples = stage.read_examples(paths.data, "sft")
@@ -283,7 +285,8 @@ def test_dvc_repro_killed_midway_resumes_from_its_checkpoint(train_project, tiny
     write_stage_subset(Path.cwd(), "train")
     Path("metrics/epochs").mkdir(parents=True, exist_ok=True)
     Path("metrics/epochs/0.json").write_text('{"epoch": 0, "converged": false}')  # baseline's, a dependency
-    shutil.copytree(root / "stages", "stages", ignore=shutil.ignore_patterns("__pycache__"))  # code deps
+    for code in ("stages", "distilloop"):  # code deps
+        shutil.copytree(root / code, code, ignore=shutil.ignore_patterns("__pycache__"))
     params = {"train": {"epochs": 4, "batch_size": 4, "eval_steps": 1, "dtype": "float32", "threads": 1,
                         "early_stopping_patience": 0}, "loop": {"epochs": {"1": 0}}, "student": {"system_prompt": None}}
     Path("params.yaml").write_text(json.dumps(params))  # JSON is YAML

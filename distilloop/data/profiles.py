@@ -10,7 +10,7 @@ memorised handle cannot pass.
 same seed gives the same people, in the same order, whatever the count). The committed
 data/seed/profiles.csv and profiles.sqlite are the first 240, as examples of a file and a database source:
 
-    python data/seed/profiles/build.py          # rewrites both files deterministically
+    python -m distilloop.data.profiles          # from the checkout: rewrites both files deterministically
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import random
 import sqlite3
 from pathlib import Path
 
-SEED_DIR = Path(__file__).resolve().parent.parent
+SEED_DIR = Path("data") / "seed"  # the checkout's example sources, written by hand (below)
 CSV_PATH = SEED_DIR / "profiles.csv"
 DB_PATH = SEED_DIR / "profiles.sqlite"
 COUNT = 240  # rows in the committed CSV / SQLite examples

@@ -13,11 +13,12 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from distilloop import UserError
-from distilloop.export import leakage
-from distilloop.console import console, progress, summary_table
 from distilloop.config import ExportParams, Params
-from distilloop.io import EXPORT_DIR, METRICS_DIR, SPLITS, ReadStats, Reject, bad_text, write_json, write_jsonl
+from distilloop.console import console, progress, summary_table
+from distilloop.export import leakage
 from distilloop.export.sources import Row, read_source
+from distilloop.io import ReadStats, Reject, bad_text, write_json, write_jsonl
+from distilloop.paths import EXPORT_DIR, METRICS_DIR, SPLITS
 
 RECORD_KEYS = ("id", "task", "prompt", "reference", "checks", "meta")
 MAX_ID_CHARS = 200

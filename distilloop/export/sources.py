@@ -8,7 +8,6 @@ Unreachable databases, missing files and missing credentials raise UserError wit
 from __future__ import annotations
 
 import csv
-import io
 import json
 import os
 import tempfile
@@ -19,10 +18,11 @@ from pathlib import Path
 from distilloop import UserError
 from distilloop.io import RAW_EXCERPT_CHARS, ReadStats, Reject, bad_text, decode_line, iter_jsonl
 
-SEED_DIR = Path(__file__).resolve().parent.parent / "data" / "seed"
+# the bundled sources ship inside the package, so an installed distilloop exports them from anywhere
+PACKAGE_DATA = Path(__file__).resolve().parent.parent / "data"
 BUNDLED = {
-    "bundled:c_code": ("file", SEED_DIR / "c_tasks.jsonl"),
-    "bundled:json_record": ("generator", SEED_DIR / "profiles" / "build.py"),
+    "bundled:c_code": ("file", PACKAGE_DATA / "c_tasks.jsonl"),
+    "bundled:json_record": ("generator", None),
 }
 FILE_SUFFIXES = (".jsonl", ".ndjson", ".csv", ".parquet")
 
@@ -41,7 +41,7 @@ def read_source(source: str, query: str | None, stats: ReadStats, max_bytes: int
         if kind == "file":
             yield from read_file(Path(where), stats, max_bytes)
         else:
-            yield from generated_profiles(where, bundled_profiles, source)
+            yield from generated_profiles(bundled_profiles, source)
     elif source.startswith("bundled:"):
         raise UserError(f"export.source: unknown bundled data {source!r} (allowed: {', '.join(BUNDLED)})")
     elif source.startswith("s3://"):
@@ -54,14 +54,11 @@ def read_source(source: str, query: str | None, stats: ReadStats, max_bytes: int
         yield from read_file(Path(source), stats, max_bytes)
 
 
-def generated_profiles(generator: Path, count: int, source: str) -> Iterator[Row]:
-    """The bundled profile-scoring rows, made by the seed's deterministic generator."""
-    import importlib.util
+def generated_profiles(count: int, source: str) -> Iterator[Row]:
+    """The bundled profile-scoring rows, made by the package's deterministic generator."""
+    from distilloop.data import profiles
 
-    spec = importlib.util.spec_from_file_location("distilloop_seed_profiles", generator)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    for number, profile in enumerate(module.generate(count), start=1):
+    for number, profile in enumerate(profiles.generate(count), start=1):
         yield Row(source, number, {"id": profile["handle"], "task": "json_record", **profile})
 
 

@@ -14,7 +14,8 @@ no generation for such an epoch, and DVC still sees every output it expects.
 
 from __future__ import annotations
 
-from distilloop.io import epoch_metrics, read_json
+from distilloop.io import read_json
+from distilloop.paths import epoch_metrics
 
 
 def pool_slice(pool: list[dict], epoch: int, per_epoch: int) -> list[dict]:

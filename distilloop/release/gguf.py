@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import ctypes
 import os
-from contextlib import contextmanager
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 from distilloop import UserError
@@ -137,7 +137,7 @@ def chat(llm, prompt: str, system: str | None, max_tokens: int, temperature: flo
          repeat_penalty: float = 1.0, seed: int = 0, repeat_last_n: int = 64, no_repeat_ngram_size: int = 0,
          task: str | None = None) -> dict:
     """One user turn -> {"text", "prompt_tokens", "tokens", "truncated", "seconds"}, under the decoding
-    rules of stages/decoding.py and the stop rule of `task` (stages/stopping.py): the answer ends at the
+    rules of distilloop/student/decoding.py and the stop rule of `task` (distilloop/student/stopping.py): the answer ends at the
     end-of-sequence token, when it is complete (no token generated after it), or at `max_tokens`
     (truncated). llama-cpp-python's own repetition penalty already covers only the latest
     `last_n_tokens_size` sampled tokens, never the prompt. Sampling with temperature > 0 draws from the

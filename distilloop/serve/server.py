@@ -49,7 +49,7 @@ class Settings:
     temperature: float  # 0: greedy
     top_p: float
     top_k: int  # 0: off
-    repetition_penalty: float  # over the last repeat_last_n generated tokens, never the prompt (stages/decoding.py)
+    repetition_penalty: float  # over the last repeat_last_n generated tokens, never the prompt (distilloop/student/decoding.py)
     stop: list[str]
     seed: int
     repeat_last_n: int = 64

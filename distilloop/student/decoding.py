@@ -1,5 +1,5 @@
-"""Decoding rules shared by every path that generates: the engine (stages/generation.py), llama.cpp
-(stages/llama_tools.chat, serve's GGUF backend) and transformers' `generate` (serve's HF backend).
+"""Decoding rules shared by every path that generates: the engine (distilloop/student/generation.py), llama.cpp
+(distilloop/release/gguf.chat, serve's GGUF backend) and transformers' `generate` (serve's HF backend).
 
 Repetition penalty, as llama.cpp applies it: over the last `repeat_last_n` GENERATED tokens only, each
 distinct token once, a positive logit divided by the penalty and a negative one multiplied. The prompt is

@@ -7,9 +7,9 @@ cost more than all the decoding (51 s of 81 s for 32 of the seed prompts). Here 
 alone, unpadded, computing logits for its last position only; its keys and values are copied into a
 preallocated (static) cache, left-aligned to the batch's longest prompt; then every row decodes one
 token per step. A row ends at its end-of-sequence token, when its answer is complete for its task
-(stages/stopping.py: no token is generated after a closed JSON object or a closed code fence), or at its
+(distilloop/student/stopping.py: no token is generated after a closed JSON object or a closed code fence), or at its
 task's token budget (truncated). Rows that finish are dropped from the batch once a quarter of it is
-done, so short answers stop costing compute. The decoding rules are stages/decoding.py's (repetition
+done, so short answers stop costing compute. The decoding rules are distilloop/student/decoding.py's (repetition
 penalty over the last `repeat_last_n` generated tokens, as llama.cpp applies it). Greedy answers equal
 one-at-a-time `model.generate` answers under the same rules (tests/test_student.py). The cache holds
 batch_size x (longest prompt + budget) positions per layer: for a large model, lower student.batch_size.
@@ -26,9 +26,9 @@ import functools
 import time
 from dataclasses import dataclass
 
+from distilloop.config import StudentParams
 from distilloop.console import progress
 from distilloop.student.decoding import NgramBlocker
-from distilloop.config import StudentParams
 from distilloop.student.stopping import AnswerEnd, TokenPieces, answer_end
 
 
@@ -190,7 +190,7 @@ def _keep_rows(cache, keep: list[int]) -> None:
 
 
 class _Rules:
-    """The decoding rules of params.student (stages/decoding.py), batched: repetition penalty over each
+    """The decoding rules of params.student (distilloop/student/decoding.py), batched: repetition penalty over each
     row's last `repeat_last_n` generated tokens, n-gram blocking over its generated tokens, then greedy
     or temperature sampling."""
 

@@ -6,7 +6,7 @@ Public API (the `hf` teacher backend and the quantise stage reuse it; keep it st
     load_student(model_dir, adapter_dir, params) -> (model, tokenizer)
     new_adapter(model, lora) -> PeftModel        # a fresh LoRA adapter with B = 0: equals the base model
 
-Generation lives in stages/generation.py.
+Generation lives in distilloop/student/generation.py.
 """
 
 from __future__ import annotations

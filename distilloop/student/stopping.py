@@ -1,5 +1,5 @@
 """When an answer is complete, per task: every generating path stops there (the engine in
-stages/generation.py, llama.cpp in stages/llama_tools.chat, the teachers that run a local model).
+distilloop/student/generation.py, llama.cpp in distilloop/release/gguf.chat, the teachers that run a local model).
 
     json_record  the first balanced top-level JSON object is closed (braces counted outside strings,
                  escapes honoured); when that object sits inside a Markdown fence, the fence must close too
@@ -7,7 +7,7 @@ stages/generation.py, llama.cpp in stages/llama_tools.chat, the teachers that ru
     c_code       the closing fence of the first fenced block; an answer without a fence ends only at the
                  end-of-sequence token or its budget
 
-Fences follow the gate's reading (stages/tasks/extract.py): a line that starts, after spaces or tabs, with
+Fences follow the gate's reading (distilloop/gate/extract.py): a line that starts, after spaces or tabs, with
 three or more backticks or tildes opens a block; a line that starts with at least as many of the same
 character closes it.
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from rich.progress import TextColumn
 
 from distilloop import UserError
-from distilloop.console import progress
 from distilloop.config import TeacherParams
+from distilloop.console import progress
 from distilloop.teachers import CallError, Reply, Request, Teacher, redact_url
 from distilloop.teachers.cache import CallCache, cache_key
 from distilloop.teachers.ledger import Ledger

@@ -19,8 +19,8 @@ from collections import deque
 from pathlib import Path
 
 from distilloop import UserError
-from distilloop.console import console
 from distilloop.config import DistributedParams
+from distilloop.console import console
 
 WORKER_ENV = "DISTILLOOP_TRAIN_WORKER"  # set for the launched workers: they train rather than launch again
 ERROR_PREFIX = "distilloop: error: "
@@ -59,8 +59,8 @@ class Ranks:
             self.state.wait_for_everyone()
 
 
-def launch_command(config: DistributedParams, arguments: list[str]) -> list[str]:
-    """`accelerate launch` running `python -m distilloop.cli <arguments>` in every worker."""
+def launch_command(config: DistributedParams, script: Path, arguments: list[str]) -> list[str]:
+    """`accelerate launch` running `python SCRIPT <arguments>` (the train stage) in every worker."""
     command = [sys.executable, "-m", "accelerate.commands.launch"]
     if config.config_file:
         if not Path(config.config_file).is_file():
@@ -69,15 +69,15 @@ def launch_command(config: DistributedParams, arguments: list[str]) -> list[str]
     else:  # --multi_gpu is accelerate's name for its torchrun launcher; on a CPU the workers use gloo
         command += ["--multi_gpu", "--num_processes", str(config.processes), "--num_machines", "1",
                     "--mixed_precision", "no", "--dynamo_backend", "no"]
-    return command + ["--module", "distilloop.cli", *arguments]
+    return command + [str(script), *arguments]
 
 
-def launch(config: DistributedParams, arguments: list[str], log_path: Path) -> None:
+def launch(config: DistributedParams, script: Path, arguments: list[str], log_path: Path) -> None:
     """Run the workers and wait. Their output is passed on as it arrives and kept in `log_path`; a
     worker's one-line error becomes this process's error, and the launcher's traceback dump stays in
     the log."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    command = launch_command(config, arguments)
+    command = launch_command(config, script, arguments)
     console.print(f"train: {config.config_file or f'{config.processes} processes'} under accelerate launch")
     errors, tail, passing_on = [], deque(maxlen=20), True
     env = {**os.environ, WORKER_ENV: "1", "PYTHONUNBUFFERED": "1"}

@@ -1,6 +1,6 @@
-"""The trainer of train@N: the model with adapter N-1, the TRL trainer for train.method (SFT, KD or DPO)
+"""Supervised fine-tuning for train@N: the model with adapter N-1, the completion-only SFT trainer
 with the stage's precision, batching, checkpointing and early stopping, and its callbacks (a progress bar,
-dvclive curves). stages.train runs it; bench.training measures it.
+dvclive curves). training.trainers.make_trainer picks one per train.method; bench.training measures it.
 """
 
 from __future__ import annotations
@@ -20,15 +20,14 @@ from dvclive.utils import standardize_metric_name
 from peft import PeftModel
 from rich.progress import TextColumn
 from torch.utils.data import Sampler
-from transformers import AutoModelForCausalLM, AutoTokenizer, EarlyStoppingCallback, TrainerCallback
+from transformers import AutoModelForCausalLM, AutoTokenizer, TrainerCallback
 from transformers.integrations import DVCLiveCallback
-from transformers.trainer_callback import PrinterCallback
-from trl import DPOConfig, DPOTrainer, SFTConfig, SFTTrainer
+from trl import SFTTrainer
 
 from distilloop import UserError
+from distilloop.config import TrainParams
 from distilloop.console import progress
 from distilloop.hardware import resolve_dtype
-from distilloop.config import TrainParams
 
 
 def quiet_libraries() -> None:
@@ -110,33 +109,6 @@ def trainer_arguments(config: TrainParams, output_dir: Path, has_eval: bool, bf1
         seed=config.seed, data_seed=config.seed, dataloader_num_workers=0, dataloader_pin_memory=False,
         report_to="none", disable_tqdm=True,
     )
-
-
-def make_trainer(config: TrainParams, model, tokenizer, train_examples: list[dict], eval_examples: list[dict],
-                 output_dir: Path, bf16: bool, callbacks: list, processes: int = 1):
-    """The trainer for train.method: CompletionSFTTrainer (loss on the completion only), KDTrainer or DPOTrainer,
-    checkpointing into `output_dir`; with eval examples (not for DPO), evaluation every eval_steps,
-    early stopping and the best checkpoint restored at the end."""
-    has_eval = bool(eval_examples) and config.method != "dpo"
-    arguments = trainer_arguments(config, output_dir, has_eval, bf16, processes)
-    if has_eval and config.early_stopping_patience:
-        callbacks = [*callbacks, EarlyStoppingCallback(config.early_stopping_patience, config.early_stopping_threshold)]
-    common = dict(model=model, train_dataset=datasets.Dataset.from_list(train_examples), processing_class=tokenizer,
-                  eval_dataset=datasets.Dataset.from_list(eval_examples) if has_eval else None, callbacks=callbacks)
-    if config.method == "dpo":
-        trainer = DPOTrainer(args=DPOConfig(**arguments, beta=config.dpo.beta, loss_type=[config.dpo.loss_type]), **common)
-    elif config.method == "kd":
-        from distilloop.training.kd import KDTrainer, load_teacher  # kd builds on CompletionSFTTrainer below
-
-        trainer_class = grouped_by_length(KDTrainer) if config.group_by_length else KDTrainer
-        trainer = trainer_class(args=SFTConfig(**arguments, completion_only_loss=True),
-                                teacher=load_teacher(config.kd.teacher, tokenizer), alpha=config.kd.alpha,
-                                temperature=config.kd.temperature, **common)
-    else:
-        trainer_class = grouped_by_length(CompletionSFTTrainer) if config.group_by_length else CompletionSFTTrainer
-        trainer = trainer_class(args=SFTConfig(**arguments, completion_only_loss=True), **common)
-    trainer.remove_callback(PrinterCallback)  # our progress bar and summary replace the printed log dicts
-    return trainer
 
 
 IGNORE_INDEX = -100

@@ -1,4 +1,4 @@
-"""Write data/seed/c_tasks.jsonl from the family modules next to this file.
+"""Write distilloop/data/c_tasks.jsonl (the bundled C tasks, package data) from the family modules next to this file.
 
     python data/seed/c_tasks/build.py          # rewrite the JSONL
     python data/seed/c_tasks/build.py --check  # exit 1 if the committed JSONL is stale
@@ -17,7 +17,7 @@ from pathlib import Path
 sys.dont_write_bytecode = True
 
 HERE = Path(__file__).resolve().parent
-OUTPUT = HERE.parent / "c_tasks.jsonl"
+OUTPUT = HERE.parent.parent.parent / "distilloop" / "data" / "c_tasks.jsonl"
 FAMILIES = (
     "vlan_tag", "qbv_gcl", "gptp_timestamp", "gptp_message", "avtp", "qav_shaper", "srp_class",
     "ethernet_frame", "ring_buffer", "crc", "bit_field", "endian", "fixed_point", "debounce",

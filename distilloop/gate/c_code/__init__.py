@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from distilloop.config import Params
-from distilloop.gate import c_ast, c_style, c_text, c_tools, harness, protocol, sandbox
+from distilloop.gate.c_code import c_ast, c_style, c_text, c_tools, harness, protocol, sandbox
 from distilloop.gate.c_code.c_tools import Finding
 from distilloop.gate.extract import extract_c
 

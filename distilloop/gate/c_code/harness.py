@@ -1,7 +1,7 @@
 """The function axis: a record's harness compiled with the answer in one translation unit and run in
 the sandbox (sandbox.py).
 
-Harness convention (common.md): appended after the answer, includes its own headers, prints `ok <n>`
+Harness convention (docs/gate.md): appended after the answer, includes its own headers, prints `ok <n>`
 or `FAIL <n>: <detail>` per test vector and `harness: <passed>/<total>` last, returns 0 iff all pass.
 An answer that defines its own main() still gets tested: its main is renamed by a #define around the
 answer only (and costs a style finding elsewhere).
@@ -26,7 +26,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from distilloop.gate import sandbox, seccomp
+from distilloop.gate.c_code import sandbox, seccomp
 from distilloop.gate.c_code.c_tools import FORCED_HEADERS, Finding
 
 # Linked into every harness binary (trusted code, ours): a failed allocation at the sandbox's memory

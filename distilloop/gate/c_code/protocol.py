@@ -10,7 +10,7 @@ it is checked from the code's own constants (integer literals outside comments a
 bodies included) where the fact has such evidence (timestamp wrap, Qbv interval rules and Qav slope
 arithmetic have none). Nothing here looks at words.
 
-Names and values are the project's canonical list (common.md): 802.1Q, 802.1AS, 1722, Qav/Qbv, SRP.
+Names and values are the standards' (the canonical list of this module): 802.1Q, 802.1AS, 1722, Qav/Qbv, SRP.
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from distilloop import UserError
-from distilloop.gate import seccomp
+from distilloop.gate.c_code import seccomp
 
 NOBODY = 65534
 TOOL_MEMORY_MB = 2048      # gcc, as and ld together (the harness lowers its own limits further)

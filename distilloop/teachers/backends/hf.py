@@ -1,6 +1,6 @@
 """The `hf` teacher: a local transformers model (an HF directory), through the student's own loading,
 chat template and batched generation (distilloop.student.model). It answers `concurrency` prompts per batch; each
-answer stops when it is complete for its record's task (stages/stopping.py)."""
+answer stops when it is complete for its record's task (distilloop/student/stopping.py)."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ class HFTeacher(Teacher):
             raise UserError(f"teacher hf: {error['loc'][0]}: {error['msg']}") from None
 
     def settings(self) -> dict:
-        # answers now stop when complete (stages/stopping.py): not the answers cached before
+        # answers now stop when complete (distilloop/student/stopping.py): not the answers cached before
         return {**super().settings(), "stop": "complete-answer"}
 
     def complete(self, request: Request) -> Reply:

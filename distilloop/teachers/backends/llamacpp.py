@@ -40,7 +40,7 @@ class LlamaCppTeacher(Teacher):
         return {**super().settings(), "stop": "complete-answer", "repeat_penalty": 1.0}
 
     def complete(self, request: Request) -> Reply:
-        """The record's task (when known) decides where the answer is complete (stages/stopping.py)."""
+        """The record's task (when known) decides where the answer is complete (distilloop/student/stopping.py)."""
         from distilloop.release.gguf import chat
 
         with self.lock:

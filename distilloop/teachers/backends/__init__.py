@@ -1,0 +1,1 @@
+"""One module per teacher backend; distilloop.teachers.make_teacher picks one by params teacher.backend."""
