@@ -20,6 +20,7 @@ from distilloop.command import ParamsOption, load_params, run_command
 from distilloop.config import Params
 from distilloop.console import console, progress, summary_table
 from distilloop.io import atomic_dir, read_json, read_records, write_json
+from distilloop.loop.summary import SUMMARY_PATH, headline
 from distilloop.paths import GGUF_DIR, MERGED_DIR, METRICS_DIR, export_split
 from distilloop.release import gguf as llama_tools
 
@@ -67,7 +68,8 @@ def answer_with_gguf(records: list[dict], path: Path, params: Params, label: str
 
 
 def run(params: Params, merged_dir: Path = MERGED_DIR, out_dir: Path = GGUF_DIR,
-        metrics_path: Path = METRICS_DIR / "quantise.json", reference: dict | None = None) -> dict:
+        metrics_path: Path = METRICS_DIR / "quantise.json", reference: dict | None = None,
+        summary_path: Path | None = SUMMARY_PATH) -> dict:
     from distilloop.gate import judgment, score_records, summarise
 
     config = params.quantise
@@ -103,6 +105,9 @@ def run(params: Params, merged_dir: Path = MERGED_DIR, out_dir: Path = GGUF_DIR,
     metrics = {"merged": reference, "types": types, "max_pass_rate_drop": config.max_pass_rate_drop,
                "modelfile_model": files[smallest].name}
     write_json(metrics_path, metrics)
+    if summary_path is not None:  # the run's headline, DVC's metrics file
+        best = {"epoch": reference.get("epoch"), "test": reference}
+        write_json(summary_path, headline(sorted(int(epoch) for epoch in params.loop.epochs), best, metrics))
     def r(figures: dict) -> str:
         return "-" if figures.get("pearson_r") is None else f"{figures['pearson_r']:.3f}"
 

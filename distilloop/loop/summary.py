@@ -1,0 +1,52 @@
+"""metrics/summary.json: the headline a reviewer reads in `dvc metrics show` / `dvc metrics diff`.
+
+About fifteen numbers: val and test pass rate per epoch, the best epoch's test figures (pass rate, mean
+score, Pearson r where the task has reference scores), the teacher's accepted corrections and cost over
+all epochs, and the shipped q4_k_m GGUF's test pass rate and size. The detailed files it draws on
+(metrics/epochs/*.json, best.json, quantise.json) stay plain outputs for `distilloop status` and plots.
+"""
+
+from __future__ import annotations
+
+from distilloop.io import read_json
+from distilloop.paths import METRICS_DIR, epoch_metrics
+
+SHIPPED_TYPE = "q4_k_m"
+
+
+def _figure(value, digits: int = 4):
+    return round(value, digits) if isinstance(value, int | float) else None
+
+
+def headline(epochs: list[int], best: dict, quantised: dict) -> dict:
+    """The summary of a finished run from its metrics files (missing files leave their figures out)."""
+    val, test, accepted, cost = {}, {}, 0, 0.0
+    for epoch in [0, *epochs]:
+        path = epoch_metrics(epoch)
+        figures = read_json(path) if path.exists() else {}
+        val[str(epoch)] = _figure((figures.get("val") or {}).get("pass_rate"))
+        test[str(epoch)] = _figure((figures.get("test") or {}).get("pass_rate"))
+        correct = epoch_metrics(epoch, "-correct")
+        if epoch and correct.exists():
+            corrections = read_json(correct)
+            accepted += corrections.get("accepted", 0)
+            cost += corrections.get("cost_usd", 0.0)
+    best_test = best.get("test") or {}
+    summary = {
+        "best_epoch": best.get("epoch"),
+        "val_pass_rate": val,
+        "test_pass_rate": test,
+        "best_test": {"pass_rate": _figure(best_test.get("pass_rate")), "mean_score": _figure(best_test.get("mean_score"))},
+        "corrections_accepted": accepted,
+        "teacher_cost_usd": round(cost, 4),
+    }
+    if best_test.get("pearson_r") is not None:
+        summary["best_test"]["pearson_r"] = _figure(best_test["pearson_r"])
+    shipped = (quantised.get("types") or {}).get(SHIPPED_TYPE)
+    if shipped:
+        summary[SHIPPED_TYPE] = {"test_pass_rate": _figure(shipped["pass_rate"]),
+                                 "size_mb": round(shipped["size_bytes"] / 2**20, 1)}
+    return summary
+
+
+SUMMARY_PATH = METRICS_DIR / "summary.json"
