@@ -295,9 +295,33 @@ def test_gguf_chat_stops_where_the_engine_does(reciting, reciting_dir, tmp_path)
         replies = [llama_tools.chat(llm, prompt, None, params.token_budget(task), task=task)
                    for prompt, task in zip(RECITED, tasks)]
         free = llama_tools.chat(llm, list(RECITED)[1], None, 96)  # no task: on to the end-of-sequence token
+        together = llama_tools.chat_many(llm, list(RECITED), None, [96] * 3, tasks, parallel=2)  # quantise's path
     finally:
         llm.close()
     assert [r["text"] for r in replies] == [g.text for g in engine]
     assert [r["tokens"] for r in replies] == [g.tokens for g in engine]
     assert not any(r["truncated"] for r in replies)
+    assert [(r["text"], r["tokens"], r["truncated"]) for r in together] == \
+        [(r["text"], r["tokens"], r["truncated"]) for r in replies]
     assert free["text"] == RECITED[list(RECITED)[1]] and free["tokens"] > replies[1]["tokens"]
+
+
+@pytest.mark.parametrize("penalty, window", [(1.0, 64), (1.5, 3)])
+def test_gguf_answers_together_equal_one_at_a_time(varied_model_dir, tiny, tmp_path, penalty, window):
+    """chat_many (several sequences in one llama.cpp context, the penalty applied in Python) gives the
+    answers chat gives one prompt at a time (llama.cpp's own penalty sampler), and both the engine's."""
+    from stages import llama_tools
+
+    model, tokenizer = tiny
+    params = _params(repetition_penalty=penalty, repeat_last_n=window, batch_size=5)
+    engine = generate(model, tokenizer, PROMPTS, params)
+    llm = llama_tools.load_gguf(llama_tools.convert_hf_to_gguf(varied_model_dir, tmp_path / "f16.gguf"), 512, 1)
+    try:
+        alone = [llama_tools.chat(llm, prompt, None, 12, 0.0, penalty, 0, window) for prompt in PROMPTS]
+        together = llama_tools.chat_many(llm, PROMPTS, None, [12] * len(PROMPTS), [None] * len(PROMPTS), penalty,
+                                         window, parallel=3)
+    finally:
+        llm.close()
+    assert [r["text"] for r in together] == [r["text"] for r in alone]
+    assert [r["tokens"] for r in together] == [r["tokens"] for r in alone]
+    assert sum(r["text"] == g.text for r, g in zip(alone, engine)) >= 4  # f16 rounding may tip one greedy choice
