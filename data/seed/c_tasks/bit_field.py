@@ -602,6 +602,8 @@ def add_field(peripheral: str, register: str, field: str, meaning: str, lo: int,
              f"significant), the {field.upper()} field ({meaning}) {where}.")
     defines = f"#define {macro}_POS {lo}U\n#define {macro}_MASK 0x{mask << lo:08X}U"
     getter = f"{stem}_get_{field}"
+    # the field alone, everything but the field, and a single bit at each end: no two fields agree on these
+    registers = FIELD_REGISTERS + (mask << lo, ~(mask << lo) & 0xFFFFFFFF, 1 << lo, 1 << hi)
     FAMILY.add(f"{peripheral}-{register}-get-{field.replace('_', '-')}", "easy",
                ask=f"{intro} Return that field, right-aligned, from a register value.",
                signature=f"uint32_t {getter}(uint32_t reg)",
@@ -619,7 +621,7 @@ uint32_t {getter}(uint32_t reg)
 {{
     return (reg & {macro}_MASK) >> {macro}_POS;
 }}
-""", harness_body="\n".join(f"HX_U({getter}(0x{r:08X}U), 0x{field_get(r, lo, width):X}U);" for r in FIELD_REGISTERS))
+""", harness_body="\n".join(f"HX_U({getter}(0x{r:08X}U), 0x{field_get(r, lo, width):X}U);" for r in registers))
     setter = f"{stem}_set_{field}"
     values = sorted({0, mask, mask >> 1, 0x5555 & mask, mask + 1, 0xFFFFFFFF})
     rows = [f"HX_U({setter}(0x{r:08X}U, 0x{v:X}U), 0x{field_set(r, lo, width, v):08X}U);"
