@@ -10,7 +10,10 @@ so prefill cost, varies by task family). Both answer the same chat-templated pro
 student (models/base if present, else the bundled GGUF converted into a temporary directory). Prompts
 come from data/export, else data/seed, else a built-in list of TSN C tasks. Also reported: on the
 loop's prompts, how many greedy answers of the engine are identical to the loop's (float32 vs bf16
-rounding can tip a greedy choice; `--dtype float32` shows the engine alone). Writes metrics/bench/generation.json.
+rounding can tip a greedy choice; `--dtype float32` shows the engine alone). Both apply the shared
+decoding rules (distilloop/student/decoding.py) and stop each C answer at its closing fence (distilloop/student/stopping.py; the
+loop through a StoppingCriteria). Also reported: what the stop check costs, as the time to feed every
+generated token's text to the trackers against the engine's wall time. Writes metrics/bench/generation.json.
 """
 
 from __future__ import annotations
@@ -80,13 +83,25 @@ def load_prompts(count: int) -> tuple[list[str], str]:
     return variants[:count], "built-in TSN C tasks"
 
 
+TASK = "c_code"  # every bench prompt is a C task
+
+
 def plain_loop(model_dir: Path, prompts: list[str], student) -> tuple[list[str], int, float]:
-    """The baseline: float32, one `model.generate` call per prompt, same decoding settings."""
+    """The baseline: float32, one `model.generate` call per prompt, same decoding and stop rules."""
     import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoModelForCausalLM, AutoTokenizer, StoppingCriteria, StoppingCriteriaList
 
     from distilloop.hardware import set_threads
+    from distilloop.student.decoding import logits_processors
     from distilloop.student.generation import render_prompts
+    from distilloop.student.stopping import answer_end
+
+    class AnswerComplete(StoppingCriteria):
+        def __init__(self):
+            self.end = answer_end(TASK)
+
+        def __call__(self, input_ids, scores, **kwargs):
+            return torch.tensor([self.end.feed(tokenizer.decode(input_ids[0, -1:]))])
 
     set_threads(student.threads)
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
@@ -95,11 +110,14 @@ def plain_loop(model_dir: Path, prompts: list[str], student) -> tuple[list[str],
     with stopwatch() as elapsed:
         for text in render_prompts(tokenizer, prompts, student):
             ids = tokenizer(text, add_special_tokens=False, return_tensors="pt")
+            length = ids["input_ids"].shape[1]
+            rules = logits_processors(length, student.repetition_penalty, student.repeat_last_n,
+                                      student.no_repeat_ngram_size)
             with torch.inference_mode():
-                out = model.generate(**ids, max_new_tokens=student.max_new_tokens, do_sample=False,
-                                     repetition_penalty=student.repetition_penalty,
-                                     no_repeat_ngram_size=student.no_repeat_ngram_size or None,
-                                     pad_token_id=tokenizer.pad_token_id)[0, ids["input_ids"].shape[1]:].tolist()
+                out = model.generate(**ids, max_new_tokens=student.token_budget(TASK), do_sample=False,
+                                     repetition_penalty=1.0, logits_processor=rules,
+                                     stopping_criteria=StoppingCriteriaList([AnswerComplete()]),
+                                     pad_token_id=tokenizer.pad_token_id)[0, length:].tolist()
             if tokenizer.eos_token_id in out:
                 out = out[:out.index(tokenizer.eos_token_id)]
             tokens += len(out)
@@ -107,14 +125,24 @@ def plain_loop(model_dir: Path, prompts: list[str], student) -> tuple[list[str],
     return texts, tokens, elapsed()
 
 
-def engine(model_dir: Path, prompts: list[str], student) -> tuple[list[str], int, float]:
+def engine(model_dir: Path, prompts: list[str], student) -> tuple[list[str], int, float, float]:
+    """(answers, tokens, seconds, seconds the stop check costs): the check's cost is measured by feeding
+    every answer's tokens, one piece at a time, to fresh trackers as the engine does."""
     from distilloop.student.generation import generate
     from distilloop.student.model import load_student
+    from distilloop.student.stopping import TokenPieces, answer_end
 
     model, tokenizer = load_student(model_dir, None, student)
     with stopwatch() as elapsed:
-        generations = generate(model, tokenizer, prompts, student, description="engine")
-    return [g.text for g in generations], sum(g.tokens for g in generations), elapsed()
+        generations = generate(model, tokenizer, prompts, student, description="engine", tasks=[TASK] * len(prompts))
+    answers = [tokenizer(g.text, add_special_tokens=False)["input_ids"] for g in generations]
+    pieces = TokenPieces(lambda token: tokenizer.decode([token]))
+    with stopwatch() as checking:
+        for answer in answers:
+            end = answer_end(TASK)
+            for token in answer:
+                end.feed(pieces(token))
+    return [g.text for g in generations], sum(g.tokens for g in generations), elapsed(), checking()
 
 
 def main() -> None:
@@ -141,11 +169,12 @@ def main() -> None:
     loop_rate = loop_tokens / loop_seconds
     print(f"plain loop: {args.loop_prompts} prompts, {loop_tokens} tokens, {loop_seconds:.1f} s, "
           f"{loop_rate:.1f} tokens/s", flush=True)
-    texts, tokens, seconds = engine(model_dir, prompts, student)
+    texts, tokens, seconds, check_seconds = engine(model_dir, prompts, student)
     rate = tokens / seconds
     same = sum(a == b for a, b in zip(texts[::step], loop_texts))
     print(f"engine:     {len(prompts)} prompts, {tokens} tokens, {seconds:.1f} s, {rate:.1f} tokens/s")
     print(f"speed-up {rate / loop_rate:.2f}x; identical greedy answers on the loop's prompts: {same}/{len(loop_texts)}")
+    print(f"stop check: {check_seconds * 1000:.1f} ms for {tokens} tokens, {check_seconds / seconds:.2%} of the engine's time")
 
     save("generation", {
         "prompts": len(prompts), "prompt_source": origin, "max_new_tokens": student.max_new_tokens,
@@ -154,6 +183,7 @@ def main() -> None:
         "loop_prompts": len(loop_texts), "loop_tokens_per_second": round(loop_rate, 1),
         "loop_tokens": loop_tokens, "loop_seconds": round(loop_seconds, 1),
         "speedup_vs_loop": round(rate / loop_rate, 2), "identical_greedy_answers": f"{same}/{len(loop_texts)}",
+        "stop_check_seconds": round(check_seconds, 4), "stop_check_share": round(check_seconds / seconds, 5),
     })
 
 

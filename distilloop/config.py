@@ -543,6 +543,9 @@ class QuantiseParams(Section):
     max_pass_rate_drop: float = Field(
         0.15, ge=0, le=1, description="fail when a type's test pass rate is lower than the merged model's by more")
     n_ctx: int = Field(2048, ge=128, le=131072, description="llama.cpp context for scoring, and num_ctx in the Modelfile")
+    parallel: int = Field(
+        8, ge=1, le=64, description="test prompts answered together in one llama.cpp context (greedy decoding; "
+        "1: one at a time)")
     ollama_temperature: float = Field(0.2, ge=0, le=2, description="temperature in the Ollama Modelfile")
 
 

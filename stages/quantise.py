@@ -47,24 +47,32 @@ def stop_tokens(merged_dir: Path) -> list[str]:
 
 
 def answer_with_gguf(records: list[dict], path: Path, params: Params, label: str) -> list[dict]:
-    """Each record plus "output", "truncated" and "gen" from the GGUF model, in order."""
+    """Each record plus "output", "truncated" and "gen" from the GGUF model, in order. Greedy answers are
+    decoded `quantise.parallel` at a time in one llama.cpp context; sampling or n-gram blocking (which
+    the batched path does not implement) answers one prompt at a time."""
     student, config = params.student, params.quantise
+    kinds = [record.get("task") for record in records]
+    budgets = [student.token_budget(kind) for kind in kinds]
     llm = llama_tools.load_gguf(path, config.n_ctx, student.threads)
-    answered = []
     try:
         with progress() as bar:
             task = bar.add_task(label, total=len(records))
-            for record in records:
-                kind = record.get("task")
-                reply = llama_tools.chat(llm, record["prompt"], student.system_prompt, student.token_budget(kind),
-                                         student.temperature, student.repetition_penalty, student.seed,
-                                         student.repeat_last_n, student.no_repeat_ngram_size, kind)
-                answered.append({**record, "output": reply["text"], "truncated": reply["truncated"],
-                                 "gen": {"tokens": reply["tokens"], "seconds": round(reply["seconds"], 4)}})
-                bar.advance(task)
+            if config.parallel > 1 and student.temperature == 0 and not student.no_repeat_ngram_size:
+                replies = llama_tools.chat_many(llm, [record["prompt"] for record in records], student.system_prompt,
+                                                budgets, kinds, student.repetition_penalty, student.repeat_last_n,
+                                                config.parallel, on_answer=lambda _: bar.advance(task))
+            else:
+                replies = []
+                for record, kind, budget in zip(records, kinds, budgets):
+                    replies.append(llama_tools.chat(llm, record["prompt"], student.system_prompt, budget,
+                                                    student.temperature, student.repetition_penalty, student.seed,
+                                                    student.repeat_last_n, student.no_repeat_ngram_size, kind))
+                    bar.advance(task)
     finally:
         llm.close()
-    return answered
+    return [{**record, "output": reply["text"], "truncated": reply["truncated"],
+             "gen": {"tokens": reply["tokens"], "seconds": round(reply["seconds"], 4)}}
+            for record, reply in zip(records, replies)]
 
 
 def run(params: Params, merged_dir: Path = MERGED_DIR, out_dir: Path = GGUF_DIR,

@@ -80,6 +80,47 @@ def tiny_model_dir(tiny_tokenizer_dir, tmp_path_factory) -> Path:
     return out
 
 
+# answers that are complete before the model stops: a tiny model trained to recite them, text after included
+RECITED = {
+    "Score the profile of ann_lee7.": ('Here it is: {"handle": "ann_lee7", "reason": "knows \\"}\\" and {braces}", '
+                                       '"extra": {"n": 1}} and then the model keeps talking about it'),
+    "Write the gate check.": "Sure.\n```c\nint gate_open(void) { return 1; }\n```\nThat is all, and then more words",
+    "Score the fenced profile.": '```json\n{"handle": "x"}\n```\nfollowed by more text',
+}
+
+
+@pytest.fixture(scope="session")
+def reciting_dir(tiny_model_dir, tmp_path_factory):
+    """The tiny Llama trained until it recites RECITED's answers to their prompts, each with more text after
+    the complete answer and then its end-of-sequence token."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from distilloop.config import StudentParams
+    from distilloop.student.generation import render_prompts
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype=torch.float32)
+    rows = []
+    for prompt, answer in RECITED.items():
+        head = tokenizer(render_prompts(tokenizer, [prompt], StudentParams())[0], add_special_tokens=False)["input_ids"]
+        tail = tokenizer(answer, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
+        rows.append((torch.tensor([head + tail]), len(head)))
+    torch.manual_seed(0)
+    optimiser = torch.optim.AdamW(model.parameters(), lr=3e-3)
+    for _ in range(300):
+        for ids, start in rows:
+            labels = ids.clone()
+            labels[0, :start] = -100
+            model(input_ids=ids, labels=labels).loss.backward()
+        optimiser.step()
+        optimiser.zero_grad()
+    out = tmp_path_factory.mktemp("reciting-llama")
+    model.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    return out
+
+
 def write_jsonl(path: Path, records: list[dict]) -> None:
     import json
 

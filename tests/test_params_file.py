@@ -7,9 +7,9 @@ from __future__ import annotations
 import copy
 
 import yaml
+from conftest import ROOT
 from pydantic import BaseModel
 
-from conftest import ROOT
 from distilloop.config import Params, parse
 
 PARAMS_YAML = ROOT / "params.yaml"

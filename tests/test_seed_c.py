@@ -65,7 +65,7 @@ def test_committed_jsonl_is_what_the_generator_writes():
 def test_counts_and_coverage(records):
     families = Counter(record["checks"]["family"] for record in records)
     with_harness = sum(1 for record in records if record["checks"].get("harness"))
-    assert len(records) >= 150
+    assert len(records) >= 450
     assert len(families) >= 10
     assert min(families.values()) >= 8, families
     assert with_harness * 2 >= len(records)
@@ -99,6 +99,21 @@ def test_every_record_is_complete_and_consistent(records):
         harness = checks.get("harness")
         if harness:
             assert "int main(void)" in harness and "harness: %u/%u" in harness, rid
+
+
+def test_generated_variants_differ_in_substance(records):
+    """No two tasks share a harness once the function name is blanked: a renamed copy of one answer would
+    pass the other's harness."""
+    seen = {}
+    for record in records:
+        harness = record["checks"].get("harness")
+        if harness:
+            key = re.sub(rf"\b{record['checks']['function']}\b", "F", harness)
+            assert key not in seen, f"{record['id']} has the same harness as {seen.get(key)}"
+            seen[key] = record["id"]
+    families = Counter(record["checks"]["family"] for record in records)
+    for family in ("crc", "bit_field", "endian", "fixed_point", "vlan_tag", "gptp_timestamp"):
+        assert families[family] >= 25, (family, families[family])
 
 
 def test_references_are_documented(records):
@@ -231,6 +246,21 @@ def test_harnesses_catch_a_function_that_does_nothing(gcc_results):
         elif stage == "run" and (code == 0 or "FAIL" not in output):
             survived[rid] = f"mutant passed: {output[-300:]}"
     assert not survived, "\n".join(f"{rid}: {detail}" for rid, detail in sorted(survived.items()))
+
+
+def test_every_reference_passes_its_own_gate(records):
+    """The gate itself, in one score_records call: strict compile, MISRA (only 8.4, inherent to isolated
+    snippets, is tolerated), protocol facts, style, and the harness built and run inside the sandbox."""
+    from distilloop.config import parse
+    from distilloop.gate import score_records
+
+    params = parse({"gate": {"c_code": {"harness": {"cpu_seconds": 1, "wall_seconds": 5}}}})
+    results = score_records([{**record, "output": record["reference"]} for record in records], params)
+    problems = {result["id"]: [f for f in result["findings"] if f["id"] != "misra-c2012-8.4"] or result["axes"]
+                for result in results
+                if not result["passed"] or any(f["id"] != "misra-c2012-8.4" for f in result["findings"])}
+    assert not problems, "\n".join(f"{rid}: {detail}" for rid, detail in sorted(problems.items()))
+    assert all(result["axes"]["function"] == 10 for result in results if result["checks"].get("harness"))
 
 
 # --- the export stage reads it ---------------------------------------------------------------------

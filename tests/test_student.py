@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+from conftest import RECITED
 
 from distilloop.config import LoraParams, StudentParams
 from distilloop.student.decoding import logits_processors
@@ -208,43 +209,6 @@ def test_answer_records_adds_generation_fields(tiny):
         assert record["truncated"] is True and record["gen"]["tokens"] == 5 and record["gen"]["seconds"] > 0
 
 
-# answers that are complete before the model stops: a tiny model trained to recite them, text after included
-RECITED = {
-    "Score the profile of ann_lee7.": ('Here it is: {"handle": "ann_lee7", "reason": "knows \\"}\\" and {braces}", '
-                                       '"extra": {"n": 1}} and then the model keeps talking about it'),
-    "Write the gate check.": "Sure.\n```c\nint gate_open(void) { return 1; }\n```\nThat is all, and then more words",
-    "Score the fenced profile.": '```json\n{"handle": "x"}\n```\nfollowed by more text',
-}
-
-
-@pytest.fixture(scope="module")
-def reciting_dir(tiny_model_dir, tmp_path_factory):
-    """The tiny Llama trained until it recites RECITED's answers to their prompts, each with more text after
-    the complete answer and then its end-of-sequence token."""
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
-    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype=torch.float32)
-    rows = []
-    for prompt, answer in RECITED.items():
-        head = tokenizer(render_prompts(tokenizer, [prompt], _params())[0], add_special_tokens=False)["input_ids"]
-        tail = tokenizer(answer, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
-        rows.append((torch.tensor([head + tail]), len(head)))
-    torch.manual_seed(0)
-    optimiser = torch.optim.AdamW(model.parameters(), lr=3e-3)
-    for _ in range(300):
-        for ids, start in rows:
-            labels = ids.clone()
-            labels[0, :start] = -100
-            model(input_ids=ids, labels=labels).loss.backward()
-        optimiser.step()
-        optimiser.zero_grad()
-    out = tmp_path_factory.mktemp("reciting-llama")
-    model.save_pretrained(out)
-    tokenizer.save_pretrained(out)
-    return out
-
-
 @pytest.fixture(scope="module")
 def reciting(reciting_dir):
     return load_student(reciting_dir, None, _params())
@@ -295,9 +259,33 @@ def test_gguf_chat_stops_where_the_engine_does(reciting, reciting_dir, tmp_path)
         replies = [llama_tools.chat(llm, prompt, None, params.token_budget(task), task=task)
                    for prompt, task in zip(RECITED, tasks)]
         free = llama_tools.chat(llm, list(RECITED)[1], None, 96)  # no task: on to the end-of-sequence token
+        together = llama_tools.chat_many(llm, list(RECITED), None, [96] * 3, tasks, parallel=2)  # quantise's path
     finally:
         llm.close()
     assert [r["text"] for r in replies] == [g.text for g in engine]
     assert [r["tokens"] for r in replies] == [g.tokens for g in engine]
     assert not any(r["truncated"] for r in replies)
+    assert [(r["text"], r["tokens"], r["truncated"]) for r in together] == \
+        [(r["text"], r["tokens"], r["truncated"]) for r in replies]
     assert free["text"] == RECITED[list(RECITED)[1]] and free["tokens"] > replies[1]["tokens"]
+
+
+@pytest.mark.parametrize("penalty, window", [(1.0, 64), (1.5, 3)])
+def test_gguf_answers_together_equal_one_at_a_time(varied_model_dir, tiny, tmp_path, penalty, window):
+    """chat_many (several sequences in one llama.cpp context, the penalty applied in Python) gives the
+    answers chat gives one prompt at a time (llama.cpp's own penalty sampler), and both the engine's."""
+    from distilloop.release import gguf as llama_tools
+
+    model, tokenizer = tiny
+    params = _params(repetition_penalty=penalty, repeat_last_n=window, batch_size=5)
+    engine = generate(model, tokenizer, PROMPTS, params)
+    llm = llama_tools.load_gguf(llama_tools.convert_hf_to_gguf(varied_model_dir, tmp_path / "f16.gguf"), 512, 1)
+    try:
+        alone = [llama_tools.chat(llm, prompt, None, 12, 0.0, penalty, 0, window) for prompt in PROMPTS]
+        together = llama_tools.chat_many(llm, PROMPTS, None, [12] * len(PROMPTS), [None] * len(PROMPTS), penalty,
+                                         window, parallel=3)
+    finally:
+        llm.close()
+    assert [r["text"] for r in together] == [r["text"] for r in alone]
+    assert [r["tokens"] for r in together] == [r["tokens"] for r in alone]
+    assert sum(r["text"] == g.text for r, g in zip(alone, engine)) >= 4  # f16 rounding may tip one greedy choice

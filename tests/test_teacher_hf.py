@@ -50,3 +50,19 @@ def test_hf_teacher_whitespace_answer_is_a_failure_with_usage(tiny_model_dir, tm
     assert outcome.reply is None and outcome.error.kind == "empty content"
     assert outcome.error.detail == "4 tokens of whitespace" and outcome.error.usage[1] == 4
     assert len(CallCache(tmp_path / "c.sqlite")) == 0
+
+
+def test_hf_teacher_stops_when_the_answer_is_complete(reciting_dir, tmp_path):
+    """The record's task decides where an answer ends: the tiny model recites text after a complete JSON
+    object or a closed fence, and the teacher returns the answer without it (untracked tasks run on)."""
+    from conftest import RECITED
+
+    params = TeacherParams(backend="hf", model=str(reciting_dir), max_tokens=96, concurrency=3, threads=1)
+    teacher = make_teacher(params)
+    prompts = list(RECITED)
+    requests = [Request("", prompts[0], {"task": "json_record"}), Request("", prompts[1], {"task": "c_code"}),
+                Request("", prompts[1], {})]
+    replies = teacher.complete_many(requests)
+    assert replies[0].text.endswith('"extra": {"n": 1}}') and not replies[0].truncated
+    assert replies[1].text == "Sure.\n```c\nint gate_open(void) { return 1; }\n```"
+    assert replies[2].text == RECITED[prompts[1]] and replies[2].output_tokens > replies[1].output_tokens

@@ -183,3 +183,101 @@ def chat(llm, prompt: str, system: str | None, max_tokens: int, temperature: flo
     text = llm.detokenize(tokens).decode("utf-8", errors="ignore")
     return {"text": text, "prompt_tokens": len(prompt_tokens), "tokens": len(tokens),
             "truncated": not stopped and len(tokens) >= budget, "seconds": time.perf_counter() - started}
+
+
+def chat_many(llm, prompts: list[str], system: str | None, budgets: list[int], tasks: list[str | None],
+              repeat_penalty: float = 1.0, repeat_last_n: int = 64, parallel: int = 8,
+              on_answer=None) -> list[dict]:
+    """Greedy answers to many prompts, `parallel` sequences decoded together in one llama.cpp context
+    (one forward pass per step for all of them), each under the rules of `chat`: the same prompt
+    rendering, repetition penalty over its own last `repeat_last_n` generated tokens (applied here, as
+    llama.cpp's penalties sampler does), stop when complete or at its budget. Returns `chat`'s dicts in
+    order; "seconds" is each answer's share of the wall time. `on_answer(index)` is called as each ends."""
+    import time
+
+    import llama_cpp
+    import numpy as np
+
+    from distilloop.student.stopping import TokenPieces, answer_end
+
+    started = time.perf_counter()
+    encoded = [chat_prompt_tokens(llm, prompt, system) for prompt in prompts]
+    parallel = max(1, min(parallel, len(prompts)))
+    per_sequence = max((len(ids) + budget for ids, budget in zip(encoded, budgets)), default=1)
+    if per_sequence > llm.n_ctx():
+        longest = max(len(ids) for ids in encoded)
+        raise ValueError(f"Requested tokens ({longest}) exceed context window of {llm.n_ctx()}")
+    settings = llama_cpp.llama_context_default_params()
+    settings.n_ctx = per_sequence * parallel
+    settings.n_batch = settings.n_ubatch = max(512, max(len(ids) for ids in encoded))
+    settings.n_seq_max, settings.kv_unified = parallel, True
+    settings.n_threads = settings.n_threads_batch = llm.context_params.n_threads
+    context = llama_cpp.llama_init_from_model(llm._model.model, settings)
+    if not context:
+        raise ValueError("llama.cpp could not make a context for batched answering")
+    batch = llama_cpp.llama_batch_init(settings.n_batch, 0, 1)
+    vocab, n_vocab = llm._model.vocab, llm.n_vocab()
+    pieces = TokenPieces(lambda token: llm.detokenize([token]).decode("utf-8", "replace"))
+    results: list[dict | None] = [None] * len(prompts)
+
+    def decode(entries: list[tuple[int, int, int, bool]]) -> None:
+        """entries: (token, position, sequence, wants logits)."""
+        batch.n_tokens = len(entries)
+        for i, (token, position, sequence, logits) in enumerate(entries):
+            batch.token[i], batch.pos[i], batch.n_seq_id[i], batch.logits[i] = token, position, 1, logits
+            batch.seq_id[i][0] = sequence
+        if llama_cpp.llama_decode(context, batch) != 0:
+            raise ValueError("llama.cpp failed to decode a batch")
+
+    def next_token(row: int, state: dict) -> int:
+        logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(context, row), shape=(n_vocab,)).copy()
+        recent = sorted(set(state["tokens"][-repeat_last_n:])) if repeat_last_n and repeat_penalty != 1.0 else []
+        if recent:
+            picked = logits[recent]
+            logits[recent] = np.where(picked <= 0, picked * np.float32(repeat_penalty), picked / np.float32(repeat_penalty))
+        return int(np.argmax(logits))
+
+    try:
+        waiting = list(range(len(prompts)))
+        slots: dict[int, dict] = {}  # sequence id -> the answer it holds
+        memory = llama_cpp.llama_get_memory(context)
+        while waiting or slots:
+            for sequence in range(parallel):  # fill free sequences, each prompt prefilled alone
+                if sequence in slots or not waiting:
+                    continue
+                index = waiting.pop(0)
+                ids = encoded[index]
+                llama_cpp.llama_memory_seq_rm(memory, sequence, -1, -1)
+                decode([(token, position, sequence, position == len(ids) - 1) for position, token in enumerate(ids)])
+                state = {"index": index, "position": len(ids), "tokens": [], "end": answer_end(tasks[index]),
+                         "stopped": False}
+                state["next"] = next_token(len(ids) - 1, state)
+                slots[sequence] = state
+            for sequence, state in list(slots.items()):  # take each sequence's token; finished ones leave
+                token = state["next"]
+                if llama_cpp.llama_vocab_is_eog(vocab, token):
+                    state["stopped"] = True
+                else:
+                    state["tokens"].append(token)
+                    state["stopped"] = state["end"].feed(pieces(token))
+                if state["stopped"] or len(state["tokens"]) >= budgets[state["index"]]:
+                    tokens = state["tokens"]
+                    results[state["index"]] = {
+                        "text": llm.detokenize(tokens).decode("utf-8", errors="ignore"),
+                        "prompt_tokens": len(encoded[state["index"]]), "tokens": len(tokens),
+                        "truncated": not state["stopped"] and len(tokens) >= budgets[state["index"]]}
+                    del slots[sequence]
+                    if on_answer:
+                        on_answer(state["index"])
+            if not slots:
+                continue
+            live = list(slots.items())
+            decode([(state["next"], state["position"], sequence, True) for sequence, state in live])
+            for row, (_sequence, state) in enumerate(live):
+                state["position"] += 1
+                state["next"] = next_token(row, state)
+    finally:
+        llama_cpp.llama_batch_free(batch)
+        llama_cpp.llama_free(context)
+    seconds = (time.perf_counter() - started) / max(1, len(prompts))
+    return [{**result, "seconds": seconds} for result in results]

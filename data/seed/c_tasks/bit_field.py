@@ -1,7 +1,7 @@
 """Bit manipulation for registers and signals: field get/set, population count, leading zeros, bit
 reversal, sign extension, CAN signals in Intel and Motorola (DBC) byte order, bitmap allocation."""
 
-from common import Family
+from common import Family, pick
 
 FAMILY = Family("bit_field", area="register access and CAN signal layer of the ECU")
 
@@ -530,3 +530,128 @@ FAMILY.add(
     HX_I(bitmap_first_clear(NULL, 2U), -1);
     """,
 )
+
+
+# --- generated variants: register field accessors -----------------------------------------------------
+# One getter and one setter per field of the (illustrative) register map below; every field has its own
+# position and width, stated in the prompt. Expected values come from field_get / field_set.
+
+# (peripheral, register, field name, what it holds, lsb, width)
+REGISTER_FIELDS = (
+    ("spi", "ctrl", "baud", "baud rate divider", 8, 4),
+    ("spi", "ctrl", "cpol", "clock polarity", 1, 1),
+    ("spi", "ctrl", "frame_size", "frame size minus one", 12, 5),
+    ("spi", "status", "rx_level", "receive FIFO level", 16, 6),
+    ("uart", "cfg", "parity", "parity mode", 4, 2),
+    ("uart", "cfg", "stop_bits", "stop bit count code", 6, 2),
+    ("uart", "cfg", "oversampling", "oversampling ratio", 24, 8),
+    ("uart", "status", "tx_free", "free transmit FIFO slots", 8, 5),
+    ("adc", "seq", "channel", "channel number", 0, 5),
+    ("adc", "seq", "sample_time", "sample time code", 5, 3),
+    ("adc", "seq", "length", "sequence length", 20, 4),
+    ("adc", "result", "data", "conversion result", 0, 12),
+    ("adc", "result", "tag", "result channel tag", 27, 5),
+    ("pwm", "period", "prescaler", "clock prescaler", 28, 4),
+    ("pwm", "period", "period", "period in ticks", 0, 16),
+    ("pwm", "duty", "dead_time", "dead time in ticks", 16, 10),
+    ("can", "btr", "brp", "baud rate prescaler", 0, 10),
+    ("can", "btr", "ts1", "time segment 1", 16, 4),
+    ("can", "btr", "ts2", "time segment 2", 20, 3),
+    ("can", "btr", "sjw", "resynchronisation jump width", 24, 2),
+    ("can", "esr", "tec", "transmit error counter", 16, 8),
+    ("can", "esr", "lec", "last error code", 4, 3),
+    ("dma", "ccr", "priority", "channel priority", 12, 2),
+    ("dma", "ccr", "msize", "memory word size code", 10, 2),
+    ("dma", "cndtr", "count", "number of data items", 4, 16),
+    ("eth", "maccr", "ifg", "inter-frame gap code", 17, 3),
+    ("eth", "macvtr", "vid", "VLAN ID to match", 2, 12),
+    ("eth", "mtlq", "tc_weight", "traffic class weight", 0, 7),
+    ("eth", "mtlq", "queue_size", "queue size in 256-byte blocks", 16, 9),
+    ("gpio", "mode", "pin13", "mode of pin 13", 26, 2),
+    ("gpio", "afr", "pin3_af", "alternate function of pin 3", 12, 4),
+    ("wdt", "ctrl", "window", "window value", 1, 7),
+    ("wdt", "ctrl", "lock", "configuration lock bit", 31, 1),
+    ("rcc", "pll", "mul", "PLL multiplier", 18, 6),
+    ("rcc", "pll", "div", "PLL output divider", 0, 3),
+    ("timer", "ccmr", "oc_mode", "output compare mode", 12, 3),
+)
+assert len({(lo, width) for *_, lo, width in REGISTER_FIELDS}) == len(REGISTER_FIELDS), "fields must differ"
+FIELD_REGISTERS = (0x00000000, 0xFFFFFFFF, 0x12345678, 0xA5A5A5A5, 0x80000001, 0xDEADBEEF)
+WHERE = (
+    "occupies bits {hi}..{lo}",
+    "is {width} bit{s} wide, starting at bit {lo}",
+    "sits in bits [{hi}:{lo}]",
+    "is the {width}-bit field whose least significant bit is bit {lo}",
+)
+
+
+def field_get(reg: int, lo: int, width: int) -> int:
+    return (reg >> lo) & ((1 << width) - 1)
+
+
+def field_set(reg: int, lo: int, width: int, value: int) -> int:
+    mask = (1 << width) - 1
+    return reg if value > mask else (reg & ~(mask << lo) & 0xFFFFFFFF) | (value << lo)
+
+
+def add_field(peripheral: str, register: str, field: str, meaning: str, lo: int, width: int) -> None:
+    hi, mask = lo + width - 1, (1 << width) - 1
+    stem, macro = f"{peripheral}_{register}", f"{peripheral}_{register}_{field}".upper()
+    where = pick(WHERE, stem + field, "field-where").format(hi=hi, lo=lo, width=width, s="" if width == 1 else "s")
+    intro = (f"In the {peripheral.upper()} peripheral's {register.upper()} register (32 bits, bit 0 the least "
+             f"significant), the {field.upper()} field ({meaning}) {where}.")
+    defines = f"#define {macro}_POS {lo}U\n#define {macro}_MASK 0x{mask << lo:08X}U"
+    getter = f"{stem}_get_{field}"
+    # the field alone, everything but the field, and a single bit at each end: no two fields agree on these
+    registers = FIELD_REGISTERS + (mask << lo, ~(mask << lo) & 0xFFFFFFFF, 1 << lo, 1 << hi)
+    FAMILY.add(f"{peripheral}-{register}-get-{field.replace('_', '-')}", "easy",
+               ask=f"{intro} Return that field, right-aligned, from a register value.",
+               signature=f"uint32_t {getter}(uint32_t reg)",
+               reference=f"""\
+#include <stdint.h>
+
+{defines}
+
+/**
+ * @brief Read the {field.upper()} field (bits {hi}..{lo}) of the {register.upper()} register.
+ * @param reg The register value.
+ * @return The field, right-aligned.
+ */
+uint32_t {getter}(uint32_t reg)
+{{
+    return (reg & {macro}_MASK) >> {macro}_POS;
+}}
+""", harness_body="\n".join(f"HX_U({getter}(0x{r:08X}U), 0x{field_get(r, lo, width):X}U);" for r in registers))
+    setter = f"{stem}_set_{field}"
+    values = sorted({0, mask, mask >> 1, 0x5555 & mask, mask + 1, 0xFFFFFFFF})
+    rows = [f"HX_U({setter}(0x{r:08X}U, 0x{v:X}U), 0x{field_set(r, lo, width, v):08X}U);"
+            for r in FIELD_REGISTERS[1:5] for v in values]
+    FAMILY.add(f"{peripheral}-{register}-set-{field.replace('_', '-')}", "easy" if width > 1 else "medium",
+               ask=f"""{intro} Return the register value with that field replaced by value and every other
+               bit unchanged (read-modify-write). A value that does not fit in the field is a caller error:
+               return reg unchanged.""",
+               signature=f"uint32_t {setter}(uint32_t reg, uint32_t value)",
+               reference=f"""\
+#include <stdint.h>
+
+{defines}
+
+/**
+ * @brief Replace the {field.upper()} field (bits {hi}..{lo}) of the {register.upper()} register.
+ * @param reg The current register value.
+ * @param value The new field value, right-aligned.
+ * @return reg with the field replaced, or reg unchanged when value does not fit.
+ */
+uint32_t {setter}(uint32_t reg, uint32_t value)
+{{
+    uint32_t result = reg;
+    if (value <= ({macro}_MASK >> {macro}_POS)) {{
+        result = (reg & ~{macro}_MASK) | ((value << {macro}_POS) & {macro}_MASK);
+    }}
+    return result;
+}}
+""", harness_body="\n".join(rows))
+
+
+for _spec in REGISTER_FIELDS:
+    add_field(*_spec)

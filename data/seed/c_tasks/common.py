@@ -57,6 +57,12 @@ def _pick(options: tuple[str, ...], key: str, salt: str) -> str:
     return options[zlib.crc32(f"{salt}:{key}".encode()) % len(options)]
 
 
+def pick(options: tuple, key: str, salt: str = "variant"):
+    """One of `options`, chosen by a stable hash of `key`: generated variants vary their wording (or a
+    choice such as a byte order) deterministically, without a random generator."""
+    return options[zlib.crc32(f"{salt}:{key}".encode()) % len(options)]
+
+
 def build_prompt(record_id: str, area: str, ask: str, signature: str, types: str | None,
                  defines: list[tuple[str, str]]) -> str:
     parts = [_pick(OPENERS, record_id, "opener").format(area=area) + ask.strip()]

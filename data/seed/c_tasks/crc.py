@@ -2,7 +2,7 @@
 "123456789"), bitwise and table-driven, one-shot and incremental. The expected values in the harnesses
 come from the generic model below, which is checked against the catalogue check values at build time."""
 
-from common import Family
+from common import Family, pick
 
 FAMILY = Family("crc", area="ECU communication stack (AUTOSAR-style CRC library)")
 
@@ -40,6 +40,77 @@ CATALOGUE = {
     "CRC-32/AUTOSAR": (32, 0xF4ACFB13, 0xFFFFFFFF, True, 0xFFFFFFFF, 0x1697D06A),
     "CRC-32/MPEG-2": (32, 0x04C11DB7, 0xFFFFFFFF, False, 0x00000000, 0x0376E6E7),
 }
+# The rest of the catalogue (reveng "Catalogue of parametrised CRC algorithms"), for the generated
+# variants at the end of this module; every check value is verified against the model below.
+ALL_ONES64 = 0xFFFFFFFFFFFFFFFF
+CATALOGUE_MORE = {
+    "CRC-8/BLUETOOTH": (8, 0xA7, 0x00, True, 0x00, 0x26),
+    "CRC-8/CDMA2000": (8, 0x9B, 0xFF, False, 0x00, 0xDA),
+    "CRC-8/DARC": (8, 0x39, 0x00, True, 0x00, 0x15),
+    "CRC-8/DVB-S2": (8, 0xD5, 0x00, False, 0x00, 0xBC),
+    "CRC-8/GSM-A": (8, 0x1D, 0x00, False, 0x00, 0x37),
+    "CRC-8/GSM-B": (8, 0x49, 0x00, False, 0xFF, 0x94),
+    "CRC-8/HITAG": (8, 0x1D, 0xFF, False, 0x00, 0xB4),
+    "CRC-8/I-432-1": (8, 0x07, 0x00, False, 0x55, 0xA1),
+    "CRC-8/I-CODE": (8, 0x1D, 0xFD, False, 0x00, 0x7E),
+    "CRC-8/LTE": (8, 0x9B, 0x00, False, 0x00, 0xEA),
+    "CRC-8/MIFARE-MAD": (8, 0x1D, 0xC7, False, 0x00, 0x99),
+    "CRC-8/NRSC-5": (8, 0x31, 0xFF, False, 0x00, 0xF7),
+    "CRC-8/OPENSAFETY": (8, 0x2F, 0x00, False, 0x00, 0x3E),
+    "CRC-8/ROHC": (8, 0x07, 0xFF, True, 0x00, 0xD0),
+    "CRC-8/TECH-3250": (8, 0x1D, 0xFF, True, 0x00, 0x97),
+    "CRC-8/WCDMA": (8, 0x9B, 0x00, True, 0x00, 0x25),
+    "CRC-16/CDMA2000": (16, 0xC867, 0xFFFF, False, 0x0000, 0x4C06),
+    "CRC-16/CMS": (16, 0x8005, 0xFFFF, False, 0x0000, 0xAEE7),
+    "CRC-16/DDS-110": (16, 0x8005, 0x800D, False, 0x0000, 0x9ECF),
+    "CRC-16/DECT-R": (16, 0x0589, 0x0000, False, 0x0001, 0x007E),
+    "CRC-16/DECT-X": (16, 0x0589, 0x0000, False, 0x0000, 0x007F),
+    "CRC-16/DNP": (16, 0x3D65, 0x0000, True, 0xFFFF, 0xEA82),
+    "CRC-16/EN-13757": (16, 0x3D65, 0x0000, False, 0xFFFF, 0xC2B7),
+    "CRC-16/GENIBUS": (16, 0x1021, 0xFFFF, False, 0xFFFF, 0xD64E),
+    "CRC-16/GSM": (16, 0x1021, 0x0000, False, 0xFFFF, 0xCE3C),
+    "CRC-16/IBM-SDLC": (16, 0x1021, 0xFFFF, True, 0xFFFF, 0x906E),
+    "CRC-16/ISO-IEC-14443-3-A": (16, 0x1021, 0xC6C6, True, 0x0000, 0xBF05),
+    "CRC-16/LJ1200": (16, 0x6F63, 0x0000, False, 0x0000, 0xBDF4),
+    "CRC-16/M17": (16, 0x5935, 0xFFFF, False, 0x0000, 0x772B),
+    "CRC-16/MAXIM-DOW": (16, 0x8005, 0x0000, True, 0xFFFF, 0x44C2),
+    "CRC-16/MCRF4XX": (16, 0x1021, 0xFFFF, True, 0x0000, 0x6F91),
+    "CRC-16/NRSC-5": (16, 0x080B, 0xFFFF, True, 0x0000, 0xA066),
+    "CRC-16/OPENSAFETY-A": (16, 0x5935, 0x0000, False, 0x0000, 0x5D38),
+    "CRC-16/OPENSAFETY-B": (16, 0x755B, 0x0000, False, 0x0000, 0x20FE),
+    "CRC-16/PROFIBUS": (16, 0x1DCF, 0xFFFF, False, 0xFFFF, 0xA819),
+    "CRC-16/RIELLO": (16, 0x1021, 0xB2AA, True, 0x0000, 0x63D0),
+    "CRC-16/SPI-FUJITSU": (16, 0x1021, 0x1D0F, False, 0x0000, 0xE5CC),
+    "CRC-16/T10-DIF": (16, 0x8BB7, 0x0000, False, 0x0000, 0xD0DB),
+    "CRC-16/TELEDISK": (16, 0xA097, 0x0000, False, 0x0000, 0x0FB3),
+    "CRC-16/TMS37157": (16, 0x1021, 0x89EC, True, 0x0000, 0x26B1),
+    "CRC-16/UMTS": (16, 0x8005, 0x0000, False, 0x0000, 0xFEE8),
+    "CRC-16/USB": (16, 0x8005, 0xFFFF, True, 0xFFFF, 0xB4C8),
+    "CRC-24/BLE": (24, 0x00065B, 0x555555, True, 0x000000, 0xC25A56),
+    "CRC-24/FLEXRAY-A": (24, 0x5D6DCB, 0xFEDCBA, False, 0x000000, 0x7979BD),
+    "CRC-24/FLEXRAY-B": (24, 0x5D6DCB, 0xABCDEF, False, 0x000000, 0x1F23B8),
+    "CRC-24/INTERLAKEN": (24, 0x328B63, 0xFFFFFF, False, 0xFFFFFF, 0xB4F3E6),
+    "CRC-24/LTE-A": (24, 0x864CFB, 0x000000, False, 0x000000, 0xCDE703),
+    "CRC-24/LTE-B": (24, 0x800063, 0x000000, False, 0x000000, 0x23EF52),
+    "CRC-24/OPENPGP": (24, 0x864CFB, 0xB704CE, False, 0x000000, 0x21CF02),
+    "CRC-24/OS-9": (24, 0x800063, 0xFFFFFF, False, 0xFFFFFF, 0x200FA5),
+    "CRC-32/AIXM": (32, 0x814141AB, 0x00000000, False, 0x00000000, 0x3010BF7F),
+    "CRC-32/BASE91-D": (32, 0xA833982B, 0xFFFFFFFF, True, 0xFFFFFFFF, 0x87315576),
+    "CRC-32/BZIP2": (32, 0x04C11DB7, 0xFFFFFFFF, False, 0xFFFFFFFF, 0xFC891918),
+    "CRC-32/CD-ROM-EDC": (32, 0x8001801B, 0x00000000, True, 0x00000000, 0x6EC2EDC4),
+    "CRC-32/CKSUM": (32, 0x04C11DB7, 0x00000000, False, 0xFFFFFFFF, 0x765E7680),
+    "CRC-32/JAMCRC": (32, 0x04C11DB7, 0xFFFFFFFF, True, 0x00000000, 0x340BC6D9),
+    "CRC-32/MEF": (32, 0x741B8CD7, 0xFFFFFFFF, True, 0x00000000, 0xD2C22F51),
+    "CRC-32/XFER": (32, 0x000000AF, 0x00000000, False, 0x00000000, 0xBD0BE338),
+    "CRC-64/ECMA-182": (64, 0x42F0E1EBA9EA3693, 0, False, 0, 0x6C40DF5F0B497347),
+    "CRC-64/GO-ISO": (64, 0x000000000000001B, ALL_ONES64, True, ALL_ONES64, 0xB90956C775A41001),
+    "CRC-64/MS": (64, 0x259C84CBA6426349, ALL_ONES64, True, 0, 0x75D4B74F024ECEEA),
+    "CRC-64/NVME": (64, 0xAD93D23594C93659, ALL_ONES64, True, ALL_ONES64, 0xAE8B14860A799888),
+    "CRC-64/REDIS": (64, 0xAD93D23594C935A9, 0, True, 0, 0xE9C6D914C4B8D9CA),
+    "CRC-64/WE": (64, 0x42F0E1EBA9EA3693, ALL_ONES64, False, ALL_ONES64, 0x62EC59E3F1A4F00A),
+    "CRC-64/XZ": (64, 0x42F0E1EBA9EA3693, ALL_ONES64, True, ALL_ONES64, 0x995DC9BBDF1939FA),
+}
+CATALOGUE.update(CATALOGUE_MORE)
 for _name, (_w, _p, _i, _r, _x, _check) in CATALOGUE.items():
     assert crc_model(b"123456789", _w, _p, _i, _r, _x) == _check, _name
 
@@ -51,8 +122,8 @@ HARNESS_DATA = (
     "static const uint8_t zero[1] = {0x00U};\n"
     "static const uint8_t ones[4] = {0xFFU, 0xFFU, 0xFFU, 0xFFU};\n"
 )
-CTYPE = {8: "uint8_t", 16: "uint16_t", 32: "uint32_t"}
-SUFFIX = {8: "U", 16: "U", 32: "U"}
+CTYPE = {8: "uint8_t", 16: "uint16_t", 24: "uint32_t", 32: "uint32_t", 64: "uint64_t"}
+SUFFIX = {8: "U", 16: "U", 24: "U", 32: "U", 64: "ULL"}
 
 
 def hexw(value: int, width: int) -> str:
@@ -76,30 +147,50 @@ def harness_for(function: str, name: str) -> str:
     return "\n".join(lines)
 
 
-def bitwise_reference(function: str, name: str, macro: str, brief: str) -> str:
-    """A bitwise reference: MSB-first shifting for normal CRCs, LSB-first with the reflected polynomial
-    for reflected ones."""
+def crc_parts(name: str, macro: str) -> tuple[str, str, str]:
+    """The C pieces of a bitwise CRC register update: (#defines, feed one byte, shift one bit). Reflected
+    CRCs shift LSB-first with the reflected polynomial (and the reflected initial value); the others
+    shift MSB-first, masked to the width when it is not a C type's width."""
     width, poly, init, reflected, xorout, _ = CATALOGUE[name]
     ctype = CTYPE[width]
+    masked = width not in (8, 16, 32, 64)
     if reflected:
         poly_line = f"#define {macro}_POLY {hexw(reflect(poly, width), width)} /* {hexw(poly, width)} reflected */"
+        init_line = f"#define {macro}_INIT {hexw(reflect(init, width), width)}"
+        if reflect(init, width) != init:
+            init_line += f" /* {hexw(init, width)} reflected */"
         feed = f"crc ^= ({ctype})data[i];"
         step = (f"if ((crc & 1U) != 0U) {{\n                crc = ({ctype})((crc >> 1U) ^ {macro}_POLY);\n"
                 f"            }} else {{\n                crc = ({ctype})(crc >> 1U);\n            }}")
     else:
         poly_line = f"#define {macro}_POLY {hexw(poly, width)}"
+        init_line = f"#define {macro}_INIT {hexw(init, width)}"
         feed = (f"crc ^= ({ctype})data[i];" if width == 8
                 else f"crc ^= ({ctype})((({ctype})data[i]) << {width - 8}U);")
+        mask = f" & {macro}_MASK" if masked else ""
         step = (f"if ((crc & {hexw(1 << (width - 1), width)}) != 0U) {{\n"
+                f"                crc = ({ctype})(((crc << 1U) ^ {macro}_POLY){mask});\n"
+                f"            }} else {{\n                crc = ({ctype})((crc << 1U){mask});\n            }}"
+                if masked else
+                f"if ((crc & {hexw(1 << (width - 1), width)}) != 0U) {{\n"
                 f"                crc = ({ctype})((crc << 1U) ^ {macro}_POLY);\n"
                 f"            }} else {{\n                crc = ({ctype})(crc << 1U);\n            }}")
+        if masked:
+            poly_line += f"\n#define {macro}_MASK {hexw((1 << width) - 1, width)}"
+    return f"{poly_line}\n{init_line}\n#define {macro}_XOROUT {hexw(xorout, width)}", feed, step
+
+
+def bitwise_reference(function: str, name: str, macro: str, brief: str) -> str:
+    """A bitwise reference: MSB-first shifting for normal CRCs, LSB-first with the reflected polynomial
+    for reflected ones."""
+    width = CATALOGUE[name][0]
+    ctype = CTYPE[width]
+    defines, feed, step = crc_parts(name, macro)
     return f"""\
 #include <stddef.h>
 #include <stdint.h>
 
-{poly_line}
-#define {macro}_INIT {hexw(init, width)}
-#define {macro}_XOROUT {hexw(xorout, width)}
+{defines}
 
 /**
  * @brief {brief}
@@ -469,3 +560,228 @@ f[0] = 0x42U; f[1] = 0x{ccitt(bytes([0x42])) >> 8:02X}U; f[2] = 0x{ccitt(bytes([
 HX_T(crc16_frame_ok(f, 3U));
 """,
 )
+
+
+# --- generated variants: the rest of the catalogue ----------------------------------------------------
+# Every catalogue CRC without a hand-written task gets a one-shot bitwise task, and every CRC gets one
+# more task of a different shape, alternating down the sorted catalogue: checking a frame's trailing CRC
+# (byte order stated in the prompt) or an AUTOSAR-style incremental calculation over split input. All
+# expected values come from crc_model.
+
+HAND_WRITTEN = {"CRC-8/SMBUS", "CRC-8/AUTOSAR", "CRC-8/SAE-J1850", "CRC-8/MAXIM-DOW", "CRC-16/IBM-3740",
+                "CRC-16/ARC", "CRC-16/MODBUS", "CRC-16/KERMIT", "CRC-32/ISO-HDLC", "CRC-32/AUTOSAR",
+                "CRC-32/MPEG-2", "CRC-16/XMODEM", "CRC-32/ISCSI"}
+# shapes that already have a hand-written task for that CRC (crc16-frame-check, crc8h2f-incremental, crc32-update)
+HAND_WRITTEN_SHAPES = {("CRC-16/IBM-3740", "frame-check"), ("CRC-8/AUTOSAR", "incremental"),
+                       ("CRC-32/ISO-HDLC", "incremental")}
+
+ONE_SHOT_ASKS = (
+    "A supplier's interface specification protects each message with {name}. Implement it bitwise, without a lookup table.",
+    "Implement the {name} checksum for the data logger, updating the CRC register one bit at a time.",
+    "We need {name} to check blocks received from an external module. Write it as a plain bit-by-bit routine (no table).",
+    "Write a function that returns the {name} of a byte buffer; a shift-register loop per bit is fine, ROM is scarce.",
+    "Our gateway has to compute {name} over forwarded payloads. Implement it without a precomputed table.",
+)
+FRAME_ASKS = (
+    "Frames from a sensor bus end with the {name} of all bytes before it.",
+    "Each record in the configuration EEPROM is followed by its {name}, computed over the record bytes.",
+    "Messages received over the service UART carry a trailing {name} of the preceding bytes.",
+    "A telegram from the field device ends with its {name} over everything that comes before.",
+)
+INCREMENTAL_ASKS = (
+    "Implement an AUTOSAR-style {name} routine that can be called repeatedly over consecutive pieces of data.",
+    "Large blocks arrive in pieces, so {name} must be computed incrementally, AUTOSAR Crc library style.",
+    "Write an incremental {name} calculation in the style of the AUTOSAR Crc module, so the CRC of a long buffer can be built up piece by piece.",
+)
+
+
+def catalogue_text(name: str) -> str:
+    """params_text for any width, with a note where a reflected CRC's initial value is not symmetric."""
+    width, poly, init, reflected, xorout, check = CATALOGUE[name]
+    digits = max(2, width // 4)
+    refl = "input and output reflected" if reflected else "not reflected"
+    text = (f"{name}: width {width}, polynomial 0x{poly:0{digits}X}, initial value 0x{init:0{digits}X}, {refl}, "
+            f"final XOR 0x{xorout:0{digits}X}; the check value over the ASCII string \"123456789\" is "
+            f"0x{check:0{digits}X}")
+    if reflected and reflect(init, width) != init:
+        text += " (the initial value is given unreflected, as in the catalogue)"
+    return text
+
+
+def base_name(name: str) -> str:
+    """'CRC-16/ISO-IEC-14443-3-A' -> 'crc16_iso_iec_14443_3_a'."""
+    family, variant = name.split("/")
+    return family.lower().replace("-", "") + "_" + variant.lower().replace("-", "_")
+
+
+def crc_loop(feed: str, step: str, count: str) -> str:
+    return f"""\
+    for (i = 0U; i < {count}; i++) {{
+        {feed}
+        for (bit = 0U; bit < 8U; bit++) {{
+            {step}
+        }}
+    }}"""
+
+
+def literal(value: int, width: int) -> str:
+    return f"0x{value:0{max(2, width // 4)}X}{SUFFIX[width]}"
+
+
+def add_one_shot(name: str) -> None:
+    width, _, _, reflected, _, _ = CATALOGUE[name]
+    base = base_name(name)
+    ask = pick(ONE_SHOT_ASKS, name, "crc-one-shot").format(name=name)
+    if reflected:
+        ask += " Process each byte least significant bit first."
+    FAMILY.add(base.replace("_", "-"), "easy" if width == 8 and not reflected else "medium",
+               ask=f"{ask} {catalogue_text(name)}.", signature=f"{CTYPE[width]} {base}(const uint8_t *data, size_t len)",
+               reference=bitwise_reference(base, name, base.upper(), f"{name}, bitwise."),
+               harness_body=harness_for(base, name))
+
+
+FRAME_DATA = [b"123456789", PATTERN[:20], b"\x00", b"\xa5\x5a\xc3", PATTERN[3:11]]
+
+
+def add_frame_check(name: str) -> None:
+    width, poly, init, reflected, xorout, _ = CATALOGUE[name]
+    base, ctype, size = base_name(name), CTYPE[width], width // 8
+    macro, function = base.upper(), f"{base}_frame_ok"
+    order = "little" if reflected else "big"
+    wide = "uint64_t" if width == 64 else "uint32_t"
+    defines, feed, step = crc_parts(name, macro)
+    feed = feed.replace("data[i]", "frame[i]")
+    if size == 1:
+        received = f"{ctype} received = frame[data_len];"
+        placement = "a single CRC byte"
+    else:
+        index = "data_len + i" if order == "big" else f"len - 1U - i"
+        received = (f"{ctype} received = 0U;\n    for (i = 0U; i < {macro}_BYTES; i++) {{\n"
+                    f"        received = ({ctype})((({wide})received << 8U) | ({wide})frame[{index}]);\n    }}")
+        placement = (f"the {size} CRC bytes, most significant byte first" if order == "big"
+                     else f"the {size} CRC bytes, least significant byte first")
+    loop = crc_loop(feed, step, "data_len").replace("\n", "\n    ")
+    reference = f"""\
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+{defines}
+#define {macro}_BYTES {size}U
+
+/**
+ * @brief Verify the trailing {name} of a frame ({order}-endian CRC bytes).
+ * @param frame Frame bytes, ending with the CRC.
+ * @param len Frame length including the CRC.
+ * @return true if the CRC over the first len - {size} bytes equals the trailing CRC.
+ */
+bool {function}(const uint8_t *frame, size_t len)
+{{
+    bool ok = false;
+    if ((frame != NULL) && (len > {macro}_BYTES)) {{
+        size_t data_len = len - {macro}_BYTES;
+        {ctype} crc = {macro}_INIT;
+        size_t i;
+        uint32_t bit;
+        {received.replace(chr(10), chr(10) + '        ')}
+    {loop}
+        crc = ({ctype})(crc ^ {macro}_XOROUT);
+        ok = (crc == received);
+    }}
+    return ok;
+}}
+"""
+
+    def frame(data: bytes) -> bytes:
+        return data + crc_model(data, width, poly, init, reflected, xorout).to_bytes(size, order)
+
+    def ok(f: bytes) -> bool:
+        return len(f) > size and crc_model(f[:-size], width, poly, init, reflected, xorout) == int.from_bytes(f[-size:], order)
+
+    lines, cases = [], []
+    for n, data in enumerate(FRAME_DATA):
+        f = frame(data)
+        lines.append(f"static const uint8_t f{n}[{len(f)}] = {{" + ", ".join(f"0x{b:02X}U" for b in f) + "};")
+        cases.append((f"f{n}", len(f), ok(f)))
+    f = bytearray(frame(FRAME_DATA[1]))
+    f[4] ^= 0x10
+    lines.append(f"static const uint8_t bad[{len(f)}] = {{" + ", ".join(f"0x{b:02X}U" for b in f) + "};")
+    cases += [("bad", len(f), ok(bytes(f))), ("f0", len(frame(FRAME_DATA[0])) - 1, ok(frame(FRAME_DATA[0])[:-1])),
+              ("f2", size, False), ("NULL", 8, False)]
+    for expr, length, want in cases:
+        lines.append(f"HX_T({'' if want else '!'}{function}({expr}, {length}U));")
+    FAMILY.add(f"{base.replace('_', '-')}-frame-check", "medium",
+               ask=f"""{pick(FRAME_ASKS, name, 'crc-frame').format(name=name)} The frame ends with {placement}.
+               Return true if the CRC matches; NULL and frames without at least one data byte before the CRC
+               are invalid. {catalogue_text(name)}.""",
+               signature=f"bool {function}(const uint8_t *frame, size_t len)", reference=reference,
+               harness_body="\n".join(lines))
+
+
+def add_incremental(name: str) -> None:
+    width, poly, init, reflected, xorout, _ = CATALOGUE[name]
+    base, ctype = base_name(name), CTYPE[width]
+    macro, function = base.upper(), f"{base}_calculate"
+    defines, feed, step = crc_parts(name, macro)
+    reference = f"""\
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+{defines}
+
+/**
+ * @brief {name} over one piece of a possibly split input.
+ * @param data Bytes of this piece.
+ * @param len Number of bytes in data.
+ * @param start_value Result of the previous call (ignored on the first call).
+ * @param is_first_call true for the first piece.
+ * @return The CRC of all pieces so far.
+ */
+{ctype} {function}(const uint8_t *data, size_t len, {ctype} start_value, bool is_first_call)
+{{
+    {ctype} crc = is_first_call ? {macro}_INIT : ({ctype})(start_value ^ {macro}_XOROUT);
+    size_t i;
+    uint32_t bit;
+{crc_loop(feed, step, "len")}
+    return ({ctype})(crc ^ {macro}_XOROUT);
+}}
+"""
+
+    def calc(data: bytes, start: int, first: bool) -> int:
+        register = init if first else (reflect(start ^ xorout, width) if reflected else start ^ xorout)
+        return crc_model(data, width, poly, register, reflected, xorout)
+
+    first = calc(b"1234", 0, True)
+    whole = calc(PATTERN, 0, True)
+    lit = lambda v: literal(v, width)  # noqa: E731
+    body = HARNESS_DATA + "\n".join([
+        f"{ctype} crc = {function}((const uint8_t *)\"1234\", 4U, {lit(0x55)}, true);",
+        f"HX_U(crc, {lit(first)});",
+        f"HX_U({function}((const uint8_t *)\"56789\", 5U, crc, false), {lit(calc(b'56789', first, False))});",
+        f"HX_U({function}((const uint8_t *)\"123456789\", 9U, 0U, true), {lit(calc(b'123456789', 0, True))});",
+        f"HX_U({function}(pattern, 32U, 0U, true), {lit(whole)});",
+        f"HX_U({function}(&pattern[10], 22U, {function}(pattern, 10U, 0U, true), false), {lit(whole)});",
+        f"HX_U({function}(pattern, 0U, {lit(0x3C)}, false), {lit(calc(b'', 0x3C, False))});",
+        f"HX_U({function}(ones, 4U, 0U, false), {lit(calc(FF4, 0, False))});",
+        f"HX_U({function}(zero, 1U, 0U, true), {lit(calc(ZERO, 0, True))});",
+    ])
+    assert calc(b"56789", first, False) == CATALOGUE[name][5]
+    FAMILY.add(f"{base.replace('_', '-')}-incremental", "hard",
+               ask=f"""{pick(INCREMENTAL_ASKS, name, 'crc-incremental').format(name=name)} On the first call
+               (is_first_call true) the register starts at the CRC's initial value and start_value is
+               ignored; on later calls start_value is the result of the previous call, so the register
+               continues from it after undoing that call's final XOR (and any output reflection). Splitting
+               the input across calls must give the same result as one call over all of it.
+               {catalogue_text(name)}.""",
+               signature=f"{ctype} {function}(const uint8_t *data, size_t len, {ctype} start_value, bool is_first_call)",
+               reference=reference, harness_body=body)
+
+
+for _index, _name in enumerate(sorted(CATALOGUE)):
+    if _name not in HAND_WRITTEN:
+        add_one_shot(_name)
+    _shape = ("frame-check", "incremental")[_index % 2]
+    if (_name, _shape) in HAND_WRITTEN_SHAPES:
+        _shape = ("incremental", "frame-check")[_index % 2]
+    (add_frame_check if _shape == "frame-check" else add_incremental)(_name)

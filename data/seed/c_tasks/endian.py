@@ -1,7 +1,7 @@
 """Endian-independent loads and stores from byte buffers (network order for protocol headers, little
 endian for CAN/XCP/flash layouts), byte swaps, signed 24-bit audio samples."""
 
-from common import Family
+from common import Family, pick
 
 FAMILY = Family("endian", area="portable protocol and calibration code (runs on big- and little-endian MCUs)")
 
@@ -370,4 +370,244 @@ FAMILY.add(
     be16_array_to_host(dst, src, 0U);
     HX_U(dst[0], 0x1234U);
     """,
+)
+
+
+# --- generated variants: every width and byte order --------------------------------------------------
+# Loads (unsigned and sign-extended), stores, a 64-bit swap and array conversions for the widths and
+# byte orders the hand-written tasks above do not cover. Expected values come from int.from_bytes /
+# int.to_bytes on fixed buffers.
+
+ORDERS = {"be": ("big", "big-endian (most significant byte first)"),
+          "le": ("little", "little-endian (least significant byte first)")}
+UTYPE = {16: "uint16_t", 24: "uint32_t", 32: "uint32_t", 48: "uint64_t", 64: "uint64_t"}
+STYPE = {16: "int16_t", 24: "int32_t", 32: "int32_t", 48: "int64_t", 64: "int64_t"}
+BUFFER = [0x7F, 0xFF, 0x80, 0x01, 0xFE, 0x23, 0x45, 0x67, 0x89, 0xAB, 0xCD, 0xEF, 0x00, 0x80, 0xFF, 0x10]
+BUFFER_C = "static const uint8_t buf[16] = {" + ", ".join(f"0x{b:02X}U" for b in BUFFER) + "};"
+ARRAY_BUFFER = BUFFER + BUFFER[::-1]
+ARRAY_BUFFER_C = "static const uint8_t buf[32] = {" + ", ".join(f"0x{b:02X}U" for b in ARRAY_BUFFER) + "};"
+LOAD_USES = (
+    "a field of a received diagnostic response",
+    "a value from the calibration block in flash",
+    "a counter from a sensor's SPI frame",
+    "a field of an XCP packet",
+    "a measurement from a battery cell monitor frame",
+    "a register dump read over I2C",
+)
+STORE_USES = (
+    "an outgoing diagnostic response",
+    "the calibration image written to flash",
+    "a command frame for an SPI actuator",
+    "an XCP response packet",
+    "a configuration record in EEPROM",
+    "a telemetry frame sent over the UART",
+)
+
+
+def acc_type(width: int) -> str:
+    return "uint64_t" if width > 32 else "uint32_t"
+
+
+def literal(value: int, width: int) -> str:
+    return f"0x{value:X}ULL" if width > 32 else f"0x{value:X}U"
+
+
+def load_loop(width: int, order: str, source: str = "p", base: str = "") -> str:
+    n = width // 8
+    index = "i" if order == "be" else f"{n - 1}U - i"
+    return (f"for (i = 0U; i < {n}U; i++) {{\n"
+            f"    raw = (raw << 8U) | ({acc_type(width)}){source}[{base}{index}];\n}}")
+
+
+def add_load(width: int, order: str, signed: bool) -> None:
+    n, (byteorder, described) = width // 8, ORDERS[order]
+    function = f"load_s{width}_{order}" if signed else f"load_{order}{width}"
+    ctype = STYPE[width] if signed else UTYPE[width]
+    acc = acc_type(width)
+    loop = load_loop(width, order).replace("\n", "\n    ")
+    if signed:
+        sign = literal(1 << (width - 1), width)
+        if width in (32, 64):
+            negative = f"{acc} magnitude = ~raw;\n        value = -({ctype})magnitude - 1;"
+        elif width == 16:
+            negative = "value = (int16_t)((int32_t)raw - 65536);"
+        else:
+            negative = f"value = ({ctype})raw - ({ctype}){literal(1 << width, width).rstrip('LU')};"
+        body = f"""\
+    {acc} raw = 0U;
+    {ctype} value;
+    uint32_t i;
+    {loop}
+    if ((raw & {sign}) == 0U) {{
+        value = ({ctype})raw;
+    }} else {{
+        {negative}
+    }}
+    return value;"""
+        what = f"a signed {width}-bit two's complement value, {described}, sign-extended to {ctype}"
+        returns = f"The value as {ctype}."
+    else:
+        cast = "" if ctype == acc else f"({ctype})"
+        body = f"""\
+    {acc} raw = 0U;
+    uint32_t i;
+    {loop}
+    return {cast}raw;"""
+        what = f"an unsigned {width}-bit value stored {described}"
+        returns = "The value in host order."
+    use = pick(LOAD_USES, function, "endian-load")
+    extra = ("Do not rely on implementation-defined conversions of out-of-range values to signed types."
+             if signed else "")
+    rows = []
+    for offset in range(0, len(BUFFER) - n + 1, max(1, (len(BUFFER) - n) // 5)):
+        value = int.from_bytes(bytes(BUFFER[offset:offset + n]), byteorder, signed=signed)
+        rows.append(f"HX_I({function}(&buf[{offset}]), {value}LL);" if signed
+                    else f"HX_U({function}(&buf[{offset}]), {literal(value, width)});")
+    FAMILY.add(function.replace("_", "-"), "medium" if signed or width in (24, 48) else "easy",
+               ask=f"""Read {what}: {use}. {PORTABLE} The pointer may be unaligned. {extra}""",
+               signature=f"{ctype} {function}(const uint8_t *p)",
+               reference=f"""\
+#include <stdint.h>
+
+/**
+ * @brief Load {what}.
+ * @param p Pointer to the {n} bytes (any alignment).
+ * @return {returns}
+ */
+{ctype} {function}(const uint8_t *p)
+{{
+{body}
+}}
+""", harness_body=BUFFER_C + "\n" + "\n".join(rows))
+
+
+STORE_VALUES = (0x0123456789ABCDEF, 0xFEDCBA9876543210, 0x00000000000080FF)
+
+
+def add_store(width: int, order: str) -> None:
+    n, (byteorder, described) = width // 8, ORDERS[order]
+    function, ctype = f"store_{order}{width}", UTYPE[width]
+    shift = "8U * i" if order == "le" else f"{8 * (n - 1)}U - (8U * i)"
+    narrow = (f" Only the low {width} bits of value are stored; the rest are ignored."
+              if width in (24, 48) else "")
+    lines = [f"uint8_t b[{n + 2}];"]
+    for value in STORE_VALUES:
+        value &= (1 << (8 * {16: 2, 24: 4, 32: 4, 48: 8, 64: 8}[width])) - 1
+        want = [0xEE] + list((value & ((1 << width) - 1)).to_bytes(n, byteorder)) + [0xEE]
+        lines += [f"memset(b, 0xEE, sizeof b);", f"{function}(&b[1], {literal(value, width)});",
+                  "{", f"    static const uint8_t want[{n + 2}] = {{" + ", ".join(f"0x{x:02X}U" for x in want) + "};",
+                  f"    HX_MEM(b, want, {n + 2}U);", "}"]
+    FAMILY.add(function.replace("_", "-"), "medium" if width in (24, 48) else "easy",
+               ask=f"""Write a {width}-bit value {described} into {pick(STORE_USES, function, 'endian-store')}.
+               {PORTABLE}{narrow} The destination may be unaligned.""",
+               signature=f"void {function}(uint8_t *p, {ctype} value)",
+               reference=f"""\
+#include <stdint.h>
+
+/**
+ * @brief Store a {width}-bit value {order.upper()} into a byte buffer.
+ * @param p Destination, {n} bytes (any alignment).
+ * @param value The value to store{' (low ' + str(width) + ' bits)' if narrow else ''}.
+ */
+void {function}(uint8_t *p, {ctype} value)
+{{
+    uint32_t i;
+    for (i = 0U; i < {n}U; i++) {{
+        uint32_t shift = {shift};
+        p[i] = (uint8_t)(value >> shift);
+    }}
+}}
+""", harness_body="\n".join(lines))
+
+
+def add_array(width: int, order: str) -> None:
+    n, (byteorder, described) = width // 8, ORDERS[order]
+    function, ctype, acc = f"{order}{width}_array_to_host", UTYPE[width], acc_type(width)
+    index = "k" if order == "be" else f"{n - 1}U - k"
+    count = 3
+    src = ARRAY_BUFFER
+    values = [int.from_bytes(bytes(src[1 + n * i:1 + n * (i + 1)]), byteorder) for i in range(count)]
+    guard = literal(int("EE" * n, 16), width)
+    FAMILY.add(function.replace("_", "-"), "medium",
+               ask=f"""Convert a block of {width}-bit values stored {described} ({n} x count bytes, received
+               from {pick(LOAD_USES, function, 'endian-array')}) into an array of host-order {ctype} values.
+               Do nothing if either pointer is NULL. The source may be unaligned, so do not cast it to a
+               {ctype} pointer.""",
+               signature=f"void {function}({ctype} *dst, const uint8_t *src, size_t count)",
+               reference=f"""\
+#include <stddef.h>
+#include <stdint.h>
+
+/**
+ * @brief Convert {order.upper()} {width}-bit values from a byte buffer to host order.
+ * @param dst Destination array of count values.
+ * @param src Source bytes, {n} * count of them (any alignment).
+ * @param count Number of values.
+ */
+void {function}({ctype} *dst, const uint8_t *src, size_t count)
+{{
+    if ((dst != NULL) && (src != NULL)) {{
+        size_t i;
+        uint32_t k;
+        for (i = 0U; i < count; i++) {{
+            {acc} raw = 0U;
+            for (k = 0U; k < {n}U; k++) {{
+                raw = (raw << 8U) | ({acc})src[({n}U * i) + {index}];
+            }}
+            dst[i] = {'' if ctype == acc else f'({ctype})'}raw;
+        }}
+    }}
+}}
+""", harness_body=ARRAY_BUFFER_C + f"""
+static const {ctype} want[4] = {{{', '.join(literal(v, width) for v in values)}, {guard}}};
+{ctype} dst[4] = {{{guard}, {guard}, {guard}, {guard}}};
+{function}(dst, &buf[1], {count}U);
+HX_MEM(dst, want, sizeof want);
+{function}(dst, NULL, {count}U);
+HX_MEM(dst, want, sizeof want);
+{function}(NULL, buf, {count}U);
+{function}(dst, buf, 0U);
+HX_U(dst[0], {literal(values[0], width)});
+""")
+
+
+for _width, _order in ((16, "le"), (24, "be"), (24, "le"), (48, "be"), (48, "le")):
+    add_load(_width, _order, signed=False)
+for _width, _order in ((16, "be"), (16, "le"), (24, "le"), (32, "be"), (32, "le"), (48, "be"), (48, "le"),
+                       (64, "be"), (64, "le")):
+    add_load(_width, _order, signed=True)
+for _width, _order in ((16, "be"), (24, "be"), (24, "le"), (32, "le"), (48, "be"), (48, "le"), (64, "le")):
+    add_store(_width, _order)
+for _width, _order in ((16, "le"), (32, "be"), (32, "le"), (64, "be"), (64, "le")):
+    add_array(_width, _order)
+
+SWAP64 = (0x1122334455667788, 0xFF, 0x8000000000000001, 0)
+FAMILY.add(
+    "bswap64", "easy",
+    ask="""Reverse the byte order of a 64-bit word (0x1122334455667788 becomes 0x8877665544332211), for
+    timestamps that a network coprocessor delivers in the opposite byte order. Use shifts and masks, no
+    compiler builtins.""",
+    signature="uint64_t bswap64(uint64_t value)",
+    reference="""\
+#include <stdint.h>
+
+/**
+ * @brief Reverse the byte order of a 64-bit word.
+ * @param value The word.
+ * @return The word with its eight bytes in reverse order.
+ */
+uint64_t bswap64(uint64_t value)
+{
+    uint64_t result = 0U;
+    uint32_t i;
+    for (i = 0U; i < 8U; i++) {
+        uint32_t shift = 8U * i;
+        uint64_t byte = (value >> shift) & (uint64_t)0xFFU;
+        result = (result << 8U) | byte;
+    }
+    return result;
+}
+""",
+    harness_body="\n".join(f"HX_U(bswap64(0x{v:X}ULL), 0x{int.from_bytes(v.to_bytes(8, 'big'), 'little'):X}ULL);"
+                           for v in SWAP64),
 )

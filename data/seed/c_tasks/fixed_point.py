@@ -3,7 +3,7 @@ processing without an FPU; rounding and overflow rules are spelled out in each p
 
 import math
 
-from common import Family
+from common import Family, pick
 
 FAMILY = Family("fixed_point", area="motor control and sensor processing code (no FPU)")
 
@@ -496,3 +496,215 @@ FAMILY.add(
     harness_body="\n".join(
         f"HX_I(lowpass_q15({c_i32(s)}, {c_i32(i)}, {a}U), {c_i32(lowpass(s, i, a))});" for s, i, a in LOWPASS),
 )
+
+
+# --- generated variants: saturating arithmetic per type, Q-format multiply per rounding, Q conversions --
+# Expected values come from the Python models below (exact integer arithmetic, then the stated rounding
+# and saturation).
+
+INT_TYPES = {  # name: (C type, bounds, wider C type for the exact result)
+    "i8": ("int8_t", (-128, 127), "int32_t"), "i16": ("int16_t", I16, "int32_t"), "i32": ("int32_t", I32, "int64_t"),
+    "u8": ("uint8_t", (0, 255), "uint32_t"), "u16": ("uint16_t", (0, 65535), "uint32_t"),
+    "u32": ("uint32_t", (0, 2**32 - 1), "uint64_t"),
+}
+LIMITS = {"int8_t": ("INT8_MIN", "INT8_MAX"), "int16_t": ("INT16_MIN", "INT16_MAX"),
+          "int32_t": ("INT32_MIN", "INT32_MAX"), "uint8_t": (None, "UINT8_MAX"), "uint16_t": (None, "UINT16_MAX"),
+          "uint32_t": (None, "UINT32_MAX")}
+SAT_USES = ("integrator of the speed controller", "accumulated sensor offsets", "torque request arbitration",
+            "battery current estimate", "diagnostic event counters", "cell voltage deltas")
+
+
+def c_int(value: int) -> str:
+    if value == -(2**31):
+        return "INT32_MIN"
+    if value == -(2**63):
+        return "INT64_MIN"
+    return f"{value}LL" if abs(value) > 2**31 - 1 else str(value)
+
+
+def clamp_lines(variable: str, ctype: str, indent: str = "    ", limits: tuple | None = None) -> str:
+    low, high = limits or LIMITS[ctype]
+    text = f"{indent}if ({variable} > {high}) {{\n{indent}    {variable} = {high};\n{indent}}}"
+    if low is not None:
+        text += f" else if ({variable} < {low}) {{\n{indent}    {variable} = {low};\n{indent}}}"
+    return text + f" else {{\n{indent}    /* in range */\n{indent}}}"
+
+
+def add_saturating(kind: str, op: str) -> None:
+    ctype, bounds, wide = INT_TYPES[kind]
+    function = f"sat_{op}_{kind}"
+    symbol, verb = ("+", "Add") if op == "add" else ("-", "Subtract")
+    if kind.startswith("u") and op == "sub":
+        body = f"    {ctype} result = 0U;\n    if (a > b) {{\n        result = ({ctype})(a - b);\n    }}\n    return result;"
+    else:
+        body = (f"    {wide} exact = ({wide})a {symbol} ({wide})b;\n{clamp_lines('exact', ctype)}\n"
+                f"    return ({ctype})exact;")
+    low, high = bounds
+    rows = [(high, 1), (low, 1), (high, high), (low, high), (100, 27), (high, low), (low, low), (5, 7), (0, 0)]
+    model = (lambda a, b: sat(a + b, bounds)) if op == "add" else (lambda a, b: sat(a - b, bounds))
+    harness_rows = [f"HX_I({function}({c_int(a)}, {c_int(b)}), {c_int(model(a, b))});" for a, b in rows]
+    FAMILY.add(f"sat-{op}-{kind}", "easy" if kind in ("i8", "u8", "u16") else "medium",
+               ask=f"""{verb} two {ctype} values for the {pick(SAT_USES, function, 'sat-use')} with saturation: a result
+               outside the {ctype} range is clamped to the nearest limit instead of wrapping. Avoid signed
+               overflow and implementation-defined conversions.""",
+               signature=f"{ctype} {function}({ctype} a, {ctype} b)",
+               reference=f"""\
+#include <stdint.h>
+
+/**
+ * @brief Saturating {'addition' if op == 'add' else 'subtraction'} of two {ctype} values.
+ * @param a First operand.
+ * @param b Second operand.
+ * @return a {symbol} b clamped to the {ctype} range.
+ */
+{ctype} {function}({ctype} a, {ctype} b)
+{{
+{body}
+}}
+""", harness_body="\n".join(harness_rows))
+
+
+Q_FORMATS = {  # name: (C type, fractional bits, wider type, what it is used for)
+    "q7": ("int8_t", 7, "int32_t", "audio gain steps"), "q15": ("int16_t", 15, "int32_t", "filter coefficients"),
+    "q31": ("int32_t", 31, "int64_t", "high-resolution mixer gains"),
+    "q8_8": ("int16_t", 8, "int32_t", "temperature readings in degrees"),
+    "q4_12": ("int16_t", 12, "int32_t", "PID gains"), "q24_8": ("int32_t", 8, "int64_t", "position in millimetres"),
+    "q16_16": ("int32_t", 16, "int64_t", "wheel-speed filter values"),
+}
+ROUNDINGS = {
+    "trunc": "truncating toward zero",
+    "floor": "rounding toward minus infinity (floor)",
+    "round": "rounding to nearest with ties away from zero",
+    "halfup": "rounding to nearest with ties toward plus infinity (add one half, then floor)",
+}
+
+
+def q_label(name: str) -> str:
+    ctype, frac, _, _ = Q_FORMATS[name]
+    bits = int(ctype[3:-2])
+    return f"Q{frac}" if frac == bits - 1 else f"Q{bits - frac}.{frac}"
+
+
+def scale_down(value: int, divisor: int, rounding: str) -> int:
+    if rounding == "trunc":
+        return tdiv(value, divisor)
+    if rounding == "floor":
+        return value // divisor
+    if rounding == "halfup":
+        return (value + divisor // 2) // divisor
+    magnitude = (abs(value) + divisor // 2) // divisor
+    return magnitude if value >= 0 else -magnitude
+
+
+def scale_down_lines(source: str, rounding: str, one: str, half: str) -> str:
+    """C statements setting `result` to source / one with the given rounding, without shifting negatives."""
+    if rounding == "trunc":
+        return f"    result = {source} / {one};"
+    if rounding == "round":
+        return (f"    if ({source} >= 0) {{\n        result = ({source} + {half}) / {one};\n    }} else {{\n"
+                f"        result = -((-{source} + {half}) / {one});\n    }}")
+    shifted = source if rounding == "floor" else f"({source} + {half})"
+    return (f"    if ({shifted} >= 0) {{\n        result = {shifted} / {one};\n    }} else {{\n"
+            f"        result = -((-{shifted} + ({one} - 1)) / {one});\n    }}")
+
+
+def wide_literal(value: int, wide: str) -> str:
+    return f"(({wide}){value})" if wide == "int32_t" else f"{value}LL"
+
+
+def add_q_mul(fmt: str, rounding: str) -> None:
+    ctype, frac, wide, use = Q_FORMATS[fmt]
+    bounds = (-(1 << (int(ctype[3:-2]) - 1)), (1 << (int(ctype[3:-2]) - 1)) - 1)
+    function, label, macro = f"{fmt}_mul_{rounding}", q_label(fmt), fmt.upper()
+    one, half = 1 << frac, 1 << (frac - 1)
+    lo, hi = bounds
+    rows = [(hi, hi), (lo, lo), (lo, hi), (1, half), (-1, half), (-3, half), (-1, 3 << (frac - 2)),
+            (1, 3 << (frac - 2)), (hi, -1), (half, half), (-half, 3), (37, -91 if lo < -91 else -5)]
+
+    def model(a: int, b: int) -> int:
+        return sat(scale_down(a * b, one, rounding), bounds)
+
+    FAMILY.add(f"{fmt.replace('_', '-')}-mul-{rounding}", "medium" if rounding in ("trunc", "round") else "hard",
+               ask=f"""Multiply two {label} fixed-point numbers ({ctype}, value / 2^{frac}) holding {use}: form
+               the exact product in a wider integer, divide it by 2^{frac} {ROUNDINGS[rounding]}, and
+               saturate to the {ctype} range. Do not right-shift negative numbers.""",
+               signature=f"{ctype} {function}({ctype} a, {ctype} b)",
+               reference=f"""\
+#include <stdint.h>
+
+#define {macro}_ONE {wide_literal(one, wide)}
+#define {macro}_HALF {wide_literal(half, wide)}
+
+/**
+ * @brief Multiply two {label} values, {ROUNDINGS[rounding]}, with saturation.
+ * @param a First factor in {label}.
+ * @param b Second factor in {label}.
+ * @return a * b in {label}, saturated to the {ctype} range.
+ */
+{ctype} {function}({ctype} a, {ctype} b)
+{{
+    {wide} product = ({wide})a * ({wide})b;
+    {wide} result;
+{scale_down_lines('product', rounding, f'{macro}_ONE', f'{macro}_HALF')}
+{clamp_lines('result', ctype)}
+    return ({ctype})result;
+}}
+""", harness_body="\n".join(f"HX_I({function}({c_int(a)}, {c_int(b)}), {c_int(model(a, b))});" for a, b in rows))
+
+
+def add_q_convert(source: str, target: str) -> None:
+    s_type, s_frac, _, _ = Q_FORMATS[source]
+    t_type, t_frac, _, use = Q_FORMATS[target]
+    s_bits, t_bits = int(s_type[3:-2]), int(t_type[3:-2])
+    s_bounds = (-(1 << (s_bits - 1)), (1 << (s_bits - 1)) - 1)
+    t_bounds = (-(1 << (t_bits - 1)), (1 << (t_bits - 1)) - 1)
+    function = f"{source}_to_{target}"
+    if t_frac >= s_frac:
+        factor = 1 << (t_frac - s_frac)
+        how = f"multiply by 2^{t_frac - s_frac}"
+        lines = f"    result = value * {factor}LL;"
+        model = lambda v: sat(v * factor, t_bounds)  # noqa: E731
+    else:
+        divisor = 1 << (s_frac - t_frac)
+        how = f"divide by 2^{s_frac - t_frac} rounding to nearest with ties away from zero"
+        lines = scale_down_lines("value", "round", f"{divisor}LL", f"{divisor // 2}LL")
+        model = lambda v: sat(scale_down(v, divisor, "round"), t_bounds)  # noqa: E731
+    lo, hi = s_bounds
+    inputs = sorted({lo, hi, 0, 1, -1, hi // 3, lo // 5, 1 << (s_frac - 1), -(1 << (s_frac - 1)) - 1, 12345 % hi,
+                     -(3 << max(0, s_frac - t_frac - 1)) if s_frac > t_frac else -77})
+    FAMILY.add(f"{source.replace('_', '-')}-to-{target.replace('_', '-')}", "medium",
+               ask=f"""Convert a {q_label(source)} value ({s_type}, value / 2^{s_frac}) to {q_label(target)}
+               ({t_type}, value / 2^{t_frac}) for the {use} path: {how}, and saturate to the {t_type} range.
+               Do not shift negative numbers.""",
+               signature=f"{t_type} {function}({s_type} x)",
+               reference=f"""\
+#include <stdint.h>
+
+/**
+ * @brief Convert {q_label(source)} to {q_label(target)} with saturation.
+ * @param x The value in {q_label(source)}.
+ * @return x in {q_label(target)}, saturated to the {t_type} range.
+ */
+{t_type} {function}({s_type} x)
+{{
+    int64_t value = (int64_t)x;
+    int64_t result;
+{lines}
+{clamp_lines('result', t_type, limits=(f'{t_bounds[0]}LL', f'{t_bounds[1]}LL'))}
+    return ({t_type})result;
+}}
+""", harness_body="\n".join(f"HX_I({function}({c_int(v)}), {c_int(model(v))});" for v in inputs))
+
+
+for _kind in ("i8", "u8", "u16", "u32"):
+    add_saturating(_kind, "add")
+for _kind in ("i8", "i16", "i32", "u16", "u32"):
+    add_saturating(_kind, "sub")
+for _fmt in Q_FORMATS:
+    for _rounding in ROUNDINGS:
+        if (_fmt, _rounding) not in {("q15", "round"), ("q16_16", "trunc")}:  # q15-mul and q16-mul above
+            add_q_mul(_fmt, _rounding)
+for _source, _target in (("q15", "q7"), ("q31", "q15"), ("q15", "q31"), ("q16_16", "q15"), ("q8_8", "q15"),
+                         ("q15", "q8_8"), ("q4_12", "q15"), ("q24_8", "q16_16"), ("q16_16", "q8_8"), ("q31", "q7"),
+                         ("q7", "q4_12"), ("q16_16", "q24_8")):
+    add_q_convert(_source, _target)

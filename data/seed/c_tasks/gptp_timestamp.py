@@ -689,3 +689,244 @@ FAMILY.add(
         f"HX_I(ptp_neighbor_rate_ratio_ppb({a}ULL, {b}ULL, {c}ULL, {d}ULL), {_ratio(a, b, c, d)});"
         for a, b, c, d in RATIOS),
 )
+
+
+# --- generated variants: intervals, coarser units, rate offsets -----------------------------------------
+# Expected values come from exact Python integer arithmetic with the stated truncation or rounding.
+
+UNITS = {"ns": (NS, "nanoseconds"), "us": (1_000_000, "microseconds"), "ms": (1_000, "milliseconds")}
+
+
+def log_interval(log: int, per_second: int) -> int:
+    if not -31 <= log <= 31:
+        return 0
+    return per_second << log if log >= 0 else per_second >> -log
+
+
+for _unit, (_per_second, _words) in UNITS.items():
+    _function = f"gptp_log_interval_to_{_unit}"
+    FAMILY.add(
+        f"log-interval-to-{_unit}", "easy",
+        ask=f"""gPTP messages carry their interval as logMessageInterval, an int8_t base-2 logarithm of the
+        interval in seconds (-3 means 125 ms). Convert it to {_words}, truncating any fraction toward zero.
+        Only -31..31 are supported: return 0 for any other value. Do not use floating point.""",
+        signature=f"uint64_t {_function}(int8_t log_interval)",
+        reference=f"""\
+#include <stdint.h>
+
+#define {_unit.upper()}_PER_SECOND {_per_second}ULL
+
+/**
+ * @brief The length of a gPTP log interval in {_words}.
+ * @param log_interval Base-2 logarithm of the interval in seconds, -31..31.
+ * @return 2^log_interval seconds in {_words}, truncated; 0 outside -31..31.
+ */
+uint64_t {_function}(int8_t log_interval)
+{{
+    uint64_t result = 0U;
+    if ((log_interval >= -31) && (log_interval <= 31)) {{
+        if (log_interval >= 0) {{
+            result = {_unit.upper()}_PER_SECOND << (uint32_t)log_interval;
+        }} else {{
+            uint32_t shift = (uint32_t)(-(int32_t)log_interval);
+            result = {_unit.upper()}_PER_SECOND >> shift;
+        }}
+    }}
+    return result;
+}}
+""",
+        harness_body="\n".join(f"HX_U({_function}({log}), {log_interval(log, _per_second)}ULL);"
+                               for log in (0, 1, -1, -3, -7, -9, -10, 3, 31, -31, 32, -32, 127, -128)),
+    )
+
+TS_CASES = ((0, 0), (1, 999999999), (1700000000, 123456789), (18446744073, 709551), (18446744073709551, 999999),
+            (1, 1000000000), (18446744073709552, 0))
+
+
+def ts_to_unit(seconds: int, ns: int, per_second: int) -> int:
+    total = seconds * per_second + ns // (NS // per_second)
+    return 2**64 - 1 if ns >= NS or total >= 2**64 else total
+
+
+for _unit in ("us", "ms"):
+    _per_second, _words = UNITS[_unit]
+    _function = f"ptp_ts_to_{_unit}"
+    FAMILY.add(
+        f"to-{_unit}", "medium",
+        ask=f"""Convert a PTP timestamp into whole {_words} since the epoch for the event log, dropping any
+        remaining fraction. {TS} Return UINT64_MAX when the nanoseconds field is not below one second or
+        the result does not fit in 64 bits; check before multiplying.""",
+        signature=f"uint64_t {_function}(uint64_t seconds, uint32_t nanoseconds)",
+        reference=f"""\
+#include <stdint.h>
+
+#define NS_PER_SECOND 1000000000U
+#define {_unit.upper()}_PER_SECOND {_per_second}ULL
+#define NS_PER_{_unit.upper()} {NS // _per_second}U
+
+/**
+ * @brief Convert seconds + nanoseconds into whole {_words}.
+ * @param seconds Seconds part of the timestamp.
+ * @param nanoseconds Nanoseconds part, below one second.
+ * @return Total {_words} (truncated), or UINT64_MAX if nanoseconds is out of range or the result overflows.
+ */
+uint64_t {_function}(uint64_t seconds, uint32_t nanoseconds)
+{{
+    uint64_t total = UINT64_MAX;
+    if (nanoseconds < NS_PER_SECOND) {{
+        uint64_t fraction = (uint64_t)nanoseconds / (uint64_t)NS_PER_{_unit.upper()};
+        if (seconds <= ((UINT64_MAX - fraction) / {_unit.upper()}_PER_SECOND)) {{
+            total = (seconds * {_unit.upper()}_PER_SECOND) + fraction;
+        }}
+    }}
+    return total;
+}}
+""",
+        harness_body="\n".join(f"HX_U({_function}({s}ULL, {n}U), {ts_to_unit(s, n, _per_second)}ULL);"
+                               for s, n in TS_CASES),
+    )
+
+DIFF_UNIT_CASES = DIFF_CASES + [((5, 1500), (5, 0)), ((5, 0), (5, 1500)), ((5, 2500), (5, 0)), ((5, 0), (5, 2500)),
+                                ((7, 500000), (7, 0)), ((7, 0), (7, 500000)), ((7, 499999), (7, 0))]
+
+
+def diff_unit(a: tuple, b: tuple, per_unit: int, rounding: str) -> int:
+    diff = (a[0] - b[0]) * NS + a[1] - b[1]
+    if rounding == "trunc":
+        return tdiv(diff, per_unit)
+    magnitude = (abs(diff) + per_unit // 2) // per_unit
+    return magnitude if diff >= 0 else -magnitude
+
+
+for _unit in ("us", "ms"):
+    for _rounding, _how in (("trunc", "truncated toward zero"), ("round", "rounded to nearest, ties away from zero")):
+        _per_second, _words = UNITS[_unit]
+        _per_unit = NS // _per_second
+        _function = f"ptp_ts_diff_{_unit}_{_rounding}"
+        _scale = (f"    result = diff / NS_PER_{_unit.upper()};" if _rounding == "trunc" else
+                  f"    if (diff >= 0) {{\n        result = (diff + (NS_PER_{_unit.upper()} / 2)) / NS_PER_{_unit.upper()};\n"
+                  f"    }} else {{\n        result = -((-diff + (NS_PER_{_unit.upper()} / 2)) / NS_PER_{_unit.upper()});\n    }}")
+        FAMILY.add(
+            f"diff-{_unit}-{_rounding}", "medium",
+            ask=f"""Report the signed difference a - b between two PTP timestamps in {_words}, {_how}, for
+            the servo's statistics. {TS} Both inputs are valid and the difference in nanoseconds fits in
+            an int64_t, but the seconds are unsigned, so subtracting them directly can wrap.""",
+            signature=f"int64_t {_function}(uint64_t a_sec, uint32_t a_ns, uint64_t b_sec, uint32_t b_ns)",
+            reference=f"""\
+#include <stdint.h>
+
+#define NS_PER_SECOND 1000000000LL
+#define NS_PER_{_unit.upper()} {_per_unit}LL
+
+/**
+ * @brief Signed difference between two PTP timestamps in {_words}, {_how}.
+ * @param a_sec Seconds of timestamp a.
+ * @param a_ns Nanoseconds of timestamp a (< 1e9).
+ * @param b_sec Seconds of timestamp b.
+ * @param b_ns Nanoseconds of timestamp b (< 1e9).
+ * @return a - b in {_words}.
+ */
+int64_t {_function}(uint64_t a_sec, uint32_t a_ns, uint64_t b_sec, uint32_t b_ns)
+{{
+    int64_t seconds;
+    int64_t diff;
+    int64_t result;
+    if (a_sec >= b_sec) {{
+        uint64_t ahead = a_sec - b_sec;
+        seconds = (int64_t)ahead;
+    }} else {{
+        uint64_t behind = b_sec - a_sec;
+        seconds = -(int64_t)behind;
+    }}
+    diff = (seconds * NS_PER_SECOND) + ((int64_t)a_ns - (int64_t)b_ns);
+{_scale}
+    return result;
+}}
+""",
+            harness_body="\n".join(
+                f"HX_I({_function}({a[0]}ULL, {a[1]}U, {b[0]}ULL, {b[1]}U), {diff_unit(a, b, _per_unit, _rounding)}LL);"
+                for a, b in DIFF_UNIT_CASES),
+        )
+
+SCALED = 1 << 41  # cumulativeScaledRateOffset = (rateRatio - 1) * 2^41 (802.1AS follow-up TLV)
+SCALED_CASES = (0, 1, -1, 2199, 2200, -2200, 2**31 - 1, -(2**31), 219902326, -219902326, 123456789)
+PPB_CASES = (0, 1, -1, 100, -100, 976, 1000000, -1000000, 976562, 976563, -976563, 2**31 - 1, -(2**31))
+FAMILY.add(
+    "scaled-rate-offset-to-ppb", "medium",
+    ask="""The Follow_Up information TLV of 802.1AS carries cumulativeScaledRateOffset, an int32_t equal to
+    (rateRatio - 1) x 2^41. Convert it to parts per billion (ppb, i.e. (rateRatio - 1) x 10^9), truncating
+    toward zero, with 64-bit integer arithmetic only.""",
+    signature="int32_t gptp_scaled_rate_offset_to_ppb(int32_t scaled)",
+    reference="""\
+#include <stdint.h>
+
+#define PPB_PER_UNIT 1000000000LL
+#define SCALED_RATE_ONE 2199023255552LL /* 2^41 */
+
+/**
+ * @brief Convert a cumulativeScaledRateOffset to parts per billion.
+ * @param scaled (rateRatio - 1) * 2^41.
+ * @return (rateRatio - 1) * 1e9, truncated toward zero.
+ */
+int32_t gptp_scaled_rate_offset_to_ppb(int32_t scaled)
+{
+    int64_t ppb = ((int64_t)scaled * PPB_PER_UNIT) / SCALED_RATE_ONE;
+    return (int32_t)ppb;
+}
+""",
+    harness_body="\n".join(f"HX_I(gptp_scaled_rate_offset_to_ppb({c_v}), {tdiv(v * NS, SCALED)});"
+                           for v, c_v in ((v, "INT32_MIN" if v == -(2**31) else str(v)) for v in SCALED_CASES)),
+)
+
+
+def ppb_to_scaled(ppb: int) -> int:
+    return max(-(2**31), min(2**31 - 1, tdiv(ppb * SCALED, NS)))
+
+
+FAMILY.add(
+    "ppb-to-scaled-rate-offset", "medium",
+    ask="""When our bridge forwards a Follow_Up it writes its rate offset into cumulativeScaledRateOffset,
+    an int32_t equal to (rateRatio - 1) x 2^41. Convert a rate offset given in parts per billion
+    ((rateRatio - 1) x 10^9) to that field, truncating toward zero and saturating to the int32_t range.
+    Use 64-bit integer arithmetic only and make sure the intermediate product cannot overflow.""",
+    signature="int32_t gptp_ppb_to_scaled_rate_offset(int32_t ppb)",
+    reference="""\
+#include <stdint.h>
+
+#define PPB_PER_UNIT 1000000000LL
+#define SCALED_RATE_LO 512LL        /* 2^41 = 2^9 * 2^32 */
+#define SCALED_RATE_HI 4294967296LL
+#define INT32_MAX_64 2147483647LL
+#define INT32_MIN_64 (-2147483648LL)
+
+/**
+ * @brief Convert a rate offset in parts per billion to a cumulativeScaledRateOffset.
+ * @param ppb (rateRatio - 1) * 1e9.
+ * @return (rateRatio - 1) * 2^41, truncated toward zero and saturated to the int32_t range.
+ */
+int32_t gptp_ppb_to_scaled_rate_offset(int32_t ppb)
+{
+    /* |ppb| * 2^41 can exceed 63 bits: divide ppb * 2^9 by 1e9 first; a non-zero quotient means at
+       least 2^32 in magnitude (saturate), otherwise the remainder * 2^32 / 1e9 is the result */
+    int64_t scaled_lo = (int64_t)ppb * SCALED_RATE_LO;
+    int64_t quotient = scaled_lo / PPB_PER_UNIT;
+    int64_t remainder = scaled_lo % PPB_PER_UNIT;
+    int64_t result;
+    if (quotient != 0) {
+        result = (quotient > 0) ? INT32_MAX_64 : INT32_MIN_64;
+    } else {
+        result = (remainder * SCALED_RATE_HI) / PPB_PER_UNIT;
+        if (result > INT32_MAX_64) {
+            result = INT32_MAX_64;
+        } else if (result < INT32_MIN_64) {
+            result = INT32_MIN_64;
+        } else {
+            /* in range */
+        }
+    }
+    return (int32_t)result;
+}
+""",
+    harness_body="\n".join(f"HX_I(gptp_ppb_to_scaled_rate_offset({'INT32_MIN' if p == -(2**31) else p}), "
+                           f"{'INT32_MIN' if ppb_to_scaled(p) == -(2**31) else ppb_to_scaled(p)});" for p in PPB_CASES),
+)

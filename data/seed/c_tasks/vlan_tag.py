@@ -1,7 +1,7 @@
 """IEEE 802.1Q VLAN tags: TCI fields (PCP 15..13, DEI 12, VID 11..0), tag insertion and removal,
 reserved VIDs (0x000, 0xFFF), Q-in-Q (S-tag 0x88A8 outside the C-tag 0x8100), VLAN membership maps."""
 
-from common import Family
+from common import Family, pick
 
 FAMILY = Family("vlan_tag", area="TSN switch firmware (802.1Q bridging)")
 
@@ -668,3 +668,189 @@ FAMILY.add(
     HX_T(!vlan_is_priority_tagged(NULL, 18U));
     """,
 )
+
+
+# --- generated variants: priority tables and single-field TCI/frame operations -------------------------
+# Expected values come from the tables and bit layout below (TCI: PCP bits 15..13, DEI bit 12, VID 11..0).
+
+# IEEE 802.1Q recommended priority to traffic class mapping (Table 8-5), one row per number of classes.
+TRAFFIC_CLASSES = {
+    2: (0, 0, 0, 0, 1, 1, 1, 1), 3: (0, 0, 0, 0, 1, 1, 2, 2), 4: (0, 0, 1, 1, 2, 2, 3, 3),
+    5: (0, 0, 1, 1, 2, 2, 3, 4), 6: (1, 0, 2, 2, 3, 3, 4, 5), 7: (1, 0, 2, 3, 4, 4, 5, 6),
+    8: (1, 0, 2, 3, 4, 5, 6, 7),
+}
+# Per-port priority regeneration tables (configuration examples; any table is a valid configuration).
+REGENERATION = {
+    "edge": (0, 0, 0, 0, 0, 0, 0, 0), "inverted": (7, 6, 5, 4, 3, 2, 1, 0),
+    "camera": (0, 1, 2, 3, 3, 3, 3, 3), "backbone": (1, 1, 2, 2, 4, 4, 6, 6),
+}
+
+
+def table_task(slug: str, function: str, ask: str, table: tuple, brief: str, difficulty: str = "easy") -> None:
+    rows = "\n".join(f"HX_U({function}({p}U), {table[p]}U);" for p in range(8))
+    rows += f"\nHX_U({function}(8U), 0xFFU);\nHX_U({function}(0xFFU), 0xFFU);"
+    FAMILY.add(slug, difficulty, ask=ask + " A PCP above 7 is invalid: return 0xFF.",
+               signature=f"uint8_t {function}(uint8_t pcp)",
+               reference=f"""\
+#include <stdint.h>
+
+/**
+ * @brief {brief}
+ * @param pcp Priority code point, 0..7.
+ * @return The mapped value, or 0xFF for an invalid PCP.
+ */
+uint8_t {function}(uint8_t pcp)
+{{
+    static const uint8_t map[8] = {{{', '.join(f'{v}U' for v in table)}}};
+    uint8_t result = 0xFFU;
+    if (pcp < 8U) {{
+        result = map[pcp];
+    }}
+    return result;
+}}
+""", harness_body=rows)
+
+
+for _classes, _row in TRAFFIC_CLASSES.items():
+    table_task(f"pcp-to-tc{_classes}", f"vlan_pcp_to_tc{_classes}",
+               f"""Map the priority (PCP) of a received frame to one of the {_classes} traffic classes (queues) of
+               an egress port, using the recommended IEEE 802.1Q mapping for {_classes} traffic classes: PCP 0..7
+               go to traffic classes {', '.join(str(v) for v in _row)} respectively (note that PCP 1 is the
+               lowest priority, below best-effort PCP 0).""", _row,
+               f"Traffic class of a PCP on a port with {_classes} traffic classes.")
+for _port, _row in REGENERATION.items():
+    table_task(f"pcp-regenerate-{_port}", f"vlan_regenerate_pcp_{_port.replace('-', '_')}",
+               f"""Apply the priority regeneration table of our {_port.replace('-', ' ')} ports to the PCP of a
+               received frame: received PCP 0..7 become {', '.join(str(v) for v in _row)} respectively.""", _row,
+               f"Regenerated priority of a received PCP ({_port} port table).")
+
+
+def tci_with(tci: int, field: str, value: int) -> int:
+    shift, width = {"vid": (0, 12), "dei": (12, 1)}[field]
+    if field == "vid" and value >= 0xFFF or field == "dei" and value > 1:
+        return tci
+    return (tci & ~(((1 << width) - 1) << shift) & 0xFFFF) | (value << shift)
+
+
+TCIS = (0x0000, 0xFFFF, 0x6064, 0xB123, 0x1FFE)
+FAMILY.add(
+    "tci-set-vid", "easy",
+    ask="""Move a frame to another VLAN: return the 802.1Q TCI with its VLAN identifier replaced and the PCP
+    and DEI untouched. VID 0xFFF is reserved and anything above it does not fit: return the TCI unchanged
+    for those.""",
+    signature="uint16_t vlan_tci_with_vid(uint16_t tci, uint16_t vid)",
+    facts={"vlan_tci_layout": None},
+    reference="""\
+#include <stdint.h>
+
+/**
+ * @brief Replace the VLAN identifier of an IEEE 802.1Q TCI.
+ * @param tci The original TCI in host order.
+ * @param vid The new VLAN identifier, 0..0xFFE.
+ * @return The TCI with bits 11..0 set to vid, or tci unchanged for a reserved or too large vid.
+ */
+uint16_t vlan_tci_with_vid(uint16_t tci, uint16_t vid)
+{
+    uint16_t result = tci;
+    if (vid < 0x0FFFU) {
+        result = (uint16_t)(((uint32_t)tci & 0xF000U) | (uint32_t)vid);
+    }
+    return result;
+}
+""",
+    harness_body="\n".join(f"HX_U(vlan_tci_with_vid(0x{t:04X}U, 0x{v:03X}U), 0x{tci_with(t, 'vid', v):04X}U);"
+                           for t in TCIS for v in (0x001, 0x064, 0xFFE, 0xFFF, 0x1000)),
+)
+FAMILY.add(
+    "tci-set-dei", "easy",
+    ask="""Mark or unmark a frame as drop eligible: return the 802.1Q TCI with its DEI bit set to dei (0 or
+    1) and the PCP and VID untouched. Any other dei is a caller error: return the TCI unchanged.""",
+    signature="uint16_t vlan_tci_with_dei(uint16_t tci, uint8_t dei)",
+    facts={"vlan_tci_layout": None},
+    reference="""\
+#include <stdint.h>
+
+/**
+ * @brief Set or clear the drop eligible indicator of an IEEE 802.1Q TCI.
+ * @param tci The original TCI in host order.
+ * @param dei The new DEI, 0 or 1.
+ * @return The TCI with bit 12 set to dei, or tci unchanged when dei > 1.
+ */
+uint16_t vlan_tci_with_dei(uint16_t tci, uint8_t dei)
+{
+    uint16_t result = tci;
+    if (dei <= 1U) {
+        result = (uint16_t)(((uint32_t)tci & 0xEFFFU) | ((uint32_t)dei << 12U));
+    }
+    return result;
+}
+""",
+    harness_body="\n".join(f"HX_U(vlan_tci_with_dei(0x{t:04X}U, {d}U), 0x{tci_with(t, 'dei', d):04X}U);"
+                           for t in TCIS for d in (0, 1, 2)),
+)
+
+# frame field readers: (field, shift, width, what)
+FRAME_FIELDS = (("pcp", 13, 3, "priority code point"), ("dei", 12, 1, "drop eligible indicator"),
+                ("vid", 0, 12, "VLAN identifier"))
+TAGGED = bytes([0x01, 0x80, 0xC2, 0x00, 0x00, 0x0E, 0x00, 0x1B, 0x21, 0x0A, 0x0B, 0x0C, 0x81, 0x00, 0xB1, 0x23,
+                0x88, 0xF7])
+UNTAGGED = bytes([0x01, 0x80, 0xC2, 0x00, 0x00, 0x0E, 0x00, 0x1B, 0x21, 0x0A, 0x0B, 0x0C, 0x88, 0xF7, 0xB1, 0x23,
+                  0x00, 0x00])
+
+
+def frame_field(frame: bytes, length: int, shift: int, width: int) -> int:
+    if length < 18 or frame[12:14] != b"\x81\x00":
+        return 0xFFFF
+    return (int.from_bytes(frame[14:16], "big") >> shift) & ((1 << width) - 1)
+
+
+for _field, _shift, _width, _what in FRAME_FIELDS:
+    _function = f"vlan_frame_{_field}"
+    _frames = {"tagged": TAGGED, "untagged": UNTAGGED}
+    _rows = [f"static const uint8_t {n}[18] = {{" + ", ".join(f"0x{b:02X}U" for b in f) + "};"
+             for n, f in _frames.items()]
+    _rows.append("uint8_t other[18];")
+    _other = bytearray(TAGGED)
+    _other[14:16] = bytes([0x5E, 0xFE])
+    _rows.append("(void)memcpy(other, tagged, sizeof other);\nother[14] = 0x5EU;\nother[15] = 0xFEU;")
+    for _name, _frame, _len in (("tagged", TAGGED, 18), ("tagged", TAGGED, 17), ("untagged", UNTAGGED, 18),
+                                ("other", bytes(_other), 18), ("other", bytes(_other), 64)):
+        _rows.append(f"HX_U({_function}({_name}, {_len}U), 0x{frame_field(_frame, _len, _shift, _width):X}U);")
+    _rows.append(f"HX_U({_function}(NULL, 18U), 0xFFFFU);")
+    FAMILY.add(
+        f"frame-get-{_field}", "medium",
+        ask=f"""Read the {_what} of a received Ethernet frame (starting at the destination MAC address) that
+        carries an 802.1Q C-tag right after the source MAC (TPID at offset 12, TCI at offset 14, both
+        big-endian). Return it right-aligned; return 0xFFFF when the frame is NULL, shorter than 18 bytes
+        or not C-tagged.""",
+        signature=f"uint16_t {_function}(const uint8_t *frame, size_t len)",
+        facts={"ethertype_ctag": "ETH_TYPE_VLAN", "vlan_tci_layout": None},
+        defines=[("ETH_TYPE_VLAN", "the 802.1Q C-tag TPID")],
+        reference=f"""\
+#include <stddef.h>
+#include <stdint.h>
+
+#define ETH_TYPE_VLAN 0x8100U /* IEEE 802.1Q customer VLAN tag TPID */
+#define VLAN_MIN_LEN 18U
+
+/**
+ * @brief The {_what} of a C-tagged frame.
+ * @param frame Frame bytes from the destination MAC address on.
+ * @param len Number of bytes in frame.
+ * @return The field, or 0xFFFF when the frame is not a C-tagged frame of at least 18 bytes.
+ */
+uint16_t {_function}(const uint8_t *frame, size_t len)
+{{
+    uint16_t result = 0xFFFFU;
+    if ((frame != NULL) && (len >= VLAN_MIN_LEN)) {{
+        uint32_t tpid = ((uint32_t)frame[12] << 8U) | (uint32_t)frame[13];
+        if (tpid == ETH_TYPE_VLAN) {{
+            uint32_t tci = ((uint32_t)frame[14] << 8U) | (uint32_t)frame[15];
+            result = (uint16_t)((tci >> {_shift}U) & 0x{(1 << _width) - 1:X}U);
+        }}
+    }}
+    return result;
+}}
+""",
+        harness_body="\n".join(_rows),
+    )
