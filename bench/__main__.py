@@ -54,28 +54,105 @@ class Figure:
 
 
 FIGURES = [
-    Figure("score", "C answers scored (all axes but the harness)", "gate_samples_per_second",
-           "naive: one gcc + one `cppcheck --addon=misra` per answer", "naive_samples_per_second", "answers/s", "higher"),
-    Figure("scale", "json_record scoring at the largest size", "json_record[-1].ms_per_answer",
-           "the same at 1k answers", "json_record[0].ms_per_answer", "ms/answer", "lower"),
-    Figure("scale", "c_code scoring at the largest size", "c_code[-1].ms_per_answer",
-           "the same at 1k answers", "c_code[0].ms_per_answer", "ms/answer", "lower"),
-    Figure("export", "export at the largest size", "runs[-1].rows_per_second",
-           "export at 1k rows", "runs[0].rows_per_second", "rows/s", "higher"),
-    Figure("generation", "student answers, batched engine", "engine_tokens_per_second",
-           "one prompt at a time (`generate` in a loop)", "loop_tokens_per_second", "tokens/s", "higher"),
-    Figure("teacher", "200 cold teacher calls to a 0.1 s server", "cold_s",
-           "ideal: calls / concurrency x delay", "ideal_s", "s", "lower"),
-    Figure("training", "LoRA SFT of SmolLM2-135M", "distilloop.tokens_per_second",
-           "plain fp32 transformers Trainer", "baseline_fp32_trainer.tokens_per_second", "tokens/s", "higher"),
-    Figure("serve", "q4_k_m answer over HTTP, median", "http.median_seconds",
-           "the same GGUF in-process", "in_process.median_seconds", "s", "lower"),
-    Figure("serve", "q4_k_m answer over HTTP, p95", "http.p95_seconds",
-           "the same GGUF in-process", "in_process.p95_seconds", "s", "lower"),
-    Figure("pipeline", "smoke pipeline end to end (`dvc repro`)", "end_to_end_seconds",
-           "its stage commands run by hand", "by_hand_seconds", "s", "lower"),
-    Figure("pipeline", "no-op `dvc repro`", "noop_repro_seconds",
-           "`dvc version` (DVC's start-up)", "dvc_version_seconds", "s", "lower"),
+    Figure(
+        "score",
+        "C answers scored (all axes but the harness)",
+        "gate_samples_per_second",
+        "naive: one gcc + one `cppcheck --addon=misra` per answer",
+        "naive_samples_per_second",
+        "answers/s",
+        "higher",
+    ),
+    Figure(
+        "scale",
+        "json_record scoring at the largest size",
+        "json_record[-1].ms_per_answer",
+        "the same at 1k answers",
+        "json_record[0].ms_per_answer",
+        "ms/answer",
+        "lower",
+    ),
+    Figure(
+        "scale",
+        "c_code scoring at the largest size",
+        "c_code[-1].ms_per_answer",
+        "the same at 1k answers",
+        "c_code[0].ms_per_answer",
+        "ms/answer",
+        "lower",
+    ),
+    Figure(
+        "export",
+        "export at the largest size",
+        "runs[-1].rows_per_second",
+        "export at 1k rows",
+        "runs[0].rows_per_second",
+        "rows/s",
+        "higher",
+    ),
+    Figure(
+        "generation",
+        "student answers, batched engine",
+        "engine_tokens_per_second",
+        "one prompt at a time (`generate` in a loop)",
+        "loop_tokens_per_second",
+        "tokens/s",
+        "higher",
+    ),
+    Figure(
+        "teacher",
+        "200 cold teacher calls to a 0.1 s server",
+        "cold_s",
+        "ideal: calls / concurrency x delay",
+        "ideal_s",
+        "s",
+        "lower",
+    ),
+    Figure(
+        "training",
+        "LoRA SFT of SmolLM2-135M",
+        "distilloop.tokens_per_second",
+        "plain fp32 transformers Trainer",
+        "baseline_fp32_trainer.tokens_per_second",
+        "tokens/s",
+        "higher",
+    ),
+    Figure(
+        "serve",
+        "q4_k_m answer over HTTP, median",
+        "http.median_seconds",
+        "the same GGUF in-process",
+        "in_process.median_seconds",
+        "s",
+        "lower",
+    ),
+    Figure(
+        "serve",
+        "q4_k_m answer over HTTP, p95",
+        "http.p95_seconds",
+        "the same GGUF in-process",
+        "in_process.p95_seconds",
+        "s",
+        "lower",
+    ),
+    Figure(
+        "pipeline",
+        "smoke pipeline end to end (`dvc repro`)",
+        "end_to_end_seconds",
+        "its stage commands run by hand",
+        "by_hand_seconds",
+        "s",
+        "lower",
+    ),
+    Figure(
+        "pipeline",
+        "no-op `dvc repro`",
+        "noop_repro_seconds",
+        "`dvc version` (DVC's start-up)",
+        "dvc_version_seconds",
+        "s",
+        "lower",
+    ),
 ]
 
 
@@ -110,17 +187,31 @@ def collect() -> dict:
             missing.append(figure.bench)
             continue
         value, baseline = figure.values(read_json(path))
-        rows.append({"bench": figure.bench, "figure": figure.what, "value": value, "unit": figure.unit,
-                     "baseline": figure.baseline, "baseline_value": baseline,
-                     "ratio": round(value / baseline, 2) if baseline else None, "better": figure.better})
+        rows.append(
+            {
+                "bench": figure.bench,
+                "figure": figure.what,
+                "value": value,
+                "unit": figure.unit,
+                "baseline": figure.baseline,
+                "baseline_value": baseline,
+                "ratio": round(value / baseline, 2) if baseline else None,
+                "better": figure.better,
+            }
+        )
     return {"figures": rows, "missing": sorted(set(missing)), "cores": len(os.sched_getaffinity(0))}
 
 
 def table(summary: dict) -> str:
-    lines = ["| benchmark | figure | value | baseline | baseline value | value / baseline |", "|---|---|---|---|---|---|"]
+    lines = [
+        "| benchmark | figure | value | baseline | baseline value | value / baseline |",
+        "|---|---|---|---|---|---|",
+    ]
     for row in summary["figures"]:
-        lines.append(f"| `{row['bench']}` | {row['figure']} | {row['value']} {row['unit']} | {row['baseline']} | "
-                     f"{row['baseline_value']} {row['unit']} | {row['ratio']} ({row['better']} is better) |")
+        lines.append(
+            f"| `{row['bench']}` | {row['figure']} | {row['value']} {row['unit']} | {row['baseline']} | "
+            f"{row['baseline_value']} {row['unit']} | {row['ratio']} ({row['better']} is better) |"
+        )
     return "\n".join(lines)
 
 

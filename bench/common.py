@@ -55,8 +55,16 @@ def save(name: str, result: dict) -> Path:
 def copy_worktree(root: Path, project: Path) -> Path:
     """The project's files as git sees them (tracked and untracked, not ignored) copied into `project`:
     what a fresh clone of the working tree would hold, without .venv, caches or outputs."""
-    files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=root,
-                           capture_output=True, check=True).stdout.decode().split("\0")
+    files = (
+        subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=root,
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode()
+        .split("\0")
+    )
     for name in filter(None, files):
         if (root / name).is_file():
             (project / name).parent.mkdir(parents=True, exist_ok=True)

@@ -40,13 +40,19 @@ def epoch_rows(project: Path) -> list[dict]:
         epoch, metrics = int(path.stem), read_json(path)
         corrected = read_json(project / f"metrics/epochs/{epoch}-correct.json") if epoch else {}
         trained = read_json(project / f"metrics/epochs/{epoch}-train.json") if epoch else {}
-        rows.append({
-            "epoch": epoch, "test": split_figures(metrics.get("test")), "val": split_figures(metrics.get("val")),
-            "pool": split_figures(metrics.get("pool")),
-            "corrections_requested": corrected.get("requested"), "corrections_accepted": corrected.get("accepted"),
-            "trained_on": trained.get("train_examples"), "train_skipped": trained.get("skipped"),
-            "tokens_generated": (metrics.get("generation") or {}).get("tokens"),
-        })
+        rows.append(
+            {
+                "epoch": epoch,
+                "test": split_figures(metrics.get("test")),
+                "val": split_figures(metrics.get("val")),
+                "pool": split_figures(metrics.get("pool")),
+                "corrections_requested": corrected.get("requested"),
+                "corrections_accepted": corrected.get("accepted"),
+                "trained_on": trained.get("train_examples"),
+                "train_skipped": trained.get("skipped"),
+                "tokens_generated": (metrics.get("generation") or {}).get("tokens"),
+            }
+        )
     return rows
 
 
@@ -63,13 +69,20 @@ def run_task(task: str, workdir: Path) -> dict:
         run(project, ["dvc", "repro"], env)
     best = read_json(project / "metrics/best.json")
     quantised = read_json(project / "metrics/quantise.json")
-    status = subprocess.run([sys.executable, "-m", "distilloop.cli", "status"], cwd=project, env=env, capture_output=True,
-                            text=True).stdout
+    status = subprocess.run(
+        [sys.executable, "-m", "distilloop.cli", "status"], cwd=project, env=env, capture_output=True, text=True
+    ).stdout
     print(status)
-    return {"seconds": round(elapsed(), 1), "epochs": epoch_rows(project), "best_epoch": best["epoch"],
-            "best": {"val": best["val"], "test": best["test"]},
-            "gguf": {kind: {key: figures.get(key) for key in ("size_bytes", *SPLIT_KEYS, "tokens_per_second")
-                            if key in figures} for kind, figures in quantised.get("types", {}).items()}}
+    return {
+        "seconds": round(elapsed(), 1),
+        "epochs": epoch_rows(project),
+        "best_epoch": best["epoch"],
+        "best": {"val": best["val"], "test": best["test"]},
+        "gguf": {
+            kind: {key: figures.get(key) for key in ("size_bytes", *SPLIT_KEYS, "tokens_per_second") if key in figures}
+            for kind, figures in quantised.get("types", {}).items()
+        },
+    }
 
 
 def main() -> None:

@@ -18,8 +18,10 @@ from bench.common import save, stopwatch
 from distilloop.config import Params
 from distilloop.export import leakage
 
-WORDS = ("vlan tag pcp dei vid gate control list interval cycle credit shaper slope stream avtp subtype "
-         "timestamp gptp sync follow up announce crc ring buffer bit field endian frame ethertype").split()
+WORDS = (
+    "vlan tag pcp dei vid gate control list interval cycle credit shaper slope stream avtp subtype "
+    "timestamp gptp sync follow up announce crc ring buffer bit field endian frame ethertype"
+).split()
 
 
 def synthetic_rows(count: int, seed: int = 0) -> list[dict]:
@@ -27,8 +29,14 @@ def synthetic_rows(count: int, seed: int = 0) -> list[dict]:
     rows = []
     for n in range(count):
         words = " ".join(rng.choice(WORDS) for _ in range(rng.randint(20, 60)))
-        rows.append({"id": f"syn-{n:06d}", "task": "c_code", "prompt": f"Write a MISRA-C function: {words}.",
-                     "reference": "int f(void) { return 0; }"})
+        rows.append(
+            {
+                "id": f"syn-{n:06d}",
+                "task": "c_code",
+                "prompt": f"Write a MISRA-C function: {words}.",
+                "reference": "int f(void) { return 0; }",
+            }
+        )
     for n in range(0, count, 50):  # 2% near-duplicates so the leakage search has work to do
         rows[n + 1]["prompt"] = rows[n]["prompt"] + " Use fixed-width types."
     return rows
@@ -47,10 +55,15 @@ def measure(count: int, work: Path) -> dict:
     with stopwatch() as leak_elapsed:
         leakage.report(texts, params.export.near_duplicate_threshold)
     leak_seconds = leak_elapsed()
-    return {"rows": count, "seconds": round(total, 3), "rows_per_second": round(count / total, 1),
-            "leakage_seconds": round(leak_seconds, 3),
-            "without_leakage_rows_per_second": round(count / max(total - leak_seconds, 1e-9), 1),
-            "records": metrics["records"], "near_duplicates": metrics["leakage"]["near_duplicates"]}
+    return {
+        "rows": count,
+        "seconds": round(total, 3),
+        "rows_per_second": round(count / total, 1),
+        "leakage_seconds": round(leak_seconds, 3),
+        "without_leakage_rows_per_second": round(count / max(total - leak_seconds, 1e-9), 1),
+        "records": metrics["records"],
+        "near_duplicates": metrics["leakage"]["near_duplicates"],
+    }
 
 
 def main() -> None:

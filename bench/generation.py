@@ -58,8 +58,7 @@ TASKS = [
     "service tag. Define ETHERTYPE_STAG.",
     "Write a C99 function `uint64_t avtp_stream_id(const uint8_t mac[6], uint16_t unique_id)` that builds "
     "a 64-bit AVTP stream ID.",
-    "Write a C99 function `int msrp_is_frame(uint16_t ethertype)` that recognises MSRP frames. Define "
-    "ETHERTYPE_MSRP.",
+    "Write a C99 function `int msrp_is_frame(uint16_t ethertype)` that recognises MSRP frames. Define ETHERTYPE_MSRP.",
     "Write a C99 function `uint8_t vlan_pcp(uint16_t tci)` that extracts the priority code point of an "
     "802.1Q TCI, with a doc comment for each parameter.",
 ]
@@ -74,12 +73,17 @@ def load_prompts(count: int) -> tuple[list[str], str]:
                     row = json.loads(line)
                 except json.JSONDecodeError:
                     continue
-                if isinstance(row, dict) and isinstance(row.get("prompt"), str) and row.get("task", "c_code") == "c_code":
+                if (
+                    isinstance(row, dict)
+                    and isinstance(row.get("prompt"), str)
+                    and row.get("task", "c_code") == "c_code"
+                ):
                     prompts.append(row["prompt"])
         if len(prompts) >= count:
             return prompts[:count], str(folder)
-    variants = [f"{task} Variant {n}: keep it MISRA-C compliant." for n in range(count // len(TASKS) + 1)
-                for task in TASKS]
+    variants = [
+        f"{task} Variant {n}: keep it MISRA-C compliant." for n in range(count // len(TASKS) + 1) for task in TASKS
+    ]
     return variants[:count], "built-in TSN C tasks"
 
 
@@ -111,15 +115,21 @@ def plain_loop(model_dir: Path, prompts: list[str], student) -> tuple[list[str],
         for text in render_prompts(tokenizer, prompts, student):
             ids = tokenizer(text, add_special_tokens=False, return_tensors="pt")
             length = ids["input_ids"].shape[1]
-            rules = logits_processors(length, student.repetition_penalty, student.repeat_last_n,
-                                      student.no_repeat_ngram_size)
+            rules = logits_processors(
+                length, student.repetition_penalty, student.repeat_last_n, student.no_repeat_ngram_size
+            )
             with torch.inference_mode():
-                out = model.generate(**ids, max_new_tokens=student.token_budget(TASK), do_sample=False,
-                                     repetition_penalty=1.0, logits_processor=rules,
-                                     stopping_criteria=StoppingCriteriaList([AnswerComplete()]),
-                                     pad_token_id=tokenizer.pad_token_id)[0, length:].tolist()
+                out = model.generate(
+                    **ids,
+                    max_new_tokens=student.token_budget(TASK),
+                    do_sample=False,
+                    repetition_penalty=1.0,
+                    logits_processor=rules,
+                    stopping_criteria=StoppingCriteriaList([AnswerComplete()]),
+                    pad_token_id=tokenizer.pad_token_id,
+                )[0, length:].tolist()
             if tokenizer.eos_token_id in out:
-                out = out[:out.index(tokenizer.eos_token_id)]
+                out = out[: out.index(tokenizer.eos_token_id)]
             tokens += len(out)
             texts.append(tokenizer.decode(out, skip_special_tokens=True))
     return texts, tokens, elapsed()
@@ -159,32 +169,52 @@ def main() -> None:
     student = params.student.model_copy(update={k: v for k, v in overrides.items() if v is not None})
     prompts, origin = load_prompts(args.prompts)
     model_dir = base_model_dir(Path(tempfile.mkdtemp(prefix="distilloop-bench-")))
-    print(f"{len(prompts)} prompts from {origin}; model {model_dir}; max_new_tokens {student.max_new_tokens}, "
-          f"batch {student.batch_size}, dtype {student.dtype}", flush=True)
+    print(
+        f"{len(prompts)} prompts from {origin}; model {model_dir}; max_new_tokens {student.max_new_tokens}, "
+        f"batch {student.batch_size}, dtype {student.dtype}",
+        flush=True,
+    )
 
     # the loop's prompts spread evenly over the list: prompt length (and so prefill cost) varies by family
     step = max(1, len(prompts) // args.loop_prompts)
-    loop_prompts = prompts[::step][:args.loop_prompts]
+    loop_prompts = prompts[::step][: args.loop_prompts]
     loop_texts, loop_tokens, loop_seconds = plain_loop(model_dir, loop_prompts, student)
     loop_rate = loop_tokens / loop_seconds
-    print(f"plain loop: {args.loop_prompts} prompts, {loop_tokens} tokens, {loop_seconds:.1f} s, "
-          f"{loop_rate:.1f} tokens/s", flush=True)
+    print(
+        f"plain loop: {args.loop_prompts} prompts, {loop_tokens} tokens, {loop_seconds:.1f} s, "
+        f"{loop_rate:.1f} tokens/s",
+        flush=True,
+    )
     texts, tokens, seconds, check_seconds = engine(model_dir, prompts, student)
     rate = tokens / seconds
     same = sum(a == b for a, b in zip(texts[::step], loop_texts))
     print(f"engine:     {len(prompts)} prompts, {tokens} tokens, {seconds:.1f} s, {rate:.1f} tokens/s")
     print(f"speed-up {rate / loop_rate:.2f}x; identical greedy answers on the loop's prompts: {same}/{len(loop_texts)}")
-    print(f"stop check: {check_seconds * 1000:.1f} ms for {tokens} tokens, {check_seconds / seconds:.2%} of the engine's time")
+    print(
+        f"stop check: {check_seconds * 1000:.1f} ms for {tokens} tokens, {check_seconds / seconds:.2%} of the engine's time"
+    )
 
-    save("generation", {
-        "prompts": len(prompts), "prompt_source": origin, "max_new_tokens": student.max_new_tokens,
-        "batch_size": student.batch_size, "dtype": student.dtype,
-        "engine_tokens_per_second": round(rate, 1), "engine_tokens": tokens, "engine_seconds": round(seconds, 1),
-        "loop_prompts": len(loop_texts), "loop_tokens_per_second": round(loop_rate, 1),
-        "loop_tokens": loop_tokens, "loop_seconds": round(loop_seconds, 1),
-        "speedup_vs_loop": round(rate / loop_rate, 2), "identical_greedy_answers": f"{same}/{len(loop_texts)}",
-        "stop_check_seconds": round(check_seconds, 4), "stop_check_share": round(check_seconds / seconds, 5),
-    })
+    save(
+        "generation",
+        {
+            "prompts": len(prompts),
+            "prompt_source": origin,
+            "max_new_tokens": student.max_new_tokens,
+            "batch_size": student.batch_size,
+            "dtype": student.dtype,
+            "engine_tokens_per_second": round(rate, 1),
+            "engine_tokens": tokens,
+            "engine_seconds": round(seconds, 1),
+            "loop_prompts": len(loop_texts),
+            "loop_tokens_per_second": round(loop_rate, 1),
+            "loop_tokens": loop_tokens,
+            "loop_seconds": round(loop_seconds, 1),
+            "speedup_vs_loop": round(rate / loop_rate, 2),
+            "identical_greedy_answers": f"{same}/{len(loop_texts)}",
+            "stop_check_seconds": round(check_seconds, 4),
+            "stop_check_share": round(check_seconds / seconds, 5),
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -30,9 +30,13 @@ def environment(cache_dir: Path) -> dict:
 
 
 def run(project: Path, command: list[str] | str, env: dict) -> subprocess.CompletedProcess:
-    result = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True, shell=isinstance(command, str))
+    result = subprocess.run(
+        command, cwd=project, env=env, capture_output=True, text=True, shell=isinstance(command, str)
+    )
     if result.returncode != 0:
-        raise SystemExit(f"bench.pipeline: {command} failed in {project}:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
+        raise SystemExit(
+            f"bench.pipeline: {command} failed in {project}:\n{result.stdout[-2000:]}{result.stderr[-2000:]}"
+        )
     return result
 
 
@@ -79,18 +83,21 @@ def main() -> None:
             hand_seconds += timed(by_hand, command, by_hand_env)[0]
 
     noop_median, version_median = statistics.median(noop), statistics.median(version)
-    save("pipeline", {
-        "profile": "smoke",
-        "stages": len({stage for stage, _ in commands}),
-        "end_to_end_seconds": round(repro_seconds, 1),
-        "by_hand_seconds": round(hand_seconds, 1),
-        "by_hand_commands": len(commands),
-        "end_to_end_ratio_vs_by_hand": round(repro_seconds / hand_seconds, 3),
-        "noop_repro_seconds": round(noop_median, 2),
-        "noop_repro_runs": [round(value, 2) for value in noop],
-        "dvc_version_seconds": round(version_median, 2),
-        "noop_ratio_vs_dvc_start": round(noop_median / version_median, 2),
-    })
+    save(
+        "pipeline",
+        {
+            "profile": "smoke",
+            "stages": len({stage for stage, _ in commands}),
+            "end_to_end_seconds": round(repro_seconds, 1),
+            "by_hand_seconds": round(hand_seconds, 1),
+            "by_hand_commands": len(commands),
+            "end_to_end_ratio_vs_by_hand": round(repro_seconds / hand_seconds, 3),
+            "noop_repro_seconds": round(noop_median, 2),
+            "noop_repro_runs": [round(value, 2) for value in noop],
+            "dvc_version_seconds": round(version_median, 2),
+            "noop_ratio_vs_dvc_start": round(noop_median / version_median, 2),
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -39,8 +39,15 @@ def json_samples(count: int) -> list[dict]:
             output = f"Here is the score:\n```json\n{output}\n```"
         if n % 20 == 5:
             output = output[: len(output) // 2]
-        samples.append({"id": f"{reference['handle']}#{n}", "task": "json_record", "prompt": "Score the profile.",
-                        "reference": reference, "output": output})
+        samples.append(
+            {
+                "id": f"{reference['handle']}#{n}",
+                "task": "json_record",
+                "prompt": "Score the profile.",
+                "reference": reference,
+                "output": output,
+            }
+        )
     return samples
 
 
@@ -57,8 +64,15 @@ def measure(task: str, sizes: list[int], params: Params) -> list[dict]:
             scored = score_records(samples, params)
         seconds = elapsed()
         summary = summarise(scored, params)
-        runs.append({"answers": size, "seconds": round(seconds, 3), "answers_per_second": round(size / seconds, 1),
-                     "ms_per_answer": round(1000 * seconds / size, 3), "pass_rate": summary["pass_rate"]})
+        runs.append(
+            {
+                "answers": size,
+                "seconds": round(seconds, 3),
+                "answers_per_second": round(size / seconds, 1),
+                "ms_per_answer": round(1000 * seconds / size, 3),
+                "pass_rate": summary["pass_rate"],
+            }
+        )
         print(f"bench.scale: {task} {size}: {seconds:.1f} s", flush=True)
     for run in runs:
         run["ratio_per_answer_vs_smallest"] = round(run["ms_per_answer"] / runs[0]["ms_per_answer"], 2)
@@ -71,9 +85,14 @@ def main() -> None:
     parser.add_argument("--c-sizes", type=int, nargs="+", default=[1000, 10000])
     args = parser.parse_args()
     params = Params()
-    save("scale", {"json_record": measure("json_record", sorted(args.json_sizes), params),
-                   "c_code": measure("c_code", sorted(args.c_sizes), params),
-                   "note": "ratio_per_answer_vs_smallest: time per answer against the smallest size (1.0 = linear)"})
+    save(
+        "scale",
+        {
+            "json_record": measure("json_record", sorted(args.json_sizes), params),
+            "c_code": measure("c_code", sorted(args.c_sizes), params),
+            "note": "ratio_per_answer_vs_smallest: time per answer against the smallest size (1.0 = linear)",
+        },
+    )
 
 
 if __name__ == "__main__":

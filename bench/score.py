@@ -55,8 +55,9 @@ def mutate(reference: str, kind: str, rng: random.Random) -> tuple[str, bool]:
             return mutate(reference, "syntax", rng)
         match = rng.choice(literals)
         value = int(match.group(0).rstrip("U"), 0) + 1
-        return reference[: match.start()] + (f"0x{value:X}U" if "x" in match.group(0) else f"{value}U") \
-            + reference[match.end() :], False
+        return reference[: match.start()] + (f"0x{value:X}U" if "x" in match.group(0) else f"{value}U") + reference[
+            match.end() :
+        ], False
     if kind == "truncated":
         return "```c\n" + reference[: int(len(reference) * rng.uniform(0.4, 0.9))], True
     if kind == "no_include":
@@ -64,8 +65,19 @@ def mutate(reference: str, kind: str, rng: random.Random) -> tuple[str, bool]:
     raise ValueError(kind)
 
 
-KINDS = ("reference", "reference", "fenced", "syntax", "syntax", "misra", "misra", "constant", "constant",
-         "truncated", "no_include")
+KINDS = (
+    "reference",
+    "reference",
+    "fenced",
+    "syntax",
+    "syntax",
+    "misra",
+    "misra",
+    "constant",
+    "constant",
+    "truncated",
+    "no_include",
+)
 
 
 def make_samples(seed_records: list[dict], count: int, keep_harness: bool) -> list[dict]:
@@ -78,8 +90,16 @@ def make_samples(seed_records: list[dict], count: int, keep_harness: bool) -> li
         checks = dict(source.get("checks") or {})
         if not keep_harness:
             checks.pop("harness", None)
-        samples.append({"id": f"{source['id']}#{n}-{kind}", "task": "c_code", "prompt": source["prompt"],
-                        "checks": checks, "output": output, "truncated": truncated})
+        samples.append(
+            {
+                "id": f"{source['id']}#{n}-{kind}",
+                "task": "c_code",
+                "prompt": source["prompt"],
+                "checks": checks,
+                "output": output,
+                "truncated": truncated,
+            }
+        )
     return samples
 
 
@@ -99,8 +119,11 @@ def naive(samples: list[dict]) -> tuple[float, float]:
             path = Path(tmp) / f"sample{n}.c"
             path.write_text(extract_c(sample["output"])[0])
             subprocess.run(["gcc", "-fsyntax-only", *STRICT, path.name], cwd=tmp, capture_output=True)
-            subprocess.run([cppcheck_binary(), "--addon=misra", "--enable=style", "--quiet", path.name], cwd=tmp,
-                           capture_output=True)
+            subprocess.run(
+                [cppcheck_binary(), "--addon=misra", "--enable=style", "--quiet", path.name],
+                cwd=tmp,
+                capture_output=True,
+            )
     return elapsed(), cpu_of_children() - cpu
 
 
@@ -138,30 +161,33 @@ def main() -> None:
     gate_cpu_ms = 1000 * gate_cpu / len(samples)
     naive_cpu_ms = 1000 * naive_cpu / measured
     per_axis["harness"] = round(1000 * harness_timings.get("harness", 0.0) / max(len(harnessed), 1), 2)
-    save("score", {
-        "samples": len(samples),
-        "gate_seconds": round(gate_seconds, 2),
-        "gate_samples_per_second": round(gate_rate, 1),
-        "naive_samples_measured": measured,
-        "naive_seconds_measured": round(naive_seconds, 2),
-        "naive_samples_per_second": round(naive_rate, 2),
-        "naive_seconds_extrapolated_to_all": round(len(samples) / naive_rate, 1),
-        "ratio_vs_naive": round(gate_rate / naive_rate, 1),
-        "cpu_ms_per_sample_by_axis": per_axis,
-        "gate_cpu_ms_per_sample": round(gate_cpu_ms, 2),
-        "naive_cpu_ms_per_sample": round(naive_cpu_ms, 2),
-        "cpu_bound_samples_per_second": round(cores * 1000 / gate_cpu_ms, 1),
-        "cpu_ratio_vs_naive": round(naive_cpu_ms / gate_cpu_ms, 1),
-        "note": "gate: all axes but the harness, in worker processes over the machine's cores. Wall-clock figures "
-                "depend on what else runs; the CPU figures (this process and the tools it ran) do not: "
-                "cpu_bound_samples_per_second = cores * 1000 / gate CPU-ms per sample (all of it, the workers' "
-                "start and the parent's extraction included). Per axis: syntax includes the "
-                "protocol probes; ast = preprocessing + pycparser + style and protocol facts; misra = cppcheck "
-                f"dumps + one addon run per chunk; harness measured on {len(harnessed)} samples that keep their "
-                f"harness; the naive approach ran on {measured} samples and is extrapolated per sample",
-        "pass_rate": summary["pass_rate"],
-        "mean_score": summary["mean_score"],
-    })
+    save(
+        "score",
+        {
+            "samples": len(samples),
+            "gate_seconds": round(gate_seconds, 2),
+            "gate_samples_per_second": round(gate_rate, 1),
+            "naive_samples_measured": measured,
+            "naive_seconds_measured": round(naive_seconds, 2),
+            "naive_samples_per_second": round(naive_rate, 2),
+            "naive_seconds_extrapolated_to_all": round(len(samples) / naive_rate, 1),
+            "ratio_vs_naive": round(gate_rate / naive_rate, 1),
+            "cpu_ms_per_sample_by_axis": per_axis,
+            "gate_cpu_ms_per_sample": round(gate_cpu_ms, 2),
+            "naive_cpu_ms_per_sample": round(naive_cpu_ms, 2),
+            "cpu_bound_samples_per_second": round(cores * 1000 / gate_cpu_ms, 1),
+            "cpu_ratio_vs_naive": round(naive_cpu_ms / gate_cpu_ms, 1),
+            "note": "gate: all axes but the harness, in worker processes over the machine's cores. Wall-clock figures "
+            "depend on what else runs; the CPU figures (this process and the tools it ran) do not: "
+            "cpu_bound_samples_per_second = cores * 1000 / gate CPU-ms per sample (all of it, the workers' "
+            "start and the parent's extraction included). Per axis: syntax includes the "
+            "protocol probes; ast = preprocessing + pycparser + style and protocol facts; misra = cppcheck "
+            f"dumps + one addon run per chunk; harness measured on {len(harnessed)} samples that keep their "
+            f"harness; the naive approach ran on {measured} samples and is extrapolated per sample",
+            "pass_rate": summary["pass_rate"],
+            "mean_score": summary["mean_score"],
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -59,9 +59,13 @@ def running_server(model: Path, work: Path):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     log = open(work / "server.log", "wb")
-    process = subprocess.Popen([sys.executable, "-m", "distilloop.cli", "serve", "--model", str(model.resolve()),
-                                "--port", str(port)], cwd=work, stdout=log, stderr=subprocess.STDOUT,
-                               env=dict(os.environ, PYTHONPATH=str(ROOT)))  # this checkout's stages
+    process = subprocess.Popen(
+        [sys.executable, "-m", "distilloop.cli", "serve", "--model", str(model.resolve()), "--port", str(port)],
+        cwd=work,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+    )  # this checkout's stages
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=600) as client:
             deadline = time.monotonic() + 300
@@ -88,10 +92,14 @@ def percentile(values: list[float], share: float) -> float:
 
 def figures(seconds: list[float], tokens: list[int]) -> dict:
     """Latency median and p95; tokens/s over all requests, and the median request's (robust to a stall)."""
-    return {"median_seconds": round(statistics.median(seconds), 3), "p95_seconds": round(percentile(seconds, 0.95), 3),
-            "tokens_per_second": round(sum(tokens) / sum(seconds), 1),
-            "median_tokens_per_second": round(statistics.median(t / s for t, s in zip(tokens, seconds)), 1),
-            "mean_completion_tokens": round(sum(tokens) / len(tokens), 1), "seconds": [round(s, 3) for s in seconds]}
+    return {
+        "median_seconds": round(statistics.median(seconds), 3),
+        "p95_seconds": round(percentile(seconds, 0.95), 3),
+        "tokens_per_second": round(sum(tokens) / sum(seconds), 1),
+        "median_tokens_per_second": round(statistics.median(t / s for t, s in zip(tokens, seconds)), 1),
+        "mean_completion_tokens": round(sum(tokens) / len(tokens), 1),
+        "seconds": [round(s, 3) for s in seconds],
+    }
 
 
 def measure(model: Path, prompts: list[str], work: Path) -> dict:
@@ -118,12 +126,20 @@ def measure(model: Path, prompts: list[str], work: Path) -> dict:
             timings["in_process"][0].append(elapsed())
             timings["in_process"][1].append(answer.completion_tokens)
             same += body["choices"][0]["message"]["content"] == answer.text
-            print(f"prompt {number}/{len(prompts)}: http {http_seconds:.2f} s, in-process {elapsed():.2f} s, "
-                  f"{answer.completion_tokens} tokens", file=sys.stderr)
+            print(
+                f"prompt {number}/{len(prompts)}: http {http_seconds:.2f} s, in-process {elapsed():.2f} s, "
+                f"{answer.completion_tokens} tokens",
+                file=sys.stderr,
+            )
     http, local = (figures(*timings[key]) for key in ("http", "in_process"))
-    return {"prompts": len(prompts), "http": http, "in_process": local, "same_answers": same,
-            "under_5s_share": round(sum(s < 5.0 for s in timings["http"][0]) / len(prompts), 3),
-            "median_ratio_http_vs_in_process": round(http["median_seconds"] / local["median_seconds"], 3)}
+    return {
+        "prompts": len(prompts),
+        "http": http,
+        "in_process": local,
+        "same_answers": same,
+        "under_5s_share": round(sum(s < 5.0 for s in timings["http"][0]) / len(prompts), 3),
+        "median_ratio_http_vs_in_process": round(http["median_seconds"] / local["median_seconds"], 3),
+    }
 
 
 def main() -> None:

@@ -43,8 +43,21 @@ def start_server(workdir: Path) -> tuple[subprocess.Popen, str, Path]:
         port = sock.getsockname()[1]
     answers, log = workdir / "answers.json", workdir / "calls.jsonl"
     answers.write_text(json.dumps({f"b{n}": f"answer {n}" for n in range(CALLS)}))
-    server = subprocess.Popen([sys.executable, str(FAKE_SERVER), "--port", str(port), "--delay",
-                               str(DELAY_S), "--answers", str(answers), "--log", str(log)], stdout=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            str(FAKE_SERVER),
+            "--port",
+            str(port),
+            "--delay",
+            str(DELAY_S),
+            "--answers",
+            str(answers),
+            "--log",
+            str(log),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -90,8 +103,14 @@ def main() -> None:
         workdir = Path(tmp)
         server, url, log = start_server(workdir)
         try:
-            params = TeacherParams(backend="openai", model="bench", base_url=f"{url}/v1", concurrency=CONCURRENCY,
-                                   max_tokens=64, prices={"bench": {"input_per_mtok": 0.1, "output_per_mtok": 0.4}})
+            params = TeacherParams(
+                backend="openai",
+                model="bench",
+                base_url=f"{url}/v1",
+                concurrency=CONCURRENCY,
+                max_tokens=64,
+                prices={"bench": {"input_per_mtok": 0.1, "output_per_mtok": 0.4}},
+            )
             baseline = [Request("s", f"baseline item:b{n}", {}) for n in range(CALLS)]
             requests = [Request("s", f"correct item:b{n}", {}) for n in range(CALLS)]
             bare_s = bare_httpx(url, baseline)
@@ -106,18 +125,29 @@ def main() -> None:
             server.wait(timeout=10)
 
     figures = {
-        "calls": CALLS, "concurrency": CONCURRENCY, "server_delay_s": DELAY_S, "ideal_s": IDEAL_S,
-        "bare_httpx_s": round(bare_s, 3), "bare_httpx_ratio_to_ideal": round(bare_s / IDEAL_S, 3),
-        "cold_s": round(cold_s, 3), "cold_ratio_to_ideal": round(cold_s / IDEAL_S, 3),
-        "cold_ratio_to_bare_httpx": round(cold_s / bare_s, 3), "cold_calls_at_server": cold_calls,
-        "warm_s": round(warm_s, 3), "warm_calls_at_server": warm_calls, "warm_cache_hits": warm.cache_hits,
-        "goal_ratio_to_ideal": GOAL_RATIO, "goal_met": cold_s / IDEAL_S <= GOAL_RATIO and warm_calls == 0,
+        "calls": CALLS,
+        "concurrency": CONCURRENCY,
+        "server_delay_s": DELAY_S,
+        "ideal_s": IDEAL_S,
+        "bare_httpx_s": round(bare_s, 3),
+        "bare_httpx_ratio_to_ideal": round(bare_s / IDEAL_S, 3),
+        "cold_s": round(cold_s, 3),
+        "cold_ratio_to_ideal": round(cold_s / IDEAL_S, 3),
+        "cold_ratio_to_bare_httpx": round(cold_s / bare_s, 3),
+        "cold_calls_at_server": cold_calls,
+        "warm_s": round(warm_s, 3),
+        "warm_calls_at_server": warm_calls,
+        "warm_cache_hits": warm.cache_hits,
+        "goal_ratio_to_ideal": GOAL_RATIO,
+        "goal_met": cold_s / IDEAL_S <= GOAL_RATIO and warm_calls == 0,
     }
     path = save("teacher", figures)
     print(f"{CALLS} calls, concurrency {CONCURRENCY}, server {DELAY_S * 1000:.0f} ms: ideal {IDEAL_S:.2f} s")
     print(f"  bare httpx threads : {bare_s:.2f} s ({bare_s / IDEAL_S:.2f}x ideal)")
-    print(f"  runner, cold cache : {cold_s:.2f} s ({cold_s / IDEAL_S:.2f}x ideal, {cold_s / bare_s:.2f}x bare), "
-          f"{cold_calls} calls")
+    print(
+        f"  runner, cold cache : {cold_s:.2f} s ({cold_s / IDEAL_S:.2f}x ideal, {cold_s / bare_s:.2f}x bare), "
+        f"{cold_calls} calls"
+    )
     print(f"  runner, warm cache : {warm_s:.3f} s, {warm_calls} calls, {warm.cache_hits} cache hits")
     print(f"  goal (<= {GOAL_RATIO}x ideal, 0 warm calls): {'met' if figures['goal_met'] else 'NOT met'} -> {path}")
 

@@ -44,9 +44,16 @@ def fresh_adapter(base_dir: Path, out: Path, lora) -> Path:
     from transformers import AutoModelForCausalLM
 
     torch.manual_seed(0)
-    model = get_peft_model(AutoModelForCausalLM.from_pretrained(base_dir), LoraConfig(
-        r=lora.r, lora_alpha=lora.alpha, lora_dropout=lora.dropout, target_modules=lora.target_modules,
-        task_type="CAUSAL_LM"))
+    model = get_peft_model(
+        AutoModelForCausalLM.from_pretrained(base_dir),
+        LoraConfig(
+            r=lora.r,
+            lora_alpha=lora.alpha,
+            lora_dropout=lora.dropout,
+            target_modules=lora.target_modules,
+            task_type="CAUSAL_LM",
+        ),
+    )
     model.save_pretrained(out)
     return out
 
@@ -58,14 +65,21 @@ def synthetic_records(count: int) -> list[dict]:
     records = []
     for index in range(count):
         name = f"tsn_field_{index}"
-        lines = [f"    uint32_t v{line} = (value >> {line % 32}U) & 0x{rng.randrange(1, 0xFFFF):X}U;"
-                 for line in range(rng.randint(1, 18))]
-        prompt = (f"Write a MISRA-C:2012 compliant C99 function `uint32_t {name}(uint32_t value)` that extracts "
-                  f"field {index} of an IEEE 802.1Q / AVTP header word. Document the parameters, use fixed-width "
-                  f"types, no dynamic memory, a single exit point. " + "Explain nothing, answer with code. " * rng.randint(0, 12))
-        answer = (f"/**\n * @brief Extract field {index}.\n * @param value header word\n * @return the field\n */\n"
-                  f"uint32_t {name}(uint32_t value)\n{{\n" + "\n".join(lines) +
-                  f"\n    return v0 ^ v{len(lines) - 1};\n}}\n")
+        lines = [
+            f"    uint32_t v{line} = (value >> {line % 32}U) & 0x{rng.randrange(1, 0xFFFF):X}U;"
+            for line in range(rng.randint(1, 18))
+        ]
+        prompt = (
+            f"Write a MISRA-C:2012 compliant C99 function `uint32_t {name}(uint32_t value)` that extracts "
+            f"field {index} of an IEEE 802.1Q / AVTP header word. Document the parameters, use fixed-width "
+            f"types, no dynamic memory, a single exit point. "
+            + "Explain nothing, answer with code. "
+            * rng.randint(0, 12)
+        )
+        answer = (
+            f"/**\n * @brief Extract field {index}.\n * @param value header word\n * @return the field\n */\n"
+            f"uint32_t {name}(uint32_t value)\n{{\n" + "\n".join(lines) + f"\n    return v0 ^ v{len(lines) - 1};\n}}\n"
+        )
         records.append({"prompt": prompt, "completion": answer})
     return records
 
@@ -74,8 +88,11 @@ def load_records(count: int) -> tuple[list[dict], str]:
     path = export_split("train")
     if path.exists():
         rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-        rows = [{"prompt": row["prompt"], "completion": row["reference"]} for row in rows
-                if isinstance(row.get("reference"), str)]
+        rows = [
+            {"prompt": row["prompt"], "completion": row["reference"]}
+            for row in rows
+            if isinstance(row.get("reference"), str)
+        ]
         if rows:
             return (rows * (count // len(rows) + 1))[:count], str(path)
     return synthetic_records(count), "synthetic C tasks"
@@ -98,33 +115,44 @@ class StepTimer(TrainerCallback):
     def figures(self, warmup: int) -> dict:
         (wall_start, cpu_start, tokens_start), (wall_end, cpu_end, tokens_end) = self.marks[warmup - 1], self.marks[-1]
         steps, tokens = len(self.marks) - warmup, tokens_end - tokens_start
-        return {"tokens_per_second": round(tokens / (wall_end - wall_start), 1),
-                "tokens_per_cpu_second": round(tokens / (cpu_end - cpu_start), 1),
-                "seconds_per_step": round((wall_end - wall_start) / steps, 3), "timed_steps": steps,
-                "tokens_per_step": round(tokens / steps, 1)}
+        return {
+            "tokens_per_second": round(tokens / (wall_end - wall_start), 1),
+            "tokens_per_cpu_second": round(tokens / (cpu_end - cpu_start), 1),
+            "seconds_per_step": round((wall_end - wall_start) / steps, 3),
+            "timed_steps": steps,
+            "tokens_per_step": round(tokens / steps, 1),
+        }
 
 
-def run_distilloop(config: TrainParams, base_dir: Path, adapter: Path, records, steps: int,
-                   scratch: Path) -> tuple[dict, StepTimer]:
+def run_distilloop(
+    config: TrainParams, base_dir: Path, adapter: Path, records, steps: int, scratch: Path
+) -> tuple[dict, StepTimer]:
     from distilloop.training.sft import bf16_matmul_speedup, load_model, use_bf16
     from distilloop.training.trainers import make_trainer
     from stages.train import conversation
 
-    examples = [{"prompt": conversation(r["prompt"]), "completion": [{"role": "assistant", "content": r["completion"]}]}
-                for r in records]
+    examples = [
+        {"prompt": conversation(r["prompt"]), "completion": [{"role": "assistant", "content": r["completion"]}]}
+        for r in records
+    ]
     bf16 = use_bf16(config.dtype)
     model, tokenizer = load_model(base_dir, adapter)
     timer = StepTimer()
     trainer = make_trainer(config, model, tokenizer, examples, [], scratch / "ours", bf16, [timer])
     trainer.args.max_steps, trainer.args.save_strategy = steps, "no"
     trainer.train()
-    setup = {"bf16_autocast": bf16, "bf16_matmul_speedup": round(bf16_matmul_speedup(), 2),
-             "batch_size": config.batch_size, "group_by_length": config.group_by_length}
+    setup = {
+        "bf16_autocast": bf16,
+        "bf16_matmul_speedup": round(bf16_matmul_speedup(), 2),
+        "batch_size": config.batch_size,
+        "group_by_length": config.group_by_length,
+    }
     return setup, timer
 
 
-def run_baseline(base_dir: Path, adapter: Path, records, steps: int, scratch: Path, batch_size: int,
-                 max_len: int) -> StepTimer:
+def run_baseline(
+    base_dir: Path, adapter: Path, records, steps: int, scratch: Path, batch_size: int, max_len: int
+) -> StepTimer:
     from datasets import Dataset
     from peft import PeftModel
     from transformers import AutoModelForCausalLM, AutoTokenizer, DataCollatorForSeq2Seq, Trainer, TrainingArguments
@@ -134,22 +162,40 @@ def run_baseline(base_dir: Path, adapter: Path, records, steps: int, scratch: Pa
 
     def tokenize(record):  # chat template, loss on the answer only: the same task as distilloop's
         prompt = [{"role": "user", "content": record["prompt"]}]
-        prompt_ids = tokenizer.apply_chat_template(prompt, add_generation_prompt=True, tokenize=True, return_dict=True)["input_ids"]
-        ids = tokenizer.apply_chat_template(prompt + [{"role": "assistant", "content": record["completion"]}],
-                                            tokenize=True, return_dict=True)["input_ids"][:max_len]
-        labels = ([-100] * len(prompt_ids) + ids[len(prompt_ids):])[:len(ids)]
+        prompt_ids = tokenizer.apply_chat_template(prompt, add_generation_prompt=True, tokenize=True, return_dict=True)[
+            "input_ids"
+        ]
+        ids = tokenizer.apply_chat_template(
+            prompt + [{"role": "assistant", "content": record["completion"]}], tokenize=True, return_dict=True
+        )["input_ids"][:max_len]
+        labels = ([-100] * len(prompt_ids) + ids[len(prompt_ids) :])[: len(ids)]
         return {"input_ids": ids, "attention_mask": [1] * len(ids), "labels": labels}
 
     dataset = Dataset.from_list(records).map(tokenize, remove_columns=["prompt", "completion"])
-    model = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(base_dir, dtype=torch.float32), adapter,
-                                      is_trainable=True)
+    model = PeftModel.from_pretrained(
+        AutoModelForCausalLM.from_pretrained(base_dir, dtype=torch.float32), adapter, is_trainable=True
+    )
     arguments = TrainingArguments(
-        output_dir=str(scratch / "baseline"), per_device_train_batch_size=batch_size, max_steps=steps,
-        learning_rate=2e-4, logging_steps=1, save_strategy="no", report_to="none", use_cpu=True,
-        include_num_input_tokens_seen="non_padding", disable_tqdm=True, seed=0)
+        output_dir=str(scratch / "baseline"),
+        per_device_train_batch_size=batch_size,
+        max_steps=steps,
+        learning_rate=2e-4,
+        logging_steps=1,
+        save_strategy="no",
+        report_to="none",
+        use_cpu=True,
+        include_num_input_tokens_seen="non_padding",
+        disable_tqdm=True,
+        seed=0,
+    )
     timer = StepTimer()
-    trainer = Trainer(model=model, args=arguments, train_dataset=dataset, callbacks=[timer],
-                      data_collator=DataCollatorForSeq2Seq(tokenizer, padding=True, label_pad_token_id=-100))
+    trainer = Trainer(
+        model=model,
+        args=arguments,
+        train_dataset=dataset,
+        callbacks=[timer],
+        data_collator=DataCollatorForSeq2Seq(tokenizer, padding=True, label_pad_token_id=-100),
+    )
     trainer.remove_callback(PrinterCallback)
     trainer.train()
     return timer
@@ -160,10 +206,18 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=24, help="optimiser steps per trainer")
     parser.add_argument("--warmup", type=int, default=3, help="first steps left out of the timing")
     parser.add_argument("--examples", type=int, default=64)
-    parser.add_argument("--dtype", choices=["auto", "float32", "bfloat16"], default=None,
-                        help="override train.dtype for distilloop's side (default: params default)")
-    parser.add_argument("--lora-dropout", type=float, default=None,
-                        help="override train.lora.dropout, for both sides (they share the adapter)")
+    parser.add_argument(
+        "--dtype",
+        choices=["auto", "float32", "bfloat16"],
+        default=None,
+        help="override train.dtype for distilloop's side (default: params default)",
+    )
+    parser.add_argument(
+        "--lora-dropout",
+        type=float,
+        default=None,
+        help="override train.lora.dropout, for both sides (they share the adapter)",
+    )
     args = parser.parse_args()
 
     from distilloop.training.sft import quiet_libraries
@@ -179,25 +233,43 @@ def main() -> None:
         adapter = fresh_adapter(base_dir, scratch / "adapter-0", config.lora)
         records, source = load_records(args.examples)
         console.print(f"bench.training: {len(records)} examples ({source}), {args.steps} steps each, {threads} threads")
-        baseline = run_baseline(base_dir, adapter, records, args.steps, scratch, config.batch_size,
-                                config.max_seq_len).figures(args.warmup)
+        baseline = run_baseline(
+            base_dir, adapter, records, args.steps, scratch, config.batch_size, config.max_seq_len
+        ).figures(args.warmup)
         setup, timer = run_distilloop(config, base_dir, adapter, records, args.steps, scratch)
         ours = {**timer.figures(args.warmup), **setup}
 
     ratio = round(ours["tokens_per_second"] / baseline["tokens_per_second"], 2)
     cpu_ratio = round(ours["tokens_per_cpu_second"] / baseline["tokens_per_cpu_second"], 2)
-    result = {"model": "SmolLM2-135M-Instruct", "data": source, "examples": len(records), "steps": args.steps,
-              "warmup_steps": args.warmup, "threads": threads, "lora_dropout": config.lora.dropout,
-              "cpu_bf16": bf16_supported(), "distilloop": ours,
-              "baseline_fp32_trainer": baseline, "ratio": ratio, "cpu_time_ratio": cpu_ratio, "goal": GOAL,
-              "meets_goal": ratio >= GOAL}
+    result = {
+        "model": "SmolLM2-135M-Instruct",
+        "data": source,
+        "examples": len(records),
+        "steps": args.steps,
+        "warmup_steps": args.warmup,
+        "threads": threads,
+        "lora_dropout": config.lora.dropout,
+        "cpu_bf16": bf16_supported(),
+        "distilloop": ours,
+        "baseline_fp32_trainer": baseline,
+        "ratio": ratio,
+        "cpu_time_ratio": cpu_ratio,
+        "goal": GOAL,
+        "meets_goal": ratio >= GOAL,
+    }
     write_json(OUT, result)
     columns = ("", "tokens/s", "tokens/CPU-s", "s/step", "tokens/step")
-    console.print(summary_table(f"training tokens/s -> {OUT}", columns, [
-        ("distilloop", *(ours[key] for key in FIGURES)),
-        ("plain fp32 Trainer", *(baseline[key] for key in FIGURES)),
-        ("ratio (goal >= 1.8)", ratio, cpu_ratio, "", ""),
-    ]))
+    console.print(
+        summary_table(
+            f"training tokens/s -> {OUT}",
+            columns,
+            [
+                ("distilloop", *(ours[key] for key in FIGURES)),
+                ("plain fp32 Trainer", *(baseline[key] for key in FIGURES)),
+                ("ratio (goal >= 1.8)", ratio, cpu_ratio, "", ""),
+            ],
+        )
+    )
 
 
 if __name__ == "__main__":

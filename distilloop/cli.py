@@ -28,8 +28,12 @@ STAGES = {
     "quantise": "GGUF files of the merged model (f16, q8_0, q4_k_m) and an Ollama Modelfile, each scored again.",
 }
 
-app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True,
-                  help="Iterative teacher-student distillation as a DVC pipeline.")
+app = typer.Typer(
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    no_args_is_help=True,
+    help="Iterative teacher-student distillation as a DVC pipeline.",
+)
 
 
 @app.callback()
@@ -52,8 +56,9 @@ def add_stage_command(name: str, summary: str) -> None:
         runpy.run_path(str(script), run_name="__main__")
 
     command.__doc__ = f"{summary} (stages/{name}.py; --help lists its options)"
-    app.command(name, add_help_option=False,
-                context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(command)
+    app.command(
+        name, add_help_option=False, context_settings={"allow_extra_args": True, "ignore_unknown_options": True}
+    )(command)
 
 
 for _name, _summary in STAGES.items():
@@ -62,7 +67,9 @@ for _name, _summary in STAGES.items():
 
 @app.command()
 def export(
-    source: Annotated[str | None, typer.Option(help="override export.source: file, SQLAlchemy URL, s3://, bundled:...")] = None,
+    source: Annotated[
+        str | None, typer.Option(help="override export.source: file, SQLAlchemy URL, s3://, bundled:...")
+    ] = None,
     query: Annotated[str | None, typer.Option(help="SQL query for a database source")] = None,
     out: Annotated[Path | None, typer.Option(help="output directory (default data/export)")] = None,
     params_file: ParamsOption = Path("params.yaml"),
@@ -103,10 +110,13 @@ def status(params_file: ParamsOption = Path("params.yaml")):
 
 @app.command()
 def serve(
-    model: Annotated[str | None, typer.Option(help="a .gguf file or an HF model directory (default serve.model)")] = None,
+    model: Annotated[
+        str | None, typer.Option(help="a .gguf file or an HF model directory (default serve.model)")
+    ] = None,
     host: Annotated[str | None, typer.Option(help="address to listen on (default serve.host, 127.0.0.1)")] = None,
-    port: Annotated[int | None, typer.Option(help="TCP port (default SAGEMAKER_BIND_TO_PORT, else serve.port)",
-                                                min=1, max=65535)] = None,
+    port: Annotated[
+        int | None, typer.Option(help="TCP port (default SAGEMAKER_BIND_TO_PORT, else serve.port)", min=1, max=65535)
+    ] = None,
     params_file: ParamsOption = Path("params.yaml"),
 ):
     """Serve the model over HTTP: /ping, /invocations (SageMaker), /v1/chat/completions (OpenAI)."""

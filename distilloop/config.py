@@ -71,8 +71,11 @@ class ExportParams(Section):
     query: str | None = Field(None, description="SQL query when `source` is an SQLAlchemy URL")
     task: Literal["c_code", "json_record"] = Field("c_code", description="task of rows that name none")
     bundled_profiles: int = Field(
-        2400, ge=1, le=1_000_000,
-        description="profiles that bundled:json_record generates (deterministic: a larger count only adds people)")
+        2400,
+        ge=1,
+        le=1_000_000,
+        description="profiles that bundled:json_record generates (deterministic: a larger count only adds people)",
+    )
     templates: dict[str, str] = Field(
         default_factory=lambda: dict(DEFAULT_TEMPLATES),
         description="prompt template per task; {field} is filled from the row",
@@ -80,7 +83,8 @@ class ExportParams(Section):
     fractions: SplitFractions = Field(default_factory=SplitFractions)
     split_salt: str = Field("distilloop", description="salt of the stable id hash that assigns splits")
     max_rows: int | None = Field(
-        None, ge=1, description="read at most this many rows, in source order (null: all): quick trials, smoke runs")
+        None, ge=1, description="read at most this many rows, in source order (null: all): quick trials, smoke runs"
+    )
     max_record_bytes: int = Field(65536, ge=256, le=16 * 2**20, description="longer rows are rejected")
     near_duplicate_threshold: float = Field(
         0.8, gt=0, le=1, description="Jaccard similarity of word 3-grams above which prompts count as near-duplicates"
@@ -110,15 +114,21 @@ class StudentParams(Section):
     max_new_tokens_by_task: dict[Literal["c_code", "json_record"], Annotated[int, Field(ge=1, le=8192)]] = Field(
         default_factory=lambda: {"json_record": 144},
         description="token budget of a task's answers (the smaller of it and max_new_tokens applies): a runaway "
-        "answer stops there, truncated; json_record 144 is 1.5x the longest bundled reference (94 tokens)")
+        "answer stops there, truncated; json_record 144 is 1.5x the longest bundled reference (94 tokens)",
+    )
     repetition_penalty: float = Field(1.1, ge=1, le=2, description="1.0 disables it; small models loop without it")
     repeat_last_n: int = Field(
-        64, ge=0, le=8192, description="the repetition penalty covers this many of the latest generated tokens, "
-        "never the prompt (llama.cpp's repeat_last_n); 0 disables it")
+        64,
+        ge=0,
+        le=8192,
+        description="the repetition penalty covers this many of the latest generated tokens, "
+        "never the prompt (llama.cpp's repeat_last_n); 0 disables it",
+    )
     no_repeat_ngram_size: int = Field(0, ge=0, le=64, description="0 disables n-gram blocking (over generated tokens)")
     dtype: Literal["auto", "float32", "bfloat16"] = Field(
-        "float32", description="float32: batched greedy answers equal one-at-a-time ones, measured no slower than "
-        "bf16 here; bfloat16/auto change answers with the batch shape"
+        "float32",
+        description="float32: batched greedy answers equal one-at-a-time ones, measured no slower than "
+        "bf16 here; bfloat16/auto change answers with the batch shape",
     )
     threads: int = Field(0, ge=0, le=256, description="torch threads; 0 means one per core")
     seed: int = Field(0, ge=0, description="sampling seed (temperature > 0)")
@@ -140,26 +150,45 @@ JSON_TYPES = ("string", "number", "integer", "boolean", "array", "object")
 
 DEFAULT_RULE_WEIGHTS = {
     # what the prompts forbid outright
-    "misra-c2012-15.1": 3.0,   # goto
-    "misra-c2012-17.2": 3.0,   # recursion
-    "misra-c2012-21.3": 3.0,   # dynamic memory
-    "misra-c2012-16.4": 2.0,   # switch without default
-    "misra-c2012-8.1": 2.0,    # implicit int
+    "misra-c2012-15.1": 3.0,  # goto
+    "misra-c2012-17.2": 3.0,  # recursion
+    "misra-c2012-21.3": 3.0,  # dynamic memory
+    "misra-c2012-16.4": 2.0,  # switch without default
+    "misra-c2012-8.1": 2.0,  # implicit int
     "misra-c2012-dir-4.6": 1.0,  # basic numerical types instead of fixed-width typedefs
-    "misra-c2012-7.1": 1.0,    # octal constants
+    "misra-c2012-7.1": 1.0,  # octal constants
     # mandatory rules and real defects
-    "misra-c2012-9.1": 3.0, "misra-c2012-17.3": 3.0, "misra-c2012-17.4": 3.0, "misra-c2012-13.6": 2.0,
-    "cppcheck-uninitvar": 3.0, "cppcheck-legacyUninitvar": 3.0, "cppcheck-arrayIndexOutOfBounds": 3.0, "cppcheck-nullPointer": 3.0,
-    "cppcheck-zerodiv": 3.0, "cppcheck-shiftTooManyBits": 2.0, "cppcheck-integerOverflow": 2.0,
-    "ast-parse": 4.0,          # not C99 that a parser accepts (extensions, or broken code)
+    "misra-c2012-9.1": 3.0,
+    "misra-c2012-17.3": 3.0,
+    "misra-c2012-17.4": 3.0,
+    "misra-c2012-13.6": 2.0,
+    "cppcheck-uninitvar": 3.0,
+    "cppcheck-legacyUninitvar": 3.0,
+    "cppcheck-arrayIndexOutOfBounds": 3.0,
+    "cppcheck-nullPointer": 3.0,
+    "cppcheck-zerodiv": 3.0,
+    "cppcheck-shiftTooManyBits": 2.0,
+    "cppcheck-integerOverflow": 2.0,
+    "ast-parse": 4.0,  # not C99 that a parser accepts (extensions, or broken code)
     # artefacts of judging a snippet alone: external functions without a header, macros unused here
-    "misra-c2012-8.4": 0.1, "misra-c2012-8.7": 0.1, "misra-c2012-2.5": 0.1,
+    "misra-c2012-8.4": 0.1,
+    "misra-c2012-8.7": 0.1,
+    "misra-c2012-2.5": 0.1,
     # advisory rules that sound code trips often
-    "misra-c2012-15.5": 0.25, "misra-c2012-12.1": 0.25, "misra-c2012-2.7": 0.5, "misra-c2012-8.9": 0.25,
-    "misra-c2012-11.5": 0.5, "misra-c2012-10.4": 0.5, "misra-c2012-10.8": 0.5,
+    "misra-c2012-15.5": 0.25,
+    "misra-c2012-12.1": 0.25,
+    "misra-c2012-2.7": 0.5,
+    "misra-c2012-8.9": 0.25,
+    "misra-c2012-11.5": 0.5,
+    "misra-c2012-10.4": 0.5,
+    "misra-c2012-10.8": 0.5,
     # style axis
-    "style-doc": 1.0, "style-param-doc": 1.0, "style-return-doc": 0.5, "style-length": 1.0,
-    "style-complexity": 1.0, "style-main": 1.0,
+    "style-doc": 1.0,
+    "style-param-doc": 1.0,
+    "style-return-doc": 0.5,
+    "style-length": 1.0,
+    "style-complexity": 1.0,
+    "style-main": 1.0,
 }
 
 
@@ -174,14 +203,21 @@ def _check_axes(value: dict[str, float], allowed: tuple[str, ...], upper: float 
 
 
 class HarnessParams(Section):
-    enabled: bool = Field(True, description="run records' harnesses (false: the function axis only checks the function is defined)")
-    cpu_seconds: float = Field(2.0, gt=0, le=60, description="CPU time of one harness run (rounded up to whole seconds)")
+    enabled: bool = Field(
+        True, description="run records' harnesses (false: the function axis only checks the function is defined)"
+    )
+    cpu_seconds: float = Field(
+        2.0, gt=0, le=60, description="CPU time of one harness run (rounded up to whole seconds)"
+    )
     memory_mb: int = Field(256, ge=16, le=16384, description="address space of one harness run")
     wall_seconds: float = Field(10.0, gt=0, le=600, description="wall-clock time of one harness run")
     output_bytes: int = Field(65536, ge=256, le=64 * 2**20, description="output read from one harness run")
-    allow_weak_sandbox: bool = Field(False, description="where bubblewrap cannot create namespaces, run harnesses "
-                                     "with rlimits and seccomp only (the compiler and the program see the host's "
-                                     "files); false: refuse with one line")
+    allow_weak_sandbox: bool = Field(
+        False,
+        description="where bubblewrap cannot create namespaces, run harnesses "
+        "with rlimits and seccomp only (the compiler and the program see the host's "
+        "files); false: refuse with one line",
+    )
 
 
 class CGateParams(Section):
@@ -198,7 +234,10 @@ class CGateParams(Section):
     )
     warning_penalty: float = Field(1.5, ge=0, le=10, description="syntax points lost per gcc warning (strict C99)")
     lenient_score: float = Field(
-        4.0, ge=0, le=10, description="syntax score of code that compiles only as GNU C with the standard headers forced in"
+        4.0,
+        ge=0,
+        le=10,
+        description="syntax score of code that compiles only as GNU C with the standard headers forced in",
     )
     rule_weights: dict[str, float] = Field(
         default_factory=lambda: dict(DEFAULT_RULE_WEIGHTS),
@@ -254,7 +293,9 @@ class JsonGateParams(Section):
     ranges: dict[str, tuple[float, float]] = Field(
         default_factory=lambda: {"score": (0.0, 1.0)}, description="inclusive [low, high] of numeric keys"
     )
-    match_keys: list[str] = Field(default_factory=lambda: ["handle"], description="keys that must equal the reference's")
+    match_keys: list[str] = Field(
+        default_factory=lambda: ["handle"], description="keys that must equal the reference's"
+    )
     score_key: str = Field("score", description="the numeric key compared with the reference")
     score_tolerance: float = Field(
         0.1, ge=0, le=1e9, description="|answer - reference| within it scores 10; 0 at four times it"
@@ -284,7 +325,9 @@ class JsonGateParams(Section):
 
 class GateParams(Section):
     pass_score: float = Field(
-        7.0, ge=0, le=10,
+        7.0,
+        ge=0,
+        le=10,
         description="score an answer needs to pass the gate (with every axis at its minimum); the reported "
         "pass rates use it, so they stay comparable across experiments that change quality_threshold",
     )
@@ -335,29 +378,48 @@ class TeacherParams(Section):
     backend: Literal["reference", "llamacpp", "hf", "openai", "bedrock", "anthropic"] = Field(
         "reference", description="reference: the record's own reference answer (offline, free)"
     )
-    model: str = Field("reference", description="model id (openai, bedrock, anthropic), a .gguf file (llamacpp) "
-                       "or a HF model directory (hf)")
-    base_url: str | None = Field(None, description="server URL: OpenAI-compatible (e.g. http://host:8000/v1), "
-                                 "Anthropic, or a Bedrock endpoint_url; null: the provider's default")
-    api_key_env: str | None = Field(None, pattern=ENV_NAME, description="NAME of the environment variable that "
-                                    "holds the API key (never the key); null: OPENAI_API_KEY / ANTHROPIC_API_KEY")
+    model: str = Field(
+        "reference",
+        description="model id (openai, bedrock, anthropic), a .gguf file (llamacpp) or a HF model directory (hf)",
+    )
+    base_url: str | None = Field(
+        None,
+        description="server URL: OpenAI-compatible (e.g. http://host:8000/v1), "
+        "Anthropic, or a Bedrock endpoint_url; null: the provider's default",
+    )
+    api_key_env: str | None = Field(
+        None,
+        pattern=ENV_NAME,
+        description="NAME of the environment variable that "
+        "holds the API key (never the key); null: OPENAI_API_KEY / ANTHROPIC_API_KEY",
+    )
     region: str | None = Field(None, description="AWS region for bedrock; null: AWS_REGION / AWS_DEFAULT_REGION")
     system_prompt: str = Field(DEFAULT_TEACHER_SYSTEM, min_length=1, description="the teacher's system prompt")
-    prompt_template: str = Field(DEFAULT_CORRECTION_TEMPLATE, min_length=1,
-                                 description="the correction request; fields: " + ", ".join(TEMPLATE_FIELDS))
+    prompt_template: str = Field(
+        DEFAULT_CORRECTION_TEMPLATE,
+        min_length=1,
+        description="the correction request; fields: " + ", ".join(TEMPLATE_FIELDS),
+    )
     temperature: float = Field(0.0, ge=0, le=2, description="0 means greedy; part of the cache key")
     max_tokens: int = Field(1024, ge=1, le=65536, description="longest correction; part of the cache key")
     timeout_s: float = Field(120.0, gt=0, le=3600, description="per-call timeout of a remote backend")
     max_retries: int = Field(4, ge=0, le=20, description="retries of a failed call (429, 5xx, timeout, malformed)")
-    backoff_base_s: float = Field(1.0, ge=0, le=300, description="first retry delay; doubles each retry, with "
-                                  "jitter; a Retry-After header wins")
+    backoff_base_s: float = Field(
+        1.0, ge=0, le=300, description="first retry delay; doubles each retry, with jitter; a Retry-After header wins"
+    )
     concurrency: int = Field(4, ge=1, le=256, description="calls in flight at once (local backends use 1)")
-    cache_path: str | None = Field(None, description="sqlite call cache; null: $DISTILLOOP_CACHE_DIR/teacher.sqlite "
-                                   "or ~/.cache/distilloop/teacher.sqlite")
+    cache_path: str | None = Field(
+        None,
+        description="sqlite call cache; null: $DISTILLOOP_CACHE_DIR/teacher.sqlite "
+        "or ~/.cache/distilloop/teacher.sqlite",
+    )
     n_ctx: int = Field(4096, ge=256, le=262144, description="context length of a llamacpp teacher")
     threads: int = Field(0, ge=0, le=256, description="CPU threads of a local teacher; 0 means one per core")
-    prices: dict[str, Price] = Field(default_factory=dict, description="model -> USD per million tokens; a remote "
-                                     "model needs an entry so budget_usd can hold (0 for a free local server)")
+    prices: dict[str, Price] = Field(
+        default_factory=dict,
+        description="model -> USD per million tokens; a remote "
+        "model needs an entry so budget_usd can hold (0 for a free local server)",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -384,8 +446,9 @@ class TeacherParams(Section):
 
 
 class CorrectParams(Section):
-    max_corrections_per_epoch: int = Field(200, ge=0, le=1_000_000, description="most items sent per epoch, "
-                                           "worst scores first")
+    max_corrections_per_epoch: int = Field(
+        200, ge=0, le=1_000_000, description="most items sent per epoch, worst scores first"
+    )
     budget_usd: float = Field(5.0, ge=0, description="no call is made that could take this run's spend past it")
 
 
@@ -393,14 +456,19 @@ class MergeParams(Section):
     """What each epoch trains on (stages/merge.py): the lesson drawn from every example accepted so far."""
 
     strategy: Literal["targeted", "cumulative"] = Field(
-        "targeted", description="targeted: this epoch's corrections plus a replay sample of earlier examples; "
-        "cumulative: every example so far, each epoch")
+        "targeted",
+        description="targeted: this epoch's corrections plus a replay sample of earlier examples; "
+        "cumulative: every example so far, each epoch",
+    )
     failure_weight: int = Field(
-        2, ge=1, le=100, description="times each accepted correction of an item failing now is trained on per pass")
+        2, ge=1, le=100, description="times each accepted correction of an item failing now is trained on per pass"
+    )
     replay: float = Field(
-        1.0, ge=0, le=100, description="targeted: earlier examples replayed per new example, so passing skills stay")
+        1.0, ge=0, le=100, description="targeted: earlier examples replayed per new example, so passing skills stay"
+    )
     self_training: bool = Field(
-        False, description="the student's own passing pool answers join the lesson (rejection sampling, STaR/ReST)")
+        False, description="the student's own passing pool answers join the lesson (rejection sampling, STaR/ReST)"
+    )
 
 
 # --- training -------------------------------------------------------------------------------------
@@ -411,8 +479,13 @@ class LoraParams(Section):
 
     r: int = Field(16, ge=1, le=1024, description="LoRA rank")
     alpha: int = Field(32, ge=1, le=4096, description="LoRA scaling numerator (scale = alpha / r)")
-    dropout: float = Field(0.0, ge=0, lt=1, description="dropout on the LoRA input during training (each"
-                           " LoRA module draws a mask the size of its input: 0.05 costs about a third of a CPU step)")
+    dropout: float = Field(
+        0.0,
+        ge=0,
+        lt=1,
+        description="dropout on the LoRA input during training (each"
+        " LoRA module draws a mask the size of its input: 0.05 costs about a third of a CPU step)",
+    )
     target_modules: list[str] | None = Field(
         default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj"],
         description="modules that get a LoRA pair; null: detected from the architecture",
@@ -429,7 +502,8 @@ class DpoParams(Section):
 
 class KdParams(Section):
     teacher: str | None = Field(
-        None, description="local HF model directory of the teacher; must share the student's tokenizer (required for kd)"
+        None,
+        description="local HF model directory of the teacher; must share the student's tokenizer (required for kd)",
     )
     alpha: float = Field(0.5, ge=0, le=1, description="weight of the KL term: 0 = plain cross-entropy, 1 = pure KL")
     temperature: float = Field(2.0, gt=0, le=20, description="softmax temperature of both distributions in the KL term")
@@ -439,12 +513,16 @@ class DistributedParams(Section):
     """Several training processes under `accelerate launch`; the params and outputs stay those of one process."""
 
     processes: int = Field(
-        1, ge=1, le=1024, description="processes on this machine; above 1, train@N runs under `accelerate launch` "
-        "(DDP: gloo on CPUs, NCCL on GPUs), each with 1/processes of train.batch_size and of the cores"
+        1,
+        ge=1,
+        le=1024,
+        description="processes on this machine; above 1, train@N runs under `accelerate launch` "
+        "(DDP: gloo on CPUs, NCCL on GPUs), each with 1/processes of train.batch_size and of the cores",
     )
     config_file: str | None = Field(
-        None, description="an accelerate config file (FSDP, several machines: configs/accelerate/); it names the "
-        "processes itself and wins over `processes`"
+        None,
+        description="an accelerate config file (FSDP, several machines: configs/accelerate/); it names the "
+        "processes itself and wins over `processes`",
     )
 
     @property
@@ -454,7 +532,8 @@ class DistributedParams(Section):
 
 class TrainParams(Section):
     method: Literal["sft", "dpo", "kd"] = Field(
-        "sft", description="sft: train set N; dpo: pairs N (chosen = correction, rejected = student); kd: sft + teacher logits"
+        "sft",
+        description="sft: train set N; dpo: pairs N (chosen = correction, rejected = student); kd: sft + teacher logits",
     )
     lora: LoraParams = Field(default_factory=LoraParams)
     learning_rate: float = Field(2e-4, gt=0, le=1, description="peak AdamW learning rate (sft, kd)")
@@ -479,8 +558,9 @@ class TrainParams(Section):
     )
     early_stopping_threshold: float = Field(0.0, ge=0, description="val loss must drop by more than this to count")
     dtype: Literal["auto", "float32", "bfloat16"] = Field(
-        "auto", description="bfloat16: bf16 autocast over fp32 weights; auto: bf16 where the CPU has it natively "
-        "and a matmul probe shows it faster than fp32"
+        "auto",
+        description="bfloat16: bf16 autocast over fp32 weights; auto: bf16 where the CPU has it natively "
+        "and a matmul probe shows it faster than fp32",
     )
     threads: int = Field(0, ge=0, le=256, description="torch threads; 0 means one per core")
     seed: int = Field(0, ge=0, description="seeds LoRA dropout and the data order")
@@ -491,8 +571,10 @@ class TrainParams(Section):
     @model_validator(mode="after")
     def _batch_splits_over_processes(self):
         if self.batch_size % self.distributed.processes:
-            raise ValueError(f"batch_size {self.batch_size} must be a multiple of distributed.processes "
-                             f"{self.distributed.processes} (each process takes an equal share)")
+            raise ValueError(
+                f"batch_size {self.batch_size} must be a multiple of distributed.processes "
+                f"{self.distributed.processes} (each process takes an equal share)"
+            )
         return self
 
     @model_validator(mode="after")
@@ -515,8 +597,11 @@ class LoopParams(Section):
         2, ge=0, le=1_000_000, description="converged only while an epoch requests at most this many corrections"
     )
     pool_per_epoch: int = Field(
-        0, ge=0, le=10_000_000,
-        description="pool prompts each epoch practises on, a fresh slice every epoch (0: the whole pool every epoch)")
+        0,
+        ge=0,
+        le=10_000_000,
+        description="pool prompts each epoch practises on, a fresh slice every epoch (0: the whole pool every epoch)",
+    )
 
     @field_validator("epochs")
     @classmethod
@@ -538,14 +623,22 @@ class MergeLoraParams(Section):
 
 class QuantiseParams(Section):
     types: list[Literal["f16", "q8_0", "q4_k_m"]] = Field(
-        default_factory=lambda: ["f16", "q8_0", "q4_k_m"], min_length=1,
-        description="GGUF types to write and score; the smallest goes into the Modelfile")
+        default_factory=lambda: ["f16", "q8_0", "q4_k_m"],
+        min_length=1,
+        description="GGUF types to write and score; the smallest goes into the Modelfile",
+    )
     max_pass_rate_drop: float = Field(
-        0.15, ge=0, le=1, description="fail when a type's test pass rate is lower than the merged model's by more")
-    n_ctx: int = Field(2048, ge=128, le=131072, description="llama.cpp context for scoring, and num_ctx in the Modelfile")
+        0.15, ge=0, le=1, description="fail when a type's test pass rate is lower than the merged model's by more"
+    )
+    n_ctx: int = Field(
+        2048, ge=128, le=131072, description="llama.cpp context for scoring, and num_ctx in the Modelfile"
+    )
     parallel: int = Field(
-        8, ge=1, le=64, description="test prompts answered together in one llama.cpp context (greedy decoding; "
-        "1: one at a time)")
+        8,
+        ge=1,
+        le=64,
+        description="test prompts answered together in one llama.cpp context (greedy decoding; 1: one at a time)",
+    )
     ollama_temperature: float = Field(0.2, ge=0, le=2, description="temperature in the Ollama Modelfile")
 
 
@@ -559,7 +652,9 @@ class ServeParams(Section):
         "(transformers), or bundled:smollm2-135m-instruct",
     )
     host: str = Field("127.0.0.1", min_length=1, description="address to listen on; 0.0.0.0 only inside a container")
-    port: int = Field(8080, ge=1, le=65535, description="TCP port (SageMaker's 8080); SAGEMAKER_BIND_TO_PORT overrides it")
+    port: int = Field(
+        8080, ge=1, le=65535, description="TCP port (SageMaker's 8080); SAGEMAKER_BIND_TO_PORT overrides it"
+    )
     n_ctx: int = Field(4096, ge=256, le=131072, description="context window in tokens, prompt and answer together")
     threads: int = Field(0, ge=0, le=256, description="generation threads; 0 means one per core")
     max_body_bytes: int = Field(65536, ge=1024, le=16 * 2**20, description="larger request bodies are refused (413)")
@@ -574,14 +669,19 @@ class ServeParams(Section):
         1.1, ge=1, le=2, description="when a request names none; 1.0 disables it; small models loop without it"
     )
     repeat_last_n: int = Field(
-        64, ge=0, le=8192, description="the repetition penalty covers this many of the latest generated tokens, "
-        "never the prompt; 0 disables it")
+        64,
+        ge=0,
+        le=8192,
+        description="the repetition penalty covers this many of the latest generated tokens, "
+        "never the prompt; 0 disables it",
+    )
 
     @model_validator(mode="after")
     def _default_within_limit(self):
         if self.max_new_tokens > self.max_new_tokens_limit:
-            raise ValueError(f"max_new_tokens {self.max_new_tokens} is above max_new_tokens_limit "
-                             f"{self.max_new_tokens_limit}")
+            raise ValueError(
+                f"max_new_tokens {self.max_new_tokens} is above max_new_tokens_limit {self.max_new_tokens_limit}"
+            )
         return self
 
 
@@ -590,7 +690,9 @@ class ServeParams(Section):
 
 class Params(Section):
     quality_threshold: float = Field(
-        7.0, ge=0, le=10,
+        7.0,
+        ge=0,
+        le=10,
         description="answers below it (or failing the gate) go to the teacher; a correction must pass the gate "
         "and reach it to be trained on",
     )
@@ -632,8 +734,12 @@ def _overlay(target, overlay: dict, section: type[Section]) -> None:
     for key, value in overlay.items():
         field = section.model_fields.get(key)
         inner = field.annotation if field is not None else None
-        if isinstance(inner, type) and issubclass(inner, Section) and isinstance(value, dict) \
-                and isinstance(target.get(key), dict):
+        if (
+            isinstance(inner, type)
+            and issubclass(inner, Section)
+            and isinstance(value, dict)
+            and isinstance(target.get(key), dict)
+        ):
             _overlay(target[key], value, inner)
         else:
             target[key] = value
@@ -654,7 +760,8 @@ def apply_profile(name: str, path: str | Path = PARAMS_FILE) -> Params:
     round_trip.preserve_quotes = True
     round_trip.width = 4096  # never re-wrap the file's lines
     round_trip.representer.add_representer(
-        type(None), lambda representer, _: representer.represent_scalar("tag:yaml.org,2002:null", "null"))
+        type(None), lambda representer, _: representer.represent_scalar("tag:yaml.org,2002:null", "null")
+    )
     document = round_trip.load(Path(path).read_text(encoding="utf-8"))
     _overlay(document, yaml.safe_load(profile.read_text(encoding="utf-8")) or {}, Params)
     result = parse(yaml.safe_load(_dump(round_trip, document)), f"{path} with profile {name}")

@@ -14,8 +14,14 @@ console = Console(stderr=True, highlight=False)
 def progress(*extra_columns) -> Progress:
     """A progress bar on stderr; `extra_columns` add live figures such as tokens/s or cost."""
     return Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), *extra_columns,
-        TimeElapsedColumn(), console=console, transient=not console.is_terminal, disable=not console.is_terminal,
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        *extra_columns,
+        TimeElapsedColumn(),
+        console=console,
+        transient=not console.is_terminal,
+        disable=not console.is_terminal,
     )
 
 

@@ -119,8 +119,12 @@ def _needs_text_check(text: str) -> bool:
 
 def parse_json_line(raw: bytes, source: str, number: int, stats: ReadStats, max_bytes: int | None) -> dict | Reject:
     if max_bytes is not None and len(raw) > max_bytes:
-        return Reject(source, number, f"oversize record: {len(raw)} bytes > max_record_bytes {max_bytes}",
-                      raw[:RAW_EXCERPT_CHARS].decode("utf-8", "replace"))
+        return Reject(
+            source,
+            number,
+            f"oversize record: {len(raw)} bytes > max_record_bytes {max_bytes}",
+            raw[:RAW_EXCERPT_CHARS].decode("utf-8", "replace"),
+        )
     text = decode_line(raw, source, number, stats)
     if isinstance(text, Reject):
         return text

@@ -43,7 +43,9 @@ def problem(record: dict, default_task: str | None) -> str | None:
     return None
 
 
-def run(params: Params, in_path: Path, out_path: Path, task: str | None = None, metrics_path: Path | None = None) -> dict:
+def run(
+    params: Params, in_path: Path, out_path: Path, task: str | None = None, metrics_path: Path | None = None
+) -> dict:
     if task is not None and task not in TASKS:
         raise UserError(f"--task: unknown task {task!r} (allowed: {', '.join(TASKS)})")
     records, rejects = [], []
@@ -78,14 +80,24 @@ def run(params: Params, in_path: Path, out_path: Path, task: str | None = None, 
 
 
 def _print_summary(in_path: Path, out_path: Path, summary: dict) -> None:
-    rows = [("records scored", summary["count"]), ("rejects", summary["rejects"]),
-            ("pass rate", f"{summary['pass_rate']:.1%}"), ("mean score", f"{summary['mean_score']:.2f}"),
-            ("truncated", f"{summary['truncation_rate']:.1%}")]
+    rows = [
+        ("records scored", summary["count"]),
+        ("rejects", summary["rejects"]),
+        ("pass rate", f"{summary['pass_rate']:.1%}"),
+        ("mean score", f"{summary['mean_score']:.2f}"),
+        ("truncated", f"{summary['truncation_rate']:.1%}"),
+    ]
     rows += [(f"axis {axis}", f"{value:.2f}") for axis, value in summary["axes"].items()]
     rows.append(("scores <5 / 5-7 / 7-9 / >=9", " / ".join(str(n) for n in summary["histogram"].values())))
     if summary.get("judged"):
-        rows.append(("score vs reference: Pearson r / Spearman r / MAE",
-                     " / ".join("-" if summary[k] is None else f"{summary[k]:.3f}" for k in ("pearson_r", "spearman_r", "mae"))))
+        rows.append(
+            (
+                "score vs reference: Pearson r / Spearman r / MAE",
+                " / ".join(
+                    "-" if summary[k] is None else f"{summary[k]:.3f}" for k in ("pearson_r", "spearman_r", "mae")
+                ),
+            )
+        )
     top = list(summary["findings"].items())[:TOP_FINDINGS]
     rows += [(f"finding {finding}", f"{count} records") for finding, count in top]
     console.print(summary_table(f"score {in_path} -> {out_path}", ("", "value"), rows))

@@ -15,8 +15,22 @@ from distilloop.config import Params
 from distilloop.console import summary_table
 from distilloop.paths import epoch_metrics
 
-COLUMNS = ("epoch", "pool pass", "val pass", "val r", "test pass", "test r", "test mean", "requested", "accepted",
-           "calls", "cost $", "trained on", "tokens", "note")
+COLUMNS = (
+    "epoch",
+    "pool pass",
+    "val pass",
+    "val r",
+    "test pass",
+    "test r",
+    "test mean",
+    "requested",
+    "accepted",
+    "calls",
+    "cost $",
+    "trained on",
+    "tokens",
+    "note",
+)
 
 
 def _read(path: Path) -> dict:
@@ -34,18 +48,36 @@ def rows(params: Params) -> list[tuple]:
     table = []
     for epoch in [0, *sorted(int(key) for key in params.loop.epochs)]:
         evaluated, corrected, trained = (_read(epoch_metrics(epoch, suffix)) for suffix in ("", "-correct", "-train"))
-        note = ("not evaluated yet" if not evaluated else "passed through" if evaluated.get("passed_through")
-                else "converged" if evaluated.get("converged") else "training skipped" if trained.get("skipped")
-                else "")
+        note = (
+            "not evaluated yet"
+            if not evaluated
+            else "passed through"
+            if evaluated.get("passed_through")
+            else "converged"
+            if evaluated.get("converged")
+            else "training skipped"
+            if trained.get("skipped")
+            else ""
+        )
         pool, val, test = (evaluated.get(split) or {} for split in ("pool", "val", "test"))
-        table.append((
-            epoch, _fmt(pool.get("pass_rate"), ".1%"),
-            _fmt(val.get("pass_rate"), ".1%"), _fmt(val.get("pearson_r"), ".3f"),
-            _fmt(test.get("pass_rate"), ".1%"), _fmt(test.get("pearson_r"), ".3f"), _fmt(test.get("mean_score"), ".2f"),
-            _fmt(corrected.get("requested")), _fmt(corrected.get("accepted")), _fmt(corrected.get("sent")),
-            _fmt(corrected.get("cost_usd"), ".4f"), _fmt(trained.get("train_examples")),
-            _fmt((evaluated.get("generation") or {}).get("tokens")), note,
-        ))
+        table.append(
+            (
+                epoch,
+                _fmt(pool.get("pass_rate"), ".1%"),
+                _fmt(val.get("pass_rate"), ".1%"),
+                _fmt(val.get("pearson_r"), ".3f"),
+                _fmt(test.get("pass_rate"), ".1%"),
+                _fmt(test.get("pearson_r"), ".3f"),
+                _fmt(test.get("mean_score"), ".2f"),
+                _fmt(corrected.get("requested")),
+                _fmt(corrected.get("accepted")),
+                _fmt(corrected.get("sent")),
+                _fmt(corrected.get("cost_usd"), ".4f"),
+                _fmt(trained.get("train_examples")),
+                _fmt((evaluated.get("generation") or {}).get("tokens")),
+                note,
+            )
+        )
     return table
 
 
@@ -58,11 +90,16 @@ def run(params: Params) -> list[tuple]:
     best = _read(Path("metrics/best.json"))
     if best:
         test = best["test"]
-        console.print(f"best epoch by val: {best['epoch']} (test pass rate {_fmt(test.get('pass_rate'), '.1%')}"
-                      + (f", Pearson r {_fmt(test.get('pearson_r'), '.3f')}" if "pearson_r" in test else "") + ")")
+        console.print(
+            f"best epoch by val: {best['epoch']} (test pass rate {_fmt(test.get('pass_rate'), '.1%')}"
+            + (f", Pearson r {_fmt(test.get('pearson_r'), '.3f')}" if "pearson_r" in test else "")
+            + ")"
+        )
     quantised = _read(Path("metrics/quantise.json"))
     for kind, figures in (quantised.get("types") or {}).items():
-        console.print(f"{kind} GGUF: test pass rate {_fmt(figures.get('pass_rate'), '.1%')}"
-                      + (f", Pearson r {_fmt(figures.get('pearson_r'), '.3f')}" if "pearson_r" in figures else "")
-                      + f", {figures.get('size_bytes', 0) / 2**20:.0f} MB")
+        console.print(
+            f"{kind} GGUF: test pass rate {_fmt(figures.get('pass_rate'), '.1%')}"
+            + (f", Pearson r {_fmt(figures.get('pearson_r'), '.3f')}" if "pearson_r" in figures else "")
+            + f", {figures.get('size_bytes', 0) / 2**20:.0f} MB"
+        )
     return table

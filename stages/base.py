@@ -33,7 +33,9 @@ def run(params: Params, model: str | None = None, out_dir: Path = BASE_DIR) -> d
 
 
 def main(
-    model: Annotated[str | None, typer.Option(help="override student.model: a .gguf file, an HF directory, bundled:...")] = None,
+    model: Annotated[
+        str | None, typer.Option(help="override student.model: a .gguf file, an HF directory, bundled:...")
+    ] = None,
     out: Annotated[Path | None, typer.Option(help="output directory (default models/base)")] = None,
     params_file: ParamsOption = Path("params.yaml"),
 ):

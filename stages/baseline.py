@@ -42,8 +42,9 @@ def seed_train_set(records: list[dict]) -> tuple[list[dict], list[str]]:
             missing.append(record["id"])
             continue
         completion = reference if isinstance(reference, str) else json.dumps(reference, ensure_ascii=False)
-        train.append({"id": record["id"], "prompt": record["prompt"], "completion": completion, "source": "seed",
-                      "epoch": 0})
+        train.append(
+            {"id": record["id"], "prompt": record["prompt"], "completion": completion, "source": "seed", "epoch": 0}
+        )
     return train, missing
 
 
@@ -57,15 +58,21 @@ def run(params: Params, model_dir: Path = BASE_DIR) -> dict:
 
     metrics = score_epoch(params, 0, out / "adapter", model_dir)
     metrics["adapter"] = {"r": params.train.lora.r, "alpha": params.train.lora.alpha, "target_modules": targets}
-    metrics["train"] = {"records": len(train) + len(missing), "written": len(train),
-                        "without_reference": len(missing), "ids_without_reference": missing[:LISTED_IDS]}
+    metrics["train"] = {
+        "records": len(train) + len(missing),
+        "written": len(train),
+        "without_reference": len(missing),
+        "ids_without_reference": missing[:LISTED_IDS],
+    }
     metrics["converged"] = False
     write_json(epoch_metrics(0), metrics)
 
     print_summary("baseline (epoch 0)", metrics)
     if missing:
-        console.print(f"[yellow]train split: {len(missing)} record(s) without a reference cannot be trained on "
-                      f"(e.g. {', '.join(missing[:3])}); counted in {epoch_metrics(0)}")
+        console.print(
+            f"[yellow]train split: {len(missing)} record(s) without a reference cannot be trained on "
+            f"(e.g. {', '.join(missing[:3])}); counted in {epoch_metrics(0)}"
+        )
     return metrics
 
 

@@ -33,8 +33,18 @@ REQUIRED_KEYS = ("id", "prompt", "output", "score")
 EXPORT_KEYS = ("id", "task", "prompt", "reference", "checks", "meta")
 MAX_FINDINGS_IN_PROMPT = 20  # keep the request short; the worst few findings say what to fix
 # gate findings that fail an answer outright, most basic first: a rejection is counted under the first
-BLOCKING_FINDINGS = ("truncated", "empty", "function-missing", "signature", "compile", "harness-compile", "harness",
-                     "json-parse", "json-schema", "json-reference")
+BLOCKING_FINDINGS = (
+    "truncated",
+    "empty",
+    "function-missing",
+    "signature",
+    "compile",
+    "harness-compile",
+    "harness",
+    "json-parse",
+    "json-schema",
+    "json-reference",
+)
 
 
 def load_scored(path: Path) -> list[dict]:
@@ -44,7 +54,9 @@ def load_scored(path: Path) -> list[dict]:
         if missing:
             raise UserError(f"{path}:{number}: not a scored record: missing {', '.join(map(repr, missing))}")
         if record["id"] in first_line:
-            raise UserError(f"{path}:{number}: duplicate id {record['id']!r} (first at line {first_line[record['id']]})")
+            raise UserError(
+                f"{path}:{number}: duplicate id {record['id']!r} (first at line {first_line[record['id']]})"
+            )
         first_line[record["id"]] = number
     return records
 
@@ -56,8 +68,10 @@ def eligible(records: list[dict], threshold: float) -> list[dict]:
 
 
 def format_findings(findings: list[dict]) -> str:
-    lines = [f"- [{f.get('id', '?')}]" + (f" line {f['line']}" if f.get("line") else "") + f": {f.get('message', '')}"
-             for f in findings[:MAX_FINDINGS_IN_PROMPT]]
+    lines = [
+        f"- [{f.get('id', '?')}]" + (f" line {f['line']}" if f.get("line") else "") + f": {f.get('message', '')}"
+        for f in findings[:MAX_FINDINGS_IN_PROMPT]
+    ]
     if len(findings) > MAX_FINDINGS_IN_PROMPT:
         lines.append(f"- ... and {len(findings) - MAX_FINDINGS_IN_PROMPT} more")
     return "\n".join(lines) or "- (none reported)"
@@ -65,8 +79,11 @@ def format_findings(findings: list[dict]) -> str:
 
 def correction_request(record: dict, params: Params) -> Request:
     prompt = params.teacher.prompt_template.format(
-        prompt=record["prompt"], student_output=record["output"], score=f"{record['score']:.1f}",
-        threshold=f"{params.quality_threshold:g}", findings=format_findings(record.get("findings") or []),
+        prompt=record["prompt"],
+        student_output=record["output"],
+        score=f"{record['score']:.1f}",
+        threshold=f"{params.quality_threshold:g}",
+        findings=format_findings(record.get("findings") or []),
     )
     return Request(system=params.teacher.system_prompt, prompt=prompt, record=record)
 
@@ -77,8 +94,10 @@ def verify(items: list[tuple[dict, Outcome]], params: Params) -> list[dict]:
         return []
     from distilloop.gate import score_records
 
-    candidates = [{**{k: r[k] for k in EXPORT_KEYS if k in r}, "output": o.reply.text, "truncated": o.reply.truncated}
-                  for r, o in items]
+    candidates = [
+        {**{k: r[k] for k in EXPORT_KEYS if k in r}, "output": o.reply.text, "truncated": o.reply.truncated}
+        for r, o in items
+    ]
     return score_records(candidates, params)
 
 
@@ -90,8 +109,9 @@ def rejection_reason(scored: dict, params: Params) -> str:
     if scored.get("truncated") and "truncated" not in blocking:
         blocking.insert(0, "truncated")
     reason = blocking[0] if blocking else "below threshold" if scored["score"] < params.quality_threshold else "gate"
-    return f"{reason}: score {scored['score']:.2f} (threshold {params.quality_threshold:g})" + \
-        (f"; findings {', '.join(ids[:10])}" if ids else "")
+    return f"{reason}: score {scored['score']:.2f} (threshold {params.quality_threshold:g})" + (
+        f"; findings {', '.join(ids[:10])}" if ids else ""
+    )
 
 
 def kind(reason: str) -> str:
@@ -102,8 +122,12 @@ def correction_record(record: dict, outcome: Outcome, scored: dict | None, teach
     reply = outcome.reply
     if reply is None:
         error = outcome.error
-        accepted, reason = False, f"failed: {error.kind}" + (f" ({error.detail})" if error.detail else "") \
-            + (f" after {error.attempts} attempts" if error.attempts > 1 else "")
+        accepted, reason = (
+            False,
+            f"failed: {error.kind}"
+            + (f" ({error.detail})" if error.detail else "")
+            + (f" after {error.attempts} attempts" if error.attempts > 1 else ""),
+        )
     elif scored["passed"] and scored["score"] >= params.quality_threshold:
         accepted, reason = True, f"passed the gate: score {scored['score']:.2f}"
     else:
@@ -119,14 +143,21 @@ def correction_record(record: dict, outcome: Outcome, scored: dict | None, teach
         "reason": reason,
         "teacher": {"backend": teacher.backend, "model": teacher.model},
         "cache_key": outcome.cache_key,
-        "usage": {"input_tokens": reply.input_tokens if reply else outcome.error.usage[0],
-                  "output_tokens": reply.output_tokens if reply else outcome.error.usage[1],
-                  "cost_usd": round(outcome.cost_usd, 8)},
+        "usage": {
+            "input_tokens": reply.input_tokens if reply else outcome.error.usage[0],
+            "output_tokens": reply.output_tokens if reply else outcome.error.usage[1],
+            "cost_usd": round(outcome.cost_usd, 8),
+        },
     }
 
 
-def run(params: Params, epoch: int | None = None, in_path: Path | None = None, out_path: Path | None = None,
-        metrics_path: Path | None = None) -> dict:
+def run(
+    params: Params,
+    epoch: int | None = None,
+    in_path: Path | None = None,
+    out_path: Path | None = None,
+    metrics_path: Path | None = None,
+) -> dict:
     if epoch is not None:
         in_path = in_path or epoch_dir(epoch - 1) / "pool.scored.jsonl"
         out_path = out_path or epoch_dir(epoch) / "corrections.jsonl"
@@ -189,19 +220,33 @@ def run(params: Params, epoch: int | None = None, in_path: Path | None = None, o
     return metrics
 
 
-EMPTY_METRICS = {"requested": 0, "sent": 0, "cache_hits": 0, "accepted": 0, "rejected": {}, "failed": {},
-                 "skipped_budget": 0, "skipped_max": 0, "input_tokens": 0, "output_tokens": 0, "cost_usd": 0.0}
+EMPTY_METRICS = {
+    "requested": 0,
+    "sent": 0,
+    "cache_hits": 0,
+    "accepted": 0,
+    "rejected": {},
+    "failed": {},
+    "skipped_budget": 0,
+    "skipped_max": 0,
+    "input_tokens": 0,
+    "output_tokens": 0,
+    "cost_usd": 0.0,
+}
 
 
 def _summary(metrics: dict, teacher, in_path, out_path) -> None:
     rows = [(name, metrics[name]) for name in ("requested", "sent", "cache_hits", "accepted")]
     rows += [("rejected", sum(metrics["rejected"].values()) or 0), ("failed", sum(metrics["failed"].values()) or 0)]
     rows += [(f"  {group}: {reason}", n) for group in ("rejected", "failed") for reason, n in metrics[group].items()]
-    rows += [("skipped (max / budget)", f"{metrics['skipped_max']} / {metrics['skipped_budget']}"),
-             ("tokens in / out", f"{metrics['input_tokens']} / {metrics['output_tokens']}"),
-             ("cost (this run)", f"${metrics['cost_usd']:.4f}")]
-    console.print(summary_table(f"correct {in_path} -> {out_path} ({teacher.backend} {teacher.model})",
-                                ("", "count"), rows))
+    rows += [
+        ("skipped (max / budget)", f"{metrics['skipped_max']} / {metrics['skipped_budget']}"),
+        ("tokens in / out", f"{metrics['input_tokens']} / {metrics['output_tokens']}"),
+        ("cost (this run)", f"${metrics['cost_usd']:.4f}"),
+    ]
+    console.print(
+        summary_table(f"correct {in_path} -> {out_path} ({teacher.backend} {teacher.model})", ("", "count"), rows)
+    )
 
 
 def main(

@@ -56,23 +56,30 @@ def run(params: Params, epoch: int, model_dir: Path = BASE_DIR) -> dict:
 
 def pass_through(epoch: int, converged_at: int) -> dict:
     """After convergence the adapter does not change (train@N copies it), so neither do its answers."""
-    metrics = {**carry_over(epoch), "converged": True, "converged_at": converged_at,
-               "passed_through": pass_through_note(converged_at)}
+    metrics = {
+        **carry_over(epoch),
+        "converged": True,
+        "converged_at": converged_at,
+        "passed_through": pass_through_note(converged_at),
+    }
     write_json(epoch_metrics(epoch), metrics)
     console.print(f"evaluate@{epoch}: {metrics['passed_through']}; the scores of epoch {epoch - 1} carried over")
     return metrics
 
 
-def run_file(params: Params, adapter_dir: Path | None, in_path: Path, out_path: Path,
-             model_dir: Path = BASE_DIR) -> dict:
+def run_file(
+    params: Params, adapter_dir: Path | None, in_path: Path, out_path: Path, model_dir: Path = BASE_DIR
+) -> dict:
     """Answer and score one file of export records by hand; write the scored records to `out_path`."""
     records = []
     for number, item in iter_jsonl(in_path):
         if isinstance(item, Reject):
             raise UserError(f"{in_path}:{number}: {item.reason}")
         if not isinstance(item.get("prompt"), str) or item.get("task") not in ("c_code", "json_record"):
-            raise UserError(f"{in_path}:{number}: not an export record (needs a string 'prompt' and a 'task' "
-                            "of c_code or json_record)")
+            raise UserError(
+                f"{in_path}:{number}: not an export record (needs a string 'prompt' and a 'task' "
+                "of c_code or json_record)"
+            )
         records.append(item)
     model, tokenizer = load_student(model_dir, adapter_dir, params.student)
     scored, summary = answer_and_score(records, model, tokenizer, params, f"evaluate {in_path.name}")

@@ -52,21 +52,34 @@ def accepted_examples(corrections: list[dict], epoch: int) -> tuple[list[dict], 
             not_accepted += 1
             continue
         prompt = correction["prompt"]
-        examples[prompt] = {"id": correction["id"], "prompt": prompt, "completion": correction["correction"],
-                            "source": f"correction@{epoch}", "epoch": epoch}
-        pairs[prompt] = {"id": correction["id"], "prompt": prompt, "chosen": correction["correction"],
-                         "rejected": correction["student_output"]}
+        examples[prompt] = {
+            "id": correction["id"],
+            "prompt": prompt,
+            "completion": correction["correction"],
+            "source": f"correction@{epoch}",
+            "epoch": epoch,
+        }
+        pairs[prompt] = {
+            "id": correction["id"],
+            "prompt": prompt,
+            "chosen": correction["correction"],
+            "rejected": correction["student_output"],
+        }
     return list(examples.values()), list(pairs.values()), not_accepted
 
 
 def passing_answers(scored: list[dict], epoch: int, threshold: float) -> list[dict]:
     """The student's own pool answers that passed the gate, as examples (rejection sampling)."""
-    return [{"id": r["id"], "prompt": r["prompt"], "completion": r["output"], "source": f"self@{epoch}", "epoch": epoch}
-            for r in scored if r.get("passed") and r.get("score", 0) >= threshold and r.get("output")]
+    return [
+        {"id": r["id"], "prompt": r["prompt"], "completion": r["output"], "source": f"self@{epoch}", "epoch": epoch}
+        for r in scored
+        if r.get("passed") and r.get("score", 0) >= threshold and r.get("output")
+    ]
 
 
-def lesson(bank: list[dict], corrections: list[dict], self_taught: list[dict], epoch: int,
-           config: MergeParams) -> list[dict]:
+def lesson(
+    bank: list[dict], corrections: list[dict], self_taught: list[dict], epoch: int, config: MergeParams
+) -> list[dict]:
     """This epoch's train set. A record's `weight` is how many times it is trained on per pass."""
     unlearnt_seed = [record for record in bank if record["source"] == "seed"] if epoch == 1 else []
     if not corrections and not unlearnt_seed:
@@ -83,16 +96,22 @@ def lesson(bank: list[dict], corrections: list[dict], self_taught: list[dict], e
     return fresh + random.Random(f"replay@{epoch}").sample(earlier, count)
 
 
-def merge(previous: list[dict], corrections: list[dict], epoch: int, config: MergeParams,
-          self_taught: list[dict] = ()) -> tuple[list[dict], list[dict], list[dict], dict]:
+def merge(
+    previous: list[dict], corrections: list[dict], epoch: int, config: MergeParams, self_taught: list[dict] = ()
+) -> tuple[list[dict], list[dict], list[dict], dict]:
     """(bank N, lesson N, pairs N, counts). Dicts keep insertion order, so replaced records keep their place."""
     bank: dict[str, dict] = {}
     for record in previous:
         bank[record["prompt"]] = {**record, "epoch": added_at(record)}  # a duplicate prompt: the later line wins
     examples, pairs, not_accepted = accepted_examples(corrections, epoch)
     self_taught = [record for record in self_taught if record["prompt"] not in {e["prompt"] for e in examples}]
-    counts = {"previous": len(previous), "added": 0, "replaced": 0, "not accepted": not_accepted,
-              "self-taught": len(self_taught)}
+    counts = {
+        "previous": len(previous),
+        "added": 0,
+        "replaced": 0,
+        "not accepted": not_accepted,
+        "self-taught": len(self_taught),
+    }
     for record in [*examples, *self_taught]:
         counts["replaced" if record["prompt"] in bank else "added"] += 1
         bank[record["prompt"]] = record
@@ -109,8 +128,13 @@ def _check(records: list[dict], keys: tuple[str, ...], path: Path) -> None:
             raise UserError(f"{path}:{number}: missing {', '.join(map(repr, missing))}")
 
 
-def run(params: Params, epoch: int, previous_path: Path | None = None, corrections_path: Path | None = None,
-        out_dir: Path | None = None) -> dict:
+def run(
+    params: Params,
+    epoch: int,
+    previous_path: Path | None = None,
+    corrections_path: Path | None = None,
+    out_dir: Path | None = None,
+) -> dict:
     config = params.merge
     previous_path = previous_path or epoch_dir(epoch - 1) / "train.jsonl"
     corrections_path = corrections_path or epoch_dir(epoch) / "corrections.jsonl"
@@ -128,8 +152,13 @@ def run(params: Params, epoch: int, previous_path: Path | None = None, correctio
     write_jsonl(Path(out_dir) / "lesson.jsonl", taught)
     write_jsonl(Path(out_dir) / "pairs.jsonl", pairs)
     rows = [(name, count) for name, count in counts.items()]
-    console.print(summary_table(f"merge@{epoch} ({config.strategy}): {previous_path} + {corrections_path} -> {out_dir}",
-                                ("", "records"), rows))
+    console.print(
+        summary_table(
+            f"merge@{epoch} ({config.strategy}): {previous_path} + {corrections_path} -> {out_dir}",
+            ("", "records"),
+            rows,
+        )
+    )
     return counts
 
 

@@ -28,8 +28,14 @@ def check_inputs(tokenizer, prompts: list[str], max_tokens: int):
     return tokenizer(prompts, return_tensors="pt", padding=True, truncation=True, max_length=max_tokens)
 
 
-def run(params: Params, base_dir: Path = BASE_DIR, adapter_dir: Path = BEST_ADAPTER, out_dir: Path = MERGED_DIR,
-        metrics_path: Path | None = METRICS_DIR / "merge.json", prompts: list[str] | None = None) -> dict:
+def run(
+    params: Params,
+    base_dir: Path = BASE_DIR,
+    adapter_dir: Path = BEST_ADAPTER,
+    out_dir: Path = MERGED_DIR,
+    metrics_path: Path | None = METRICS_DIR / "merge.json",
+    prompts: list[str] | None = None,
+) -> dict:
     import torch
     from peft import PeftModel
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -61,17 +67,30 @@ def run(params: Params, base_dir: Path = BASE_DIR, adapter_dir: Path = BEST_ADAP
     difference = float((merged_logits - reference_logits).abs()[mask].max())
     tokens = int(mask.sum())
 
-    metrics = {"max_abs_logit_diff": difference, "tolerance": config.tolerance, "prompts": len(prompts),
-               "tokens": tokens, "adapter": str(adapter_dir)}
+    metrics = {
+        "max_abs_logit_diff": difference,
+        "tolerance": config.tolerance,
+        "prompts": len(prompts),
+        "tokens": tokens,
+        "adapter": str(adapter_dir),
+    }
     if metrics_path is not None:
         write_json(metrics_path, metrics)
-    console.print(summary_table("merge_lora", ("check", "value"), [
-        ("prompts / tokens compared", f"{len(prompts)} / {tokens}"),
-        ("max |logit merged - logit base+adapter|", f"{difference:.3g} (tolerance {config.tolerance:g})"),
-    ]))
+    console.print(
+        summary_table(
+            "merge_lora",
+            ("check", "value"),
+            [
+                ("prompts / tokens compared", f"{len(prompts)} / {tokens}"),
+                ("max |logit merged - logit base+adapter|", f"{difference:.3g} (tolerance {config.tolerance:g})"),
+            ],
+        )
+    )
     if not difference <= config.tolerance:  # also catches NaN
-        raise UserError(f"merge_lora: merged model differs from base+adapter: max abs logit difference "
-                        f"{difference:.3g} > tolerance {config.tolerance:g}")
+        raise UserError(
+            f"merge_lora: merged model differs from base+adapter: max abs logit difference "
+            f"{difference:.3g} > tolerance {config.tolerance:g}"
+        )
     return metrics
 
 

@@ -58,26 +58,56 @@ def answer_with_gguf(records: list[dict], path: Path, params: Params, label: str
         with progress() as bar:
             task = bar.add_task(label, total=len(records))
             if config.parallel > 1 and student.temperature == 0 and not student.no_repeat_ngram_size:
-                replies = llama_tools.chat_many(llm, [record["prompt"] for record in records], student.system_prompt,
-                                                budgets, kinds, student.repetition_penalty, student.repeat_last_n,
-                                                config.parallel, on_answer=lambda _: bar.advance(task))
+                replies = llama_tools.chat_many(
+                    llm,
+                    [record["prompt"] for record in records],
+                    student.system_prompt,
+                    budgets,
+                    kinds,
+                    student.repetition_penalty,
+                    student.repeat_last_n,
+                    config.parallel,
+                    on_answer=lambda _: bar.advance(task),
+                )
             else:
                 replies = []
                 for record, kind, budget in zip(records, kinds, budgets):
-                    replies.append(llama_tools.chat(llm, record["prompt"], student.system_prompt, budget,
-                                                    student.temperature, student.repetition_penalty, student.seed,
-                                                    student.repeat_last_n, student.no_repeat_ngram_size, kind))
+                    replies.append(
+                        llama_tools.chat(
+                            llm,
+                            record["prompt"],
+                            student.system_prompt,
+                            budget,
+                            student.temperature,
+                            student.repetition_penalty,
+                            student.seed,
+                            student.repeat_last_n,
+                            student.no_repeat_ngram_size,
+                            kind,
+                        )
+                    )
                     bar.advance(task)
     finally:
         llm.close()
-    return [{**record, "output": reply["text"], "truncated": reply["truncated"],
-             "gen": {"tokens": reply["tokens"], "seconds": round(reply["seconds"], 4)}}
-            for record, reply in zip(records, replies)]
+    return [
+        {
+            **record,
+            "output": reply["text"],
+            "truncated": reply["truncated"],
+            "gen": {"tokens": reply["tokens"], "seconds": round(reply["seconds"], 4)},
+        }
+        for record, reply in zip(records, replies)
+    ]
 
 
-def run(params: Params, merged_dir: Path = MERGED_DIR, out_dir: Path = GGUF_DIR,
-        metrics_path: Path = METRICS_DIR / "quantise.json", reference: dict | None = None,
-        summary_path: Path | None = SUMMARY_PATH) -> dict:
+def run(
+    params: Params,
+    merged_dir: Path = MERGED_DIR,
+    out_dir: Path = GGUF_DIR,
+    metrics_path: Path = METRICS_DIR / "quantise.json",
+    reference: dict | None = None,
+    summary_path: Path | None = SUMMARY_PATH,
+) -> dict:
     from distilloop.gate import judgment, score_records, summarise
 
     config = params.quantise
@@ -92,9 +122,17 @@ def run(params: Params, merged_dir: Path = MERGED_DIR, out_dir: Path = GGUF_DIR,
 
     files = build_ggufs(Path(merged_dir), Path(out_dir), config.types, params.student.threads)
     smallest = min(files, key=lambda kind: files[kind].stat().st_size)
-    (Path(out_dir) / "Modelfile").write_text(llama_tools.modelfile(
-        files[smallest].name, params.student.system_prompt, stop_tokens(Path(merged_dir)),
-        config.ollama_temperature, config.n_ctx, params.student.repetition_penalty, params.student.repeat_last_n))
+    (Path(out_dir) / "Modelfile").write_text(
+        llama_tools.modelfile(
+            files[smallest].name,
+            params.student.system_prompt,
+            stop_tokens(Path(merged_dir)),
+            config.ollama_temperature,
+            config.n_ctx,
+            params.student.repetition_penalty,
+            params.student.repeat_last_n,
+        )
+    )
 
     types = {}
     for kind, path in files.items():
@@ -103,32 +141,54 @@ def run(params: Params, merged_dir: Path = MERGED_DIR, out_dir: Path = GGUF_DIR,
         tokens = sum(record["gen"]["tokens"] for record in scored)
         seconds = sum(record["gen"]["seconds"] for record in scored)
         types[kind] = {
-            "size_bytes": path.stat().st_size, "pass_rate": summary["pass_rate"],
-            "mean_score": summary["mean_score"], "truncation_rate": summary["truncation_rate"],
+            "size_bytes": path.stat().st_size,
+            "pass_rate": summary["pass_rate"],
+            "mean_score": summary["mean_score"],
+            "truncation_rate": summary["truncation_rate"],
             **{key: summary[key] for key in judgment([]) if key in summary},  # json_record: r, MAE
             "pass_rate_drop": round(reference["pass_rate"] - summary["pass_rate"], 4),
             "mean_score_delta": round(summary["mean_score"] - reference["mean_score"], 4),
             "tokens_per_second": round(tokens / seconds, 1) if seconds else 0.0,
         }
-    metrics = {"merged": reference, "types": types, "max_pass_rate_drop": config.max_pass_rate_drop,
-               "modelfile_model": files[smallest].name}
+    metrics = {
+        "merged": reference,
+        "types": types,
+        "max_pass_rate_drop": config.max_pass_rate_drop,
+        "modelfile_model": files[smallest].name,
+    }
     write_json(metrics_path, metrics)
     if summary_path is not None:  # the run's headline, DVC's metrics file
         best = {"epoch": reference.get("epoch"), "test": reference}
         write_json(summary_path, headline(sorted(int(epoch) for epoch in params.loop.epochs), best, metrics))
+
     def r(figures: dict) -> str:
         return "-" if figures.get("pearson_r") is None else f"{figures['pearson_r']:.3f}"
 
-    console.print(summary_table(
-        f"quantise: test split ({len(test)} prompts), the merged model through the engine and each GGUF through llama.cpp",
-        ("model", "size MB", "pass rate", "drop", "mean score", "Pearson r", "tokens/s"),
-        [("merged", "", f"{reference['pass_rate']:.2f}", "", f"{reference['mean_score']:.2f}", r(reference), "")]
-        + [(kind, f"{t['size_bytes'] / 2**20:.0f}", f"{t['pass_rate']:.2f}", f"{t['pass_rate_drop']:+.2f}",
-            f"{t['mean_score']:.2f}", r(t), t["tokens_per_second"]) for kind, t in types.items()]))
+    console.print(
+        summary_table(
+            f"quantise: test split ({len(test)} prompts), the merged model through the engine and each GGUF through llama.cpp",
+            ("model", "size MB", "pass rate", "drop", "mean score", "Pearson r", "tokens/s"),
+            [("merged", "", f"{reference['pass_rate']:.2f}", "", f"{reference['mean_score']:.2f}", r(reference), "")]
+            + [
+                (
+                    kind,
+                    f"{t['size_bytes'] / 2**20:.0f}",
+                    f"{t['pass_rate']:.2f}",
+                    f"{t['pass_rate_drop']:+.2f}",
+                    f"{t['mean_score']:.2f}",
+                    r(t),
+                    t["tokens_per_second"],
+                )
+                for kind, t in types.items()
+            ],
+        )
+    )
     worst = max(types, key=lambda kind: types[kind]["pass_rate_drop"])
     if types[worst]["pass_rate_drop"] > config.max_pass_rate_drop:
-        raise UserError(f"quantise: {worst} loses {types[worst]['pass_rate_drop']:.2f} of the test pass rate "
-                        f"(> quantise.max_pass_rate_drop {config.max_pass_rate_drop:g})")
+        raise UserError(
+            f"quantise: {worst} loses {types[worst]['pass_rate_drop']:.2f} of the test pass rate "
+            f"(> quantise.max_pass_rate_drop {config.max_pass_rate_drop:g})"
+        )
     return metrics
 
 

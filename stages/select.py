@@ -24,17 +24,35 @@ def write_plot_tables(epochs: list[int], by_epoch: dict[int, dict]) -> None:
     """The tables behind dvc.yaml's plots: pass rate and test score histogram per epoch, and the training
     curves of every epoch on one step axis (from each train@N's dvclive log, which N-train.json in
     metrics/epochs — this stage's dependency — accompanies)."""
-    pass_rate = [{"epoch": epoch, **{split: (by_epoch[epoch].get(split) or {}).get("pass_rate")
-                                     for split in ("pool", "val", "test")}} for epoch in epochs]
-    histogram = [{"epoch": epoch, **{name: ((by_epoch[epoch].get("test") or {}).get("histogram") or {}).get(bucket, 0)
-                                     for bucket, name in HISTOGRAM_FIELDS.items()}} for epoch in epochs]
+    pass_rate = [
+        {
+            "epoch": epoch,
+            **{split: (by_epoch[epoch].get(split) or {}).get("pass_rate") for split in ("pool", "val", "test")},
+        }
+        for epoch in epochs
+    ]
+    histogram = [
+        {
+            "epoch": epoch,
+            **{
+                name: ((by_epoch[epoch].get("test") or {}).get("histogram") or {}).get(bucket, 0)
+                for bucket, name in HISTOGRAM_FIELDS.items()
+            },
+        }
+        for epoch in epochs
+    ]
     curves, offset = [], 0
     for epoch in epochs[1:]:
         live = epoch_dir(epoch) / "live" / "plots" / "metrics"
-        series = {"loss": read_tsv(live / "loss.tsv", "loss"), "eval_loss": read_tsv(live / "eval" / "loss.tsv", "loss")}
+        series = {
+            "loss": read_tsv(live / "loss.tsv", "loss"),
+            "eval_loss": read_tsv(live / "eval" / "loss.tsv", "loss"),
+        }
         steps = sorted(set(series["loss"]) | set(series["eval_loss"]))
-        curves += [{"epoch": epoch, "step": offset + step, **{name: values.get(step) for name, values in series.items()}}
-                   for step in steps]
+        curves += [
+            {"epoch": epoch, "step": offset + step, **{name: values.get(step) for name, values in series.items()}}
+            for step in steps
+        ]
         offset += max(steps, default=0)
     write_json(PLOTS_DIR / "pass_rate.json", pass_rate)
     write_json(PLOTS_DIR / "score_histogram.json", histogram)
@@ -97,10 +115,19 @@ def run(params: Params) -> dict:
     }
     write_json(METRICS_DIR / "best.json", result)
     write_plot_tables(epochs, by_epoch)
-    rows = [(epoch, f"{val_figure(by_epoch[epoch]['val']):.3f}", f"{by_epoch[epoch]['val']['pass_rate']:.2f}",
-             f"{(by_epoch[epoch].get('test') or {}).get('pass_rate', 0):.2f}", "best" if epoch == best else "")
-            for epoch in epochs]
-    console.print(summary_table("select: best epoch by val", ("epoch", "val figure", "val pass", "test pass", ""), rows))
+    rows = [
+        (
+            epoch,
+            f"{val_figure(by_epoch[epoch]['val']):.3f}",
+            f"{by_epoch[epoch]['val']['pass_rate']:.2f}",
+            f"{(by_epoch[epoch].get('test') or {}).get('pass_rate', 0):.2f}",
+            "best" if epoch == best else "",
+        )
+        for epoch in epochs
+    ]
+    console.print(
+        summary_table("select: best epoch by val", ("epoch", "val figure", "val pass", "test pass", ""), rows)
+    )
     return result
 
 

@@ -61,9 +61,14 @@ class TrainPaths:
         run_dir = Path(out_dir) if out_dir else epoch_dir(epoch)
         default_data = epoch_dir(epoch) / ("pairs.jsonl" if method == "dpo" else "lesson.jsonl")
         return cls(
-            base=MODELS_DIR / "base", previous_adapter=epoch_dir(epoch - 1) / "adapter", data=Path(data or default_data),
-            val=export_split("val"), adapter=run_dir / "adapter", checkpoints=run_dir / "checkpoints",
-            live=run_dir / "live", metrics=run_dir / "train-metrics.json" if out_dir else epoch_metrics(epoch, "-train"),
+            base=MODELS_DIR / "base",
+            previous_adapter=epoch_dir(epoch - 1) / "adapter",
+            data=Path(data or default_data),
+            val=export_split("val"),
+            adapter=run_dir / "adapter",
+            checkpoints=run_dir / "checkpoints",
+            live=run_dir / "live",
+            metrics=run_dir / "train-metrics.json" if out_dir else epoch_metrics(epoch, "-train"),
         )
 
 
@@ -117,8 +122,12 @@ def read_eval_examples(path: Path, system_prompt: str | None = None) -> tuple[li
         if item.get("reference") in (None, "") or not item.get("prompt"):
             without_reference += 1
             continue
-        examples.append({"prompt": conversation(as_text(item["prompt"]), system_prompt),
-                         "completion": [{"role": "assistant", "content": as_text(item["reference"])}]})
+        examples.append(
+            {
+                "prompt": conversation(as_text(item["prompt"]), system_prompt),
+                "completion": [{"role": "assistant", "content": as_text(item["reference"])}],
+            }
+        )
     return examples, without_reference
 
 
@@ -211,16 +220,30 @@ def skip(paths: TrainPaths, config: TrainParams, epoch: int, reason: str, counts
     for declared in (paths.checkpoints, paths.live):  # DVC outputs: present, and empty since nothing trained
         shutil.rmtree(declared, ignore_errors=True)
         declared.mkdir(parents=True)
-    metrics = {"epoch": epoch, "method": config.method, "skipped": reason, "steps": 0, "epochs_run": 0.0,
-               "train_loss": None, "eval_loss": None, "best_eval_loss": None, "initial_eval_loss": None,
-               "stopped_early": False, "tokens": 0, "seconds": 0.0, "tokens_per_second": 0.0, **counts}
+    metrics = {
+        "epoch": epoch,
+        "method": config.method,
+        "skipped": reason,
+        "steps": 0,
+        "epochs_run": 0.0,
+        "train_loss": None,
+        "eval_loss": None,
+        "best_eval_loss": None,
+        "initial_eval_loss": None,
+        "stopped_early": False,
+        "tokens": 0,
+        "seconds": 0.0,
+        "tokens_per_second": 0.0,
+        **counts,
+    }
     write_json(paths.metrics, metrics)
     console.print(f"train@{epoch}: skipped ({reason}); {paths.adapter} = {paths.previous_adapter}")
     return metrics
 
 
-def run(params: Params, epoch: int, data: Path | None = None, out_dir: Path | None = None,
-        extra_callbacks: tuple = ()) -> dict:
+def run(
+    params: Params, epoch: int, data: Path | None = None, out_dir: Path | None = None, extra_callbacks: tuple = ()
+) -> dict:
     config = params.train
     paths = TrainPaths.for_epoch(epoch, config.method, data, out_dir)
     system_prompt = getattr(params.student, "system_prompt", None)  # generation and training see one template
@@ -228,8 +251,11 @@ def run(params: Params, epoch: int, data: Path | None = None, out_dir: Path | No
     eval_examples, without_reference = read_eval_examples(paths.val, system_prompt)
     if config.method == "dpo":
         eval_examples = []  # val records have a reference but no rejected answer: no DPO eval pairs
-    counts = {"train_examples": len(examples), "eval_examples": len(eval_examples),
-              "val_without_reference": without_reference}
+    counts = {
+        "train_examples": len(examples),
+        "eval_examples": len(eval_examples),
+        "val_without_reference": without_reference,
+    }
 
     data_digest = digest([config.method, examples])
     previous = paths.previous_adapter / TRAINED_ON
@@ -261,12 +287,15 @@ def run(params: Params, epoch: int, data: Path | None = None, out_dir: Path | No
     threads = set_threads(config.threads, distributed.local_processes())
     bf16 = use_bf16(config.dtype)
     model, tokenizer = load_model(paths.base, paths.previous_adapter)
-    fingerprint = digest({
-        "data": data_digest, "eval": digest(eval_examples),
-        "params": config.model_dump(exclude={"threads", "distributed"}),  # neither changes the result
-        "adapter": file_digest(paths.previous_adapter / "adapter_model.safetensors"),
-        "base": file_digest(paths.base / "config.json"),
-    })
+    fingerprint = digest(
+        {
+            "data": data_digest,
+            "eval": digest(eval_examples),
+            "params": config.model_dump(exclude={"threads", "distributed"}),  # neither changes the result
+            "adapter": file_digest(paths.previous_adapter / "adapter_model.safetensors"),
+            "base": file_digest(paths.base / "config.json"),
+        }
+    )
     if ranks.is_main:
         resume, record = prepare_checkpoints(paths.checkpoints, fingerprint)
     ranks.wait()
@@ -277,8 +306,17 @@ def run(params: Params, epoch: int, data: Path | None = None, out_dir: Path | No
     resume_step = resume_state.get("global_step")
 
     callbacks = [ProgressBar(), live_callback(paths.live, resume_step)] if ranks.is_main else []
-    trainer = make_trainer(config, model, tokenizer, examples, eval_examples, paths.checkpoints, bf16,
-                           [*callbacks, *extra_callbacks], ranks.count)
+    trainer = make_trainer(
+        config,
+        model,
+        tokenizer,
+        examples,
+        eval_examples,
+        paths.checkpoints,
+        bf16,
+        [*callbacks, *extra_callbacks],
+        ranks.count,
+    )
     if trainer.eval_dataset is not None and resume is None:
         record["initial_eval_loss"] = trainer.evaluate()["eval_loss"]  # adapter N-1 on val: step 0 of the curve
         if ranks.is_main:
@@ -313,15 +351,27 @@ def run(params: Params, epoch: int, data: Path | None = None, out_dir: Path | No
     evals = [entry["eval_loss"] for entry in state.log_history if "eval_loss" in entry]
     tokens = int(state.num_input_tokens_seen) - int(resume_state.get("num_input_tokens_seen", 0))  # this run's
     metrics = {
-        "epoch": epoch, "method": config.method, "skipped": None, "steps": state.global_step,
-        "max_steps": state.max_steps, "epochs_run": round(float(state.epoch or 0), 4),
-        "train_loss": _mean(losses), "final_train_loss": losses[-1] if losses else None,
-        "eval_loss": evals[-1] if evals else None, "best_eval_loss": best if evals else None,
-        "initial_eval_loss": initial, "best_step": 0 if kept_previous else state.best_global_step,
-        "kept_previous_adapter": kept_previous, "stopped_early": bool(evals) and state.global_step < state.max_steps,
-        "resumed_from_step": resume_step, "tokens": tokens, "seconds": round(seconds, 3),
+        "epoch": epoch,
+        "method": config.method,
+        "skipped": None,
+        "steps": state.global_step,
+        "max_steps": state.max_steps,
+        "epochs_run": round(float(state.epoch or 0), 4),
+        "train_loss": _mean(losses),
+        "final_train_loss": losses[-1] if losses else None,
+        "eval_loss": evals[-1] if evals else None,
+        "best_eval_loss": best if evals else None,
+        "initial_eval_loss": initial,
+        "best_step": 0 if kept_previous else state.best_global_step,
+        "kept_previous_adapter": kept_previous,
+        "stopped_early": bool(evals) and state.global_step < state.max_steps,
+        "resumed_from_step": resume_step,
+        "tokens": tokens,
+        "seconds": round(seconds, 3),
         "tokens_per_second": round(tokens / seconds, 1) if seconds > 0 else 0.0,
-        "dtype": "bfloat16 autocast" if bf16 else "float32", "threads": threads, **counts,
+        "dtype": "bfloat16 autocast" if bf16 else "float32",
+        "threads": threads,
+        **counts,
     }
     write_json(paths.metrics, metrics)
     _summary(metrics, paths)
@@ -337,8 +387,12 @@ def launch_workers(params: Params, epoch: int, data: Path | None, out_dir: Path 
     with tempfile.TemporaryDirectory(prefix="distilloop-train-") as scratch:
         params_copy = Path(scratch) / "params.json"
         params_copy.write_text(params.model_dump_json(), encoding="utf-8")  # JSON is YAML
-        distributed.launch(params.train.distributed, Path(__file__).resolve(), [*arguments, "--params", str(params_copy)],
-                           paths.checkpoints.parent / "train-workers.log")
+        distributed.launch(
+            params.train.distributed,
+            Path(__file__).resolve(),
+            [*arguments, "--params", str(params_copy)],
+            paths.checkpoints.parent / "train-workers.log",
+        )
     return read_json(paths.metrics)
 
 
@@ -353,15 +407,32 @@ def _fmt(value) -> str:
 
 
 def _summary(metrics: dict, paths: TrainPaths) -> None:
-    rows = [(key, _fmt(metrics[key])) for key in (
-        "method", "train_examples", "eval_examples", "steps", "epochs_run", "train_loss", "initial_eval_loss",
-        "best_eval_loss", "best_step", "stopped_early", "resumed_from_step", "tokens_per_second", "dtype")]
+    rows = [
+        (key, _fmt(metrics[key]))
+        for key in (
+            "method",
+            "train_examples",
+            "eval_examples",
+            "steps",
+            "epochs_run",
+            "train_loss",
+            "initial_eval_loss",
+            "best_eval_loss",
+            "best_step",
+            "stopped_early",
+            "resumed_from_step",
+            "tokens_per_second",
+            "dtype",
+        )
+    ]
     console.print(summary_table(f"train@{metrics['epoch']} -> {paths.adapter}", ("", "value"), rows))
 
 
 def main(
     epoch: Annotated[int, typer.Option(min=1, help="loop epoch N: continues adapter N-1 on train set N")],
-    data: Annotated[Path | None, typer.Option("--in", help="train set (pairs for dpo) instead of runs/epoch-N/")] = None,
+    data: Annotated[
+        Path | None, typer.Option("--in", help="train set (pairs for dpo) instead of runs/epoch-N/")
+    ] = None,
     out: Annotated[Path | None, typer.Option(help="directory for adapter/, checkpoints/, live/ and metrics")] = None,
     params_file: ParamsOption = Path("params.yaml"),
 ):

@@ -67,9 +67,16 @@ def tiny_model_dir(tiny_tokenizer_dir, tmp_path_factory) -> Path:
 
     tokenizer = AutoTokenizer.from_pretrained(tiny_tokenizer_dir)
     config = LlamaConfig(
-        vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=1024, tie_word_embeddings=True,
-        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
+        vocab_size=len(tokenizer),
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=1024,
+        tie_word_embeddings=True,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
         pad_token_id=tokenizer.pad_token_id,
     )
     torch.manual_seed(0)
@@ -82,8 +89,10 @@ def tiny_model_dir(tiny_tokenizer_dir, tmp_path_factory) -> Path:
 
 # answers that are complete before the model stops: a tiny model trained to recite them, text after included
 RECITED = {
-    "Score the profile of ann_lee7.": ('Here it is: {"handle": "ann_lee7", "reason": "knows \\"}\\" and {braces}", '
-                                       '"extra": {"n": 1}} and then the model keeps talking about it'),
+    "Score the profile of ann_lee7.": (
+        'Here it is: {"handle": "ann_lee7", "reason": "knows \\"}\\" and {braces}", '
+        '"extra": {"n": 1}} and then the model keeps talking about it'
+    ),
     "Write the gate check.": "Sure.\n```c\nint gate_open(void) { return 1; }\n```\nThat is all, and then more words",
     "Score the fenced profile.": '```json\n{"handle": "x"}\n```\nfollowed by more text',
 }
@@ -131,8 +140,10 @@ def write_jsonl(path: Path, records: list[dict]) -> None:
 def c_record(index: int) -> tuple[str, str]:
     """A short prompt and C answer; the index varies names and constants so no two are the same."""
     prompt = f"Write a C99 function `uint16_t pack_{index}(uint8_t pcp, uint16_t vid)` for TSN case {index}."
-    answer = (f"uint16_t pack_{index}(uint8_t pcp, uint16_t vid)\n{{\n"
-              f"    return (uint16_t)((((uint16_t)pcp & 0x7U) << 13U) | (vid & 0x{index % 16:X}FFU));\n}}\n")
+    answer = (
+        f"uint16_t pack_{index}(uint8_t pcp, uint16_t vid)\n{{\n"
+        f"    return (uint16_t)((((uint16_t)pcp & 0x7U) << 13U) | (vid & 0x{index % 16:X}FFU));\n}}\n"
+    )
     return prompt, answer
 
 
@@ -152,13 +163,22 @@ def train_project(tmp_path, tiny_model_dir, monkeypatch) -> Path:
     (tmp_path / "models" / "base").symlink_to(tiny_model_dir)
     lora = LoraParams()
     torch.manual_seed(0)  # LoRA A is random: the goldens need the same adapter whatever ran before
-    model = get_peft_model(AutoModelForCausalLM.from_pretrained(tiny_model_dir), LoraConfig(
-        r=lora.r, lora_alpha=lora.alpha, lora_dropout=lora.dropout, target_modules=lora.target_modules,
-        task_type="CAUSAL_LM"))
+    model = get_peft_model(
+        AutoModelForCausalLM.from_pretrained(tiny_model_dir),
+        LoraConfig(
+            r=lora.r,
+            lora_alpha=lora.alpha,
+            lora_dropout=lora.dropout,
+            target_modules=lora.target_modules,
+            task_type="CAUSAL_LM",
+        ),
+    )
     model.save_pretrained(tmp_path / "runs" / "epoch-0" / "adapter")
     train = [dict(zip(("prompt", "completion"), c_record(i)), id=f"t{i}", source="seed") for i in range(16)]
     write_jsonl(tmp_path / "runs" / "epoch-1" / "lesson.jsonl", train)
-    val = [{"id": f"v{i}", "task": "c_code", "prompt": c_record(i)[0], "reference": c_record(i)[1]} for i in range(16, 22)]
+    val = [
+        {"id": f"v{i}", "task": "c_code", "prompt": c_record(i)[0], "reference": c_record(i)[1]} for i in range(16, 22)
+    ]
     val.append({"id": "v-noref", "task": "c_code", "prompt": "Explain VLAN tags."})
     write_jsonl(tmp_path / "data" / "export" / "val.jsonl", val)
     monkeypatch.chdir(tmp_path)
@@ -190,12 +210,28 @@ def postgres_url(tmp_path_factory):
         run_as = ["runuser", "-u", "postgres", "--"]
     else:
         data = tmp_path_factory.mktemp("pgdata")
-    subprocess.run([*run_as, str(bin_dir / "initdb"), "-D", str(data), "-U", "distilloop", "-A", "trust",
-                    "--no-sync"], check=True, capture_output=True)
+    subprocess.run(
+        [*run_as, str(bin_dir / "initdb"), "-D", str(data), "-U", "distilloop", "-A", "trust", "--no-sync"],
+        check=True,
+        capture_output=True,
+    )
     port = free_port()
     server = subprocess.Popen(
-        [*run_as, str(bin_dir / "postgres"), "-D", str(data), "-p", str(port), "-h", "127.0.0.1",
-         "-k", str(data), "-F"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            *run_as,
+            str(bin_dir / "postgres"),
+            "-D",
+            str(data),
+            "-p",
+            str(port),
+            "-h",
+            "127.0.0.1",
+            "-k",
+            str(data),
+            "-F",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         wait_for_port(port, server)
@@ -233,8 +269,11 @@ def _wait_for_sql(url: str, timeout: float = 30.0) -> None:
 def s3_endpoint(tmp_path_factory):
     """A moto S3 server on 127.0.0.1 (a real S3 endpoint over HTTP); sets dummy credentials."""
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     saved = {key: os.environ.get(key) for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")}
     os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1")
     try:
@@ -262,8 +301,14 @@ def cli_env(**extra: str) -> dict:
 
 def run_cli(*args: str, cwd: Path | str | None = None, env: dict | None = None, timeout: float = 600):
     """`distilloop ARGS` in a subprocess; returns the CompletedProcess (text output)."""
-    return subprocess.run([sys.executable, "-m", "distilloop.cli", *args], cwd=cwd, env=env or cli_env(),
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "distilloop.cli", *args],
+        cwd=cwd,
+        env=env or cli_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def assert_one_line_error(result, *fragments: str) -> None:
@@ -280,7 +325,12 @@ def assert_one_line_error(result, *fragments: str) -> None:
 @pytest.fixture
 def project(tmp_path) -> Path:
     """A fresh copy of this project (tracked and new, not ignored files) in a new git repository, as a clone."""
-    files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT, capture_output=True, check=True).stdout
+    files = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+    ).stdout
     dest = tmp_path / "project"
     for name in filter(None, files.decode().split("\0")):
         source = ROOT / name

@@ -36,8 +36,16 @@ class FakeTeacherServer(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128
 
-    def __init__(self, port: int = 0, answers: dict | None = None, delay_s: float = 0.0, stall_s: float = 5.0,
-                 retry_after: str = "1", expected_key: str | None = None, log_path: str | None = None):
+    def __init__(
+        self,
+        port: int = 0,
+        answers: dict | None = None,
+        delay_s: float = 0.0,
+        stall_s: float = 5.0,
+        retry_after: str = "1",
+        expected_key: str | None = None,
+        log_path: str | None = None,
+    ):
         super().__init__(("127.0.0.1", port), Handler)
         self.answers = answers or {}
         self.delay_s, self.stall_s, self.retry_after = delay_s, stall_s, retry_after
@@ -88,8 +96,14 @@ class Handler(BaseHTTPRequestHandler):
         item = (ITEM.search(text) or [None, None])[1]
         fault_match = FAULT.search(text)
         fault, times = (fault_match[1], int(fault_match[2] or 0)) if fault_match else (None, 0)
-        entry = {"time": time.time(), "api": api, "model": model, "item": item, "fault": fault,
-                 "auth": self.auth_state()}
+        entry = {
+            "time": time.time(),
+            "api": api,
+            "model": model,
+            "item": item,
+            "fault": fault,
+            "auth": self.auth_state(),
+        }
         count = self.server.log(entry)
         if self.server.delay_s:
             time.sleep(self.server.delay_s)
@@ -134,25 +148,46 @@ class Handler(BaseHTTPRequestHandler):
     def shape(self, api: str, model: str, answer: str, input_tokens: int) -> dict:
         output_tokens = len(answer.split())
         if api == "openai":
-            return {"id": "chatcmpl-fake", "object": "chat.completion", "model": model,
-                    "choices": [{"index": 0, "message": {"role": "assistant", "content": answer},
-                                 "finish_reason": "stop"}],
-                    "usage": {"prompt_tokens": input_tokens, "completion_tokens": output_tokens,
-                              "total_tokens": input_tokens + output_tokens}}
+            return {
+                "id": "chatcmpl-fake",
+                "object": "chat.completion",
+                "model": model,
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": answer}, "finish_reason": "stop"}],
+                "usage": {
+                    "prompt_tokens": input_tokens,
+                    "completion_tokens": output_tokens,
+                    "total_tokens": input_tokens + output_tokens,
+                },
+            }
         if api == "anthropic":
-            return {"id": "msg_fake", "type": "message", "role": "assistant", "model": model,
-                    "content": [{"type": "text", "text": answer}], "stop_reason": "end_turn",
-                    "usage": {"input_tokens": input_tokens, "output_tokens": output_tokens}}
-        return {"output": {"message": {"role": "assistant", "content": [{"text": answer}]}}, "stopReason": "end_turn",
-                "usage": {"inputTokens": input_tokens, "outputTokens": output_tokens,
-                          "totalTokens": input_tokens + output_tokens}, "metrics": {"latencyMs": 1}}
+            return {
+                "id": "msg_fake",
+                "type": "message",
+                "role": "assistant",
+                "model": model,
+                "content": [{"type": "text", "text": answer}],
+                "stop_reason": "end_turn",
+                "usage": {"input_tokens": input_tokens, "output_tokens": output_tokens},
+            }
+        return {
+            "output": {"message": {"role": "assistant", "content": [{"text": answer}]}},
+            "stopReason": "end_turn",
+            "usage": {
+                "inputTokens": input_tokens,
+                "outputTokens": output_tokens,
+                "totalTokens": input_tokens + output_tokens,
+            },
+            "metrics": {"latencyMs": 1},
+        }
 
     def error(self, api: str, status: int, kind: str, message: str, headers: dict | None = None) -> None:
         if api == "bedrock":  # botocore reads the code from x-amzn-ErrorType and the message from the body
             code = {429: "ThrottlingException", 500: "InternalServerException", 401: "AccessDeniedException"}[status]
             return self.reply(status, {"message": message}, {**(headers or {}), "x-amzn-ErrorType": code})
         if api == "anthropic":
-            return self.reply(status, {"type": "error", "error": {"type": f"{kind}_error", "message": message}}, headers)
+            return self.reply(
+                status, {"type": "error", "error": {"type": f"{kind}_error", "message": message}}, headers
+            )
         return self.reply(status, {"error": {"message": message, "type": kind, "code": status}}, headers)
 
     def reply(self, status: int, value: dict, headers: dict | None = None) -> None:
@@ -182,8 +217,15 @@ def main() -> None:
     parser.add_argument("--log", help="append every call to this JSONL file")
     args = parser.parse_args()
     answers = json.loads(open(args.answers, encoding="utf-8").read()) if args.answers else {}
-    server = FakeTeacherServer(args.port, answers, args.delay, args.stall, args.retry_after,
-                               os.environ.get(args.key_env) if args.key_env else None, args.log)
+    server = FakeTeacherServer(
+        args.port,
+        answers,
+        args.delay,
+        args.stall,
+        args.retry_after,
+        os.environ.get(args.key_env) if args.key_env else None,
+        args.log,
+    )
     print(f"fake teacher server on {server.url}", flush=True)
     server.serve_forever()
 

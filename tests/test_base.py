@@ -27,7 +27,8 @@ def test_bundled_gguf_converts_to_a_working_hf_model(tmp_path):
     assert not info["reused"] and info["architecture"] == "LlamaForCausalLM"
     assert 130e6 < info["parameters"] < 140e6
     assert {"config.json", "model.safetensors", "tokenizer.json", "chat_template.jinja", SOURCE_FILE} <= {
-        p.name for p in out.iterdir()}
+        p.name for p in out.iterdir()
+    }
     assert "quantization_config" not in (out / "config.json").read_text()
 
     model, tokenizer = load_student(out, None, PARAMS)
@@ -35,13 +36,13 @@ def test_bundled_gguf_converts_to_a_working_hf_model(tmp_path):
     ids = tokenizer(text, add_special_tokens=False)["input_ids"]
     with torch.inference_mode():
         hf_logits = model(torch.tensor([ids])).logits[0].numpy()
-        answer = model.generate(torch.tensor([ids]), max_new_tokens=12, do_sample=False)[0, len(ids):]
+        answer = model.generate(torch.tensor([ids]), max_new_tokens=12, do_sample=False)[0, len(ids) :]
     assert "Paris" in tokenizer.decode(answer, skip_special_tokens=True)
 
     llm = Llama(model_path=str(bundled_gguf()), n_ctx=256, n_threads=1, logits_all=True, verbose=False)
     assert llm.tokenize(text.encode(), add_bos=False, special=True) == ids  # same tokenizer
     llm.eval(ids)
-    cpp_logits = np.array(llm.scores[:len(ids)])
+    cpp_logits = np.array(llm.scores[: len(ids)])
     agreement = (cpp_logits.argmax(-1) == hf_logits.argmax(-1)).mean()
     assert agreement >= 0.9, agreement
     assert np.corrcoef(cpp_logits[-1], hf_logits[-1])[0, 1] > 0.99
@@ -60,12 +61,15 @@ def test_local_hf_directory(tiny_model_dir, tmp_path):
         assert torch.equal(original(**ids).logits, copied(**ids).logits)
 
 
-@pytest.mark.parametrize("model, message", [
-    ("/no/such/model", "student.model: /no/such/model not found"),
-    ("bundled:llama-70b", "unknown bundled model"),
-    ("{dir}", "is not a Hugging Face model directory"),
-    ("{dir}/bad.gguf", "cannot read this GGUF"),
-])
+@pytest.mark.parametrize(
+    "model, message",
+    [
+        ("/no/such/model", "student.model: /no/such/model not found"),
+        ("bundled:llama-70b", "unknown bundled model"),
+        ("{dir}", "is not a Hugging Face model directory"),
+        ("{dir}/bad.gguf", "cannot read this GGUF"),
+    ],
+)
 def test_bad_model_is_one_line_and_exit_1(tmp_path, model, message):
     (tmp_path / "bad.gguf").write_bytes(b"not a gguf")
     model = model.format(dir=tmp_path)
@@ -76,5 +80,6 @@ def test_bad_model_is_one_line_and_exit_1(tmp_path, model, message):
 
 def test_bad_student_param_names_the_key(tmp_path):
     (tmp_path / "params.yaml").write_text("student:\n  max_new_tokens: 0\n")
-    assert_one_line_error(run_cli("base", cwd=tmp_path), "params.yaml: student.max_new_tokens:",
-                          "greater than or equal to 1 (got 0)")
+    assert_one_line_error(
+        run_cli("base", cwd=tmp_path), "params.yaml: student.max_new_tokens:", "greater than or equal to 1 (got 0)"
+    )

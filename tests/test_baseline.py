@@ -21,11 +21,13 @@ SCORED_KEYS = {"output", "score", "axes", "passed", "truncated", "findings", "ge
 
 
 def _params(**top) -> Params:
-    return Params.model_validate({
-        **top,
-        "student": {"max_new_tokens": 8, "batch_size": 2, "dtype": "float32", "threads": 1},
-        "train": {"lora": {"r": 4, "alpha": 8, "target_modules": None}},
-    })
+    return Params.model_validate(
+        {
+            **top,
+            "student": {"max_new_tokens": 8, "batch_size": 2, "dtype": "float32", "threads": 1},
+            "train": {"lora": {"r": 4, "alpha": 8, "target_modules": None}},
+        }
+    )
 
 
 @pytest.fixture
@@ -35,8 +37,12 @@ def project(tmp_path, monkeypatch):
     export.run(Params(), "bundled:json_record", out_dir=tmp_path / "profiles", metrics_path=None)
     profiles = read_records(tmp_path / "profiles" / "pool.jsonl")[:2]
     untrainable = {key: value for key, value in c_tasks[2].items() if key != "reference"}
-    splits = {"train": [c_tasks[0], c_tasks[1], untrainable], "pool": [c_tasks[3], profiles[0], c_tasks[4]],
-              "val": [c_tasks[5], profiles[1]], "test": [c_tasks[6]]}
+    splits = {
+        "train": [c_tasks[0], c_tasks[1], untrainable],
+        "pool": [c_tasks[3], profiles[0], c_tasks[4]],
+        "val": [c_tasks[5], profiles[1]],
+        "test": [c_tasks[6]],
+    }
     for split, records in splits.items():
         write_jsonl(tmp_path / "data/export" / f"{split}.jsonl", records)
     monkeypatch.chdir(tmp_path)
@@ -72,8 +78,12 @@ def test_baseline_then_evaluate(project, tiny_model_dir):
     train = read_records("runs/epoch-0/train.jsonl")
     assert [(r["id"], r["source"]) for r in train] == [(r["id"], "seed") for r in project["train"][:2]]
     assert train[0]["completion"] == project["train"][0]["reference"]
-    assert metrics["train"] == {"records": 3, "written": 2, "without_reference": 1,
-                                "ids_without_reference": [project["train"][2]["id"]]}
+    assert metrics["train"] == {
+        "records": 3,
+        "written": 2,
+        "without_reference": 1,
+        "ids_without_reference": [project["train"][2]["id"]],
+    }
 
     written = read_json("metrics/epochs/0.json")
     assert written["epoch"] == 0 and written["converged"] is False
@@ -143,15 +153,26 @@ def test_convergence_needs_patience_epochs_of_good_scores_and_few_corrections(tm
 
 def test_evaluate_by_hand(project, tiny_model_dir, tmp_path):
     (tmp_path / "params.yaml").write_text("student: {max_new_tokens: 4, batch_size: 2, dtype: float32}\n")
-    result = run_cli("evaluate", "--model", str(tiny_model_dir), "--in", "data/export/pool.jsonl",
-                     "--out", "scored.jsonl", cwd=tmp_path)
+    result = run_cli(
+        "evaluate",
+        "--model",
+        str(tiny_model_dir),
+        "--in",
+        "data/export/pool.jsonl",
+        "--out",
+        "scored.jsonl",
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     scored = read_records(tmp_path / "scored.jsonl")
     assert [r["id"] for r in scored] == [r["id"] for r in project["pool"]]
     assert all(SCORED_KEYS <= r.keys() and r["gen"]["tokens"] == 4 for r in scored)
 
     (tmp_path / "bad.jsonl").write_text('{"id": "x", "task": "c_code"}\n')
-    assert_one_line_error(run_cli("evaluate", "--model", str(tiny_model_dir), "--in", "bad.jsonl", "--out", "o.jsonl",
-                                  cwd=tmp_path), "bad.jsonl:1: not an export record")
-    assert_one_line_error(run_cli("evaluate", "--epoch", "1", "--model", str(tmp_path / "none"), cwd=tmp_path),
-                          "no model here")
+    assert_one_line_error(
+        run_cli("evaluate", "--model", str(tiny_model_dir), "--in", "bad.jsonl", "--out", "o.jsonl", cwd=tmp_path),
+        "bad.jsonl:1: not an export record",
+    )
+    assert_one_line_error(
+        run_cli("evaluate", "--epoch", "1", "--model", str(tmp_path / "none"), cwd=tmp_path), "no model here"
+    )

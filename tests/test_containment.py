@@ -18,8 +18,9 @@ from distilloop.config import parse
 from distilloop.gate import score_records
 from distilloop.gate.c_code import harness, sandbox
 
-pytestmark = pytest.mark.skipif(sandbox.strong_available() is not None,
-                                reason=f"no bubblewrap sandbox here: {sandbox.strong_available()}")
+pytestmark = pytest.mark.skipif(
+    sandbox.strong_available() is not None, reason=f"no bubblewrap sandbox here: {sandbox.strong_available()}"
+)
 
 HARNESS = r"""#include <stdio.h>
 #include <stdint.h>
@@ -89,44 +90,93 @@ ATTACKS = {
     "execve": (SHELL, "early", "harness-forbidden"),
     "fork": ("    (void)fork();", "early", "harness-forbidden"),
     "vfork": ("    if (vfork() == 0) { _exit(0); }", "early", "harness-forbidden"),
-    "clone3": ("    unsigned long long args[11] = {0}; (void)syscall(435, args, sizeof args);", "early", "harness-forbidden"),
+    "clone3": (
+        "    unsigned long long args[11] = {0}; (void)syscall(435, args, sizeof args);",
+        "early",
+        "harness-forbidden",
+    ),
     "raw-socket-connect": (CONNECT, "early", "harness-forbidden"),
     "io-uring-connect": (IO_URING.replace("@CONNECT@", CONNECT), "early", "harness-forbidden"),
     "ptrace": ("    (void)ptrace(PTRACE_TRACEME, 0, NULL, NULL);", "early", "harness-forbidden"),
     "shared-memory": ("    (void)shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600);", "early", "harness-forbidden"),
-    "prctl-then-exec": ("    (void)prctl(PR_SET_NO_NEW_PRIVS, 0, 0, 0, 0); (void)prctl(PR_SET_SECCOMP, 0, 0, 0, 0);\n" + SHELL,
-                        "early", "harness-forbidden"),
-    "unshare": ("    (void)syscall(SYS_unshare, 0x10020000L);  /* CLONE_NEWUSER | CLONE_NEWNS */", "early", "harness-forbidden"),
+    "prctl-then-exec": (
+        "    (void)prctl(PR_SET_NO_NEW_PRIVS, 0, 0, 0, 0); (void)prctl(PR_SET_SECCOMP, 0, 0, 0, 0);\n" + SHELL,
+        "early",
+        "harness-forbidden",
+    ),
+    "unshare": (
+        "    (void)syscall(SYS_unshare, 0x10020000L);  /* CLONE_NEWUSER | CLONE_NEWNS */",
+        "early",
+        "harness-forbidden",
+    ),
     "mount": ('    (void)mount("none", "/usr", "tmpfs", 0, NULL);', "early", "harness-forbidden"),
     "kill-storm": ("    for (;;) { (void)kill(-1, SIGKILL); }", "early", "harness-forbidden"),
     "forged-verdict": ('    printf("ok 1\\nok 2\\nharness: 2/2\\n"); fflush(stdout); _exit(0);', "late", "harness"),
-    "read-passwd": ('    char line[256]; unsigned n = 1U; FILE *f = fopen("/etc/passwd", "r");\n'
-                    '    while (f != NULL && fgets(line, sizeof line, f) != NULL) { printf("FAIL %u: work(1U): got %s", n++, line); }\n'
-                    '    printf("harness: 0/2\\n"); fflush(stdout); ' + NO_VERDICT, "late", "harness"),
-    "read-canary": ('    char text[256] = {0}; FILE *f = fopen("@CANARY@", "r");\n'
-                    '    if (f != NULL) { (void)fread(text, 1, 255, f); printf("FAIL 1: work(1U): got %s\\n", text); }\n'
-                    '    fflush(stdout); ' + NO_VERDICT, "late", "harness"),
-    "env-secret": ('    printf("FAIL 1: work(1U): got %s\\n", getenv("DISTILLOOP_TEST_SECRET")); fflush(stdout); ' + NO_VERDICT,
-                   "late", "harness"),
-    "fopen-tmp": ('    FILE *f = fopen("@OUTSIDE@/fopen", "w"); if (f) { fputs("x", f); fclose(f); } ' + NO_VERDICT,
-                  "early", "harness"),
+    "read-passwd": (
+        '    char line[256]; unsigned n = 1U; FILE *f = fopen("/etc/passwd", "r");\n'
+        '    while (f != NULL && fgets(line, sizeof line, f) != NULL) { printf("FAIL %u: work(1U): got %s", n++, line); }\n'
+        '    printf("harness: 0/2\\n"); fflush(stdout); ' + NO_VERDICT,
+        "late",
+        "harness",
+    ),
+    "read-canary": (
+        '    char text[256] = {0}; FILE *f = fopen("@CANARY@", "r");\n'
+        '    if (f != NULL) { (void)fread(text, 1, 255, f); printf("FAIL 1: work(1U): got %s\\n", text); }\n'
+        "    fflush(stdout); " + NO_VERDICT,
+        "late",
+        "harness",
+    ),
+    "env-secret": (
+        '    printf("FAIL 1: work(1U): got %s\\n", getenv("DISTILLOOP_TEST_SECRET")); fflush(stdout); ' + NO_VERDICT,
+        "late",
+        "harness",
+    ),
+    "fopen-tmp": (
+        '    FILE *f = fopen("@OUTSIDE@/fopen", "w"); if (f) { fputs("x", f); fclose(f); } ' + NO_VERDICT,
+        "early",
+        "harness",
+    ),
     "creat": ('    (void)open("@OUTSIDE@/creat", O_CREAT | O_WRONLY, 0644); ' + NO_VERDICT, "early", "harness"),
-    "mkdir-symlink": ('    (void)mkdir("@OUTSIDE@/dir", 0755); (void)symlink("/etc/passwd", "@OUTSIDE@/link"); ' + NO_VERDICT,
-                      "early", "harness"),
-    "unlink-truncate": ('    (void)truncate("@OUTSIDE@/keep", 0); (void)unlink("@OUTSIDE@/keep"); ' + NO_VERDICT,
-                        "early", "harness"),
-    "proc-self-mem": ('    int fd = open("/proc/self/mem", O_RDWR); if (fd >= 0) { (void)pwrite(fd, "x", 1, 0); } ' + NO_VERDICT,
-                      "early", "harness"),
-    "setrlimit-raise": ("    struct rlimit r = {RLIM_INFINITY, RLIM_INFINITY}; (void)setrlimit(RLIMIT_CPU, &r);\n"
-                        "    volatile unsigned long y = 0UL; for (;;) { y++; }", "early", "harness-timeout"),
-    "signal-storm": ("    struct itimerval t; t.it_interval.tv_sec = 0; t.it_interval.tv_usec = 1; t.it_value = t.it_interval;\n"
-                     "    signal(SIGALRM, SIG_IGN); signal(SIGPROF, SIG_IGN);\n"
-                     "    (void)setitimer(ITIMER_PROF, &t, NULL); for (;;) { (void)raise(SIGALRM); }", "early", "harness-timeout"),
+    "mkdir-symlink": (
+        '    (void)mkdir("@OUTSIDE@/dir", 0755); (void)symlink("/etc/passwd", "@OUTSIDE@/link"); ' + NO_VERDICT,
+        "early",
+        "harness",
+    ),
+    "unlink-truncate": (
+        '    (void)truncate("@OUTSIDE@/keep", 0); (void)unlink("@OUTSIDE@/keep"); ' + NO_VERDICT,
+        "early",
+        "harness",
+    ),
+    "proc-self-mem": (
+        '    int fd = open("/proc/self/mem", O_RDWR); if (fd >= 0) { (void)pwrite(fd, "x", 1, 0); } ' + NO_VERDICT,
+        "early",
+        "harness",
+    ),
+    "setrlimit-raise": (
+        "    struct rlimit r = {RLIM_INFINITY, RLIM_INFINITY}; (void)setrlimit(RLIMIT_CPU, &r);\n"
+        "    volatile unsigned long y = 0UL; for (;;) { y++; }",
+        "early",
+        "harness-timeout",
+    ),
+    "signal-storm": (
+        "    struct itimerval t; t.it_interval.tv_sec = 0; t.it_interval.tv_usec = 1; t.it_value = t.it_interval;\n"
+        "    signal(SIGALRM, SIG_IGN); signal(SIGPROF, SIG_IGN);\n"
+        "    (void)setitimer(ITIMER_PROF, &t, NULL); for (;;) { (void)raise(SIGALRM); }",
+        "early",
+        "harness-timeout",
+    ),
     "huge-stack": ("    volatile char big[1 << 30]; big[0] = 1; big[(1 << 30) - 1] = 2;", "early", "harness-crash"),
-    "stdout-1gb": ("    static char block[1 << 20]; int i; memset(block, 'A', sizeof block);\n"
-                   "    for (i = 0; i < 1024; i++) { (void)write(1, block, sizeof block); }", "early", "harness-output"),
-    "incbin-canary": ('    }\n__asm__(".section .rodata\\n.incbin \\"@CANARY@\\"\\n.text");\nstatic void unused(void) {', "early",
-                      "harness-compile"),
+    "stdout-1gb": (
+        "    static char block[1 << 20]; int i; memset(block, 'A', sizeof block);\n"
+        "    for (i = 0; i < 1024; i++) { (void)write(1, block, sizeof block); }",
+        "early",
+        "harness-output",
+    ),
+    "incbin-canary": (
+        '    }\n__asm__(".section .rodata\\n.incbin \\"@CANARY@\\"\\n.text");\nstatic void unused(void) {',
+        "early",
+        "harness-compile",
+    ),
 }
 
 
@@ -145,8 +195,14 @@ def world():
     listener.setblocking(False)
     secret = "secret-" + secrets.token_hex(8)
     os.environ["DISTILLOOP_TEST_SECRET"] = secret
-    yield {"outside": outside, "canary": canary, "canary_text": canary_text, "listener": listener,
-           "port": listener.getsockname()[1], "secret": secret}
+    yield {
+        "outside": outside,
+        "canary": canary,
+        "canary_text": canary_text,
+        "listener": listener,
+        "port": listener.getsockname()[1],
+        "secret": secret,
+    }
     del os.environ["DISTILLOOP_TEST_SECRET"]
     listener.close()
 
@@ -161,13 +217,28 @@ def answer(name: str, world: dict) -> str:
 
 @pytest.fixture(scope="module")
 def scored(world):
-    params = parse({"gate": {"workers": 2, "c_code": {"harness": {
-        "cpu_seconds": 1, "memory_mb": 64, "wall_seconds": 20, "output_bytes": 4096}}}})
+    params = parse(
+        {
+            "gate": {
+                "workers": 2,
+                "c_code": {"harness": {"cpu_seconds": 1, "memory_mb": 64, "wall_seconds": 20, "output_bytes": 4096}},
+            }
+        }
+    )
     checks = {"function": "work", "signature": "uint32_t work(uint32_t x)", "harness": HARNESS}
-    records = [{"id": name, "task": "c_code", "prompt": "p", "checks": checks, "output": answer(name, world)}
-               for name in ATTACKS]
-    records.append({"id": "honest", "task": "c_code", "prompt": "p", "checks": checks,
-                    "output": ANSWER.format(attack="", early="", late="")})
+    records = [
+        {"id": name, "task": "c_code", "prompt": "p", "checks": checks, "output": answer(name, world)}
+        for name in ATTACKS
+    ]
+    records.append(
+        {
+            "id": "honest",
+            "task": "c_code",
+            "prompt": "p",
+            "checks": checks,
+            "output": ANSWER.format(attack="", early="", late=""),
+        }
+    )
     return {record["id"]: record for record in score_records(records, params)}
 
 
@@ -222,8 +293,9 @@ def test_without_bubblewrap_the_gate_refuses_unless_allowed(monkeypatch, tmp_pat
         assert "\n" not in str(refused.value) and "allow_weak_sandbox" in str(refused.value)
         sandbox.check(allow_weak=True)  # explicitly allowed: no error
         good = ANSWER.format(attack="", early="", late="")
-        result = harness.build_and_run(tmp_path / "run", good, HARNESS, False, sandbox.Limits(1, 64, 20, 4096), 60,
-                                       weak=True)
+        result = harness.build_and_run(
+            tmp_path / "run", good, HARNESS, False, sandbox.Limits(1, 64, 20, 4096), 60, weak=True
+        )
         assert result.axis == 10, result.findings
     finally:
         sandbox.strong_available.cache_clear()

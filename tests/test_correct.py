@@ -61,9 +61,17 @@ def teacher_answers(records: list[dict], plan: list[str] | None = None) -> dict[
 
 
 def write_params(path: Path, server, cache: Path, **teacher) -> Path:
-    settings = {"backend": "openai", "model": "teacher-m", "base_url": f"{server.url}/v1" if server else None,
-                "cache_path": str(cache), "timeout_s": 0.5, "max_retries": 3, "backoff_base_s": 0.01,
-                "concurrency": 4, "prices": {"teacher-m": {"input_per_mtok": 2.0, "output_per_mtok": 8.0}}}
+    settings = {
+        "backend": "openai",
+        "model": "teacher-m",
+        "base_url": f"{server.url}/v1" if server else None,
+        "cache_path": str(cache),
+        "timeout_s": 0.5,
+        "max_retries": 3,
+        "backoff_base_s": 0.01,
+        "concurrency": 4,
+        "prices": {"teacher-m": {"input_per_mtok": 2.0, "output_per_mtok": 8.0}},
+    }
     path.write_text(yaml.safe_dump({"teacher": {**settings, **teacher}}))
     return path
 
@@ -77,8 +85,16 @@ def test_every_eligible_item_ends_once_with_its_own_verified_answer(profiles, te
     server = teacher_server(answers=answers, retry_after="0", stall_s=1.0, expected_key=SECRET)
     params = write_params(tmp_path / "params.yaml", server, tmp_path / "cache" / "teacher.sqlite")
 
-    result = run_cli("correct", "--in", str(tmp_path / "scored.jsonl"), "--out", str(tmp_path / "out" / "corr.jsonl"),
-                     "--params", str(params), env=cli_env(OPENAI_API_KEY=SECRET))
+    result = run_cli(
+        "correct",
+        "--in",
+        str(tmp_path / "scored.jsonl"),
+        "--out",
+        str(tmp_path / "out" / "corr.jsonl"),
+        "--params",
+        str(params),
+        env=cli_env(OPENAI_API_KEY=SECRET),
+    )
     assert result.returncode == 0, result.stderr
 
     corrections = read_records(tmp_path / "out" / "corr.jsonl")
@@ -103,7 +119,10 @@ def test_every_eligible_item_ends_once_with_its_own_verified_answer(profiles, te
     assert metrics["requested"] == 24 and metrics["sent"] == 24 and metrics["cache_hits"] == 0
     assert metrics["accepted"] == 24 - counts["wrong"] - counts["fault:malformed"] - counts["fault:empty"]
     assert metrics["rejected"] == {"json-reference": counts["wrong"]}  # the gate's reason: disagrees with the reference
-    assert metrics["failed"] == {"malformed response": counts["fault:malformed"], "empty content": counts["fault:empty"]}
+    assert metrics["failed"] == {
+        "malformed response": counts["fault:malformed"],
+        "empty content": counts["fault:empty"],
+    }
     assert metrics["skipped_budget"] == metrics["skipped_max"] == 0
     assert metrics["input_tokens"] > 0 and metrics["output_tokens"] > 0
     assert metrics["cost_usd"] == pytest.approx(sum(c["usage"]["cost_usd"] for c in corrections), abs=1e-6)
@@ -124,8 +143,18 @@ def test_a_killed_run_resumes_and_pays_only_for_what_is_missing(profiles, teache
     server = teacher_server(answers=answers, delay_s=0.4)
     cache = tmp_path / "teacher.sqlite"
     params = write_params(tmp_path / "params.yaml", server, cache, concurrency=2)
-    command = [sys.executable, "-m", "distilloop.cli", "correct", "--in", str(tmp_path / "scored.jsonl"),
-               "--out", str(tmp_path / "corr.jsonl"), "--params", str(params)]
+    command = [
+        sys.executable,
+        "-m",
+        "distilloop.cli",
+        "correct",
+        "--in",
+        str(tmp_path / "scored.jsonl"),
+        "--out",
+        str(tmp_path / "corr.jsonl"),
+        "--params",
+        str(params),
+    ]
     env = cli_env(OPENAI_API_KEY=SECRET)
 
     first = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -140,7 +169,7 @@ def test_a_killed_run_resumes_and_pays_only_for_what_is_missing(profiles, teache
 
     second = subprocess.run(command, env=env, capture_output=True, text=True)
     assert second.returncode == 0, second.stderr
-    calls_second = [call["item"] for call in server.calls[len(calls_first):]]
+    calls_second = [call["item"] for call in server.calls[len(calls_first) :]]
     assert sorted(calls_second) == sorted(set(answers) - done)  # only the missing ones, each once
     corrections = read_records(tmp_path / "corr.jsonl")
     assert sorted(c["id"] for c in corrections) == sorted(answers)
@@ -177,8 +206,19 @@ def test_worst_first_at_most_max_and_never_past_the_budget(profiles, teacher_ser
     text = yaml.safe_load(params.read_text())
     text["correct"] = {"max_corrections_per_epoch": 5}
     params.write_text(yaml.safe_dump(text))
-    assert run_cli("correct", "--in", str(tmp_path / "scored.jsonl"), "--out", str(tmp_path / "a.jsonl"), "--params",
-                   str(params), env=cli_env(OPENAI_API_KEY=SECRET)).returncode == 0
+    assert (
+        run_cli(
+            "correct",
+            "--in",
+            str(tmp_path / "scored.jsonl"),
+            "--out",
+            str(tmp_path / "a.jsonl"),
+            "--params",
+            str(params),
+            env=cli_env(OPENAI_API_KEY=SECRET),
+        ).returncode
+        == 0
+    )
     worst = sorted(scored, key=lambda r: (r["score"], r["id"]))[:5]
     assert [c["id"] for c in read_records(tmp_path / "a.jsonl")] == [r["id"] for r in worst]
     assert read_json(tmp_path / "a.metrics.json")["skipped_max"] == 7
@@ -190,8 +230,19 @@ def test_worst_first_at_most_max_and_never_past_the_budget(profiles, teacher_ser
     worst_case = max(estimate_of(r, text) for r in scored)
     text["correct"]["budget_usd"] = round(1.5 * worst_case, 8)
     params.write_text(yaml.safe_dump(text))
-    assert run_cli("correct", "--in", str(tmp_path / "scored.jsonl"), "--out", str(tmp_path / "b.jsonl"), "--params",
-                   str(params), env=cli_env(OPENAI_API_KEY=SECRET)).returncode == 0
+    assert (
+        run_cli(
+            "correct",
+            "--in",
+            str(tmp_path / "scored.jsonl"),
+            "--out",
+            str(tmp_path / "b.jsonl"),
+            "--params",
+            str(params),
+            env=cli_env(OPENAI_API_KEY=SECRET),
+        ).returncode
+        == 0
+    )
     metrics = read_json(tmp_path / "b.metrics.json")
     assert metrics["skipped_budget"] > 0 and metrics["sent"] + metrics["skipped_budget"] == 12
     assert 0 < metrics["cost_usd"] <= text["correct"]["budget_usd"]
@@ -205,7 +256,9 @@ def estimate_of(record: dict, params_data: dict) -> float:
 
     params = parse(params_data)
     request = correction_request(record, params)
-    return Ledger(price_of(params.teacher, True), 1.0, params.teacher.max_tokens).estimate(request.system, request.prompt)
+    return Ledger(price_of(params.teacher, True), 1.0, params.teacher.max_tokens).estimate(
+        request.system, request.prompt
+    )
 
 
 def test_epoch_mode_with_the_reference_teacher_then_merge(profiles, tmp_path, monkeypatch):
@@ -233,14 +286,19 @@ def test_epoch_mode_with_the_reference_teacher_then_merge(profiles, tmp_path, mo
 def test_bad_input_is_one_line(tmp_path):
     env = cli_env(DISTILLOOP_CACHE_DIR=str(tmp_path / "cache"))
     assert_one_line_error(run_cli("correct", cwd=tmp_path, env=env), "give --epoch N")
-    assert_one_line_error(run_cli("correct", "--epoch", "3", cwd=tmp_path, env=env),
-                          "runs/epoch-2/pool.scored.jsonl: file not found")
+    assert_one_line_error(
+        run_cli("correct", "--epoch", "3", cwd=tmp_path, env=env), "runs/epoch-2/pool.scored.jsonl: file not found"
+    )
     write_jsonl(tmp_path / "s.jsonl", [{"id": "a", "prompt": "p", "output": "o"}])
-    assert_one_line_error(run_cli("correct", "--in", "s.jsonl", "--out", "c.jsonl", cwd=tmp_path, env=env),
-                          "s.jsonl:1: not a scored record: missing 'score'")
+    assert_one_line_error(
+        run_cli("correct", "--in", "s.jsonl", "--out", "c.jsonl", cwd=tmp_path, env=env),
+        "s.jsonl:1: not a scored record: missing 'score'",
+    )
     write_jsonl(tmp_path / "s.jsonl", [{"id": "a", "prompt": "p", "output": "o", "score": 1}] * 2)
-    assert_one_line_error(run_cli("correct", "--in", "s.jsonl", "--out", "c.jsonl", cwd=tmp_path, env=env),
-                          "s.jsonl:2: duplicate id 'a' (first at line 1)")
+    assert_one_line_error(
+        run_cli("correct", "--in", "s.jsonl", "--out", "c.jsonl", cwd=tmp_path, env=env),
+        "s.jsonl:2: duplicate id 'a' (first at line 1)",
+    )
     (tmp_path / "params.yaml").write_text("teacher:\n  backend: openai\n  api_key_env: sk-proj-abcdef123456\n")
     result = run_cli("correct", "--in", "s.jsonl", "--out", "c.jsonl", cwd=tmp_path, env=env)
     assert_one_line_error(result, "teacher.api_key_env")
@@ -248,8 +306,10 @@ def test_bad_input_is_one_line(tmp_path):
     (tmp_path / "params.yaml").write_text("teacher:\n  backend: anthropic\n  model: m\n")
     write_jsonl(tmp_path / "s.jsonl", [{"id": "a", "prompt": "p", "output": "o", "score": 1}])
     env.pop("ANTHROPIC_API_KEY", None)
-    assert_one_line_error(run_cli("correct", "--in", "s.jsonl", "--out", "c.jsonl", cwd=tmp_path, env=env),
-                          "set the environment variable ANTHROPIC_API_KEY")
+    assert_one_line_error(
+        run_cli("correct", "--in", "s.jsonl", "--out", "c.jsonl", cwd=tmp_path, env=env),
+        "set the environment variable ANTHROPIC_API_KEY",
+    )
     assert not (tmp_path / "c.jsonl").exists()
 
 
@@ -265,7 +325,7 @@ def test_nothing_to_correct_needs_no_teacher(tmp_path):
     assert metrics["requested"] == metrics["sent"] == metrics["accepted"] == 0
 
 
-VLAN_HARNESS = r'''
+VLAN_HARNESS = r"""
 #include <stdio.h>
 int main(void)
 {
@@ -276,8 +336,8 @@ int main(void)
     printf("harness: %d/3\n", passed);
     return (passed == 3) ? 0 : 1;
 }
-'''
-VLAN_GOOD = '''```c
+"""
+VLAN_GOOD = """```c
 #include <stdint.h>
 
 /**
@@ -294,7 +354,7 @@ uint16_t vlan_tci_pack(uint8_t pcp, uint8_t dei, uint16_t vid)
     tci = (uint16_t)(tci | (uint16_t)(vid & 0x0FFFU));
     return tci;
 }
-```'''
+```"""
 
 
 def test_c_corrections_are_compiled_and_run_by_the_gate(teacher_server, tmp_path):
@@ -302,19 +362,42 @@ def test_c_corrections_are_compiled_and_run_by_the_gate(teacher_server, tmp_path
     from distilloop.gate import score_records
 
     signature = "uint16_t vlan_tci_pack(uint8_t pcp, uint8_t dei, uint16_t vid)"
-    checks = {"family": "vlan_tag", "function": "vlan_tci_pack", "signature": signature,
-              "facts": {"vlan_tci_layout": None}, "harness": VLAN_HARNESS}
-    records = [{"id": name, "task": "c_code", "checks": checks,
-                "prompt": f"Write {signature} in C99 under MISRA-C. [item:{name}]"} for name in ("good", "pcp12", "macro")]
+    checks = {
+        "family": "vlan_tag",
+        "function": "vlan_tci_pack",
+        "signature": signature,
+        "facts": {"vlan_tci_layout": None},
+        "harness": VLAN_HARNESS,
+    }
+    records = [
+        {
+            "id": name,
+            "task": "c_code",
+            "checks": checks,
+            "prompt": f"Write {signature} in C99 under MISRA-C. [item:{name}]",
+        }
+        for name in ("good", "pcp12", "macro")
+    ]
     scored = score_records([{**r, "output": "#define _C99_C_C_C"} for r in records], Params())
     write_jsonl(tmp_path / "scored.jsonl", scored)
-    answers = {"good": VLAN_GOOD, "pcp12": VLAN_GOOD.replace("<< 13U", "<< 12U"),
-               "macro": "```c\n#define VLAN_TPID 0x8100U\n```"}
+    answers = {
+        "good": VLAN_GOOD,
+        "pcp12": VLAN_GOOD.replace("<< 13U", "<< 12U"),
+        "macro": "```c\n#define VLAN_TPID 0x8100U\n```",
+    }
     server = teacher_server(answers=answers)
     params = write_params(tmp_path / "params.yaml", server, tmp_path / "teacher.sqlite")
 
-    result = run_cli("correct", "--in", str(tmp_path / "scored.jsonl"), "--out", str(tmp_path / "c.jsonl"),
-                     "--params", str(params), env=cli_env(OPENAI_API_KEY=SECRET))
+    result = run_cli(
+        "correct",
+        "--in",
+        str(tmp_path / "scored.jsonl"),
+        "--out",
+        str(tmp_path / "c.jsonl"),
+        "--params",
+        str(params),
+        env=cli_env(OPENAI_API_KEY=SECRET),
+    )
     assert result.returncode == 0, result.stderr
     corrections = {c["id"]: c for c in read_records(tmp_path / "c.jsonl")}
     assert corrections["good"]["accepted"] and corrections["good"]["correction"] == VLAN_GOOD
@@ -326,8 +409,16 @@ def test_c_corrections_are_compiled_and_run_by_the_gate(teacher_server, tmp_path
     # gate at 9.97 is not trained on when the run asks for 9.99
     data = yaml.safe_load(params.read_text())
     params.write_text(yaml.safe_dump({**data, "quality_threshold": 9.99}))
-    result = run_cli("correct", "--in", str(tmp_path / "scored.jsonl"), "--out", str(tmp_path / "c2.jsonl"),
-                     "--params", str(params), env=cli_env(OPENAI_API_KEY=SECRET))
+    result = run_cli(
+        "correct",
+        "--in",
+        str(tmp_path / "scored.jsonl"),
+        "--out",
+        str(tmp_path / "c2.jsonl"),
+        "--params",
+        str(params),
+        env=cli_env(OPENAI_API_KEY=SECRET),
+    )
     assert result.returncode == 0, result.stderr
     good = {c["id"]: c for c in read_records(tmp_path / "c2.jsonl")}["good"]
     assert not good["accepted"] and good["reason"].startswith("below threshold: score 9.9")
@@ -346,8 +437,13 @@ def test_dvc_repro_then_exp_run_in_a_temp_dir_share_the_cache(profiles, teacher_
     write_stage_subset(project, "correct", "merge")  # epoch 0 comes from this test, not from baseline
     server = teacher_server(answers=teacher_answers(records, ["good"]), expected_key=SECRET)
     params = yaml.safe_load((project / "params.yaml").read_text())
-    params["teacher"].update(backend="openai", model="teacher-m", base_url=f"{server.url}/v1", backoff_base_s=0.01,
-                             prices={"teacher-m": FREE})
+    params["teacher"].update(
+        backend="openai",
+        model="teacher-m",
+        base_url=f"{server.url}/v1",
+        backoff_base_s=0.01,
+        prices={"teacher-m": FREE},
+    )
     params["loop"]["epochs"] = {"1": 0}
     (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     git = ["git", "-c", "user.email=t@t.invalid", "-c", "user.name=t"]
@@ -366,8 +462,12 @@ def test_dvc_repro_then_exp_run_in_a_temp_dir_share_the_cache(profiles, teacher_
     assert read_json(project / "metrics/epochs/1-correct.json")["accepted"] == 6
     assert [r["source"] for r in read_records(project / "runs/epoch-1/train.jsonl")] == ["seed"] + ["correction@1"] * 6
     assert "teacher" in (project / "dvc.lock").read_text()
-    for path in [project / "dvc.lock", project / "params.yaml", *project.glob("runs/epoch-1/*"),
-                 *project.glob("metrics/epochs/*")]:
+    for path in [
+        project / "dvc.lock",
+        project / "params.yaml",
+        *project.glob("runs/epoch-1/*"),
+        *project.glob("metrics/epochs/*"),
+    ]:
         assert SECRET not in path.read_text(), path
 
     experiment = dvc("exp", "run", "--temp", "--single-item", "correct@1", "-S", "correct.budget_usd=4.5")

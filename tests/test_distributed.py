@@ -93,15 +93,19 @@ def test_a_failing_worker_ends_in_one_error_line_and_keeps_its_log(deterministic
     for item in Path(tiny_model_dir).iterdir():
         (broken / item.name).write_bytes(item.read_bytes())
     (broken / "model.safetensors").write_bytes(b"not a safetensors file")
-    (project / "accelerate.yaml").write_text("distributed_type: MULTI_GPU\nnum_machines: 1\nnum_processes: 2\n"
-                                             "mixed_precision: 'no'\ncompute_environment: LOCAL_MACHINE\n")
+    (project / "accelerate.yaml").write_text(
+        "distributed_type: MULTI_GPU\nnum_machines: 1\nnum_processes: 2\n"
+        "mixed_precision: 'no'\ncompute_environment: LOCAL_MACHINE\n"
+    )
     (project / "two.yaml").write_text(TRAIN + "  batch_size: 4\n  distributed: {config_file: accelerate.yaml}\n")
     result = run_cli("train", "--epoch", "1", "--params", "two.yaml", cwd=project)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     log = project / "runs/epoch-1/train-workers.log"
-    assert result.stderr.strip().splitlines()[-1] == \
-        f"distilloop: error: training workers failed (exit 1); their output: {log.relative_to(project)}"
+    assert (
+        result.stderr.strip().splitlines()[-1]
+        == f"distilloop: error: training workers failed (exit 1); their output: {log.relative_to(project)}"
+    )
     assert "Traceback" in log.read_text()
 
 

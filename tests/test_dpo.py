@@ -22,16 +22,25 @@ def curve(name: str) -> list[float]:
 
 
 def dpo_params(**train) -> Params:
-    settings = dict(method="dpo", dpo={"beta": 0.1, "learning_rate": 1e-2}, epochs=3, batch_size=4, dtype="float32",
-                    threads=1, seed=0)
+    settings = dict(
+        method="dpo",
+        dpo={"beta": 0.1, "learning_rate": 1e-2},
+        epochs=3,
+        batch_size=4,
+        dtype="float32",
+        threads=1,
+        seed=0,
+    )
     return Params(train=TrainParams(**{**settings, **train}))
 
 
 @pytest.fixture
 def pairs(train_project) -> Path:
     path = Path("runs/epoch-1/pairs.jsonl")
-    write_jsonl(path, [{"id": f"p{i}", "prompt": c_record(i)[0], "chosen": c_record(i)[1], "rejected": DEGENERATE}
-                       for i in range(8)])
+    write_jsonl(
+        path,
+        [{"id": f"p{i}", "prompt": c_record(i)[0], "chosen": c_record(i)[1], "rejected": DEGENERATE} for i in range(8)],
+    )
     return path
 
 

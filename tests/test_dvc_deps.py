@@ -121,7 +121,7 @@ def test_the_library_has_no_import_cycles():
     def cycle_from(node, trail):
         for target in graph.get(node, ()):
             if target in trail:
-                return [*trail[trail.index(target):], target]
+                return [*trail[trail.index(target) :], target]
             found = cycle_from(target, [*trail, target])
             if found:
                 return found

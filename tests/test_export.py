@@ -17,8 +17,7 @@ from distilloop.paths import SPLITS
 
 
 def read_split_files(out: Path) -> dict[str, list[dict]]:
-    return {split: [json.loads(line) for line in (out / f"{split}.jsonl").read_text().splitlines()]
-            for split in SPLITS}
+    return {split: [json.loads(line) for line in (out / f"{split}.jsonl").read_text().splitlines()] for split in SPLITS}
 
 
 def export(tmp_path: Path, *args: str) -> tuple[dict, dict[str, list[dict]], list[dict]]:
@@ -35,8 +34,15 @@ def write_jsonl(path: Path, rows: list[dict]) -> Path:
     return path
 
 
-GOOD = [{"id": f"task-{n}", "task": "c_code", "prompt": f"Write a function number {n} that adds {n} to x.",
-         "reference": f"int add{n}(int x) {{ return x + {n}; }}"} for n in range(40)]
+GOOD = [
+    {
+        "id": f"task-{n}",
+        "task": "c_code",
+        "prompt": f"Write a function number {n} that adds {n} to x.",
+        "reference": f"int add{n}(int x) {{ return x + {n}; }}",
+    }
+    for n in range(40)
+]
 
 
 # --- the bundled profile data through SQLite ------------------------------------------------------
@@ -53,9 +59,11 @@ def test_bundled_profiles_are_generated_people_the_student_never_met(tmp_path):
     assert list(record["reference"]) == ["handle", "reason", "score"]  # the reason first, then the score
     assert all(isinstance(r["reference"]["score"], float) and 0 <= r["reference"]["score"] <= 1 for r in records)
     assert metrics["leakage"]["shared_prompts"] == 0
+
     # held-out people are new people: names are made of syllables, so test names are (nearly) never in train
     def names(split):
         return {part for r in splits[split] for part in r["id"][:-4].split("_")}
+
     test_names = [r["id"][:-4].split("_") for r in splits["test"]]
     seen = sum(first in names("train") or last in names("train") for first, last in test_names)
     assert seen / len(test_names) < 0.05
@@ -122,7 +130,9 @@ def test_bad_jsonl_lines_become_rejects_with_reasons(tmp_path):
         b'{"id": ["list"], "prompt": "bad id type"}',
         b'{"id": "bad-task", "task": "poetry", "prompt": "a sonnet"}',
         b'{"id": "bad-checks", "prompt": "x", "checks": "not json"}',
-        good[2], good[3], good[4],
+        good[2],
+        good[3],
+        good[4],
     ]
     source = tmp_path / "bad.jsonl"
     source.write_bytes(b"\n".join(lines) + b"\n")
@@ -135,10 +145,19 @@ def test_bad_jsonl_lines_become_rejects_with_reasons(tmp_path):
     by_line = {reject["line"]: reject["reason"] for reject in rejects}
     assert set(by_line) == set(range(3, 17))
     expected = {
-        3: "malformed JSON", 4: "invalid UTF-8", 5: "empty line", 6: "empty line", 7: "missing field: 'id'",
-        8: "missing field: 'id'", 9: "missing field: 'prompt'", 10: "missing field: 'prompt'",
-        11: "duplicate id: 'task-1' (first at", 12: "oversize record: 70029 bytes", 13: "not a JSON object",
-        14: "bad field: 'id' must be a string or integer", 15: "unknown task: 'poetry'",
+        3: "malformed JSON",
+        4: "invalid UTF-8",
+        5: "empty line",
+        6: "empty line",
+        7: "missing field: 'id'",
+        8: "missing field: 'id'",
+        9: "missing field: 'prompt'",
+        10: "missing field: 'prompt'",
+        11: "duplicate id: 'task-1' (first at",
+        12: "oversize record: 70029 bytes",
+        13: "not a JSON object",
+        14: "bad field: 'id' must be a string or integer",
+        15: "unknown task: 'poetry'",
         16: "bad field: 'checks' is not valid JSON",
     }
     for line, reason in expected.items():
@@ -192,12 +211,16 @@ def test_parquet_source(tmp_path):
 
 def test_template_renders_row_fields_and_rejects_missing_ones(tmp_path):
     (tmp_path / "params.yaml").write_text(
-        "export:\n  task: json_record\n  templates:\n    json_record: 'Score {name} ({years} years).'\n")
-    source = write_jsonl(tmp_path / "p.jsonl", [
-        {"id": 1, "name": "Ada", "years": 7, "reference": '{"handle": "1", "score": 0.5, "reason": "ok"}'},
-        {"id": 2, "name": "Bob"},
-        {"id": 3, "name": "Cy", "years": 2, "reference": "[0.5]"},
-    ])
+        "export:\n  task: json_record\n  templates:\n    json_record: 'Score {name} ({years} years).'\n"
+    )
+    source = write_jsonl(
+        tmp_path / "p.jsonl",
+        [
+            {"id": 1, "name": "Ada", "years": 7, "reference": '{"handle": "1", "score": 0.5, "reason": "ok"}'},
+            {"id": 2, "name": "Bob"},
+            {"id": 3, "name": "Cy", "years": 2, "reference": "[0.5]"},
+        ],
+    )
     metrics, splits, rejects = export(tmp_path, "--params", "params.yaml", "--source", str(source))
     (record,) = [r for items in splits.values() for r in items]
     assert record["prompt"] == "Score Ada (7 years)." and record["task"] == "json_record"
@@ -211,12 +234,16 @@ def test_template_renders_row_fields_and_rejects_missing_ones(tmp_path):
 
 
 def test_leakage_reports_shared_and_near_duplicate_prompts_across_splits(tmp_path):
-    base = ("Write a MISRA-C compliant function that packs the priority code point, the drop eligible "
-            "indicator and the VLAN identifier into a 16-bit tag control information field")
+    base = (
+        "Write a MISRA-C compliant function that packs the priority code point, the drop eligible "
+        "indicator and the VLAN identifier into a 16-bit tag control information field"
+    )
     rows = [{"id": f"copy-{n}", "prompt": base} for n in range(6)]
     rows += [{"id": f"near-{n}", "prompt": base + f" and name it pack_{n}"} for n in range(6)]
-    rows += [{"id": f"other-{n}", "prompt": f"Completely unrelated request {n}: compute a CRC-{n} checksum table"}
-             for n in range(6)]
+    rows += [
+        {"id": f"other-{n}", "prompt": f"Completely unrelated request {n}: compute a CRC-{n} checksum table"}
+        for n in range(6)
+    ]
     metrics, splits, _ = export(tmp_path, "--source", str(write_jsonl(tmp_path / "l.jsonl", rows)))
     where = {r["id"]: split for split, items in splits.items() for r in items}
     copies = [where[f"copy-{n}"] for n in range(6)]
@@ -237,16 +264,17 @@ def test_postgresql_source(tmp_path, postgres_url):
     engine = sqlalchemy.create_engine(postgres_url)
     with engine.begin() as connection:
         connection.execute(sqlalchemy.text("DROP TABLE IF EXISTS tasks"))
-        connection.execute(sqlalchemy.text(
-            "CREATE TABLE tasks (id TEXT, prompt TEXT, reference TEXT, checks JSONB, family TEXT)"))
+        connection.execute(
+            sqlalchemy.text("CREATE TABLE tasks (id TEXT, prompt TEXT, reference TEXT, checks JSONB, family TEXT)")
+        )
         for row in GOOD[:12]:
-            connection.execute(sqlalchemy.text(
-                "INSERT INTO tasks VALUES (:id, :prompt, :reference, :checks, 'adders')"),
-                {**row, "checks": json.dumps({"function": "add"})})
+            connection.execute(
+                sqlalchemy.text("INSERT INTO tasks VALUES (:id, :prompt, :reference, :checks, 'adders')"),
+                {**row, "checks": json.dumps({"function": "add"})},
+            )
         connection.execute(sqlalchemy.text("INSERT INTO tasks VALUES ('no-prompt', NULL, NULL, NULL, NULL)"))
     engine.dispose()
-    metrics, splits, rejects = export(tmp_path, "--source", postgres_url,
-                                      "--query", "SELECT * FROM tasks ORDER BY id")
+    metrics, splits, rejects = export(tmp_path, "--source", postgres_url, "--query", "SELECT * FROM tasks ORDER BY id")
     records = [r for items in splits.values() for r in items]
     assert metrics["records"] == 12 and metrics["rows_read"] == 13
     assert all(r["checks"] == {"function": "add"} and r["meta"] == {"family": "adders"} for r in records)
@@ -263,11 +291,15 @@ def test_unreachable_database_is_one_line(tmp_path):
 
 def test_missing_query_missing_sqlite_file_and_bad_sql(tmp_path):
     assert_one_line_error(run_cli("export", "--source", "sqlite:///x.db", cwd=tmp_path), "export.query: required")
-    assert_one_line_error(run_cli("export", "--source", "sqlite:///nope.db", "--query", "SELECT 1", cwd=tmp_path),
-                          "database file not found")
+    assert_one_line_error(
+        run_cli("export", "--source", "sqlite:///nope.db", "--query", "SELECT 1", cwd=tmp_path),
+        "database file not found",
+    )
     db = f"sqlite:///{ROOT / 'data/seed/profiles.sqlite'}"
-    assert_one_line_error(run_cli("export", "--source", db, "--query", "SELECT * FROM missing_table", cwd=tmp_path),
-                          "no such table: missing_table")
+    assert_one_line_error(
+        run_cli("export", "--source", db, "--query", "SELECT * FROM missing_table", cwd=tmp_path),
+        "no such table: missing_table",
+    )
 
 
 # --- S3 ------------------------------------------------------------------------------------------------
@@ -297,12 +329,17 @@ def test_s3_prefix_source(tmp_path, s3_endpoint):
     assert reject["source"] == "s3://exports/batch/notes.txt" and reject["reason"].startswith("unsupported file type")
 
     no_keys = {k: v for k, v in env.items() if not k.startswith("AWS_") or k == "AWS_ENDPOINT_URL"}
-    no_keys.update(AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"), AWS_CONFIG_FILE=str(tmp_path / "none"),
-                   AWS_EC2_METADATA_DISABLED="true")
-    assert_one_line_error(run_cli("export", "--source", "s3://exports/batch/", cwd=tmp_path, env=no_keys),
-                          "no AWS credentials")
-    assert_one_line_error(run_cli("export", "--source", "s3://exports/none/", cwd=tmp_path, env=env),
-                          "no objects under this prefix")
+    no_keys.update(
+        AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"),
+        AWS_CONFIG_FILE=str(tmp_path / "none"),
+        AWS_EC2_METADATA_DISABLED="true",
+    )
+    assert_one_line_error(
+        run_cli("export", "--source", "s3://exports/batch/", cwd=tmp_path, env=no_keys), "no AWS credentials"
+    )
+    assert_one_line_error(
+        run_cli("export", "--source", "s3://exports/none/", cwd=tmp_path, env=env), "no objects under this prefix"
+    )
 
 
 # --- one clear line for what a user can get wrong -------------------------------------------------------
@@ -311,8 +348,7 @@ def test_s3_prefix_source(tmp_path, s3_endpoint):
 def test_missing_file_and_no_valid_record(tmp_path):
     assert_one_line_error(run_cli("export", "--source", "missing.jsonl", cwd=tmp_path), "missing.jsonl: file not found")
     (tmp_path / "junk.jsonl").write_text("not json\n{}\n")
-    assert_one_line_error(run_cli("export", "--source", "junk.jsonl", cwd=tmp_path),
-                          "no valid record (2 rejects")
+    assert_one_line_error(run_cli("export", "--source", "junk.jsonl", cwd=tmp_path), "no valid record (2 rejects")
     (tmp_path / "empty.jsonl").write_text("")
     assert_one_line_error(run_cli("export", "--source", "empty.jsonl", cwd=tmp_path), "the source is empty")
     assert_one_line_error(run_cli("export", "--source", "data.xlsx", cwd=tmp_path), "file not found")
@@ -320,15 +356,18 @@ def test_missing_file_and_no_valid_record(tmp_path):
     assert_one_line_error(run_cli("export", "--source", "data.xlsx", cwd=tmp_path), "unsupported file type .xlsx")
 
 
-@pytest.mark.parametrize("text, fragments", [
-    ("export:\n  sauce: x\n", ("export.sauce: unknown key",)),
-    ("quality_threshold: high\n", ("quality_threshold:", "valid number", "'high'")),
-    ("quality_threshold: 11\n", ("quality_threshold:", "less than or equal to 10", "(got 11)")),
-    ("export:\n  max_record_bytes: 10\n", ("export.max_record_bytes:", "greater than or equal to 256")),
-    ("export: [1, 2]\n", ("export:",)),
-    ("- just a list\n", ("must be a mapping",)),
-    ("a: [unclosed\n", ("not valid YAML",)),
-])
+@pytest.mark.parametrize(
+    "text, fragments",
+    [
+        ("export:\n  sauce: x\n", ("export.sauce: unknown key",)),
+        ("quality_threshold: high\n", ("quality_threshold:", "valid number", "'high'")),
+        ("quality_threshold: 11\n", ("quality_threshold:", "less than or equal to 10", "(got 11)")),
+        ("export:\n  max_record_bytes: 10\n", ("export.max_record_bytes:", "greater than or equal to 256")),
+        ("export: [1, 2]\n", ("export:",)),
+        ("- just a list\n", ("must be a mapping",)),
+        ("a: [unclosed\n", ("not valid YAML",)),
+    ],
+)
 def test_bad_params_stop_with_one_line_naming_the_key(tmp_path, text, fragments):
     (tmp_path / "params.yaml").write_text(text)
     assert_one_line_error(run_cli("export", cwd=tmp_path), "params.yaml", *fragments)
@@ -373,8 +412,10 @@ def test_a_shared_template_neither_hides_near_duplicates_nor_floods_the_candidat
 
     rng = random.Random(1)
     vocabulary = [f"w{n}" for n in range(3000)]
-    template = ("You score user profiles for an automotive embedded software team that builds TSN AVB networking "
-                "in C under MISRA C. Read the profile and answer with one JSON object and nothing else. Profile: ")
+    template = (
+        "You score user profiles for an automotive embedded software team that builds TSN AVB networking "
+        "in C under MISRA C. Read the profile and answer with one JSON object and nothing else. Profile: "
+    )
     items = []
     for n in range(4000):
         items.append((f"p{n}", "pool" if n % 2 else "test", template + " ".join(rng.choices(vocabulary, k=30))))

@@ -21,13 +21,21 @@ SEED = ROOT / "data" / "seed" / "c_tasks.jsonl"
 
 def harness(vectors: list[tuple[str, str]]) -> str:
     """A harness in the gate's convention (distilloop/gate/c_code/harness.py): (C expression, expected value) per test vector."""
-    lines = ["#include <stdio.h>", "#include <stdint.h>", "#include <stddef.h>", "#include <stdbool.h>",
-             "int main(void)", "{", "    unsigned passed = 0U, total = 0U;", "    unsigned long long got;"]
+    lines = [
+        "#include <stdio.h>",
+        "#include <stdint.h>",
+        "#include <stddef.h>",
+        "#include <stdbool.h>",
+        "int main(void)",
+        "{",
+        "    unsigned passed = 0U, total = 0U;",
+        "    unsigned long long got;",
+    ]
     for expression, want in vectors:
         lines += [
             f"    got = (unsigned long long)({expression}); total++;",
-            f"    if (got == (unsigned long long)({want})) {{ passed++; printf(\"ok %u\\n\", total); }}",
-            f"    else {{ printf(\"FAIL %u: {expression.replace(chr(34), '')} = %llu\\n\", total, got); }}",
+            f'    if (got == (unsigned long long)({want})) {{ passed++; printf("ok %u\\n", total); }}',
+            f'    else {{ printf("FAIL %u: {expression.replace(chr(34), "")} = %llu\\n", total, got); }}',
         ]
     lines += ['    printf("harness: %u/%u\\n", passed, total);', "    return passed == total ? 0 : 1;", "}"]
     return "\n".join(lines) + "\n"
@@ -55,11 +63,18 @@ uint16_t vlan_tci_pack(uint8_t pcp, uint8_t dei, uint16_t vid)
 }
 """
 VLAN_CHECKS = {
-    "family": "vlan_tag", "function": "vlan_tci_pack",
+    "family": "vlan_tag",
+    "function": "vlan_tci_pack",
     "signature": "uint16_t vlan_tci_pack(uint8_t pcp, uint8_t dei, uint16_t vid)",
     "facts": {"ethertype_ctag": "VLAN_TPID", "vlan_tci_layout": None},
-    "harness": harness([("vlan_tci_pack(0U, 0U, 0U)", "0x0000U"), ("vlan_tci_pack(7U, 1U, 0xFFFU)", "0xFFFFU"),
-                        ("vlan_tci_pack(3U, 0U, 100U)", "0x6064U"), ("vlan_tci_pack(5U, 1U, 2U)", "0xB002U")]),
+    "harness": harness(
+        [
+            ("vlan_tci_pack(0U, 0U, 0U)", "0x0000U"),
+            ("vlan_tci_pack(7U, 1U, 0xFFFU)", "0xFFFFU"),
+            ("vlan_tci_pack(3U, 0U, 100U)", "0x6064U"),
+            ("vlan_tci_pack(5U, 1U, 2U)", "0xB002U"),
+        ]
+    ),
 }
 
 AVTP = """#include <stddef.h>
@@ -85,15 +100,23 @@ bool avtp_is_avtp_frame(const uint8_t *frame, size_t len)
     return result;
 }
 """
-AVTP_HARNESS_SETUP = "static const uint8_t avtp_frame[14] = {1,2,3,4,5,6,7,8,9,10,11,12,0x22,0xF0};\n" \
+AVTP_HARNESS_SETUP = (
+    "static const uint8_t avtp_frame[14] = {1,2,3,4,5,6,7,8,9,10,11,12,0x22,0xF0};\n"
     "static const uint8_t ptp_frame[14] = {1,2,3,4,5,6,7,8,9,10,11,12,0x88,0xF7};\n"
+)
 AVTP_CHECKS = {
-    "family": "avtp_header", "function": "avtp_is_avtp_frame",
+    "family": "avtp_header",
+    "function": "avtp_is_avtp_frame",
     "signature": "bool avtp_is_avtp_frame(const uint8_t *frame, size_t len)",
     "facts": {"ethertype_avtp": "AVTP_ETHERTYPE"},
-    "harness": harness([("avtp_is_avtp_frame(avtp_frame, 14U)", "1"), ("avtp_is_avtp_frame(ptp_frame, 14U)", "0"),
-                        ("avtp_is_avtp_frame(avtp_frame, 13U)", "0"), ("avtp_is_avtp_frame(NULL, 14U)", "0")])
-    .replace("int main(void)", AVTP_HARNESS_SETUP + "int main(void)"),
+    "harness": harness(
+        [
+            ("avtp_is_avtp_frame(avtp_frame, 14U)", "1"),
+            ("avtp_is_avtp_frame(ptp_frame, 14U)", "0"),
+            ("avtp_is_avtp_frame(avtp_frame, 13U)", "0"),
+            ("avtp_is_avtp_frame(NULL, 14U)", "0"),
+        ]
+    ).replace("int main(void)", AVTP_HARNESS_SETUP + "int main(void)"),
 }
 
 GPTP = """#include <stdint.h>
@@ -125,11 +148,23 @@ bool gptp_is_event(uint8_t message_type)
 }
 """
 GPTP_CHECKS = {
-    "family": "gptp_message", "function": "gptp_is_event", "signature": "bool gptp_is_event(uint8_t message_type)",
-    "facts": {"gptp_msg_sync": "GPTP_MSG_SYNC", "gptp_msg_pdelay_req": "GPTP_MSG_PDELAY_REQ",
-              "gptp_msg_pdelay_resp": "GPTP_MSG_PDELAY_RESP"},
-    "harness": harness([("gptp_is_event(0x0U)", "1"), ("gptp_is_event(0x2U)", "1"), ("gptp_is_event(0x3U)", "1"),
-                        ("gptp_is_event(0x8U)", "0"), ("gptp_is_event(0xBU)", "0")]),
+    "family": "gptp_message",
+    "function": "gptp_is_event",
+    "signature": "bool gptp_is_event(uint8_t message_type)",
+    "facts": {
+        "gptp_msg_sync": "GPTP_MSG_SYNC",
+        "gptp_msg_pdelay_req": "GPTP_MSG_PDELAY_REQ",
+        "gptp_msg_pdelay_resp": "GPTP_MSG_PDELAY_RESP",
+    },
+    "harness": harness(
+        [
+            ("gptp_is_event(0x0U)", "1"),
+            ("gptp_is_event(0x2U)", "1"),
+            ("gptp_is_event(0x3U)", "1"),
+            ("gptp_is_event(0x8U)", "0"),
+            ("gptp_is_event(0xBU)", "0"),
+        ]
+    ),
 }
 
 SRP = """#include <stdint.h>
@@ -158,10 +193,18 @@ uint32_t srp_interval_us(uint8_t pcp)
 }
 """
 SRP_CHECKS = {
-    "family": "srp_class", "function": "srp_interval_us", "signature": "uint32_t srp_interval_us(uint8_t pcp)",
-    "facts": {"srp_class_a_pcp": "SRP_CLASS_A_PCP", "srp_class_b_pcp": "SRP_CLASS_B_PCP",
-              "srp_class_a_interval_us": "SRP_CLASS_A_INTERVAL_US", "srp_class_b_interval_us": "SRP_CLASS_B_INTERVAL_US"},
-    "harness": harness([("srp_interval_us(3U)", "125U"), ("srp_interval_us(2U)", "250U"), ("srp_interval_us(0U)", "0U")]),
+    "family": "srp_class",
+    "function": "srp_interval_us",
+    "signature": "uint32_t srp_interval_us(uint8_t pcp)",
+    "facts": {
+        "srp_class_a_pcp": "SRP_CLASS_A_PCP",
+        "srp_class_b_pcp": "SRP_CLASS_B_PCP",
+        "srp_class_a_interval_us": "SRP_CLASS_A_INTERVAL_US",
+        "srp_class_b_interval_us": "SRP_CLASS_B_INTERVAL_US",
+    },
+    "harness": harness(
+        [("srp_interval_us(3U)", "125U"), ("srp_interval_us(2U)", "250U"), ("srp_interval_us(0U)", "0U")]
+    ),
 }
 
 CRC = """#include <stddef.h>
@@ -188,15 +231,24 @@ uint8_t crc8_smbus(const uint8_t *data, size_t len)
 }
 """
 CRC_CHECKS = {
-    "family": "crc", "function": "crc8_smbus", "signature": "uint8_t crc8_smbus(const uint8_t *data, size_t len)",
+    "family": "crc",
+    "function": "crc8_smbus",
+    "signature": "uint8_t crc8_smbus(const uint8_t *data, size_t len)",
     "harness": harness([('crc8_smbus((const uint8_t *)"123456789", 9U)', "0xF4U"), ("crc8_smbus(NULL, 0U)", "0U")]),
 }
 
-REFERENCES = {"vlan": (VLAN, VLAN_CHECKS), "avtp": (AVTP, AVTP_CHECKS), "gptp": (GPTP, GPTP_CHECKS),
-              "srp": (SRP, SRP_CHECKS), "crc": (CRC, CRC_CHECKS)}
+REFERENCES = {
+    "vlan": (VLAN, VLAN_CHECKS),
+    "avtp": (AVTP, AVTP_CHECKS),
+    "gptp": (GPTP, GPTP_CHECKS),
+    "srp": (SRP, SRP_CHECKS),
+    "crc": (CRC, CRC_CHECKS),
+}
 
 
-def record(sample_id: str, output: str, checks: dict | None = None, prompt: str = "Write the function.", **extra) -> dict:
+def record(
+    sample_id: str, output: str, checks: dict | None = None, prompt: str = "Write the function.", **extra
+) -> dict:
     item = {"id": sample_id, "task": "c_code", "prompt": prompt, "output": output, **extra}
     if checks is not None:
         item["checks"] = checks
@@ -419,28 +471,50 @@ def scored(params, tmp_path_factory) -> dict[str, dict]:
         record("warning", WARNING, NO_FUNCTION),
         record("uninitialised", UNINITIALISED, NO_FUNCTION),
         record("wrong-avtp", wrong_avtp, AVTP_CHECKS),
-        record("avtp-no-constant", AVTP.replace("#define AVTP_ETHERTYPE 0x22F0U\n", "").replace("AVTP_ETHERTYPE", "0x22F0U"),
-               AVTP_CHECKS),
+        record(
+            "avtp-no-constant",
+            AVTP.replace("#define AVTP_ETHERTYPE 0x22F0U\n", "").replace("AVTP_ETHERTYPE", "0x22F0U"),
+            AVTP_CHECKS,
+        ),
         record("wrong-vlan-shift", VLAN.replace("<< 13U", "<< 12U"), VLAN_CHECKS),
         record("truncated-fence", "Here is the code:\n```c\n" + VLAN[:420], VLAN_CHECKS),
         record("generator-cut", VLAN, VLAN_CHECKS, truncated=True),
         record("empty", "", VLAN_CHECKS),
         record("prose-only", "I am sorry, I cannot help with that.", VLAN_CHECKS),
-        record("lone-define", "#include <stdint.h>\n#define VLAN_TPID 0x8100U\n"
-               "#define vlan_tci_pack(p, d, v) ((uint16_t)(((p) << 13) | ((d) << 12) | (v)))\n", VLAN_CHECKS),
-        record("prototype-only", "#include <stdint.h>\n#define VLAN_TPID 0x8100U\n"
-               "uint16_t vlan_tci_pack(uint8_t pcp, uint8_t dei, uint16_t vid);\n", VLAN_CHECKS),
+        record(
+            "lone-define",
+            "#include <stdint.h>\n#define VLAN_TPID 0x8100U\n"
+            "#define vlan_tci_pack(p, d, v) ((uint16_t)(((p) << 13) | ((d) << 12) | (v)))\n",
+            VLAN_CHECKS,
+        ),
+        record(
+            "prototype-only",
+            "#include <stdint.h>\n#define VLAN_TPID 0x8100U\n"
+            "uint16_t vlan_tci_pack(uint8_t pcp, uint8_t dei, uint16_t vid);\n",
+            VLAN_CHECKS,
+        ),
         record("wrong-signature", VLAN.replace("uint16_t vid)", "uint32_t vid)"), VLAN_CHECKS),
         record("with-main", VLAN + "\nint main(void)\n{\n    return (int)vlan_tci_pack(1U, 0U, 2U);\n}\n", VLAN_CHECKS),
-        record("fenced-in-prose", "Sure! Here is the implementation.\n\n```c\n" + CRC + "```\n\nIt loops over every bit.",
-               CRC_CHECKS),
+        record(
+            "fenced-in-prose",
+            "Sure! Here is the implementation.\n\n```c\n" + CRC + "```\n\nIt loops over every bit.",
+            CRC_CHECKS,
+        ),
         record("unfenced-in-prose", "Here is the implementation:\n" + CRC + "This computes CRC-8/SMBUS.", CRC_CHECKS),
         record("absolute-include", f'#include "{secret}"\n' + CRC, CRC_CHECKS),
         record("dotdot-include", '#include "../../etc/passwd"\n' + CRC, CRC_CHECKS),
-        record("signature-from-prompt", CRC, None,
-               prompt="Implement `uint8_t crc8_smbus(const uint8_t *data, size_t len)` in C99."),
-        record("missing-from-prompt", VLAN, None,
-               prompt="Implement `uint8_t crc8_smbus(const uint8_t *data, size_t len)` in C99."),
+        record(
+            "signature-from-prompt",
+            CRC,
+            None,
+            prompt="Implement `uint8_t crc8_smbus(const uint8_t *data, size_t len)` in C99.",
+        ),
+        record(
+            "missing-from-prompt",
+            VLAN,
+            None,
+            prompt="Implement `uint8_t crc8_smbus(const uint8_t *data, size_t len)` in C99.",
+        ),
         record("harness-without-function-name", CRC, {"harness": CRC_CHECKS["harness"]}, prompt="Write a CRC."),
     ]
     results = score_records(samples, params)
@@ -522,7 +596,9 @@ def test_cppcheck_defects_count_for_safety(scored):
 def test_undocumented_parameters_cost_style(scored):
     result = scored["undocumented"]
     assert [f["message"] for f in result["findings"] if f["id"] == "style-param-doc"] == [
-        "parameter `a` of add16 is not documented", "parameter `b` of add16 is not documented"]
+        "parameter `a` of add16 is not documented",
+        "parameter `b` of add16 is not documented",
+    ]
     assert "style-doc" in ids(result) and result["axes"]["style"] <= 7
 
 
@@ -598,7 +674,8 @@ def test_includes_outside_the_answer_are_never_read(scored):
 def test_function_from_a_signature_quoted_in_the_prompt(scored):
     assert requested_function({"prompt": "Implement `uint8_t crc8_smbus(const uint8_t *data, size_t len)`."}) == (
         "uint8_t crc8_smbus(const uint8_t *data, size_t len)"[8:].split("(")[0],
-        "uint8_t crc8_smbus(const uint8_t *data, size_t len)")
+        "uint8_t crc8_smbus(const uint8_t *data, size_t len)",
+    )
     assert scored["signature-from-prompt"]["passed"]
     missing = scored["missing-from-prompt"]
     assert "function-missing" in ids(missing) and not missing["passed"]
@@ -620,21 +697,27 @@ def test_score_is_the_weighted_mean_of_the_axes_that_apply(scored, params):
 
 def test_batch_attribution_matches_scoring_alone(scored, params):
     names = ["real-violations", "no-include", "ref-avtp", "wrong-avtp"]
-    samples = {"real-violations": record("real-violations", REAL_VIOLATIONS, NO_FUNCTION),
-               "no-include": record("no-include", NO_INCLUDE, NO_FUNCTION),
-               "ref-avtp": record("ref-avtp", AVTP, AVTP_CHECKS),
-               "wrong-avtp": record("wrong-avtp", AVTP.replace("0x22F0U", "0x22F1U"), AVTP_CHECKS)}
+    samples = {
+        "real-violations": record("real-violations", REAL_VIOLATIONS, NO_FUNCTION),
+        "no-include": record("no-include", NO_INCLUDE, NO_FUNCTION),
+        "ref-avtp": record("ref-avtp", AVTP, AVTP_CHECKS),
+        "wrong-avtp": record("wrong-avtp", AVTP.replace("0x22F0U", "0x22F1U"), AVTP_CHECKS),
+    }
     for name in names:
         alone = score_records([samples[name]], params)[0]
-        assert (alone["score"], alone["axes"], ids(alone)) == (scored[name]["score"], scored[name]["axes"], ids(scored[name]))
+        assert (alone["score"], alone["axes"], ids(alone)) == (
+            scored[name]["score"],
+            scored[name]["axes"],
+            ids(scored[name]),
+        )
 
 
 def test_rule_weights_come_from_params(params):
     sample = record("goto", GOTO_ONLY, NO_FUNCTION)
     # rule_weights is the whole table: a partial one would cost every other rule default_rule_weight
     lenient = parse({"gate": {"c_code": {"rule_weights": {**DEFAULT_RULE_WEIGHTS, "misra-c2012-15.1": 0.0}}}})
-    strict_result, = score_records([sample], params)
-    lenient_result, = score_records([sample], lenient)
+    (strict_result,) = score_records([sample], params)
+    (lenient_result,) = score_records([sample], lenient)
     assert "misra-c2012-15.1" in ids(strict_result) and "misra-c2012-15.1" in ids(lenient_result)
     assert lenient_result["axes"]["safety"] == pytest.approx(strict_result["axes"]["safety"] + 3.0)
 

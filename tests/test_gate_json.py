@@ -15,7 +15,13 @@ REFERENCE = {"handle": "anna_k", "score": 0.8, "reason": "AUTOSAR and TSN in C."
 
 
 def record(output: str, reference=REFERENCE, **extra) -> dict:
-    item = {"id": extra.pop("id", "r"), "task": "json_record", "prompt": "Score the profile.", "output": output, **extra}
+    item = {
+        "id": extra.pop("id", "r"),
+        "task": "json_record",
+        "prompt": "Score the profile.",
+        "output": output,
+        **extra,
+    }
     if reference is not None:
         item["reference"] = reference
     return item
@@ -35,11 +41,14 @@ def test_exact_answer_passes():
     assert result["axes"] == {"parse": 10, "schema": 10, "agreement": 10} and result["findings"] == []
 
 
-@pytest.mark.parametrize("output", [
-    'Here is my assessment:\n```json\n{"handle": "anna_k", "score": 0.75, "reason": "Good."}\n```\nThanks!',
-    'My answer is {"handle": "anna_k", "score": 0.85, "reason": "Uses {braces} in text."} as requested.',
-    '```\n{"handle": "anna_k", "score": 0.7, "reason": "ok"}\n```',
-])
+@pytest.mark.parametrize(
+    "output",
+    [
+        'Here is my assessment:\n```json\n{"handle": "anna_k", "score": 0.75, "reason": "Good."}\n```\nThanks!',
+        'My answer is {"handle": "anna_k", "score": 0.85, "reason": "Uses {braces} in text."} as requested.',
+        '```\n{"handle": "anna_k", "score": 0.7, "reason": "ok"}\n```',
+    ],
+)
 def test_json_inside_fences_and_prose(output):
     result = score_one(output)
     assert result["axes"]["parse"] == 10 and result["passed"], result["findings"]
@@ -94,8 +103,12 @@ def test_without_a_reference_agreement_does_not_apply():
 
 def test_summary_correlates_predicted_and_reference_scores():
     pairs = [(0.9, 0.8), (0.2, 0.3), (0.5, 0.6), (0.7, 0.65)]
-    records = [record(json.dumps({"handle": f"h{i}", "score": got, "reason": "r"}), {"handle": f"h{i}", "score": want},
-                      id=f"r{i}") for i, (got, want) in enumerate(pairs)]
+    records = [
+        record(
+            json.dumps({"handle": f"h{i}", "score": got, "reason": "r"}), {"handle": f"h{i}", "score": want}, id=f"r{i}"
+        )
+        for i, (got, want) in enumerate(pairs)
+    ]
     records.append(record("no json here", {"handle": "h9", "score": 0.5}, id="bad"))
     params = Params()
     scored = score_records(records, params)
@@ -103,7 +116,8 @@ def test_summary_correlates_predicted_and_reference_scores():
     xs, ys = zip(*pairs)
     mean_x, mean_y = sum(xs) / 4, sum(ys) / 4
     expected = sum((x - mean_x) * (y - mean_y) for x, y in pairs) / (
-        sum((x - mean_x) ** 2 for x in xs) ** 0.5 * sum((y - mean_y) ** 2 for y in ys) ** 0.5)
+        sum((x - mean_x) ** 2 for x in xs) ** 0.5 * sum((y - mean_y) ** 2 for y in ys) ** 0.5
+    )
     assert summary["pearson_r"] == pytest.approx(expected, abs=1e-4)
     assert summary["judged"] == 4 and summary["mae"] == pytest.approx((0.1 + 0.1 + 0.1 + 0.05) / 4)
     # ranks: answers 0.2 < 0.5 < 0.7 < 0.9, references 0.3 < 0.6 < 0.65 < 0.8: the same order
@@ -126,8 +140,11 @@ def test_a_constant_answer_at_the_mean_fails_most_bundled_profiles(tmp_path):
 
     params = Params()
     export.run(params, "bundled:json_record", out_dir=tmp_path, metrics_path=None)
-    records = [json.loads(line) for split in ("train", "pool", "val", "test")
-               for line in (tmp_path / f"{split}.jsonl").read_text().splitlines()]
+    records = [
+        json.loads(line)
+        for split in ("train", "pool", "val", "test")
+        for line in (tmp_path / f"{split}.jsonl").read_text().splitlines()
+    ]
     mean = sum(r["reference"]["score"] for r in records) / len(records)
     answers = [{**r, "output": json.dumps({**r["reference"], "score": round(mean, 2)})} for r in records]
     summary = summarise(score_records(answers, params), params)
@@ -144,8 +161,11 @@ def test_every_bundled_json_reference_passes_its_own_gate(tmp_path):
 
     params = Params()
     export.run(params, "bundled:json_record", out_dir=tmp_path, metrics_path=None)
-    records = [json.loads(line) for split in ("train", "pool", "val", "test")
-               for line in (tmp_path / f"{split}.jsonl").read_text().splitlines()]
+    records = [
+        json.loads(line)
+        for split in ("train", "pool", "val", "test")
+        for line in (tmp_path / f"{split}.jsonl").read_text().splitlines()
+    ]
     assert len(records) >= 100
     scored = score_records([{**r, "output": json.dumps(r["reference"])} for r in records], params)
     assert all(r["passed"] and r["score"] == 10 for r in scored), [r["findings"] for r in scored if not r["passed"]][:3]

@@ -63,8 +63,9 @@ def test_alpha_moves_between_pure_ce_and_pure_kl(temperature):
     pure_ce = kd_loss(student, teacher, labels, alpha=0.0, temperature=temperature).loss.item()
     pure_kl = kd_loss(student, teacher, labels, alpha=1.0, temperature=temperature).loss.item()
     assert pure_ce == pytest.approx(ce / count, rel=1e-5)
-    assert pure_ce == pytest.approx(F.cross_entropy(student[:, :-1].reshape(-1, VOCAB), labels[:, 1:].reshape(-1)).item(),
-                                    rel=1e-5)
+    assert pure_ce == pytest.approx(
+        F.cross_entropy(student[:, :-1].reshape(-1, VOCAB), labels[:, 1:].reshape(-1)).item(), rel=1e-5
+    )
     assert pure_kl == pytest.approx(temperature**2 * kl / count, rel=1e-5)
     for alpha in (0.25, 0.5, 0.9):
         mixed = kd_loss(student, teacher, labels, alpha=alpha, temperature=temperature).loss.item()
@@ -105,9 +106,19 @@ def test_a_teacher_with_another_vocabulary_is_refused(tiny_model_dir, tmp_path):
 
 
 def kd_params(teacher: Path, alpha: float) -> Params:
-    return Params(train=TrainParams(method="kd", kd={"teacher": str(teacher), "alpha": alpha, "temperature": 2.0},
-                                    epochs=1, batch_size=4, learning_rate=5e-3, eval_steps=2, dtype="float32",
-                                    early_stopping_patience=0, threads=1))
+    return Params(
+        train=TrainParams(
+            method="kd",
+            kd={"teacher": str(teacher), "alpha": alpha, "temperature": 2.0},
+            epochs=1,
+            batch_size=4,
+            learning_rate=5e-3,
+            eval_steps=2,
+            dtype="float32",
+            early_stopping_patience=0,
+            threads=1,
+        )
+    )
 
 
 def test_kd_stage_with_the_base_as_teacher_starts_at_zero_kl(train_project, tiny_model_dir):

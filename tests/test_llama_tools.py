@@ -72,8 +72,12 @@ def test_llama_cpp_penalises_only_recent_generated_tokens():
     from distilloop.student.model import bundled_gguf
 
     llm = Llama(model_path=str(bundled_gguf()), n_ctx=512, n_threads=1, verbose=False)
-    prompt = llm.tokenize(b"<|im_start|>user\nRepeat this handle five times, separated by commas: emre_ito042"
-                          b"<|im_end|>\n<|im_start|>assistant\n", add_bos=False, special=True)
+    prompt = llm.tokenize(
+        b"<|im_start|>user\nRepeat this handle five times, separated by commas: emre_ito042"
+        b"<|im_end|>\n<|im_start|>assistant\n",
+        add_bos=False,
+        special=True,
+    )
     penalty = 1.8
 
     def greedy(**options) -> list[int]:
@@ -86,11 +90,12 @@ def test_llama_cpp_penalises_only_recent_generated_tokens():
 
     def penalising(last_n: int | None):  # None: the prompt and every generated token
         def apply(input_ids, scores):
-            window = set(input_ids.tolist() if last_n is None else input_ids[len(prompt):].tolist()[-last_n:])
+            window = set(input_ids.tolist() if last_n is None else input_ids[len(prompt) :].tolist()[-last_n:])
             scores = scores.copy()
             for token in window:
                 scores[token] = scores[token] * penalty if scores[token] <= 0 else scores[token] / penalty
             return scores
+
         return [apply]
 
     try:

@@ -14,30 +14,47 @@ from stages import merge
 
 
 def correction(id_, prompt, accepted, text="fixed", student="broken"):
-    return {"id": id_, "prompt": prompt, "student_output": student, "student_score": 2.0, "correction": text,
-            "correction_score": 9.0 if accepted else 3.0, "accepted": accepted, "reason": "r",
-            "teacher": {"backend": "reference", "model": "reference"}, "cache_key": None,
-            "usage": {"input_tokens": 0, "output_tokens": 0, "cost_usd": 0.0}}
+    return {
+        "id": id_,
+        "prompt": prompt,
+        "student_output": student,
+        "student_score": 2.0,
+        "correction": text,
+        "correction_score": 9.0 if accepted else 3.0,
+        "accepted": accepted,
+        "reason": "r",
+        "teacher": {"backend": "reference", "model": "reference"},
+        "cache_key": None,
+        "usage": {"input_tokens": 0, "output_tokens": 0, "cost_usd": 0.0},
+    }
 
 
 def test_merge_adds_accepted_replaces_by_prompt_and_never_trains_on_rejects(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    write_jsonl("runs/epoch-1/train.jsonl", [
-        {"id": "s1", "prompt": "P1", "completion": "seed 1", "source": "seed"},
-        {"id": "s2", "prompt": "P2", "completion": "seed 2", "source": "seed"},
-        {"id": "c3", "prompt": "P3", "completion": "old correction", "source": "correction@1"},
-    ])
-    write_jsonl("runs/epoch-2/corrections.jsonl", [
-        correction("c3", "P3", True, "new correction", "student 3"),  # replaces epoch 1's record for P3
-        correction("c4", "P4", True, "answer 4", "student 4"),        # new prompt
-        correction("c5", "P5", False, "bad answer 5"),                 # rejected by the gate
-        {**correction("c6", "P6", False), "correction": None},         # the call failed
-    ])
+    write_jsonl(
+        "runs/epoch-1/train.jsonl",
+        [
+            {"id": "s1", "prompt": "P1", "completion": "seed 1", "source": "seed"},
+            {"id": "s2", "prompt": "P2", "completion": "seed 2", "source": "seed"},
+            {"id": "c3", "prompt": "P3", "completion": "old correction", "source": "correction@1"},
+        ],
+    )
+    write_jsonl(
+        "runs/epoch-2/corrections.jsonl",
+        [
+            correction("c3", "P3", True, "new correction", "student 3"),  # replaces epoch 1's record for P3
+            correction("c4", "P4", True, "answer 4", "student 4"),  # new prompt
+            correction("c5", "P5", False, "bad answer 5"),  # rejected by the gate
+            {**correction("c6", "P6", False), "correction": None},  # the call failed
+        ],
+    )
     counts = merge.run(Params(), 2)
 
     bank = read_records("runs/epoch-2/train.jsonl")
     assert [(r["prompt"], r["completion"], r["source"], r["epoch"]) for r in bank] == [
-        ("P1", "seed 1", "seed", 0), ("P2", "seed 2", "seed", 0), ("P3", "new correction", "correction@2", 2),
+        ("P1", "seed 1", "seed", 0),
+        ("P2", "seed 2", "seed", 0),
+        ("P3", "new correction", "correction@2", 2),
         ("P4", "answer 4", "correction@2", 2),
     ]
     # targeted: the two corrections of what fails now, twice each, and two earlier examples replayed
@@ -46,10 +63,20 @@ def test_merge_adds_accepted_replaces_by_prompt_and_never_trains_on_rejects(tmp_
     assert len(lesson) == 4 and {r["prompt"] for r in lesson[2:]} <= {"P1", "P2"}
     assert "P5" not in {r["prompt"] for r in bank + lesson}
     pairs = read_records("runs/epoch-2/pairs.jsonl")
-    assert pairs == [{"id": "c3", "prompt": "P3", "chosen": "new correction", "rejected": "student 3"},
-                     {"id": "c4", "prompt": "P4", "chosen": "answer 4", "rejected": "student 4"}]
-    assert counts == {"previous": 3, "added": 1, "replaced": 1, "not accepted": 2, "self-taught": 0, "bank": 4,
-                      "lesson": 6, "pairs": 2}
+    assert pairs == [
+        {"id": "c3", "prompt": "P3", "chosen": "new correction", "rejected": "student 3"},
+        {"id": "c4", "prompt": "P4", "chosen": "answer 4", "rejected": "student 4"},
+    ]
+    assert counts == {
+        "previous": 3,
+        "added": 1,
+        "replaced": 1,
+        "not accepted": 2,
+        "self-taught": 0,
+        "bank": 4,
+        "lesson": 6,
+        "pairs": 2,
+    }
 
 
 def test_a_deterministic_teacher_still_gives_every_epoch_something_new_to_learn():
@@ -77,8 +104,10 @@ def test_replay_cumulative_and_self_training():
     cumulative = merge.merge(bank, fixes, 2, parse({"merge": {"strategy": "cumulative"}}).merge)[1]
     assert [r["prompt"] for r in cumulative] == [f"S{i}" for i in range(10)] + ["P0", "P1", "P2"]
 
-    scored = [{"id": "a", "prompt": "A", "output": "good", "score": 9.0, "passed": True},
-              {"id": "b", "prompt": "B", "output": "bad", "score": 2.0, "passed": False}]
+    scored = [
+        {"id": "a", "prompt": "A", "output": "good", "score": 9.0, "passed": True},
+        {"id": "b", "prompt": "B", "output": "bad", "score": 2.0, "passed": False},
+    ]
     taught = merge.passing_answers(scored, 2, 7.0)
     assert taught == [{"id": "a", "prompt": "A", "completion": "good", "source": "self@2", "epoch": 2}]
     config = parse({"merge": {"self_training": True, "replay": 0.0}}).merge
@@ -96,5 +125,7 @@ def test_merge_rejects_a_malformed_corrections_line(tmp_path, monkeypatch):
     write_jsonl("runs/epoch-0/train.jsonl", [{"id": "s", "prompt": "P", "completion": "c", "source": "seed"}])
     Path("runs/epoch-1").mkdir(parents=True)
     Path("runs/epoch-1/corrections.jsonl").write_text(json.dumps(correction("c", "Q", True)) + "\n{oops\n")
-    assert_one_line_error(run_cli("merge", "--epoch", "1", cwd=tmp_path), "runs/epoch-1/corrections.jsonl:2: malformed JSON")
+    assert_one_line_error(
+        run_cli("merge", "--epoch", "1", cwd=tmp_path), "runs/epoch-1/corrections.jsonl:2: malformed JSON"
+    )
     assert not Path("runs/epoch-1/train.jsonl").exists()

@@ -20,7 +20,9 @@ def trained_adapter(tiny_model_dir, tmp_path):
     from transformers import AutoModelForCausalLM
 
     model = AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype=torch.float32)
-    peft_model = get_peft_model(model, LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "k_proj", "v_proj", "o_proj"]))
+    peft_model = get_peft_model(
+        model, LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "k_proj", "v_proj", "o_proj"])
+    )
     generator = torch.Generator().manual_seed(1)
     with torch.no_grad():
         for name, parameter in peft_model.named_parameters():
@@ -62,7 +64,9 @@ def test_merge_check_fails_with_one_line_above_tolerance(tiny_model_dir, trained
     from stages import merge_lora
 
     params = Params.model_validate({"merge_lora": {"tolerance": 1e-12}})
-    with pytest.raises(UserError, match=r"merged model differs from base\+adapter: max abs logit difference .* > tolerance 1e-12"):
+    with pytest.raises(
+        UserError, match=r"merged model differs from base\+adapter: max abs logit difference .* > tolerance 1e-12"
+    ):
         merge_lora.run(params, tiny_model_dir, trained_adapter, tmp_path / "merged", tmp_path / "m.json", PROMPTS)
     assert json.loads((tmp_path / "m.json").read_text())["tolerance"] == 1e-12  # metrics still written
 

@@ -22,8 +22,11 @@ DOCUMENTED_OVERRIDES: dict[str, str] = {}
 def flatten(value, prefix: str = "") -> dict:
     """Nested mappings -> {"section.key": value}; free-form mappings (rule tables, epochs) stay values."""
     if isinstance(value, BaseModel):
-        return {key: item for name in type(value).model_fields
-                for key, item in flatten(getattr(value, name), f"{prefix}{name}.").items()}
+        return {
+            key: item
+            for name in type(value).model_fields
+            for key, item in flatten(getattr(value, name), f"{prefix}{name}.").items()
+        }
     return {prefix.rstrip("."): value}
 
 

@@ -35,8 +35,11 @@ def stages_run(output: str) -> list[str]:
 
 
 def digests(root: Path) -> dict[str, str]:
-    return {str(path.relative_to(root)): hashlib.sha256(path.read_bytes()).hexdigest()
-            for path in sorted(root.rglob("*")) if path.is_file()}
+    return {
+        str(path.relative_to(root)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(root.rglob("*"))
+        if path.is_file()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -56,8 +59,22 @@ def smoke(tmp_path_factory):
 
 def test_every_stage_runs_and_writes_its_outputs(smoke):
     project, output = smoke
-    expected = ["export", "base", "baseline", "correct@1", "merge@1", "train@1", "evaluate@1", "correct@2",
-                "merge@2", "train@2", "evaluate@2", "select", "merge_lora", "quantise"]
+    expected = [
+        "export",
+        "base",
+        "baseline",
+        "correct@1",
+        "merge@1",
+        "train@1",
+        "evaluate@1",
+        "correct@2",
+        "merge@2",
+        "train@2",
+        "evaluate@2",
+        "select",
+        "merge_lora",
+        "quantise",
+    ]
     assert sorted(stages_run(output)) == sorted(expected)
     epochs = [json.loads((project / f"metrics/epochs/{n}.json").read_text()) for n in (0, 1, 2)]
     assert all(m["test"]["count"] > 0 and 0 <= m["test"]["pass_rate"] <= 1 for m in epochs)
@@ -99,11 +116,20 @@ def test_plots_render_offline(smoke, tmp_path):
     run(project, "dvc", "plots", "show", "--html-template", str(template), "-o", str(tmp_path / "plots"))
     page = (tmp_path / "plots/index.html").read_text()
     assert "<script src" not in page and "cdn.jsdelivr" not in page
-    rendered = json.loads(subprocess.run(["node", str(ROOT / "scripts/render_plots.js"), str(tmp_path / "plots/index.html")],
-                                         capture_output=True, text=True, check=True).stdout)
+    rendered = json.loads(
+        subprocess.run(
+            ["node", str(ROOT / "scripts/render_plots.js"), str(tmp_path / "plots/index.html")],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
     titles = {plot["title"]: plot for plot in rendered}
-    assert set(titles) == {"Pass rate per epoch", "Test score histogram per epoch (answers per score bucket)",
-                           "Training loss (every epoch)"}
+    assert set(titles) == {
+        "Pass rate per epoch",
+        "Test score histogram per epoch (answers per score bucket)",
+        "Training loss (every epoch)",
+    }
     assert titles["Pass rate per epoch"]["rows"] == 3 * 3  # three epochs, three splits
     assert all(plot["marks"] > 10 and plot["svg_bytes"] > 5000 for plot in rendered)
 
@@ -119,10 +145,15 @@ def test_push_to_s3_then_pull_restores_every_output(smoke, s3_endpoint):
     run(project, "dvc", "remote", "modify", "storage", "endpointurl", s3_endpoint, env=env)
     assert "testing" not in (project / ".dvc/config").read_text()
     # every versioned output; checkpoints/ and live/ are `cache: false`, kept in the workspace only
-    outputs = [project / path for path in ("data/export", "models/base", "models/best-adapter", "models/merged",
-                                           "models/gguf")] + [
-        *(path for path in project.glob("runs/epoch-*/*")
-          if path.name not in ("checkpoints", "live") and not path.name.startswith("."))]
+    outputs = [
+        project / path for path in ("data/export", "models/base", "models/best-adapter", "models/merged", "models/gguf")
+    ] + [
+        *(
+            path
+            for path in project.glob("runs/epoch-*/*")
+            if path.name not in ("checkpoints", "live") and not path.name.startswith(".")
+        )
+    ]
     before = {out: digests(out) if out.is_dir() else out.read_bytes() for out in outputs}
     run(project, "dvc", "push", env=env)
 
@@ -137,7 +168,9 @@ def test_push_to_s3_then_pull_restores_every_output(smoke, s3_endpoint):
 def test_threshold_experiment_starts_at_correct_and_converged_epochs_pass_through(smoke):
     project, _ = smoke
     # a threshold every answer meets, and patience for any number of corrections: epoch 1 converges
-    experiment = run(project, "dvc", "exp", "run", "-S", "quality_threshold=0", "-S", "loop.converge_max_corrections=1000")
+    experiment = run(
+        project, "dvc", "exp", "run", "-S", "quality_threshold=0", "-S", "loop.converge_max_corrections=1000"
+    )
     ran = stages_run(experiment.stdout)
     assert not {"export", "base", "baseline"} & set(ran)
     assert ran[0] == "correct@1" and "evaluate@2" in ran
@@ -150,8 +183,10 @@ def test_threshold_experiment_starts_at_correct_and_converged_epochs_pass_throug
     assert digests(project / "runs/epoch-2/adapter") == digests(project / "runs/epoch-1/adapter")
     changed = json.loads(run(project, "dvc", "metrics", "diff", "--json").stdout)
     assert changed["metrics/epochs/2-correct.json"]["sent"]["new"] == 0  # the teacher was not asked again
-    assert changed["metrics/epochs/1.json"]["converged"] == {"old": False, "new": True, "diff": None} or \
-        changed["metrics/epochs/1.json"]["converged"]["new"] is True
+    assert (
+        changed["metrics/epochs/1.json"]["converged"] == {"old": False, "new": True, "diff": None}
+        or changed["metrics/epochs/1.json"]["converged"]["new"] is True
+    )
     everything = json.loads(run(project, "dvc", "metrics", "diff", "--all", "--json").stdout)
     assert "cost_usd" in everything["metrics/epochs/1-correct.json"]
     assert "test.pass_rate" in everything["metrics/epochs/1.json"]

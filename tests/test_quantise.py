@@ -17,8 +17,12 @@ def workspace(tmp_path, monkeypatch):
     """A project directory whose test split holds real seed records of both tasks."""
     monkeypatch.chdir(tmp_path)
     c_tasks = [json.loads(line) for line in (ROOT / "data/seed/c_tasks.jsonl").read_text().splitlines()[:3]]
-    profile = {"id": "p1", "task": "json_record", "prompt": "Score handle ada as JSON.",
-               "reference": {"handle": "ada", "score": 0.5, "reason": "ok"}}
+    profile = {
+        "id": "p1",
+        "task": "json_record",
+        "prompt": "Score handle ada as JSON.",
+        "reference": {"handle": "ada", "score": 0.5, "reason": "ok"},
+    }
     Path("data/export").mkdir(parents=True)
     Path("data/export/test.jsonl").write_text("".join(json.dumps(r) + "\n" for r in [*c_tasks, profile]))
     return tmp_path
@@ -53,7 +57,9 @@ def test_quantise_fails_when_a_type_loses_too_much_pass_rate(tiny_model_dir, wor
     from stages import quantise
 
     reference = {"epoch": 1, "pass_rate": 0.5, "mean_score": 8.0}
-    with pytest.raises(UserError, match=r"q8_0 loses 0.50 of the test pass rate \(> quantise.max_pass_rate_drop 0.15\)"):
+    with pytest.raises(
+        UserError, match=r"q8_0 loses 0.50 of the test pass rate \(> quantise.max_pass_rate_drop 0.15\)"
+    ):
         quantise.run(params(types=["q8_0"]), tiny_model_dir, Path("models/gguf"), Path("m.json"), reference)
     written = json.loads(Path("m.json").read_text())  # the figures are kept for the user to read
     assert written["types"]["q8_0"]["pass_rate_drop"] == 0.5

@@ -30,9 +30,11 @@ HOSTILE_LINES = [
     b'{"id": "pair", "output": "\\ud83d\\ude00"}',
 ]
 
-json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=20),
-                           lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5), children,
-                                                                                              max_size=3), max_leaves=10)
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5), children, max_size=3),
+    max_leaves=10,
+)
 lines = st.one_of(
     st.sampled_from(HOSTILE_LINES),
     json_values.map(lambda value: json.dumps({"id": "x", "output": value}).encode()),
@@ -42,8 +44,9 @@ lines = st.one_of(
 )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                  HealthCheck.too_slow])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(st.lists(lines, min_size=1, max_size=8))
 def test_jsonl_reader_keeps_every_line(tmp_path, content):
     path = tmp_path / "in.jsonl"
@@ -82,8 +85,9 @@ def test_score_cli_on_hostile_lines(tmp_path):
     path = tmp_path / "in.jsonl"
     good = json.dumps({"id": "good", "task": "json_record", "prompt": "p", "reference": {"a": 1}, "output": '{"a": 1}'})
     path.write_bytes(b"\n".join([*HOSTILE_LINES, good.encode()]) + b"\n")
-    result = run_cli("score", "--in", str(path), "--out", str(tmp_path / "out.jsonl"), "--task", "json_record",
-                     cwd=tmp_path)
+    result = run_cli(
+        "score", "--in", str(path), "--out", str(tmp_path / "out.jsonl"), "--task", "json_record", cwd=tmp_path
+    )
     assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
     scored = (tmp_path / "out.jsonl").read_text().splitlines()
     rejects = (tmp_path / "out.rejects.jsonl").read_text().splitlines()
@@ -91,8 +95,10 @@ def test_score_cli_on_hostile_lines(tmp_path):
 
 
 def test_score_cli_on_a_directory_and_an_unreadable_path(tmp_path):
-    assert_one_line_error(run_cli("score", "--in", str(tmp_path), "--out", str(tmp_path / "o.jsonl"), cwd=tmp_path),
-                          "is a directory")
+    assert_one_line_error(
+        run_cli("score", "--in", str(tmp_path), "--out", str(tmp_path / "o.jsonl"), cwd=tmp_path), "is a directory"
+    )
     missing = Path("/proc/self/fdinfo/nope.jsonl")
-    assert_one_line_error(run_cli("score", "--in", str(missing), "--out", str(tmp_path / "o.jsonl"), cwd=tmp_path),
-                          str(missing))
+    assert_one_line_error(
+        run_cli("score", "--in", str(missing), "--out", str(tmp_path / "o.jsonl"), cwd=tmp_path), str(missing)
+    )

@@ -76,20 +76,42 @@ MISBEHAVING = {
     "fork_bomb": ("#include <unistd.h>", "    for (;;) { (void)fork(); }"),
     "crash": ("", "    volatile uint32_t *p = (uint32_t *)0;\n    x = *p;"),
     "flood": ("#include <stdio.h>", '    for (;;) { (void)puts("flood"); }'),
-    "memory_hog": ("#include <stdlib.h>\n#include <string.h>",
-                   "    for (;;) { char *p = malloc(1U << 20U); (void)memset(p, 1, 1U << 20U); }"),
+    "memory_hog": (
+        "#include <stdlib.h>\n#include <string.h>",
+        "    for (;;) { char *p = malloc(1U << 20U); (void)memset(p, 1, 1U << 20U); }",
+    ),
     "good": ("", ""),
 }
-FINDING = {"spin": "harness-timeout", "sleep": "harness-timeout", "fork_bomb": "harness-forbidden",
-           "crash": "harness-crash", "flood": "harness-output", "memory_hog": "harness-memory"}
+FINDING = {
+    "spin": "harness-timeout",
+    "sleep": "harness-timeout",
+    "fork_bomb": "harness-forbidden",
+    "crash": "harness-crash",
+    "flood": "harness-output",
+    "memory_hog": "harness-memory",
+}
 
 
 def test_scorer_goes_on_after_every_misbehaviour():
-    params = parse({"gate": {"workers": 1, "c_code": {"harness": {
-        "cpu_seconds": 1, "memory_mb": 64, "wall_seconds": 4, "output_bytes": 4096}}}})
+    params = parse(
+        {
+            "gate": {
+                "workers": 1,
+                "c_code": {"harness": {"cpu_seconds": 1, "memory_mb": 64, "wall_seconds": 4, "output_bytes": 4096}},
+            }
+        }
+    )
     checks = {"function": "work", "signature": "uint32_t work(uint32_t x)", "harness": HARNESS}
-    records = [{"id": name, "task": "c_code", "prompt": "p", "checks": checks,
-                "output": ANSWER.format(includes=includes, body=body)} for name, (includes, body) in MISBEHAVING.items()]
+    records = [
+        {
+            "id": name,
+            "task": "c_code",
+            "prompt": "p",
+            "checks": checks,
+            "output": ANSWER.format(includes=includes, body=body),
+        }
+        for name, (includes, body) in MISBEHAVING.items()
+    ]
     results = {r["id"]: r for r in score_records(records, params)}  # one worker: all in sequence
     for name, finding in FINDING.items():
         result = results[name]

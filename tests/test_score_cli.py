@@ -27,8 +27,9 @@ uint8_t add8(uint8_t a, uint8_t b)
 
 def distilloop(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "distilloop.cli", *args], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "distilloop.cli", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
+    )
 
 
 def write_lines(path: Path, lines: list) -> Path:
@@ -38,19 +39,42 @@ def write_lines(path: Path, lines: list) -> Path:
 
 def test_scores_a_file_with_rejects_and_summary(tmp_path):
     checks = {"function": "add8", "signature": "uint8_t add8(uint8_t a, uint8_t b)"}
-    source = write_lines(tmp_path / "answers.jsonl", [
-        {"id": "c1", "task": "c_code", "prompt": "p", "checks": checks, "output": C_ANSWER},
-        {"id": "c2", "task": "c_code", "prompt": "p", "checks": checks, "output": "#define add8(a, b) ((a) + (b))\n"},
-        "this line is not JSON",
-        {"id": "j1", "prompt": "p", "reference": {"handle": "h", "score": 0.5},
-         "output": '{"handle": "h", "score": 0.55, "reason": "r"}'},
-        {"id": "no-output", "task": "c_code", "prompt": "p"},
-        {"id": "bad-task", "task": "haiku", "prompt": "p", "output": "x"},
-        [1, 2, 3],
-    ])
+    source = write_lines(
+        tmp_path / "answers.jsonl",
+        [
+            {"id": "c1", "task": "c_code", "prompt": "p", "checks": checks, "output": C_ANSWER},
+            {
+                "id": "c2",
+                "task": "c_code",
+                "prompt": "p",
+                "checks": checks,
+                "output": "#define add8(a, b) ((a) + (b))\n",
+            },
+            "this line is not JSON",
+            {
+                "id": "j1",
+                "prompt": "p",
+                "reference": {"handle": "h", "score": 0.5},
+                "output": '{"handle": "h", "score": 0.55, "reason": "r"}',
+            },
+            {"id": "no-output", "task": "c_code", "prompt": "p"},
+            {"id": "bad-task", "task": "haiku", "prompt": "p", "output": "x"},
+            [1, 2, 3],
+        ],
+    )
     out = tmp_path / "scored.jsonl"
-    done = distilloop("score", "--in", str(source), "--out", str(out), "--task", "json_record",
-                      "--metrics", str(tmp_path / "summary.json"), cwd=tmp_path)
+    done = distilloop(
+        "score",
+        "--in",
+        str(source),
+        "--out",
+        str(out),
+        "--task",
+        "json_record",
+        "--metrics",
+        str(tmp_path / "summary.json"),
+        cwd=tmp_path,
+    )
     assert done.returncode == 0, done.stderr
     scored = [json.loads(line) for line in out.read_text().splitlines()]
     assert [r["id"] for r in scored] == ["c1", "c2", "j1"]
@@ -61,7 +85,11 @@ def test_scores_a_file_with_rejects_and_summary(tmp_path):
 
     rejects = [json.loads(line) for line in (tmp_path / "scored.rejects.jsonl").read_text().splitlines()]
     assert [(r["line"], r["reason"].split(":")[0]) for r in rejects] == [
-        (3, "malformed JSON"), (5, "missing field"), (6, "unknown task"), (7, "not a JSON object")]
+        (3, "malformed JSON"),
+        (5, "missing field"),
+        (6, "unknown task"),
+        (7, "not a JSON object"),
+    ]
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["count"] == 3 and summary["rejects"] == 4 and summary["pass_rate"] == round(2 / 3, 4)
     assert "pass rate" in done.stderr and "Traceback" not in done.stderr

@@ -25,12 +25,32 @@ STRICT = ["gcc", "-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic"]
 RUN_TIMEOUT_S = 5
 REQUIRED = ("id", "task", "prompt", "reference", "checks", "meta")
 CANONICAL_FACTS = {
-    "ethertype_avtp", "ethertype_msrp", "ethertype_gptp", "ethertype_ctag", "ethertype_stag",
-    "vlan_tci_layout", "vlan_vid_reserved", "srp_class_a_pcp", "srp_class_a_interval_us", "srp_class_b_pcp",
-    "srp_class_b_interval_us", "gptp_dest_mac", "gptp_msg_sync", "gptp_msg_pdelay_req", "gptp_msg_pdelay_resp",
-    "gptp_msg_follow_up", "gptp_msg_pdelay_resp_follow_up", "gptp_msg_announce", "ptp_ns_per_second",
-    "avtp_subtype_aaf", "avtp_subtype_cvf", "avtp_subtype_crf", "avtp_timestamp_wrap", "qbv_gate_bits",
-    "qbv_interval_rules", "qav_send_slope",
+    "ethertype_avtp",
+    "ethertype_msrp",
+    "ethertype_gptp",
+    "ethertype_ctag",
+    "ethertype_stag",
+    "vlan_tci_layout",
+    "vlan_vid_reserved",
+    "srp_class_a_pcp",
+    "srp_class_a_interval_us",
+    "srp_class_b_pcp",
+    "srp_class_b_interval_us",
+    "gptp_dest_mac",
+    "gptp_msg_sync",
+    "gptp_msg_pdelay_req",
+    "gptp_msg_pdelay_resp",
+    "gptp_msg_follow_up",
+    "gptp_msg_pdelay_resp_follow_up",
+    "gptp_msg_announce",
+    "ptp_ns_per_second",
+    "avtp_subtype_aaf",
+    "avtp_subtype_cvf",
+    "avtp_subtype_crf",
+    "avtp_timestamp_wrap",
+    "qbv_gate_bits",
+    "qbv_interval_rules",
+    "qav_send_slope",
 }
 
 
@@ -57,8 +77,9 @@ def load_generator():
 
 
 def test_committed_jsonl_is_what_the_generator_writes():
-    assert SEED.read_text(encoding="utf-8") == load_generator().render(), \
+    assert SEED.read_text(encoding="utf-8") == load_generator().render(), (
         "distilloop/data/c_tasks.jsonl is stale: run python data/seed/c_tasks/build.py"
+    )
     assert not list(GENERATOR.parent.parent.rglob("__pycache__")), "bytecode caches under data/seed change the DVC hash"
 
 
@@ -121,8 +142,8 @@ def test_references_are_documented(records):
     for record in records:
         signature = record["checks"]["signature"]
         reference = record["reference"]
-        head = reference[:reference.index(signature)]
-        comment = head[head.rindex("/**"):]
+        head = reference[: reference.index(signature)]
+        comment = head[head.rindex("/**") :]
         assert "@brief" in comment, record["id"]
         returns, params = split_signature(signature)
         for name in params:
@@ -165,7 +186,7 @@ def mutant(record: dict) -> str:
             break
     body = " ".join(f"(void){name};" for name in params)
     body += "" if returns == "void" else " return 0;"
-    return reference[:start] + "{ " + body + " }" + reference[end + 1:]
+    return reference[:start] + "{ " + body + " }" + reference[end + 1 :]
 
 
 def build_and_run(source: str, workdir: Path, name: str, flags: list[str]) -> tuple[str, int | None, str]:
@@ -175,8 +196,7 @@ def build_and_run(source: str, workdir: Path, name: str, flags: list[str]) -> tu
     if built.returncode != 0:
         return "compile", built.returncode, built.stderr
     try:
-        ran = subprocess.run([str(workdir / name)], cwd=workdir, capture_output=True, text=True,
-                             timeout=RUN_TIMEOUT_S)
+        ran = subprocess.run([str(workdir / name)], cwd=workdir, capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
     except subprocess.TimeoutExpired:
         return "timeout", None, ""
     return "run", ran.returncode, ran.stdout
@@ -191,10 +211,14 @@ def gcc_results(records, tmp_path_factory) -> dict:
     for record in records:
         (objects / f"{record['id']}.c").write_text(record["reference"], encoding="utf-8")
     names = sorted(path.name for path in objects.glob("*.c"))
-    batches = [names[i:i + 40] for i in range(0, len(names), 40)]
+    batches = [names[i : i + 40] for i in range(0, len(names), 40)]
     with ThreadPoolExecutor(2) as pool:
-        compiled = list(pool.map(lambda batch: subprocess.run([*STRICT, "-c", *batch], cwd=objects,
-                                                              capture_output=True, text=True), batches))
+        compiled = list(
+            pool.map(
+                lambda batch: subprocess.run([*STRICT, "-c", *batch], cwd=objects, capture_output=True, text=True),
+                batches,
+            )
+        )
     compile_errors = {}
     for result in compiled:
         for line in result.stderr.splitlines():
@@ -215,8 +239,12 @@ def gcc_results(records, tmp_path_factory) -> dict:
 
     with ThreadPoolExecutor(2) as pool:
         runs = list(pool.map(check, [r for r in records if r["checks"].get("harness")]))
-    return {"compile_errors": compile_errors, "missing_objects": missing,
-            "harness": {rid: good for rid, good, _ in runs}, "mutant": {rid: bad for rid, _, bad in runs}}
+    return {
+        "compile_errors": compile_errors,
+        "missing_objects": missing,
+        "harness": {rid: good for rid, good, _ in runs},
+        "mutant": {rid: bad for rid, _, bad in runs},
+    }
 
 
 def test_every_reference_compiles_strictly(gcc_results):
@@ -232,7 +260,9 @@ def test_every_reference_passes_its_harness(gcc_results):
         last = lines[-1] if lines else ""
         match = re.fullmatch(r"harness: (\d+)/(\d+)", last)
         if stage != "run" or code != 0 or not match or match.group(1) != match.group(2) or match.group(2) == "0":
-            failures[rid] = f"{stage} exit {code}: " + "; ".join(line for line in lines if not line.startswith("ok "))[:400]
+            failures[rid] = (
+                f"{stage} exit {code}: " + "; ".join(line for line in lines if not line.startswith("ok "))[:400]
+            )
             continue
         assert len(lines) == int(match.group(2)) + 1 and all(line.startswith("ok ") for line in lines[:-1]), rid
     assert not failures, "\n".join(f"{rid}: {detail}" for rid, detail in sorted(failures.items()))
@@ -256,9 +286,11 @@ def test_every_reference_passes_its_own_gate(records):
 
     params = parse({"gate": {"c_code": {"harness": {"cpu_seconds": 1, "wall_seconds": 5}}}})
     results = score_records([{**record, "output": record["reference"]} for record in records], params)
-    problems = {result["id"]: [f for f in result["findings"] if f["id"] != "misra-c2012-8.4"] or result["axes"]
-                for result in results
-                if not result["passed"] or any(f["id"] != "misra-c2012-8.4" for f in result["findings"])}
+    problems = {
+        result["id"]: [f for f in result["findings"] if f["id"] != "misra-c2012-8.4"] or result["axes"]
+        for result in results
+        if not result["passed"] or any(f["id"] != "misra-c2012-8.4" for f in result["findings"])
+    }
     assert not problems, "\n".join(f"{rid}: {detail}" for rid, detail in sorted(problems.items()))
     assert all(result["axes"]["function"] == 10 for result in results if result["checks"].get("harness"))
 
@@ -269,8 +301,14 @@ def test_every_reference_passes_its_own_gate(records):
 def test_export_reads_the_bundled_c_tasks_without_rejects(records, tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "DVC_NO_ANALYTICS": "1"}
     out = tmp_path / "export"
-    result = subprocess.run([sys.executable, "-m", "distilloop.cli", "export", "--source", "bundled:c_code",
-                             "--out", str(out)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "distilloop.cli", "export", "--source", "bundled:c_code", "--out", str(out)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     metrics = json.loads((out / "export-metrics.json").read_text())
     assert metrics["rejects"] == 0 and (out / "rejects.jsonl").read_text() == ""

@@ -52,10 +52,20 @@ def test_references_are_valid_and_follow_the_rubric():
 
 
 def test_rubric_ranks_a_tsn_engineer_above_a_web_developer():
-    engineer = {"languages": "C; Python", "skills": "TSN; gPTP (802.1AS); 802.1Qbv; MISRA-C",
-                "certifications": "ISO 26262 functional safety", "industry": "automotive", "years_experience": "9"}
-    web = {"languages": "JavaScript; TypeScript", "skills": "React; Node.js", "certifications": "none",
-           "industry": "e-commerce", "years_experience": "9"}
+    engineer = {
+        "languages": "C; Python",
+        "skills": "TSN; gPTP (802.1AS); 802.1Qbv; MISRA-C",
+        "certifications": "ISO 26262 functional safety",
+        "industry": "automotive",
+        "years_experience": "9",
+    }
+    web = {
+        "languages": "JavaScript; TypeScript",
+        "skills": "React; Node.js",
+        "certifications": "none",
+        "industry": "e-commerce",
+        "years_experience": "9",
+    }
     high, reason = build.score_profile(engineer)
     low, web_reason = build.score_profile(web)
     assert high == 0.81 and reason.startswith("Strong fit: has C, TSN/AVB (TSN, gPTP (802.1AS), 802.1Qbv)")

@@ -13,8 +13,11 @@ from distilloop.config import Params
 
 
 def write_epoch(root: Path, epoch: int, val_mean: float, val_pass: float, test_pass: float) -> None:
-    metrics = {"epoch": epoch, "val": {"count": 20, "mean_score": val_mean, "pass_rate": val_pass},
-               "test": {"count": 20, "mean_score": 5.0, "pass_rate": test_pass}}
+    metrics = {
+        "epoch": epoch,
+        "val": {"count": 20, "mean_score": val_mean, "pass_rate": val_pass},
+        "test": {"count": 20, "mean_score": 5.0, "pass_rate": test_pass},
+    }
     (root / "metrics/epochs").mkdir(parents=True, exist_ok=True)
     (root / f"metrics/epochs/{epoch}.json").write_text(json.dumps(metrics))
     adapter = root / f"runs/epoch-{epoch}/adapter"

@@ -22,8 +22,13 @@ from conftest import assert_one_line_error, cli_env, free_port, run_cli, wait_fo
 
 from distilloop.release import gguf as llama_tools
 
-LIMITS = {"n_ctx": 512, "max_new_tokens_limit": 32, "max_new_tokens": 8, "max_body_bytes": 16384,
-          "max_message_chars": 4000}
+LIMITS = {
+    "n_ctx": 512,
+    "max_new_tokens_limit": 32,
+    "max_new_tokens": 8,
+    "max_body_bytes": 16384,
+    "max_message_chars": 4000,
+}
 PROMPT = "Write a C function that packs a VLAN tag."
 SYSTEM = "You write MISRA-C."  # student.system_prompt of the GGUF server
 
@@ -60,8 +65,9 @@ def server(model: Path, workdir: Path, params: dict | None = None, port: int | N
 
 @pytest.fixture(scope="module")
 def gguf_server(tiny_gguf, tmp_path_factory):
-    with server(tiny_gguf, tmp_path_factory.mktemp("serve-gguf-run"),
-                {"serve": LIMITS, "student": {"system_prompt": SYSTEM}}) as client:
+    with server(
+        tiny_gguf, tmp_path_factory.mktemp("serve-gguf-run"), {"serve": LIMITS, "student": {"system_prompt": SYSTEM}}
+    ) as client:
         yield client
 
 
@@ -94,8 +100,10 @@ def test_invocations_answers_a_prompt_or_messages_greedily(gguf_server):
     assert set(answer) == {"generated_text"} and isinstance(answer["generated_text"], str) and answer["generated_text"]
     # the same conversation as a message list (in `inputs` or `messages`) gives the same greedy answer
     turn = [{"role": "user", "content": PROMPT}]
-    for body in ({"inputs": turn, "parameters": {"max_new_tokens": 6}},
-                 {"messages": turn, "parameters": {"max_new_tokens": 6, "temperature": 0.0, "stop": []}}):
+    for body in (
+        {"inputs": turn, "parameters": {"max_new_tokens": 6}},
+        {"messages": turn, "parameters": {"max_new_tokens": 6, "temperature": 0.0, "stop": []}},
+    ):
         again = post(gguf_server, "/invocations", body)
         assert again.status_code == 200 and again.json() == [answer], again.text
 
@@ -133,9 +141,9 @@ def test_a_stop_string_ends_the_answer_before_it(gguf_server):
     full = post(gguf_server, "/v1/chat/completions", {"messages": messages, "max_tokens": 12}).json()
     text = full["choices"][0]["message"]["content"]
     assert len(text) > 6, text
-    stop = text[len(text) // 2:len(text) // 2 + 3]
+    stop = text[len(text) // 2 : len(text) // 2 + 3]
     cut = post(gguf_server, "/v1/chat/completions", {"messages": messages, "max_tokens": 12, "stop": stop}).json()
-    assert cut["choices"][0]["message"]["content"] == text[:text.find(stop)]
+    assert cut["choices"][0]["message"]["content"] == text[: text.find(stop)]
     assert cut["choices"][0]["finish_reason"] == "stop"
 
 
@@ -143,8 +151,9 @@ def test_the_openai_client_talks_to_the_server(gguf_server):
     from openai import OpenAI
 
     client = OpenAI(base_url=f"{gguf_server.base_url}/v1", api_key="unused", max_retries=0)
-    completion = client.chat.completions.create(model="tiny-f16", messages=[{"role": "user", "content": PROMPT}],
-                                                max_tokens=5, temperature=0)
+    completion = client.chat.completions.create(
+        model="tiny-f16", messages=[{"role": "user", "content": PROMPT}], max_tokens=5, temperature=0
+    )
     assert completion.choices[0].message.role == "assistant"
     assert completion.usage.completion_tokens <= 5 and completion.usage.prompt_tokens > 5
     assert [model.id for model in client.models.list()] == ["tiny-f16"]
@@ -163,20 +172,45 @@ def test_concurrent_requests_take_turns_and_agree(gguf_server):
 
 def chunked(data: bytes):
     for start in range(0, len(data), 4096):
-        yield data[start:start + 4096]
+        yield data[start : start + 4096]
 
 
 BAD_REQUESTS = [
     # (name, path, body bytes or a dict, headers, status, fragment of the message)
     ("oversize", "/invocations", {"inputs": "x" * 20000}, {}, 413, "limit is 16384"),
-    ("oversize chunked", "/invocations", chunked(json.dumps({"inputs": "x" * 20000}).encode()), {}, 413, "limit of 16384"),
+    (
+        "oversize chunked",
+        "/invocations",
+        chunked(json.dumps({"inputs": "x" * 20000}).encode()),
+        {},
+        413,
+        "limit of 16384",
+    ),
     ("raw null byte", "/invocations", b'{"inputs": "a\x00b"}', {}, 400, "null byte"),
-    ("escaped null byte", "/v1/chat/completions", {"messages": [{"role": "user", "content": "a\u0000b"}]}, {}, 400,
-     "body.messages.0.content: contains a null byte"),
-    ("lone surrogate", "/v1/chat/completions", b'{"messages": [{"role": "user", "content": "a\\ud800"}]}', {}, 400,
-     "body.messages.0.content: contains a lone surrogate"),
-    ("deep but parseable", "/invocations", b'{"inputs": "a", "x": ' + b"[" * 100 + b"]" * 100 + b"}", {}, 400,
-     "nested more than"),
+    (
+        "escaped null byte",
+        "/v1/chat/completions",
+        {"messages": [{"role": "user", "content": "a\u0000b"}]},
+        {},
+        400,
+        "body.messages.0.content: contains a null byte",
+    ),
+    (
+        "lone surrogate",
+        "/v1/chat/completions",
+        b'{"messages": [{"role": "user", "content": "a\\ud800"}]}',
+        {},
+        400,
+        "body.messages.0.content: contains a lone surrogate",
+    ),
+    (
+        "deep but parseable",
+        "/invocations",
+        b'{"inputs": "a", "x": ' + b"[" * 100 + b"]" * 100 + b"}",
+        {},
+        400,
+        "nested more than",
+    ),
     ("malformed JSON", "/invocations", b'{"inputs": "a",', {}, 400, "malformed JSON"),
     ("invalid UTF-8", "/invocations", b'{"inputs": "\xff\xfe"}', {}, 400, "malformed JSON"),
     ("NaN", "/invocations", b'{"inputs": "a", "parameters": {"temperature": NaN}}', {}, 400, "NaN is not JSON"),
@@ -185,41 +219,131 @@ BAD_REQUESTS = [
     ("no content type", "/invocations", b'{"inputs": "a"}', {"content-type": ""}, 415, "got none"),
     ("not an object", "/invocations", [1, 2], {}, 422, "body: must be a JSON object"),
     ("missing inputs", "/invocations", {"parameters": {"max_new_tokens": 4}}, {}, 422, "give exactly one of `inputs`"),
-    ("both inputs and messages", "/invocations", {"inputs": "a", "messages": [{"role": "user", "content": "b"}]}, {},
-     422, "give exactly one"),
+    (
+        "both inputs and messages",
+        "/invocations",
+        {"inputs": "a", "messages": [{"role": "user", "content": "b"}]},
+        {},
+        422,
+        "give exactly one",
+    ),
     ("missing messages", "/v1/chat/completions", {"max_tokens": 4}, {}, 422, "messages: field required"),
-    ("missing content", "/v1/chat/completions", {"messages": [{"role": "user"}]}, {}, 422,
-     "messages.0.content: field required"),
+    (
+        "missing content",
+        "/v1/chat/completions",
+        {"messages": [{"role": "user"}]},
+        {},
+        422,
+        "messages.0.content: field required",
+    ),
     ("inputs wrong type", "/invocations", {"inputs": 42}, {}, 422, "inputs: must be a prompt"),
-    ("max_new_tokens as text", "/invocations", {"inputs": "a", "parameters": {"max_new_tokens": "4"}}, {}, 422,
-     "parameters.max_new_tokens: Input should be a valid integer"),
-    ("max_new_tokens over limit", "/invocations", {"inputs": "a", "parameters": {"max_new_tokens": 33}}, {}, 422,
-     "at most 32 (serve.max_new_tokens_limit)"),
-    ("max_new_tokens zero", "/invocations", {"inputs": "a", "parameters": {"max_new_tokens": 0}}, {}, 422,
-     "greater than or equal to 1"),
-    ("max_tokens over limit", "/v1/chat/completions", {"messages": [{"role": "user", "content": "a"}], "max_tokens": 10**6},
-     {}, 422, "max_tokens: must be at most 32"),
-    ("temperature out of range", "/v1/chat/completions",
-     {"messages": [{"role": "user", "content": "a"}], "temperature": 5}, {}, 422, "temperature"),
-    ("unknown role", "/v1/chat/completions", {"messages": [{"role": "tool", "content": "a"}]}, {}, 422,
-     "messages.0.role: Input should be 'system', 'user' or 'assistant'"),
-    ("unknown field", "/invocations", {"inputs": "a", "parameters": {"best_of": 2}}, {}, 422,
-     "parameters.best_of: unknown field"),
+    (
+        "max_new_tokens as text",
+        "/invocations",
+        {"inputs": "a", "parameters": {"max_new_tokens": "4"}},
+        {},
+        422,
+        "parameters.max_new_tokens: Input should be a valid integer",
+    ),
+    (
+        "max_new_tokens over limit",
+        "/invocations",
+        {"inputs": "a", "parameters": {"max_new_tokens": 33}},
+        {},
+        422,
+        "at most 32 (serve.max_new_tokens_limit)",
+    ),
+    (
+        "max_new_tokens zero",
+        "/invocations",
+        {"inputs": "a", "parameters": {"max_new_tokens": 0}},
+        {},
+        422,
+        "greater than or equal to 1",
+    ),
+    (
+        "max_tokens over limit",
+        "/v1/chat/completions",
+        {"messages": [{"role": "user", "content": "a"}], "max_tokens": 10**6},
+        {},
+        422,
+        "max_tokens: must be at most 32",
+    ),
+    (
+        "temperature out of range",
+        "/v1/chat/completions",
+        {"messages": [{"role": "user", "content": "a"}], "temperature": 5},
+        {},
+        422,
+        "temperature",
+    ),
+    (
+        "unknown role",
+        "/v1/chat/completions",
+        {"messages": [{"role": "tool", "content": "a"}]},
+        {},
+        422,
+        "messages.0.role: Input should be 'system', 'user' or 'assistant'",
+    ),
+    (
+        "unknown field",
+        "/invocations",
+        {"inputs": "a", "parameters": {"best_of": 2}},
+        {},
+        422,
+        "parameters.best_of: unknown field",
+    ),
     ("boolean as number", "/invocations", {"inputs": "a", "parameters": {"top_k": True}}, {}, 422, "parameters.top_k"),
     ("empty stop string", "/invocations", {"inputs": "a", "parameters": {"stop": [""]}}, {}, 422, "parameters.stop.0"),
-    ("too many stops", "/invocations", {"inputs": "a", "parameters": {"stop": ["a", "b", "c", "d", "e"]}}, {}, 422,
-     "parameters.stop"),
-    ("message too long", "/v1/chat/completions", {"messages": [{"role": "user", "content": "x" * 4001}]}, {}, 422,
-     "over the limit of 4000 (serve.max_message_chars)"),
-    ("prompt over the context", "/invocations", {"inputs": "the frame " * 390}, {}, 400,
-     "context window holds 512"),
-    ("streaming", "/v1/chat/completions", {"messages": [{"role": "user", "content": "a"}], "stream": True}, {}, 400,
-     "streaming is not supported"),
-    ("several choices", "/v1/chat/completions", {"messages": [{"role": "user", "content": "a"}], "n": 2}, {}, 422, "n:"),
-    ("a harness to run", "/invocations?score=true", {"inputs": "a", "checks": {"harness": "int main(void){return 0;}"}},
-     {}, 422, "harness is not accepted: the server runs no code from a request"),
-    ("code in a fact name", "/invocations?score=true",
-     {"inputs": "a", "checks": {"facts": {"ethertype_ctag": "X)]; int y[(1"}}}, {}, 422, "is not a C identifier"),
+    (
+        "too many stops",
+        "/invocations",
+        {"inputs": "a", "parameters": {"stop": ["a", "b", "c", "d", "e"]}},
+        {},
+        422,
+        "parameters.stop",
+    ),
+    (
+        "message too long",
+        "/v1/chat/completions",
+        {"messages": [{"role": "user", "content": "x" * 4001}]},
+        {},
+        422,
+        "over the limit of 4000 (serve.max_message_chars)",
+    ),
+    ("prompt over the context", "/invocations", {"inputs": "the frame " * 390}, {}, 400, "context window holds 512"),
+    (
+        "streaming",
+        "/v1/chat/completions",
+        {"messages": [{"role": "user", "content": "a"}], "stream": True},
+        {},
+        400,
+        "streaming is not supported",
+    ),
+    (
+        "several choices",
+        "/v1/chat/completions",
+        {"messages": [{"role": "user", "content": "a"}], "n": 2},
+        {},
+        422,
+        "n:",
+    ),
+    (
+        "a harness to run",
+        "/invocations?score=true",
+        {"inputs": "a", "checks": {"harness": "int main(void){return 0;}"}},
+        {},
+        422,
+        "harness is not accepted: the server runs no code from a request",
+    ),
+    (
+        "code in a fact name",
+        "/invocations?score=true",
+        {"inputs": "a", "checks": {"facts": {"ethertype_ctag": "X)]; int y[(1"}}},
+        {},
+        422,
+        "is not a C identifier",
+    ),
     ("unknown task", "/invocations?score=true", {"inputs": "a", "task": "poetry"}, {}, 422, "task: Input should be"),
     ("score not a boolean", "/invocations?score=maybe", {"inputs": "a"}, {}, 422, "score"),
     ("unknown path", "/v2/generate", {"inputs": "a"}, {}, 404, "Not Found"),
@@ -227,7 +351,9 @@ BAD_REQUESTS = [
 
 
 @pytest.mark.parametrize("name,path,body,headers,status,fragment", BAD_REQUESTS, ids=[case[0] for case in BAD_REQUESTS])
-def test_bad_request_gets_a_clear_4xx_and_the_server_keeps_serving(gguf_server, name, path, body, headers, status, fragment):
+def test_bad_request_gets_a_clear_4xx_and_the_server_keeps_serving(
+    gguf_server, name, path, body, headers, status, fragment
+):
     content = json.dumps(body).encode() if isinstance(body, (dict, list)) else body
     response = gguf_server.post(path, content=content, headers={"content-type": "application/json", **headers})
     assert response.status_code == status, response.text
@@ -247,11 +373,17 @@ def test_wrong_method_and_a_good_request_after_the_bad_ones(gguf_server):
 
 
 def test_score_true_runs_the_gate_on_the_answer(gguf_server):
-    checks = {"family": "vlan_tag", "function": "vlan_tci_pack",
-              "signature": "uint16_t vlan_tci_pack(uint8_t pcp, uint8_t dei, uint16_t vid)",
-              "facts": {"ethertype_ctag": "VLAN_TPID", "vlan_tci_layout": None}}
-    response = post(gguf_server, "/invocations?score=true",
-                    {"inputs": PROMPT, "parameters": {"max_new_tokens": 8}, "task": "c_code", "checks": checks})
+    checks = {
+        "family": "vlan_tag",
+        "function": "vlan_tci_pack",
+        "signature": "uint16_t vlan_tci_pack(uint8_t pcp, uint8_t dei, uint16_t vid)",
+        "facts": {"ethertype_ctag": "VLAN_TPID", "vlan_tci_layout": None},
+    }
+    response = post(
+        gguf_server,
+        "/invocations?score=true",
+        {"inputs": PROMPT, "parameters": {"max_new_tokens": 8}, "task": "c_code", "checks": checks},
+    )
     assert response.status_code == 200, response.text
     [answer] = response.json()
     assert set(answer) == {"generated_text", "score", "passed", "axes", "findings"}
@@ -267,9 +399,16 @@ def test_score_true_runs_the_gate_on_the_answer(gguf_server):
 
 def test_score_true_on_a_chat_completion_for_a_profile(gguf_server):
     reference = {"handle": "luca_zhang002", "score": 0.61, "reason": "strong fit"}
-    response = post(gguf_server, "/v1/chat/completions?score=true",
-                    {"messages": [{"role": "user", "content": "Score this profile as JSON."}], "max_tokens": 8,
-                     "task": "json_record", "reference": reference})
+    response = post(
+        gguf_server,
+        "/v1/chat/completions?score=true",
+        {
+            "messages": [{"role": "user", "content": "Score this profile as JSON."}],
+            "max_tokens": 8,
+            "task": "json_record",
+            "reference": reference,
+        },
+    )
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["object"] == "chat.completion" and body["passed"] is False
@@ -281,29 +420,40 @@ def test_score_true_on_a_chat_completion_for_a_profile(gguf_server):
 
 
 def test_missing_or_unreadable_model_is_one_line_error(tmp_path):
-    assert_one_line_error(run_cli("serve", "--model", str(tmp_path / "missing.gguf"), "--port", str(free_port()),
-                                  cwd=tmp_path), "missing.gguf not found")
+    assert_one_line_error(
+        run_cli("serve", "--model", str(tmp_path / "missing.gguf"), "--port", str(free_port()), cwd=tmp_path),
+        "missing.gguf not found",
+    )
     (tmp_path / "broken.gguf").write_bytes(b"GGUF" + b"\x00" * 64)
-    assert_one_line_error(run_cli("serve", "--model", str(tmp_path / "broken.gguf"), "--port", str(free_port()),
-                                  cwd=tmp_path), "llama.cpp cannot load this GGUF")
+    assert_one_line_error(
+        run_cli("serve", "--model", str(tmp_path / "broken.gguf"), "--port", str(free_port()), cwd=tmp_path),
+        "llama.cpp cannot load this GGUF",
+    )
     (tmp_path / "empty").mkdir()
-    assert_one_line_error(run_cli("serve", "--model", str(tmp_path / "empty"), "--port", str(free_port()),
-                                  cwd=tmp_path), "no config.json")
+    assert_one_line_error(
+        run_cli("serve", "--model", str(tmp_path / "empty"), "--port", str(free_port()), cwd=tmp_path), "no config.json"
+    )
 
 
 def test_bad_serve_params_and_a_taken_port_are_one_line_errors(tmp_path, tiny_gguf):
     (tmp_path / "params.yaml").write_text(json.dumps({"serve": {"max_new_tokens": 100, "max_new_tokens_limit": 50}}))
-    assert_one_line_error(run_cli("serve", "--model", str(tiny_gguf), cwd=tmp_path),
-                          "serve: max_new_tokens 100 is above max_new_tokens_limit 50")
+    assert_one_line_error(
+        run_cli("serve", "--model", str(tiny_gguf), cwd=tmp_path),
+        "serve: max_new_tokens 100 is above max_new_tokens_limit 50",
+    )
     (tmp_path / "params.yaml").unlink()
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        assert_one_line_error(run_cli("serve", "--model", str(tiny_gguf), "--port", str(port), cwd=tmp_path),
-                              f"cannot listen on 127.0.0.1:{port}")
-    assert_one_line_error(run_cli("serve", "--model", str(tiny_gguf), cwd=tmp_path,
-                                  env=cli_env(SAGEMAKER_BIND_TO_PORT="eighty")), "SAGEMAKER_BIND_TO_PORT")
+        assert_one_line_error(
+            run_cli("serve", "--model", str(tiny_gguf), "--port", str(port), cwd=tmp_path),
+            f"cannot listen on 127.0.0.1:{port}",
+        )
+    assert_one_line_error(
+        run_cli("serve", "--model", str(tiny_gguf), cwd=tmp_path, env=cli_env(SAGEMAKER_BIND_TO_PORT="eighty")),
+        "SAGEMAKER_BIND_TO_PORT",
+    )
 
 
 def test_sagemaker_port_variable_and_the_transformers_backend(tiny_model_dir, tiny_tokenizer_dir, tmp_path):
@@ -316,20 +466,30 @@ def test_sagemaker_port_variable_and_the_transformers_backend(tiny_model_dir, ti
     params = {"student": {"dtype": "float32"}}  # the same arithmetic as the reference below
     with server(tiny_model_dir, tmp_path, params, port=port, env={"SAGEMAKER_BIND_TO_PORT": str(port)}) as client:
         assert client.get("/ping").json()["backend"] == "transformers"
-        body = post(client, "/v1/chat/completions",
-                    {"messages": messages, "max_tokens": 6, "repetition_penalty": 1.0}).json()
-        sagemaker = post(client, "/invocations", {"inputs": PROMPT, "parameters": {"max_new_tokens": 6,
-                                                                                    "repetition_penalty": 1.0}}).json()
+        body = post(
+            client, "/v1/chat/completions", {"messages": messages, "max_tokens": 6, "repetition_penalty": 1.0}
+        ).json()
+        sagemaker = post(
+            client, "/invocations", {"inputs": PROMPT, "parameters": {"max_new_tokens": 6, "repetition_penalty": 1.0}}
+        ).json()
     tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
     model = AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype=torch.float32).eval()
     text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
     ids = tokenizer(text, add_special_tokens=False, return_tensors="pt")["input_ids"]
     with torch.inference_mode():
-        new = model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), max_new_tokens=6, do_sample=False,
-                             pad_token_id=tokenizer.pad_token_id)[0, ids.shape[1]:].tolist()
+        new = model.generate(
+            input_ids=ids,
+            attention_mask=torch.ones_like(ids),
+            max_new_tokens=6,
+            do_sample=False,
+            pad_token_id=tokenizer.pad_token_id,
+        )[0, ids.shape[1] :].tolist()
     eos = [i for i, token in enumerate(new) if token == tokenizer.eos_token_id]
-    new = new[:eos[0]] if eos else new
-    assert body["usage"] == {"prompt_tokens": prompt_tokens(tiny_tokenizer_dir, messages), "completion_tokens": len(new),
-                             "total_tokens": ids.shape[1] + len(new)}
+    new = new[: eos[0]] if eos else new
+    assert body["usage"] == {
+        "prompt_tokens": prompt_tokens(tiny_tokenizer_dir, messages),
+        "completion_tokens": len(new),
+        "total_tokens": ids.shape[1] + len(new),
+    }
     assert body["choices"][0]["message"]["content"] == tokenizer.decode(new, skip_special_tokens=True)
     assert sagemaker == [{"generated_text": body["choices"][0]["message"]["content"]}]

@@ -22,7 +22,12 @@ def bundled_prompts(per_task: int) -> list[tuple[str, str]]:
     shortest bundled C tasks."""
     with open(SEED_DIR / "profiles.csv", encoding="utf-8") as handle:
         profiles = [DEFAULT_TEMPLATES["json_record"].format(**row) for row in list(csv.DictReader(handle))[:per_task]]
-    tasks = [json.loads(line) for line in (SEED_DIR.parent.parent / "distilloop" / "data" / "c_tasks.jsonl").read_text(encoding="utf-8").splitlines()]
+    tasks = [
+        json.loads(line)
+        for line in (SEED_DIR.parent.parent / "distilloop" / "data" / "c_tasks.jsonl")
+        .read_text(encoding="utf-8")
+        .splitlines()
+    ]
     c_prompts = sorted((task["prompt"] for task in tasks), key=len)[:per_task]
     return [("json_record", prompt) for prompt in profiles] + [("c_code", prompt) for prompt in c_prompts]
 
@@ -49,12 +54,24 @@ def test_engine_and_f16_gguf_agree_on_greedy_answers(student_and_f16):
 
     llm = llama_tools.load_gguf(f16, n_ctx=2048, threads=2)
     try:
-        gguf = [llama_tools.chat(llm, prompt, params.system_prompt, params.token_budget(task), params.temperature,
-                                 params.repetition_penalty, params.seed, params.repeat_last_n, task=task)
-                for task, prompt in zip(tasks, prompts)]
+        gguf = [
+            llama_tools.chat(
+                llm,
+                prompt,
+                params.system_prompt,
+                params.token_budget(task),
+                params.temperature,
+                params.repetition_penalty,
+                params.seed,
+                params.repeat_last_n,
+                task=task,
+            )
+            for task, prompt in zip(tasks, prompts)
+        ]
     finally:
         llm.close()
-    agree = [e.text == g["text"] and e.tokens == g["tokens"] and e.truncated == g["truncated"]
-             for e, g in zip(engine, gguf)]
+    agree = [
+        e.text == g["text"] and e.tokens == g["tokens"] and e.truncated == g["truncated"] for e, g in zip(engine, gguf)
+    ]
     assert sum(agree) >= 0.9 * len(agree), [(e.text, g["text"]) for e, g, same in zip(engine, gguf, agree) if not same]
     assert len({e.text for e in engine}) > len(engine) // 2  # real, varied answers

@@ -61,22 +61,30 @@ def _one_at_a_time(model, tokenizer, prompt: str, params: StudentParams, task: s
     eos = model.generation_config.eos_token_id
     length = ids["input_ids"].shape[1]
     with torch.inference_mode():
-        new = model.generate(**ids, max_new_tokens=params.token_budget(task), do_sample=False,
-                             repetition_penalty=1.0, pad_token_id=tokenizer.pad_token_id,
-                             logits_processor=logits_processors(length, params.repetition_penalty,
-                                                                params.repeat_last_n, params.no_repeat_ngram_size),
-                             )[0, length:].tolist()
+        new = model.generate(
+            **ids,
+            max_new_tokens=params.token_budget(task),
+            do_sample=False,
+            repetition_penalty=1.0,
+            pad_token_id=tokenizer.pad_token_id,
+            logits_processor=logits_processors(
+                length, params.repetition_penalty, params.repeat_last_n, params.no_repeat_ngram_size
+            ),
+        )[0, length:].tolist()
     eos = set(eos if isinstance(eos, list) else [eos])
     new = next((new[:i] for i, token in enumerate(new) if token in eos), new)
     end = answer_end(task)
-    return next((new[:i + 1] for i, token in enumerate(new) if end.feed(tokenizer.decode([token]))), new)
+    return next((new[: i + 1] for i, token in enumerate(new) if end.feed(tokenizer.decode([token]))), new)
 
 
-@pytest.mark.parametrize("settings", [
-    {"repetition_penalty": 1.0},
-    {"repetition_penalty": 1.1, "no_repeat_ngram_size": 3},
-    {"repetition_penalty": 1.5, "repeat_last_n": 3},  # tokens leave the window while the answer goes on
-])
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"repetition_penalty": 1.0},
+        {"repetition_penalty": 1.1, "no_repeat_ngram_size": 3},
+        {"repetition_penalty": 1.5, "repeat_last_n": 3},  # tokens leave the window while the answer goes on
+    ],
+)
 def test_batched_greedy_equals_one_at_a_time(tiny, settings):
     model, tokenizer = tiny
     batched = generate(model, tokenizer, PROMPTS, _params(batch_size=3, **settings))
@@ -167,8 +175,9 @@ def test_truncation_flag(tiny):
     # make the third token the random model emits its end-of-sequence token: it then stops there
     ids = tokenizer(render_prompts(tokenizer, PROMPTS[:1], _params()), return_tensors="pt")
     with torch.inference_mode():
-        first = model.generate(**ids, max_new_tokens=6, do_sample=False, repetition_penalty=1.0,
-                               pad_token_id=tokenizer.pad_token_id)[0, ids["input_ids"].shape[1]:].tolist()
+        first = model.generate(
+            **ids, max_new_tokens=6, do_sample=False, repetition_penalty=1.0, pad_token_id=tokenizer.pad_token_id
+        )[0, ids["input_ids"].shape[1] :].tolist()
     stop = next(token for position, token in enumerate(first) if position >= 2 and token not in first[:position])
     saved = model.generation_config.eos_token_id
     model.generation_config.eos_token_id = [stop]
@@ -178,7 +187,7 @@ def test_truncation_flag(tiny):
         model.generation_config.eos_token_id = saved
     assert not ended.truncated
     assert ended.tokens == first.index(stop)
-    assert ended.text == tokenizer.decode(first[:first.index(stop)], skip_special_tokens=True)
+    assert ended.text == tokenizer.decode(first[: first.index(stop)], skip_special_tokens=True)
 
 
 def test_chat_template_is_applied(tiny):
@@ -192,9 +201,14 @@ def test_chat_template_is_applied(tiny):
     ids = tokenizer(rendered, add_special_tokens=False, return_tensors="pt")
     length = ids["input_ids"].shape[1]
     with torch.inference_mode():
-        direct = model.generate(**ids, max_new_tokens=12, do_sample=False, repetition_penalty=1.0,
-                                logits_processor=logits_processors(length, 1.1, 64), pad_token_id=tokenizer.pad_token_id,
-                                )[0, length:]
+        direct = model.generate(
+            **ids,
+            max_new_tokens=12,
+            do_sample=False,
+            repetition_penalty=1.0,
+            logits_processor=logits_processors(length, 1.1, 64),
+            pad_token_id=tokenizer.pad_token_id,
+        )[0, length:]
     ours = generate(model, tokenizer, ["Pack a TCI."], _params())[0]
     assert ours.text == tokenizer.decode(direct, skip_special_tokens=True)
 
@@ -223,9 +237,11 @@ def test_no_token_after_a_complete_answer(reciting):
 
     tasks = ["json_record", "c_code", "json_record"]
     stopped = generate(model, tokenizer, prompts, params, tasks=tasks)
-    expected = ['Here it is: {"handle": "ann_lee7", "reason": "knows \\"}\\" and {braces}", "extra": {"n": 1}}',
-                "Sure.\n```c\nint gate_open(void) { return 1; }\n```",
-                '```json\n{"handle": "x"}\n```']
+    expected = [
+        'Here it is: {"handle": "ann_lee7", "reason": "knows \\"}\\" and {braces}", "extra": {"n": 1}}',
+        "Sure.\n```c\nint gate_open(void) { return 1; }\n```",
+        '```json\n{"handle": "x"}\n```',
+    ]
     assert [g.text for g in stopped] == expected
     # the last token taken is the one that completes the answer: one token fewer and it is incomplete
     for g, text, task in zip(stopped, expected, tasks):
@@ -256,8 +272,10 @@ def test_gguf_chat_stops_where_the_engine_does(reciting, reciting_dir, tmp_path)
     engine = generate(model, tokenizer, list(RECITED), params, tasks=tasks)
     llm = llama_tools.load_gguf(llama_tools.convert_hf_to_gguf(reciting_dir, tmp_path / "f16.gguf"), 512, 1)
     try:
-        replies = [llama_tools.chat(llm, prompt, None, params.token_budget(task), task=task)
-                   for prompt, task in zip(RECITED, tasks)]
+        replies = [
+            llama_tools.chat(llm, prompt, None, params.token_budget(task), task=task)
+            for prompt, task in zip(RECITED, tasks)
+        ]
         free = llama_tools.chat(llm, list(RECITED)[1], None, 96)  # no task: on to the end-of-sequence token
         together = llama_tools.chat_many(llm, list(RECITED), None, [96] * 3, tasks, parallel=2)  # quantise's path
     finally:
@@ -265,8 +283,9 @@ def test_gguf_chat_stops_where_the_engine_does(reciting, reciting_dir, tmp_path)
     assert [r["text"] for r in replies] == [g.text for g in engine]
     assert [r["tokens"] for r in replies] == [g.tokens for g in engine]
     assert not any(r["truncated"] for r in replies)
-    assert [(r["text"], r["tokens"], r["truncated"]) for r in together] == \
-        [(r["text"], r["tokens"], r["truncated"]) for r in replies]
+    assert [(r["text"], r["tokens"], r["truncated"]) for r in together] == [
+        (r["text"], r["tokens"], r["truncated"]) for r in replies
+    ]
     assert free["text"] == RECITED[list(RECITED)[1]] and free["tokens"] > replies[1]["tokens"]
 
 
@@ -282,8 +301,9 @@ def test_gguf_answers_together_equal_one_at_a_time(varied_model_dir, tiny, tmp_p
     llm = llama_tools.load_gguf(llama_tools.convert_hf_to_gguf(varied_model_dir, tmp_path / "f16.gguf"), 512, 1)
     try:
         alone = [llama_tools.chat(llm, prompt, None, 12, 0.0, penalty, 0, window) for prompt in PROMPTS]
-        together = llama_tools.chat_many(llm, PROMPTS, None, [12] * len(PROMPTS), [None] * len(PROMPTS), penalty,
-                                         window, parallel=3)
+        together = llama_tools.chat_many(
+            llm, PROMPTS, None, [12] * len(PROMPTS), [None] * len(PROMPTS), penalty, window, parallel=3
+        )
     finally:
         llm.close()
     assert [r["text"] for r in together] == [r["text"] for r in alone]

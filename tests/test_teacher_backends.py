@@ -29,8 +29,16 @@ def credentials(monkeypatch):
 
 def params_for(backend: str, server, **overrides) -> TeacherParams:
     base_url = server.url + "/v1" if backend == "openai" else server.url
-    settings = dict(backend=backend, model="teacher-model", base_url=base_url, region="us-east-1", timeout_s=2.0,
-                    max_retries=0, backoff_base_s=0.01, prices={"teacher-model": FREE})
+    settings = dict(
+        backend=backend,
+        model="teacher-model",
+        base_url=base_url,
+        region="us-east-1",
+        timeout_s=2.0,
+        max_retries=0,
+        backoff_base_s=0.01,
+        prices={"teacher-model": FREE},
+    )
     return TeacherParams(**{**settings, **overrides})
 
 
@@ -51,10 +59,16 @@ def test_answer_usage_and_key_reach_the_server(backend, teacher_server, credenti
 
 
 @pytest.mark.parametrize("backend", ["openai", "anthropic", "bedrock"])
-@pytest.mark.parametrize("fault, kind, retryable", [
-    ("429", "http 429", True), ("500", "http 500", True), ("timeout", "timeout", True),
-    ("malformed", "malformed response", True), ("empty", "empty content", False),
-])
+@pytest.mark.parametrize(
+    "fault, kind, retryable",
+    [
+        ("429", "http 429", True),
+        ("500", "http 500", True),
+        ("timeout", "timeout", True),
+        ("malformed", "malformed response", True),
+        ("empty", "empty content", False),
+    ],
+)
 def test_faults_become_call_errors(backend, fault, kind, retryable, teacher_server, credentials):
     server = teacher_server(answers={"x": "fine"}, stall_s=1.5, retry_after="3")
     teacher = make_teacher(params_for(backend, server, timeout_s=0.5))
@@ -70,7 +84,9 @@ def test_retries_recover_and_honour_retry_after(backend, teacher_server, credent
     server = teacher_server(answers={"r": "recovered"}, retry_after="1")
     params = params_for(backend, server, max_retries=3)
     teacher = make_teacher(params)
-    runner = Runner(teacher, params, Ledger(price_of(params, True), 1.0, params.max_tokens), CallCache(tmp_path / "c.sqlite"))
+    runner = Runner(
+        teacher, params, Ledger(price_of(params, True), 1.0, params.max_tokens), CallCache(tmp_path / "c.sqlite")
+    )
     (outcome,) = runner.run([Request("s", "item:r fault:429x1", {})])
     assert outcome.reply.text == "recovered" and outcome.error is None
     first, second = server.calls
@@ -80,7 +96,9 @@ def test_retries_recover_and_honour_retry_after(backend, teacher_server, credent
 def test_retries_stop_at_max_retries_with_the_reason(teacher_server, credentials, tmp_path):
     server = teacher_server(answers={"f": "never"})
     params = params_for("openai", server, max_retries=2)
-    runner = Runner(make_teacher(params), params, Ledger(price_of(params, True), 1.0, 64), CallCache(tmp_path / "c.sqlite"))
+    runner = Runner(
+        make_teacher(params), params, Ledger(price_of(params, True), 1.0, 64), CallCache(tmp_path / "c.sqlite")
+    )
     (outcome,) = runner.run([Request("s", "item:f fault:500", {})])
     assert outcome.reply is None and outcome.error.kind == "http 500" and outcome.error.attempts == 3
     assert len(server.calls) == 3
@@ -91,7 +109,9 @@ def test_a_refused_key_stops_the_run_with_one_line_and_no_key(teacher_server, mo
     monkeypatch.setenv("OPENAI_API_KEY", wrong)
     server = teacher_server(expected_key=API_KEY)
     params = params_for("openai", server, concurrency=2)
-    runner = Runner(make_teacher(params), params, Ledger(price_of(params, True), 1.0, 64), CallCache(tmp_path / "c.sqlite"))
+    runner = Runner(
+        make_teacher(params), params, Ledger(price_of(params, True), 1.0, 64), CallCache(tmp_path / "c.sqlite")
+    )
     with pytest.raises(UserError) as caught:
         runner.run([Request("s", f"item:{n}", {}) for n in range(20)])
     assert "HTTP 401" in str(caught.value) and wrong not in str(caught.value)
@@ -107,9 +127,18 @@ def test_missing_key_names_the_variable(monkeypatch):
 def test_unreachable_server_is_one_clear_error(credentials, tmp_path):
     from conftest import free_port
 
-    params = TeacherParams(backend="openai", model="m", base_url=f"http://127.0.0.1:{free_port()}/v1", max_retries=1,
-                           backoff_base_s=0.01, concurrency=2, prices={"m": FREE})
-    runner = Runner(make_teacher(params), params, Ledger(price_of(params, True), 1.0, 64), CallCache(tmp_path / "c.sqlite"))
+    params = TeacherParams(
+        backend="openai",
+        model="m",
+        base_url=f"http://127.0.0.1:{free_port()}/v1",
+        max_retries=1,
+        backoff_base_s=0.01,
+        concurrency=2,
+        prices={"m": FREE},
+    )
+    runner = Runner(
+        make_teacher(params), params, Ledger(price_of(params, True), 1.0, 64), CallCache(tmp_path / "c.sqlite")
+    )
     with pytest.raises(UserError, match="cannot reach the server at http://127.0.0.1"):
         runner.run([Request("s", f"item:{n}", {}) for n in range(50)])
 
@@ -118,16 +147,28 @@ def test_credentials_in_the_url_are_never_printed(credentials, tmp_path):
     from conftest import free_port
 
     url = f"http://user:hunter2-secret@127.0.0.1:{free_port()}/v1"
-    params = TeacherParams(backend="openai", model="m", base_url=url, max_retries=1, backoff_base_s=0.01, concurrency=2,
-                           prices={"m": FREE})
-    runner = Runner(make_teacher(params), params, Ledger(price_of(params, True), 1.0, 64), CallCache(tmp_path / "c.sqlite"))
+    params = TeacherParams(
+        backend="openai", model="m", base_url=url, max_retries=1, backoff_base_s=0.01, concurrency=2, prices={"m": FREE}
+    )
+    runner = Runner(
+        make_teacher(params), params, Ledger(price_of(params, True), 1.0, 64), CallCache(tmp_path / "c.sqlite")
+    )
     with pytest.raises(UserError) as failed:
         runner.run([Request("s", f"item:{n}", {}) for n in range(4)])
     assert "hunter2-secret" not in str(failed.value) and "http://***@127.0.0.1" in str(failed.value)
 
 
-@pytest.mark.parametrize("value", ["ghp_16C7e42F292c6912E7710c838347Ae178B4a", "AKIAIOSFODNN7EXAMPLE", "xoxb_1234567890abc",
-                                   "sk_live_abcdef", "Zx8Qw2Lm4Np6Rt8Vb0Cd", "abcdefghijklmnopqrstuvwxyz0123456789"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "ghp_16C7e42F292c6912E7710c838347Ae178B4a",
+        "AKIAIOSFODNN7EXAMPLE",
+        "xoxb_1234567890abc",
+        "sk_live_abcdef",
+        "Zx8Qw2Lm4Np6Rt8Vb0Cd",
+        "abcdefghijklmnopqrstuvwxyz0123456789",
+    ],
+)
 def test_key_shaped_api_key_env_is_refused_without_echo(value):
     from distilloop.config import parse
 

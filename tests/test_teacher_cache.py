@@ -18,8 +18,14 @@ BASE = dict(backend="openai", model="m", system="sys", prompt="p", settings={"te
 def test_key_changes_with_every_part_of_the_question():
     base = cache_key(**BASE)
     assert cache_key(**BASE) == base
-    variants = [{"backend": "anthropic"}, {"model": "m2"}, {"system": "sys2"}, {"prompt": "p2"},
-                {"settings": {"temperature": 0.5, "max_tokens": 64}}, {"settings": {"temperature": 0.0, "max_tokens": 65}}]
+    variants = [
+        {"backend": "anthropic"},
+        {"model": "m2"},
+        {"system": "sys2"},
+        {"prompt": "p2"},
+        {"settings": {"temperature": 0.5, "max_tokens": 64}},
+        {"settings": {"temperature": 0.0, "max_tokens": 65}},
+    ]
     keys = {cache_key(**{**BASE, **variant}) for variant in variants}
     assert len(keys) == len(variants) and base not in keys
 
@@ -60,8 +66,11 @@ def test_every_put_survives_a_killed_process(tmp_path):
         "    cache.put(f'k{n}', 'openai', 'm', Reply(f'answer {n}'), 0.0)\n"
         "os.kill(os.getpid(), signal.SIGKILL)\n"
     )
-    result = subprocess.run([sys.executable, "-c", script, str(tmp_path / "c.sqlite")], cwd=ROOT,
-                            env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path / "c.sqlite")],
+        cwd=ROOT,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+    )
     assert result.returncode == -9
     cache = CallCache(tmp_path / "c.sqlite")
     assert len(cache) == 25 and cache.get("k24")[0].text == "answer 24"

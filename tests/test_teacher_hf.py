@@ -14,14 +14,19 @@ from distilloop.teachers.runner import Runner
 
 def test_hf_teacher_answers_in_batches_and_is_cached(tiny_model_dir, tmp_path):
     # sampling (seeded): greedy decoding of the random tiny model emits only newlines
-    params = TeacherParams(backend="hf", model=str(tiny_model_dir), max_tokens=6, temperature=1.0, concurrency=2,
-                           threads=1)
+    params = TeacherParams(
+        backend="hf", model=str(tiny_model_dir), max_tokens=6, temperature=1.0, concurrency=2, threads=1
+    )
     teacher = make_teacher(params)
     requests = [Request("You fix C code.", f"Fix function number {n}.", {}) for n in range(3)]
 
     def runner() -> Runner:
-        return Runner(teacher, params, Ledger(price_of(params, teacher.remote), 0.0, params.max_tokens),
-                      CallCache(tmp_path / "cache.sqlite"))
+        return Runner(
+            teacher,
+            params,
+            Ledger(price_of(params, teacher.remote), 0.0, params.max_tokens),
+            CallCache(tmp_path / "cache.sqlite"),
+        )
 
     first = runner()
     outcomes = first.run(requests)
@@ -45,7 +50,8 @@ def test_hf_teacher_whitespace_answer_is_a_failure_with_usage(tiny_model_dir, tm
     params = TeacherParams(backend="hf", model=str(tiny_model_dir), max_tokens=4, concurrency=2, threads=1)
     teacher = make_teacher(params)
     (outcome,) = Runner(teacher, params, Ledger(price_of(params, False), 0.0, 4), CallCache(tmp_path / "c.sqlite")).run(
-        [Request("s", "Fix it.", {})])
+        [Request("s", "Fix it.", {})]
+    )
     # greedy decoding of the random tiny model gives newlines only: not an answer, never cached
     assert outcome.reply is None and outcome.error.kind == "empty content"
     assert outcome.error.detail == "4 tokens of whitespace" and outcome.error.usage[1] == 4
@@ -60,8 +66,11 @@ def test_hf_teacher_stops_when_the_answer_is_complete(reciting_dir, tmp_path):
     params = TeacherParams(backend="hf", model=str(reciting_dir), max_tokens=96, concurrency=3, threads=1)
     teacher = make_teacher(params)
     prompts = list(RECITED)
-    requests = [Request("", prompts[0], {"task": "json_record"}), Request("", prompts[1], {"task": "c_code"}),
-                Request("", prompts[1], {})]
+    requests = [
+        Request("", prompts[0], {"task": "json_record"}),
+        Request("", prompts[1], {"task": "c_code"}),
+        Request("", prompts[1], {}),
+    ]
     replies = teacher.complete_many(requests)
     assert replies[0].text.endswith('"extra": {"n": 1}}') and not replies[0].truncated
     assert replies[1].text == "Sure.\n```c\nint gate_open(void) { return 1; }\n```"

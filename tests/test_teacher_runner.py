@@ -20,8 +20,16 @@ def key(monkeypatch):
 
 
 def runner_for(server, tmp_path, budget=100.0, **overrides) -> Runner:
-    settings = dict(backend="openai", model="m", base_url=server.url + "/v1", timeout_s=0.5, max_retries=3,
-                    backoff_base_s=0.01, concurrency=6, prices={"m": {"input_per_mtok": 0, "output_per_mtok": 0}})
+    settings = dict(
+        backend="openai",
+        model="m",
+        base_url=server.url + "/v1",
+        timeout_s=0.5,
+        max_retries=3,
+        backoff_base_s=0.01,
+        concurrency=6,
+        prices={"m": {"input_per_mtok": 0, "output_per_mtok": 0}},
+    )
     params = TeacherParams(**{**settings, **overrides})
     ledger = Ledger(price_of(params, True), budget, params.max_tokens)
     return Runner(make_teacher(params), params, ledger, CallCache(tmp_path / "cache.sqlite"))
@@ -63,8 +71,14 @@ def test_every_request_ends_once_with_its_own_answer(teacher_server, tmp_path):
 def test_budget_stops_sending_before_it_is_exceeded(teacher_server, tmp_path):
     # one USD per output token; max_tokens 10 -> each call may cost 10; each answer is 1 token (1 USD)
     server = teacher_server(answers={f"b{n}": "ok" for n in range(30)})
-    runner = runner_for(server, tmp_path, budget=35.0, concurrency=1, max_tokens=10,
-                        prices={"m": {"input_per_mtok": 0, "output_per_mtok": 1_000_000}})
+    runner = runner_for(
+        server,
+        tmp_path,
+        budget=35.0,
+        concurrency=1,
+        max_tokens=10,
+        prices={"m": {"input_per_mtok": 0, "output_per_mtok": 1_000_000}},
+    )
     outcomes = runner.run([Request("s", f"item:b{n}", {}) for n in range(30)])
     sent = [o for o in outcomes if not o.skipped]
     # a call is made only while spend + its worst case (10) fits: after 26 calls spend is 26, 26 + 10 > 35
@@ -80,8 +94,14 @@ def test_budget_under_concurrency_sends_what_a_sequential_run_sends(teacher_serv
     sent = {}
     for concurrency in (1, 4, 8):
         server = teacher_server(answers={f"q{n}": "ok" for n in range(30)}, delay_s=0.02)
-        runner = runner_for(server, tmp_path / str(concurrency), budget=35.0, concurrency=concurrency, max_tokens=10,
-                            prices={"m": {"input_per_mtok": 0, "output_per_mtok": 1_000_000}})
+        runner = runner_for(
+            server,
+            tmp_path / str(concurrency),
+            budget=35.0,
+            concurrency=concurrency,
+            max_tokens=10,
+            prices={"m": {"input_per_mtok": 0, "output_per_mtok": 1_000_000}},
+        )
         outcomes = runner.run([Request("s", f"item:q{n}", {}) for n in range(30)])
         sent[concurrency] = ([n for n, o in enumerate(outcomes) if not o.skipped], runner.ledger.spent_usd)
         assert runner.ledger.spent_usd <= 35.0

@@ -29,8 +29,16 @@ ADAPTER = "adapter_model.safetensors"
 
 
 def make_params(**train) -> Params:
-    settings = dict(learning_rate=5e-3, epochs=2, batch_size=4, eval_steps=2, dtype="float32", threads=1,
-                    early_stopping_patience=0, seed=0)
+    settings = dict(
+        learning_rate=5e-3,
+        epochs=2,
+        batch_size=4,
+        eval_steps=2,
+        dtype="float32",
+        threads=1,
+        early_stopping_patience=0,
+        seed=0,
+    )
     return Params(train=TrainParams(**{**settings, **train}))
 
 
@@ -69,8 +77,18 @@ def test_golden_losses_and_outputs(train_project):
     assert metrics["best_eval_loss"] < metrics["initial_eval_loss"]  # training on similar data helps val
     assert metrics["tokens"] > 16 * 2 * 40 and metrics["tokens_per_second"] > 0
     written = json.loads(Path("metrics/epochs/1-train.json").read_text())
-    for key in ("method", "steps", "epochs_run", "train_loss", "eval_loss", "best_eval_loss", "stopped_early",
-                "tokens", "seconds", "tokens_per_second"):
+    for key in (
+        "method",
+        "steps",
+        "epochs_run",
+        "train_loss",
+        "eval_loss",
+        "best_eval_loss",
+        "stopped_early",
+        "tokens",
+        "seconds",
+        "tokens_per_second",
+    ):
         assert written[key] == metrics[key]
     trained_on = json.loads(Path("runs/epoch-1/adapter/training.json").read_text())
     assert trained_on["method"] == "sft" and len(trained_on["data_sha256"]) == 64
@@ -78,15 +96,22 @@ def test_golden_losses_and_outputs(train_project):
     curves = Path("runs/epoch-1/live/plots/metrics")
     for name in ("loss.tsv", "learning_rate.tsv", "grad_norm.tsv", "eval/loss.tsv"):
         assert (curves / name).read_text().startswith("step\t")
-    assert [row.split("\t")[0] for row in (curves / "eval/loss.tsv").read_text().splitlines()[1:]] == \
-        ["0", "2", "4", "6", "8"]
+    assert [row.split("\t")[0] for row in (curves / "eval/loss.tsv").read_text().splitlines()[1:]] == [
+        "0",
+        "2",
+        "4",
+        "6",
+        "8",
+    ]
     assert not Path("dvc.yaml").exists()  # dvclive wrote no pipeline file of its own
     assert sorted(path.name for path in Path("runs/epoch-1/checkpoints").iterdir()) == ["run.json"]
 
 
 def test_a_weighted_record_is_trained_on_weight_times(train_project):
-    write_jsonl(Path("runs/epoch-1/lesson.jsonl"), [{"id": "a", "prompt": "p", "completion": "c", "weight": 3},
-                                                    {"id": "b", "prompt": "q", "completion": "d"}])
+    write_jsonl(
+        Path("runs/epoch-1/lesson.jsonl"),
+        [{"id": "a", "prompt": "p", "completion": "c", "weight": 3}, {"id": "b", "prompt": "q", "completion": "d"}],
+    )
     examples = stage.read_examples(Path("runs/epoch-1/lesson.jsonl"), "sft")
     assert [example["prompt"][0]["content"] for example in examples] == ["p", "p", "p", "q"]
 
@@ -120,11 +145,16 @@ def test_completion_loss_equals_trl_sft_loss(train_project):
 
     paths = stage.TrainPaths.for_epoch(1, "sft")
     examples = stage.read_examples(paths.data, "sft")
-    ours = make_trainer(make_params().train, *load_model(paths.base, paths.previous_adapter), examples, [],
-                        paths.checkpoints, False, [])
+    ours = make_trainer(
+        make_params().train, *load_model(paths.base, paths.previous_adapter), examples, [], paths.checkpoints, False, []
+    )
     model, tokenizer = load_model(paths.base, paths.previous_adapter)
-    theirs = SFTTrainer(model=model, processing_class=tokenizer, train_dataset=ours.train_dataset,
-                        args=SFTConfig(output_dir="trl", report_to="none", use_cpu=True, bf16=False))
+    theirs = SFTTrainer(
+        model=model,
+        processing_class=tokenizer,
+        train_dataset=ours.train_dataset,
+        args=SFTConfig(output_dir="trl", report_to="none", use_cpu=True, bf16=False),
+    )
     batch = ours.data_collator([ours.train_dataset[i] for i in (0, 10, 3, 15)])  # two lengths
     assert (batch["attention_mask"] == 0).any()  # padding included
     for trainer in (ours, theirs):
@@ -163,7 +193,9 @@ def test_training_continues_the_previous_adapter(train_project):
 
 def test_early_stopping_restores_the_best_checkpoint(train_project):
     # val answers contradict train answers: the val loss falls at first, then rises as the model fits train
-    val = [{"id": f"v{i}", "task": "c_code", "prompt": c_record(i)[0], "reference": "#define X 1\n" * 6} for i in range(6)]
+    val = [
+        {"id": f"v{i}", "task": "c_code", "prompt": c_record(i)[0], "reference": "#define X 1\n" * 6} for i in range(6)
+    ]
     write_jsonl(Path("data/export/val.jsonl"), val)
 
     class Snapshots(TrainerCallback):
@@ -173,11 +205,19 @@ def test_early_stopping_restores_the_best_checkpoint(train_project):
             self.saved[state.global_step] = {n: p.detach().clone() for n, p in model.named_parameters() if "lora_" in n}
 
     snapshots = Snapshots()
-    metrics = stage.run(make_params(epochs=6, learning_rate=2e-2, eval_steps=1, early_stopping_patience=2), epoch=1,
-                        extra_callbacks=(snapshots,))
+    metrics = stage.run(
+        make_params(epochs=6, learning_rate=2e-2, eval_steps=1, early_stopping_patience=2),
+        epoch=1,
+        extra_callbacks=(snapshots,),
+    )
 
-    evals = {int(s): float(v) for s, v in (row.split("\t") for row in
-             Path("runs/epoch-1/live/plots/metrics/eval/loss.tsv").read_text().splitlines()[1:])}
+    evals = {
+        int(s): float(v)
+        for s, v in (
+            row.split("\t")
+            for row in Path("runs/epoch-1/live/plots/metrics/eval/loss.tsv").read_text().splitlines()[1:]
+        )
+    }
     best_step = min((step for step in evals if step > 0), key=evals.get)
     assert metrics["stopped_early"] and metrics["steps"] < metrics["max_steps"]
     assert metrics["steps"] == best_step + 2  # two evaluations without improvement, then stop
@@ -241,7 +281,9 @@ def test_unchanged_or_empty_lesson_passes_adapter_through(train_project):
 
 
 def test_bad_inputs_give_one_line_errors(train_project):
-    write_jsonl(Path("runs/epoch-1/lesson.jsonl"), [{"id": "a", "prompt": "p", "completion": "c"}, {"id": "b", "prompt": "p"}])
+    write_jsonl(
+        Path("runs/epoch-1/lesson.jsonl"), [{"id": "a", "prompt": "p", "completion": "c"}, {"id": "b", "prompt": "p"}]
+    )
     with pytest.raises(UserError, match=r"lesson.jsonl:2: missing field 'completion'"):
         stage.run(make_params(), epoch=1)
     write_jsonl(Path("runs/epoch-1/lesson.jsonl"), [{"id": "a", "prompt": "p", "completion": "c", "weight": 0}])
@@ -267,8 +309,10 @@ def test_cli_trains_epoch_one_end_to_end(train_project):
     Path("params.yaml").write_text("train:\n  batch_size: 0\n")
     result = run_cli("train", "--epoch", "1", cwd=train_project)
     assert result.returncode == 1
-    assert result.stderr.strip() == \
-        "distilloop: error: params.yaml: train.batch_size: Input should be greater than or equal to 1 (got 0)"
+    assert (
+        result.stderr.strip()
+        == "distilloop: error: params.yaml: train.batch_size: Input should be greater than or equal to 1 (got 0)"
+    )
 
 
 def test_dvc_repro_killed_midway_resumes_from_its_checkpoint(train_project, tiny_model_dir):
@@ -287,18 +331,36 @@ def test_dvc_repro_killed_midway_resumes_from_its_checkpoint(train_project, tiny
     Path("metrics/epochs/0.json").write_text('{"epoch": 0, "converged": false}')  # baseline's, a dependency
     for code in ("stages", "distilloop"):  # code deps
         shutil.copytree(root / code, code, ignore=shutil.ignore_patterns("__pycache__"))
-    params = {"train": {"epochs": 4, "batch_size": 4, "eval_steps": 1, "dtype": "float32", "threads": 1,
-                        "early_stopping_patience": 0}, "loop": {"epochs": {"1": 0}}, "student": {"system_prompt": None}}
+    params = {
+        "train": {
+            "epochs": 4,
+            "batch_size": 4,
+            "eval_steps": 1,
+            "dtype": "float32",
+            "threads": 1,
+            "early_stopping_patience": 0,
+        },
+        "loop": {"epochs": {"1": 0}},
+        "student": {"system_prompt": None},
+    }
     Path("params.yaml").write_text(json.dumps(params))  # JSON is YAML
-    env = {**os.environ, "PYTHONPATH": str(train_project), "DVC_NO_ANALYTICS": "1",
-           "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(train_project),
+        "DVC_NO_ANALYTICS": "1",
+        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+    }
     for command in (["git", "init", "-q"], ["dvc", "init", "-q"]):
         subprocess.run(command, check=True, env=env)
     subprocess.run(["git", "add", "-A"], check=True, env=env)
-    subprocess.run(["git", "-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "project"], check=True, env=env)
+    subprocess.run(
+        ["git", "-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "project"], check=True, env=env
+    )
     repro = ["dvc", "repro", "--single-item", "train@1"]
 
-    first = subprocess.Popen(repro, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    first = subprocess.Popen(
+        repro, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
     checkpoint = Path("runs/epoch-1/checkpoints/checkpoint-2/trainer_state.json")
     deadline = time.monotonic() + 300
     while not checkpoint.exists() and first.poll() is None and time.monotonic() < deadline:

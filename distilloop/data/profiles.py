@@ -26,58 +26,121 @@ CSV_PATH = SEED_DIR / "profiles.csv"
 DB_PATH = SEED_DIR / "profiles.sqlite"
 COUNT = 240  # rows in the committed CSV / SQLite examples
 SEED = 20261201
-COLUMNS = ["handle", "headline", "years_experience", "languages", "skills", "certifications", "industry",
-           "location", "open_to_work", "summary", "reference"]
+COLUMNS = [
+    "handle",
+    "headline",
+    "years_experience",
+    "languages",
+    "skills",
+    "certifications",
+    "industry",
+    "location",
+    "open_to_work",
+    "summary",
+    "reference",
+]
 
 # name parts: 2-3 syllables give tens of thousands of first and last names
 ONSETS = ["b", "d", "f", "g", "h", "k", "l", "m", "n", "p", "r", "s", "t", "v", "z", "br", "ch", "kr", "st", "tr"]
 VOWELS = ["a", "e", "i", "o", "u", "ai", "ei", "ou"]
 CODAS = ["", "", "", "n", "r", "s", "l", "k", "m", "t"]
-LOCATIONS = ["Munich, DE", "Stuttgart, DE", "Gothenburg, SE", "Detroit, US", "Toulouse, FR", "Turin, IT",
-             "Brno, CZ", "Bangalore, IN", "Nagoya, JP", "Austin, US", "Berlin, DE", "Warsaw, PL", "remote"]
+LOCATIONS = [
+    "Munich, DE",
+    "Stuttgart, DE",
+    "Gothenburg, SE",
+    "Detroit, US",
+    "Toulouse, FR",
+    "Turin, IT",
+    "Brno, CZ",
+    "Bangalore, IN",
+    "Nagoya, JP",
+    "Austin, US",
+    "Berlin, DE",
+    "Warsaw, PL",
+    "remote",
+]
 
 TSN_SKILLS = ["TSN", "AVB", "gPTP (802.1AS)", "802.1Qbv", "802.1Qav", "IEEE 1722", "SRP"]
 ARCHETYPES = {
     # name: (weight, headlines, industries, languages pool, skills pool, certifications pool, years range)
     "automotive_network": (
-        3, ["Embedded C engineer, in-vehicle Ethernet", "TSN/AVB firmware developer",
-            "Automotive networking engineer", "ECU software engineer (Ethernet)"],
-        ["automotive"], ["C", "C++", "Python", "Rust"],
+        3,
+        [
+            "Embedded C engineer, in-vehicle Ethernet",
+            "TSN/AVB firmware developer",
+            "Automotive networking engineer",
+            "ECU software engineer (Ethernet)",
+        ],
+        ["automotive"],
+        ["C", "C++", "Python", "Rust"],
         TSN_SKILLS + ["MISRA-C", "AUTOSAR", "CAN", "FreeRTOS", "Wireshark", "Linux drivers"],
-        ["ISO 26262 functional safety", "ASPICE", "none"], (2, 18)),
+        ["ISO 26262 functional safety", "ASPICE", "none"],
+        (2, 18),
+    ),
     "automotive_other": (
-        2, ["Automotive embedded developer", "Body control software engineer", "AUTOSAR integrator",
-            "Powertrain calibration engineer"],
-        ["automotive"], ["C", "C++", "MATLAB", "Python"],
+        2,
+        [
+            "Automotive embedded developer",
+            "Body control software engineer",
+            "AUTOSAR integrator",
+            "Powertrain calibration engineer",
+        ],
+        ["automotive"],
+        ["C", "C++", "MATLAB", "Python"],
         ["MISRA-C", "AUTOSAR", "CAN", "LIN", "FlexRay", "UDS diagnostics", "Simulink", "TSN"],
-        ["ISO 26262 functional safety", "ASPICE", "none"], (1, 20)),
+        ["ISO 26262 functional safety", "ASPICE", "none"],
+        (1, 20),
+    ),
     "embedded_other": (
-        2, ["Firmware engineer", "Embedded systems developer", "Industrial automation engineer",
-            "Avionics software engineer"],
+        2,
+        [
+            "Firmware engineer",
+            "Embedded systems developer",
+            "Industrial automation engineer",
+            "Avionics software engineer",
+        ],
         ["aerospace", "industrial automation", "consumer electronics", "medical devices"],
         ["C", "C++", "Python", "Assembly"],
         ["RTOS", "bare-metal ARM", "SPI/I2C", "MISRA-C", "DO-178C", "PROFINET", "EtherCAT", "TSN", "gPTP (802.1AS)"],
-        ["IEC 61508", "DO-178C", "none"], (1, 22)),
+        ["IEC 61508", "DO-178C", "none"],
+        (1, 22),
+    ),
     "networking": (
-        1, ["Network software engineer", "Linux networking developer", "Telecom protocol engineer"],
-        ["telecom", "networking equipment"], ["C", "Go", "Python", "C++"],
+        1,
+        ["Network software engineer", "Linux networking developer", "Telecom protocol engineer"],
+        ["telecom", "networking equipment"],
+        ["C", "Go", "Python", "C++"],
         ["Linux kernel networking", "DPDK", "PTP (IEEE 1588)", "802.1Qbv", "VLANs", "BGP", "eBPF"],
-        ["CCNA", "none"], (1, 20)),
+        ["CCNA", "none"],
+        (1, 20),
+    ),
     "web": (
-        2, ["Full-stack web developer", "Frontend engineer", "Backend developer (Node.js)"],
-        ["e-commerce", "fintech", "media"], ["JavaScript", "TypeScript", "Python", "Go", "Java"],
+        2,
+        ["Full-stack web developer", "Frontend engineer", "Backend developer (Node.js)"],
+        ["e-commerce", "fintech", "media"],
+        ["JavaScript", "TypeScript", "Python", "Go", "Java"],
         ["React", "Node.js", "PostgreSQL", "Kubernetes", "GraphQL", "AWS"],
-        ["AWS Solutions Architect", "none"], (0, 15)),
+        ["AWS Solutions Architect", "none"],
+        (0, 15),
+    ),
     "data": (
-        1, ["Data scientist", "Machine learning engineer", "Data engineer"],
-        ["fintech", "retail", "automotive", "healthcare"], ["Python", "SQL", "R", "Scala", "C++"],
+        1,
+        ["Data scientist", "Machine learning engineer", "Data engineer"],
+        ["fintech", "retail", "automotive", "healthcare"],
+        ["Python", "SQL", "R", "Scala", "C++"],
         ["PyTorch", "pandas", "Spark", "MLOps", "computer vision", "time series"],
-        ["none"], (0, 12)),
+        ["none"],
+        (0, 12),
+    ),
     "student": (
-        1, ["Electrical engineering student", "Computer science graduate", "Mechatronics graduate"],
-        ["education"], ["C", "Python", "Java", "MATLAB"],
+        1,
+        ["Electrical engineering student", "Computer science graduate", "Mechatronics graduate"],
+        ["education"],
+        ["C", "Python", "Java", "MATLAB"],
         ["Arduino", "embedded C basics", "CAN", "Linux", "robotics", "TSN"],
-        ["none"], (0, 1)),
+        ["none"],
+        (0, 1),
+    ),
 }
 
 
@@ -111,8 +174,13 @@ def score_profile(profile: dict) -> tuple[float, str]:
         strengths.append("ISO 26262")
     elif "ASPICE" in certifications or "IEC 61508" in certifications:
         points += 0.04
-    industry_points = {"automotive": 0.10, "aerospace": 0.06, "industrial automation": 0.06,
-                       "telecom": 0.05, "networking equipment": 0.05}
+    industry_points = {
+        "automotive": 0.10,
+        "aerospace": 0.06,
+        "industrial automation": 0.06,
+        "telecom": 0.05,
+        "networking equipment": 0.05,
+    }
     points += industry_points.get(profile["industry"], 0.0)
     if profile["industry"] == "automotive":
         strengths.append("automotive industry")
@@ -190,8 +258,10 @@ def load_sqlite(csv_path: Path, db_path: Path) -> None:
     with sqlite3.connect(db_path) as connection:
         columns = ", ".join(f"{name} {'INTEGER' if name == 'years_experience' else 'TEXT'}" for name in COLUMNS)
         connection.execute(f"CREATE TABLE profiles ({columns}, PRIMARY KEY (handle))")
-        connection.executemany(f"INSERT INTO profiles VALUES ({', '.join('?' * len(COLUMNS))})",
-                               [[row[name] for name in COLUMNS] for row in rows])
+        connection.executemany(
+            f"INSERT INTO profiles VALUES ({', '.join('?' * len(COLUMNS))})",
+            [[row[name] for name in COLUMNS] for row in rows],
+        )
     connection.close()
 
 

@@ -97,8 +97,12 @@ def to_record(row: Row, params: ExportParams) -> tuple[dict, str]:
     return record, own_text
 
 
-def run(params: Params, source: str | None = None, out_dir: Path = EXPORT_DIR,
-        metrics_path: Path | None = METRICS_DIR / "export.json") -> dict:
+def run(
+    params: Params,
+    source: str | None = None,
+    out_dir: Path = EXPORT_DIR,
+    metrics_path: Path | None = METRICS_DIR / "export.json",
+) -> dict:
     config = params.export
     source = source or config.source
     stats = ReadStats()
@@ -109,8 +113,9 @@ def run(params: Params, source: str | None = None, out_dir: Path = EXPORT_DIR,
     rows = 0
     with progress() as bar:
         task_id = bar.add_task(f"export {source}", total=None)
-        for item in read_source(source, config.query, stats, config.max_record_bytes, config.s3_endpoint_url,
-                                   config.bundled_profiles):
+        for item in read_source(
+            source, config.query, stats, config.max_record_bytes, config.s3_endpoint_url, config.bundled_profiles
+        ):
             if config.max_rows is not None and rows >= config.max_rows:
                 break
             rows += 1
@@ -172,5 +177,7 @@ def _summary(source: str, metrics: dict, out_dir: Path) -> None:
     rows = [(split, str(count)) for split, count in metrics["splits"].items()]
     rows += [("rejects", str(metrics["rejects"])), ("rows read", str(metrics["rows_read"]))]
     leak = metrics["leakage"]
-    rows.append(("shared / near-duplicate prompts across splits", f"{leak['shared_prompts']} / {leak['near_duplicates']}"))
+    rows.append(
+        ("shared / near-duplicate prompts across splits", f"{leak['shared_prompts']} / {leak['near_duplicates']}")
+    )
     console.print(summary_table(f"export of {source} -> {out_dir}", ("split", "records"), rows))

@@ -39,7 +39,7 @@ def shingles(text: str, n: int = 3) -> set[int]:
     words = normalise(text).split()
     if len(words) < n:
         return {zlib.crc32(" ".join(words).encode())}
-    return {zlib.crc32(" ".join(words[i:i + n]).encode()) for i in range(len(words) - n + 1)}
+    return {zlib.crc32(" ".join(words[i : i + n]).encode()) for i in range(len(words) - n + 1)}
 
 
 def _signature(hashes: set[int]) -> np.ndarray:
@@ -70,7 +70,7 @@ def report(items: list[tuple[str, str, str]], threshold: float) -> dict:
             continue  # template only: nothing of its own to be near-duplicated
         signature = _signature(sets[index])
         for band in range(BANDS):
-            buckets[(band, signature[band * ROWS:(band + 1) * ROWS].tobytes())].append(index)
+            buckets[(band, signature[band * ROWS : (band + 1) * ROWS].tobytes())].append(index)
     candidates = set()
     for members in buckets.values():
         if len(members) > 1:
@@ -85,8 +85,13 @@ def report(items: list[tuple[str, str, str]], threshold: float) -> dict:
             near += 1
             if len(examples) < MAX_EXAMPLES:
                 examples.append(_example(items, i, j, similarity))
-    return {"shared_prompts": shared, "near_duplicates": near, "threshold": threshold,
-            "candidate_pairs": len(candidates), "examples": examples}
+    return {
+        "shared_prompts": shared,
+        "near_duplicates": near,
+        "threshold": threshold,
+        "candidate_pairs": len(candidates),
+        "examples": examples,
+    }
 
 
 def without_common(sets: dict[int, set[int]]) -> dict[int, set[int]]:
@@ -98,5 +103,10 @@ def without_common(sets: dict[int, set[int]]) -> dict[int, set[int]]:
 
 
 def _example(items, i, j, similarity: float) -> dict:
-    return {"a": items[i][0], "a_split": items[i][1], "b": items[j][0], "b_split": items[j][1],
-            "similarity": round(similarity, 3)}
+    return {
+        "a": items[i][0],
+        "a_split": items[i][1],
+        "b": items[j][0],
+        "b_split": items[j][1],
+        "similarity": round(similarity, 3),
+    }

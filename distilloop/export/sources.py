@@ -34,8 +34,14 @@ class Row:
     data: dict
 
 
-def read_source(source: str, query: str | None, stats: ReadStats, max_bytes: int,
-                s3_endpoint_url: str | None = None, bundled_profiles: int = 240) -> Iterator[Row | Reject]:
+def read_source(
+    source: str,
+    query: str | None,
+    stats: ReadStats,
+    max_bytes: int,
+    s3_endpoint_url: str | None = None,
+    bundled_profiles: int = 240,
+) -> Iterator[Row | Reject]:
     if source in BUNDLED:
         kind, where = BUNDLED[source]
         if kind == "file":
@@ -117,7 +123,7 @@ def read_csv(path: Path, stats: ReadStats, max_bytes: int, source: str) -> Itera
         except csv.Error as exc:
             fields, error = None, f"malformed CSV: {exc}"
         end = max(reader.line_num, start)
-        raw = "".join(text_lines[start - 1:end]).rstrip("\n")
+        raw = "".join(text_lines[start - 1 : end]).rstrip("\n")
         span, first = range(start, end + 1), start  # a row is reported at its first line
         start = end + 1
         bad = next((bad_lines[n] for n in span if n in bad_lines), None)
@@ -132,7 +138,9 @@ def read_csv(path: Path, stats: ReadStats, max_bytes: int, source: str) -> Itera
         elif len(fields) != len(header):
             yield Reject(source, first, f"malformed CSV: {len(fields)} fields, header has {len(header)}", raw)
         elif len(raw.encode("utf-8")) > max_bytes:
-            yield Reject(source, first, f"oversize record: {len(raw.encode())} bytes > max_record_bytes {max_bytes}", raw)
+            yield Reject(
+                source, first, f"oversize record: {len(raw.encode())} bytes > max_record_bytes {max_bytes}", raw
+            )
         else:
             yield Row(source, first, {key: value for key, value in zip(header, fields) if value != ""})
 
@@ -159,8 +167,9 @@ def _checked_row(source: str, number: int, row: dict, max_bytes: int) -> Row | R
         return Reject(source, number, problem, json.dumps(row, default=str)[:RAW_EXCERPT_CHARS])
     encoded = json.dumps(row, default=str, ensure_ascii=False)
     if len(encoded.encode("utf-8")) > max_bytes:
-        return Reject(source, number, f"oversize record: {len(encoded.encode())} bytes > max_record_bytes {max_bytes}",
-                      encoded)
+        return Reject(
+            source, number, f"oversize record: {len(encoded.encode())} bytes > max_record_bytes {max_bytes}", encoded
+        )
     return Row(source, number, row)
 
 

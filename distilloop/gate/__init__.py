@@ -39,7 +39,9 @@ def score_records(records: list[dict], params: Params, on_progress=None, timings
     for position, record in enumerate(records):
         task = record.get("task")
         if task not in TASKS:
-            raise UserError(f"record {record.get('id', position)!r}: unknown task {task!r} (allowed: {', '.join(TASKS)})")
+            raise UserError(
+                f"record {record.get('id', position)!r}: unknown task {task!r} (allowed: {', '.join(TASKS)})"
+            )
         by_task.setdefault(task, []).append(position)
     scored: list[dict | None] = [None] * len(records)
     for task, positions in by_task.items():
@@ -94,7 +96,7 @@ def _ranks(values: list[float]) -> list[float]:
         end = start
         while end + 1 < len(order) and values[order[end + 1]] == values[order[start]]:
             end += 1
-        for position in order[start:end + 1]:
+        for position in order[start : end + 1]:
             ranks[position] = (start + end) / 2
         start = end + 1
     return ranks

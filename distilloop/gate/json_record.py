@@ -51,8 +51,14 @@ def score_one(record: dict, params: Params) -> dict:
     findings = []
     truncated = bool(record.get("truncated")) or cut
     if truncated:
-        findings.append({"id": "truncated", "message": "the reply ends inside the JSON object or an unclosed fence"
-                         if cut else "generation stopped at max_new_tokens"})
+        findings.append(
+            {
+                "id": "truncated",
+                "message": "the reply ends inside the JSON object or an unclosed fence"
+                if cut
+                else "generation stopped at max_new_tokens",
+            }
+        )
     axes = {"parse": 10.0 if isinstance(value, dict) else 0.0}
     reference = reference_of(record)
     if value is None:
@@ -97,8 +103,11 @@ def schema_problems(value: dict, config: JsonGateParams) -> list[str]:
 
 def agreement(value: dict, reference: dict, config: JsonGateParams) -> tuple[float, list[str]]:
     """(0-10, mismatches) of the answer against the reference."""
-    mismatches = [f"{key!r} is {value.get(key)!r}, the reference says {reference[key]!r}"
-                  for key in config.match_keys if key in reference and value.get(key) != reference[key]]
+    mismatches = [
+        f"{key!r} is {value.get(key)!r}, the reference says {reference[key]!r}"
+        for key in config.match_keys
+        if key in reference and value.get(key) != reference[key]
+    ]
     if mismatches:
         return 0.0, mismatches
     want, got = reference.get(config.score_key), value.get(config.score_key)
@@ -111,7 +120,9 @@ def agreement(value: dict, reference: dict, config: JsonGateParams) -> tuple[flo
     if distance <= tolerance + 1e-9:  # 0.8 - 0.7 is 0.10000000000000009 in floating point
         return 10.0, []
     axis = max(0.0, 10.0 * (1 - (distance - tolerance) / (3 * tolerance))) if tolerance > 0 else 0.0
-    return axis, [f"{config.score_key!r} {got:g} is {distance:.3g} from the reference {want:g} (tolerance {tolerance:g})"]
+    return axis, [
+        f"{config.score_key!r} {got:g} is {distance:.3g} from the reference {want:g} (tolerance {tolerance:g})"
+    ]
 
 
 def predicted_and_reference(record: dict, params: Params) -> tuple[float, float] | None:

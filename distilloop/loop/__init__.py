@@ -23,7 +23,7 @@ def pool_slice(pool: list[dict], epoch: int, per_epoch: int) -> list[dict]:
     if per_epoch <= 0 or per_epoch >= len(pool):
         return pool
     start = (epoch - 1) * per_epoch % len(pool)
-    return (pool + pool)[start:start + per_epoch]
+    return (pool + pool)[start : start + per_epoch]
 
 
 def converged_before(epoch: int) -> int | None:

@@ -26,9 +26,15 @@ def answer_and_score(records: list[dict], model, tokenizer, params: Params, labe
     return scored, summarise(scored, params)
 
 
-def score_epoch(params: Params, epoch: int, adapter_dir: Path, model_dir: Path = BASE_DIR,
-                adapter_sha256: str | None = None, splits: tuple[str, ...] = SCORED_SPLITS,
-                metrics: dict | None = None) -> dict:
+def score_epoch(
+    params: Params,
+    epoch: int,
+    adapter_dir: Path,
+    model_dir: Path = BASE_DIR,
+    adapter_sha256: str | None = None,
+    splits: tuple[str, ...] = SCORED_SPLITS,
+    metrics: dict | None = None,
+) -> dict:
     """Answer and score `splits` (pool, val and test) with `adapter_dir` (its digest, when the caller has
     it); write the scored splits of `epoch`. Returns the epoch's metrics without the convergence decision."""
     model, tokenizer = load_student(model_dir, adapter_dir, params.student)
@@ -45,8 +51,12 @@ def score_epoch(params: Params, epoch: int, adapter_dir: Path, model_dir: Path =
         prompts += len(scored)
         tokens += sum(record["gen"]["tokens"] for record in scored)
         seconds += sum(record["gen"]["seconds"] for record in scored)
-    metrics["generation"] = {"prompts": prompts, "tokens": tokens, "seconds": round(seconds, 2),
-                             "tokens_per_second": round(tokens / seconds, 1) if seconds else 0.0}
+    metrics["generation"] = {
+        "prompts": prompts,
+        "tokens": tokens,
+        "seconds": round(seconds, 2),
+        "tokens_per_second": round(tokens / seconds, 1) if seconds else 0.0,
+    }
     return metrics
 
 
@@ -85,9 +95,14 @@ def carry_over(epoch: int) -> dict:
     the student params and the gate are deps of both epochs' stages, so its answers and scores would
     come out the same, at the cost of a full generation pass."""
     for split in SCORED_SPLITS:
-        write_jsonl(epoch_dir(epoch) / f"{split}.scored.jsonl", read_records(epoch_dir(epoch - 1) / f"{split}.scored.jsonl"))
-    metrics = {key: value for key, value in read_json(epoch_metrics(epoch - 1)).items()
-               if key not in ("converged", "converged_at", "convergence", "passed_through")}
+        write_jsonl(
+            epoch_dir(epoch) / f"{split}.scored.jsonl", read_records(epoch_dir(epoch - 1) / f"{split}.scored.jsonl")
+        )
+    metrics = {
+        key: value
+        for key, value in read_json(epoch_metrics(epoch - 1)).items()
+        if key not in ("converged", "converged_at", "convergence", "passed_through")
+    }
     return {**metrics, "epoch": epoch, "carried_over": f"adapter {epoch} = adapter {epoch - 1}: its answers and scores"}
 
 
@@ -98,13 +113,23 @@ def print_summary(title: str, metrics: dict) -> None:
             if not summary["count"]:
                 rows.append((split, 0, "-", "-", "-"))
                 continue
-            rows.append((split, summary["count"], f"{summary['pass_rate']:.1%}", f"{summary['mean_score']:.2f}",
-                         f"{summary['truncation_rate']:.1%}"))
+            rows.append(
+                (
+                    split,
+                    summary["count"],
+                    f"{summary['pass_rate']:.1%}",
+                    f"{summary['mean_score']:.2f}",
+                    f"{summary['truncation_rate']:.1%}",
+                )
+            )
     console.print(summary_table(title, ("split", "records", "pass rate", "mean score", "truncated"), rows))
     if "generation" in metrics:
         gen = metrics["generation"]
-        console.print(f"generation: {gen['prompts']} prompts, {gen['tokens']} tokens, "
-                      f"{gen['tokens_per_second']} tokens/s")
+        console.print(
+            f"generation: {gen['prompts']} prompts, {gen['tokens']} tokens, {gen['tokens_per_second']} tokens/s"
+        )
     if "converged" in metrics:
-        console.print(f"converged: {metrics['converged']}"
-                      + (f" ({metrics['convergence']['reason']})" if "convergence" in metrics else ""))
+        console.print(
+            f"converged: {metrics['converged']}"
+            + (f" ({metrics['convergence']['reason']})" if "convergence" in metrics else "")
+        )

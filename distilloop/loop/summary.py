@@ -36,7 +36,10 @@ def headline(epochs: list[int], best: dict, quantised: dict) -> dict:
         "best_epoch": best.get("epoch"),
         "val_pass_rate": val,
         "test_pass_rate": test,
-        "best_test": {"pass_rate": _figure(best_test.get("pass_rate")), "mean_score": _figure(best_test.get("mean_score"))},
+        "best_test": {
+            "pass_rate": _figure(best_test.get("pass_rate")),
+            "mean_score": _figure(best_test.get("mean_score")),
+        },
         "corrections_accepted": accepted,
         "teacher_cost_usd": round(cost, 4),
     }
@@ -44,8 +47,10 @@ def headline(epochs: list[int], best: dict, quantised: dict) -> dict:
         summary["best_test"]["pearson_r"] = _figure(best_test["pearson_r"])
     shipped = (quantised.get("types") or {}).get(SHIPPED_TYPE)
     if shipped:
-        summary[SHIPPED_TYPE] = {"test_pass_rate": _figure(shipped["pass_rate"]),
-                                 "size_mb": round(shipped["size_bytes"] / 2**20, 1)}
+        summary[SHIPPED_TYPE] = {
+            "test_pass_rate": _figure(shipped["pass_rate"]),
+            "size_mb": round(shipped["size_bytes"] / 2**20, 1),
+        }
     return summary
 
 

@@ -18,8 +18,12 @@ from pathlib import Path
 from distilloop import UserError
 
 CONVERTER_DIR = Path(sys.prefix) / "share" / "llama.cpp"
-FTYPES = {"q8_0": "LLAMA_FTYPE_MOSTLY_Q8_0", "q4_k_m": "LLAMA_FTYPE_MOSTLY_Q4_K_M", "q5_k_m": "LLAMA_FTYPE_MOSTLY_Q5_K_M",
-          "q4_0": "LLAMA_FTYPE_MOSTLY_Q4_0"}
+FTYPES = {
+    "q8_0": "LLAMA_FTYPE_MOSTLY_Q8_0",
+    "q4_k_m": "LLAMA_FTYPE_MOSTLY_Q4_K_M",
+    "q5_k_m": "LLAMA_FTYPE_MOSTLY_Q5_K_M",
+    "q4_0": "LLAMA_FTYPE_MOSTLY_Q4_0",
+}
 
 
 def convert_hf_to_gguf(model_dir: Path, out_file: Path, outtype: str = "f16") -> Path:
@@ -27,10 +31,15 @@ def convert_hf_to_gguf(model_dir: Path, out_file: Path, outtype: str = "f16") ->
     if not script.exists():
         raise UserError(f"{script}: llama.cpp's converter is missing; run `make setup`")
     # The vendored gguf-py matches the converter; it goes first on the path.
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(CONVERTER_DIR / "gguf-py"), str(CONVERTER_DIR)]),
-               NO_LOCAL_GGUF="")
-    result = subprocess.run([sys.executable, str(script), str(model_dir), "--outfile", str(out_file),
-                             "--outtype", outtype], env=env, capture_output=True, text=True)
+    env = dict(
+        os.environ, PYTHONPATH=os.pathsep.join([str(CONVERTER_DIR / "gguf-py"), str(CONVERTER_DIR)]), NO_LOCAL_GGUF=""
+    )
+    result = subprocess.run(
+        [sys.executable, str(script), str(model_dir), "--outfile", str(out_file), "--outtype", outtype],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     if result.returncode != 0 or not out_file.exists():
         lines = [line for line in result.stderr.splitlines() if line.strip()]
         raise UserError(f"GGUF conversion of {model_dir} failed: {lines[-1] if lines else result.returncode}")
@@ -50,8 +59,10 @@ def quantize(source: Path, out_file: Path, kind: str, threads: int = 0) -> Path:
         code = llama_cpp.llama_model_quantize(str(source).encode(), str(out_file).encode(), ctypes.byref(params))
     if code != 0 or not out_file.exists():
         lines = [line for line in "".join(output).splitlines() if line.strip()]
-        raise UserError(f"quantise: llama_model_quantize {kind} of {source} failed (code {code})"
-                        + (f": {lines[-1]}" if lines else ""))
+        raise UserError(
+            f"quantise: llama_model_quantize {kind} of {source} failed (code {code})"
+            + (f": {lines[-1]}" if lines else "")
+        )
     return out_file
 
 
@@ -81,20 +92,31 @@ def native_output_to(path: Path, output: list[str]):
 def chatml_template() -> str:
     """The Ollama (Go template) form of the ChatML chat template that SmolLM2 and many small models use."""
     return (
-        '{{- if .System }}<|im_start|>system\n{{ .System }}<|im_end|>\n{{ end }}'
-        '{{- range .Messages }}<|im_start|>{{ .Role }}\n{{ .Content }}<|im_end|>\n{{ end }}'
-        '<|im_start|>assistant\n'
+        "{{- if .System }}<|im_start|>system\n{{ .System }}<|im_end|>\n{{ end }}"
+        "{{- range .Messages }}<|im_start|>{{ .Role }}\n{{ .Content }}<|im_end|>\n{{ end }}"
+        "<|im_start|>assistant\n"
     )
 
 
-def modelfile(gguf_name: str, system: str | None, stop: list[str], temperature: float, num_ctx: int,
-              repeat_penalty: float, repeat_last_n: int = 64) -> str:
+def modelfile(
+    gguf_name: str,
+    system: str | None,
+    stop: list[str],
+    temperature: float,
+    num_ctx: int,
+    repeat_penalty: float,
+    repeat_last_n: int = 64,
+) -> str:
     lines = [f"FROM ./{gguf_name}", f'TEMPLATE """{chatml_template()}"""']
     if system:
         lines.append(f'SYSTEM """{system}"""')
     lines += [f'PARAMETER stop "{token}"' for token in stop]
-    lines += [f"PARAMETER temperature {temperature:g}", f"PARAMETER num_ctx {num_ctx}",
-              f"PARAMETER repeat_penalty {repeat_penalty:g}", f"PARAMETER repeat_last_n {repeat_last_n}"]
+    lines += [
+        f"PARAMETER temperature {temperature:g}",
+        f"PARAMETER num_ctx {num_ctx}",
+        f"PARAMETER repeat_penalty {repeat_penalty:g}",
+        f"PARAMETER repeat_last_n {repeat_last_n}",
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -110,8 +132,9 @@ def load_gguf(path: Path, n_ctx: int, threads: int = 0):
     if not Path(path).is_file():
         raise UserError(f"{path}: GGUF file not found")
     try:
-        return Llama(model_path=str(path), n_ctx=n_ctx, n_threads=threads or len(os.sched_getaffinity(0)),
-                     verbose=False)
+        return Llama(
+            model_path=str(path), n_ctx=n_ctx, n_threads=threads or len(os.sched_getaffinity(0)), verbose=False
+        )
     except (ValueError, RuntimeError) as exc:
         raise UserError(f"{path}: cannot load the GGUF: {exc}") from None
 
@@ -126,16 +149,26 @@ def chat_prompt_tokens(llm, prompt: str, system: str | None) -> list[int]:
     if not template:
         return llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=False)
     text_of = lambda token: llm._model.token_get_text(token) if token != -1 else ""  # noqa: E731
-    formatter = llama_chat_format.Jinja2ChatFormatter(template=template, eos_token=text_of(llm.token_eos()),
-                                                      bos_token=text_of(llm.token_bos()))
+    formatter = llama_chat_format.Jinja2ChatFormatter(
+        template=template, eos_token=text_of(llm.token_eos()), bos_token=text_of(llm.token_bos())
+    )
     messages = ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": prompt}]
     rendered = formatter(messages=messages)
     return llm.tokenize(rendered.prompt.encode("utf-8"), add_bos=not rendered.added_special, special=True)
 
 
-def chat(llm, prompt: str, system: str | None, max_tokens: int, temperature: float = 0.0,
-         repeat_penalty: float = 1.0, seed: int = 0, repeat_last_n: int = 64, no_repeat_ngram_size: int = 0,
-         task: str | None = None) -> dict:
+def chat(
+    llm,
+    prompt: str,
+    system: str | None,
+    max_tokens: int,
+    temperature: float = 0.0,
+    repeat_penalty: float = 1.0,
+    seed: int = 0,
+    repeat_last_n: int = 64,
+    no_repeat_ngram_size: int = 0,
+    task: str | None = None,
+) -> dict:
     """One user turn -> {"text", "prompt_tokens", "tokens", "truncated", "seconds"}, under the decoding
     rules of distilloop/student/decoding.py and the stop rule of `task` (distilloop/student/stopping.py): the answer ends at the
     end-of-sequence token, when it is complete (no token generated after it), or at `max_tokens`
@@ -167,9 +200,15 @@ def chat(llm, prompt: str, system: str | None, max_tokens: int, temperature: flo
     llm.set_seed(seed)
     end, pieces = answer_end(task), TokenPieces(lambda token: llm.detokenize([token]).decode("utf-8", "replace"))
     tokens, stopped = [], False
-    for token in llm.generate(prompt_tokens, temp=temperature, top_k=0, top_p=1.0, min_p=0.0,
-                              repeat_penalty=repeat_penalty if repeat_last_n else 1.0,
-                              logits_processor=[block_ngrams] if no_repeat_ngram_size else None):
+    for token in llm.generate(
+        prompt_tokens,
+        temp=temperature,
+        top_k=0,
+        top_p=1.0,
+        min_p=0.0,
+        repeat_penalty=repeat_penalty if repeat_last_n else 1.0,
+        logits_processor=[block_ngrams] if no_repeat_ngram_size else None,
+    ):
         if llama_cpp.llama_vocab_is_eog(llm._model.vocab, token):
             stopped = True
             break
@@ -181,13 +220,26 @@ def chat(llm, prompt: str, system: str | None, max_tokens: int, temperature: flo
         if len(tokens) >= budget:
             break
     text = llm.detokenize(tokens).decode("utf-8", errors="ignore")
-    return {"text": text, "prompt_tokens": len(prompt_tokens), "tokens": len(tokens),
-            "truncated": not stopped and len(tokens) >= budget, "seconds": time.perf_counter() - started}
+    return {
+        "text": text,
+        "prompt_tokens": len(prompt_tokens),
+        "tokens": len(tokens),
+        "truncated": not stopped and len(tokens) >= budget,
+        "seconds": time.perf_counter() - started,
+    }
 
 
-def chat_many(llm, prompts: list[str], system: str | None, budgets: list[int], tasks: list[str | None],
-              repeat_penalty: float = 1.0, repeat_last_n: int = 64, parallel: int = 8,
-              on_answer=None) -> list[dict]:
+def chat_many(
+    llm,
+    prompts: list[str],
+    system: str | None,
+    budgets: list[int],
+    tasks: list[str | None],
+    repeat_penalty: float = 1.0,
+    repeat_last_n: int = 64,
+    parallel: int = 8,
+    on_answer=None,
+) -> list[dict]:
     """Greedy answers to many prompts, `parallel` sequences decoded together in one llama.cpp context
     (one forward pass per step for all of them), each under the rules of `chat`: the same prompt
     rendering, repetition penalty over its own last `repeat_last_n` generated tokens (applied here, as
@@ -234,7 +286,9 @@ def chat_many(llm, prompts: list[str], system: str | None, budgets: list[int], t
         recent = sorted(set(state["tokens"][-repeat_last_n:])) if repeat_last_n and repeat_penalty != 1.0 else []
         if recent:
             picked = logits[recent]
-            logits[recent] = np.where(picked <= 0, picked * np.float32(repeat_penalty), picked / np.float32(repeat_penalty))
+            logits[recent] = np.where(
+                picked <= 0, picked * np.float32(repeat_penalty), picked / np.float32(repeat_penalty)
+            )
         return int(np.argmax(logits))
 
     try:
@@ -249,8 +303,13 @@ def chat_many(llm, prompts: list[str], system: str | None, budgets: list[int], t
                 ids = encoded[index]
                 llama_cpp.llama_memory_seq_rm(memory, sequence, -1, -1)
                 decode([(token, position, sequence, position == len(ids) - 1) for position, token in enumerate(ids)])
-                state = {"index": index, "position": len(ids), "tokens": [], "end": answer_end(tasks[index]),
-                         "stopped": False}
+                state = {
+                    "index": index,
+                    "position": len(ids),
+                    "tokens": [],
+                    "end": answer_end(tasks[index]),
+                    "stopped": False,
+                }
                 state["next"] = next_token(len(ids) - 1, state)
                 slots[sequence] = state
             for sequence, state in list(slots.items()):  # take each sequence's token; finished ones leave
@@ -264,8 +323,10 @@ def chat_many(llm, prompts: list[str], system: str | None, budgets: list[int], t
                     tokens = state["tokens"]
                     results[state["index"]] = {
                         "text": llm.detokenize(tokens).decode("utf-8", errors="ignore"),
-                        "prompt_tokens": len(encoded[state["index"]]), "tokens": len(tokens),
-                        "truncated": not state["stopped"] and len(tokens) >= budgets[state["index"]]}
+                        "prompt_tokens": len(encoded[state["index"]]),
+                        "tokens": len(tokens),
+                        "truncated": not state["stopped"] and len(tokens) >= budgets[state["index"]],
+                    }
                     del slots[sequence]
                     if on_answer:
                         on_answer(state["index"])

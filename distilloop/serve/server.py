@@ -49,7 +49,9 @@ class Settings:
     temperature: float  # 0: greedy
     top_p: float
     top_k: int  # 0: off
-    repetition_penalty: float  # over the last repeat_last_n generated tokens, never the prompt (distilloop/student/decoding.py)
+    repetition_penalty: (
+        float  # over the last repeat_last_n generated tokens, never the prompt (distilloop/student/decoding.py)
+    )
     stop: list[str]
     seed: int
     repeat_last_n: int = 64
@@ -73,8 +75,11 @@ class RequestError(Exception):
 
 
 def context_overflow(prompt_tokens: int, n_ctx: int) -> RequestError:
-    return RequestError(400, f"the prompt is {prompt_tokens} tokens; the context window holds {n_ctx} "
-                             "(serve.n_ctx), prompt and answer together")
+    return RequestError(
+        400,
+        f"the prompt is {prompt_tokens} tokens; the context window holds {n_ctx} "
+        "(serve.n_ctx), prompt and answer together",
+    )
 
 
 class LlamaCppBackend:
@@ -93,18 +98,27 @@ class LlamaCppBackend:
         self.llm.last_n_tokens_size = settings.repeat_last_n  # llama.cpp's penalty window: sampled tokens only
         try:
             result = self.llm.create_chat_completion(
-                messages=messages, max_tokens=settings.max_new_tokens, temperature=settings.temperature,
-                top_p=settings.top_p, top_k=settings.top_k,
+                messages=messages,
+                max_tokens=settings.max_new_tokens,
+                temperature=settings.temperature,
+                top_p=settings.top_p,
+                top_k=settings.top_k,
                 repeat_penalty=settings.repetition_penalty if settings.repeat_last_n else 1.0,
-                stop=settings.stop or None, seed=settings.seed)
+                stop=settings.stop or None,
+                seed=settings.seed,
+            )
         except ValueError as exc:  # llama.cpp's only complaint about a valid request: a prompt too long
             found = re.search(r"Requested tokens \((\d+)\) exceed context window", str(exc))
             if found:
                 raise context_overflow(int(found.group(1)), self.n_ctx) from None
             raise
         choice, usage = result["choices"][0], result["usage"]
-        return Answer(choice["message"]["content"] or "", usage["prompt_tokens"], usage["completion_tokens"],
-                      choice["finish_reason"] or "stop")
+        return Answer(
+            choice["message"]["content"] or "",
+            usage["prompt_tokens"],
+            usage["completion_tokens"],
+            choice["finish_reason"] or "stop",
+        )
 
 
 class TransformersBackend:
@@ -117,8 +131,10 @@ class TransformersBackend:
         student = params.student.model_copy(update={"threads": params.serve.threads})
         self.model, self.tokenizer = load_student(path, None, student)
         eos = self.model.generation_config.eos_token_id
-        self.eos_ids = {*(eos if isinstance(eos, (list, tuple)) else [eos] if eos is not None else []),
-                        *([self.tokenizer.eos_token_id] if self.tokenizer.eos_token_id is not None else [])}
+        self.eos_ids = {
+            *(eos if isinstance(eos, (list, tuple)) else [eos] if eos is not None else []),
+            *([self.tokenizer.eos_token_id] if self.tokenizer.eos_token_id is not None else []),
+        }
 
     def chat(self, messages: list[dict], settings: Settings) -> Answer:
         import torch
@@ -137,15 +153,24 @@ class TransformersBackend:
 
         # transformers' own repetition_penalty would cover the prompt too: the shared rules instead
         rules = logits_processors(prompt_tokens, settings.repetition_penalty, settings.repeat_last_n)
-        options = dict(max_new_tokens=budget, do_sample=sample, repetition_penalty=1.0, logits_processor=rules,
-                       eos_token_id=sorted(self.eos_ids), pad_token_id=self.tokenizer.pad_token_id,
-                       temperature=settings.temperature if sample else None, top_p=settings.top_p if sample else None,
-                       top_k=settings.top_k if sample else None)
+        options = dict(
+            max_new_tokens=budget,
+            do_sample=sample,
+            repetition_penalty=1.0,
+            logits_processor=rules,
+            eos_token_id=sorted(self.eos_ids),
+            pad_token_id=self.tokenizer.pad_token_id,
+            temperature=settings.temperature if sample else None,
+            top_p=settings.top_p if sample else None,
+            top_k=settings.top_k if sample else None,
+        )
         if settings.stop:
             options.update(stop_strings=settings.stop, tokenizer=self.tokenizer)
         torch.manual_seed(settings.seed)
         with torch.inference_mode():
-            new = self.model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), **options)[0, prompt_tokens:].tolist()
+            new = self.model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), **options)[
+                0, prompt_tokens:
+            ].tolist()
         end = next((i for i, token in enumerate(new) if token in self.eos_ids), None)
         tokens = new if end is None else new[:end]
         text = self.tokenizer.decode(tokens, skip_special_tokens=True)
@@ -168,8 +193,10 @@ def load_backend(spec: str, params: Params):
     if path.is_dir() and (path / "config.json").exists():
         return TransformersBackend(path, params)
     if not path.exists():
-        raise UserError(f"serve: model {spec} not found (a .gguf file, an HF model directory such as "
-                        f"models/merged, or {BUNDLED_STUDENT})")
+        raise UserError(
+            f"serve: model {spec} not found (a .gguf file, an HF model directory such as "
+            f"models/merged, or {BUNDLED_STUDENT})"
+        )
     raise UserError(f"serve: {spec} is neither a .gguf file nor an HF model directory (no config.json)")
 
 
@@ -264,10 +291,16 @@ class Sampling(Strict):
         def pick(value, default):
             return default if value is None else value
 
-        return Settings(pick(max_new_tokens, serve.max_new_tokens), 0.0 if greedy else pick(self.temperature, serve.temperature),
-                        pick(self.top_p, serve.top_p), pick(self.top_k, 0),
-                        pick(self.repetition_penalty, serve.repetition_penalty), self.stop or [], pick(self.seed, 0),
-                        serve.repeat_last_n)
+        return Settings(
+            pick(max_new_tokens, serve.max_new_tokens),
+            0.0 if greedy else pick(self.temperature, serve.temperature),
+            pick(self.top_p, serve.top_p),
+            pick(self.top_k, 0),
+            pick(self.repetition_penalty, serve.repetition_penalty),
+            self.stop or [],
+            pick(self.seed, 0),
+            serve.repeat_last_n,
+        )
 
 
 class GenerationParameters(Sampling):
@@ -429,7 +462,10 @@ def create_app(backend, params: Params, name: str):
 
     @app.get("/v1/models")
     async def models():
-        return {"object": "list", "data": [{"id": name, "object": "model", "created": created, "owned_by": "distilloop"}]}
+        return {
+            "object": "list",
+            "data": [{"id": name, "object": "model", "created": created, "owned_by": "distilloop"}],
+        }
 
     @app.post("/invocations")
     async def invocations(request: Request, score: bool = False):
@@ -441,14 +477,25 @@ def create_app(backend, params: Params, name: str):
     async def chat_completions(request: Request, score: bool = False):
         body = await read_request(request, ChatRequest, serve)
         if body.stream:
-            raise RequestError(400, "stream: streaming is not supported; send \"stream\": false")
+            raise RequestError(400, 'stream: streaming is not supported; send "stream": false')
         result, verdict = await run_in_threadpool(answer, body, body.settings(serve), score)
         return {
-            "id": f"chatcmpl-{uuid.uuid4().hex}", "object": "chat.completion", "created": int(time.time()), "model": name,
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": result.text},
-                         "finish_reason": result.finish_reason}],
-            "usage": {"prompt_tokens": result.prompt_tokens, "completion_tokens": result.completion_tokens,
-                      "total_tokens": result.prompt_tokens + result.completion_tokens},
+            "id": f"chatcmpl-{uuid.uuid4().hex}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": name,
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": result.text},
+                    "finish_reason": result.finish_reason,
+                }
+            ],
+            "usage": {
+                "prompt_tokens": result.prompt_tokens,
+                "completion_tokens": result.completion_tokens,
+                "total_tokens": result.prompt_tokens + result.completion_tokens,
+            },
             **verdict,
         }
 
@@ -460,9 +507,14 @@ def judge(body: Scoring, messages: list[dict], result: Answer, seconds: float, p
     from distilloop.gate import score_records
 
     prompt = next((message["content"] for message in reversed(messages) if message["role"] == "user"), "")
-    record = {"id": "serve", "task": body.task, "prompt": prompt, "output": result.text,
-              "truncated": result.finish_reason == "length",
-              "gen": {"tokens": result.completion_tokens, "seconds": round(seconds, 4)}}
+    record = {
+        "id": "serve",
+        "task": body.task,
+        "prompt": prompt,
+        "output": result.text,
+        "truncated": result.finish_reason == "length",
+        "gen": {"tokens": result.completion_tokens, "seconds": round(seconds, 4)},
+    }
     if body.checks is not None:
         record["checks"] = body.checks.model_dump(exclude_none=True)
     if body.reference is not None:
@@ -503,7 +555,10 @@ def run(params: Params, model: str | None = None, host: str | None = None, port:
     with console.status(f"loading {spec}"):
         backend = load_backend(spec, params)
     name = model_name(spec)
-    console.print(f"serving [bold]{name}[/] ({backend.kind}, n_ctx {serve.n_ctx}, {threads(serve)} threads) on "
-                  f"http://{host}:{port}: GET /ping, POST /invocations, POST /v1/chat/completions, GET /v1/models", soft_wrap=True)
+    console.print(
+        f"serving [bold]{name}[/] ({backend.kind}, n_ctx {serve.n_ctx}, {threads(serve)} threads) on "
+        f"http://{host}:{port}: GET /ping, POST /invocations, POST /v1/chat/completions, GET /v1/models",
+        soft_wrap=True,
+    )
     config = uvicorn.Config(create_app(backend, params, name), log_level="info")
     uvicorn.Server(config).run(sockets=[sock])

@@ -42,17 +42,16 @@ class NgramBlocker:
     def add(self, token: int) -> None:
         self.history.append(token)
         if self.n and len(self.history) >= self.n:
-            gram = self.history[-self.n:]
+            gram = self.history[-self.n :]
             self.followers.setdefault(tuple(gram[:-1]), set()).add(gram[-1])
 
     def banned(self) -> set[int]:
         if not self.n or len(self.history) < self.n - 1:
             return set()
-        return self.followers.get(tuple(self.history[len(self.history) - self.n + 1:]), set())
+        return self.followers.get(tuple(self.history[len(self.history) - self.n + 1 :]), set())
 
 
-def logits_processors(prompt_length: int, repetition_penalty: float, repeat_last_n: int,
-                      no_repeat_ngram_size: int = 0):
+def logits_processors(prompt_length: int, repetition_penalty: float, repeat_last_n: int, no_repeat_ngram_size: int = 0):
     """These rules for transformers' `model.generate` on one unpadded prompt of `prompt_length` tokens
     (pass `repetition_penalty=1.0` and no `no_repeat_ngram_size` to generate itself)."""
     from transformers import LogitsProcessor, LogitsProcessorList

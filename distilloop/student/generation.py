@@ -45,12 +45,22 @@ def render_prompts(tokenizer, prompts: list[str], params: StudentParams) -> list
     if not getattr(tokenizer, "chat_template", None):
         return list(prompts)  # a base model without a template answers the plain prompt
     system = [{"role": "system", "content": params.system_prompt}] if params.system_prompt else []
-    return [tokenizer.apply_chat_template([*system, {"role": "user", "content": prompt}], tokenize=False,
-                                          add_generation_prompt=True) for prompt in prompts]
+    return [
+        tokenizer.apply_chat_template(
+            [*system, {"role": "user", "content": prompt}], tokenize=False, add_generation_prompt=True
+        )
+        for prompt in prompts
+    ]
 
 
-def generate(model, tokenizer, prompts: list[str], params: StudentParams, description: str = "generate",
-             tasks: list[str | None] | None = None) -> list[Generation]:
+def generate(
+    model,
+    tokenizer,
+    prompts: list[str],
+    params: StudentParams,
+    description: str = "generate",
+    tasks: list[str | None] | None = None,
+) -> list[Generation]:
     """Answer every prompt; returns one Generation per prompt, in order. `tasks` (one per prompt, or None)
     picks each answer's stop rule and token budget (params.token_budget).
 
@@ -74,15 +84,26 @@ def generate(model, tokenizer, prompts: list[str], params: StudentParams, descri
     with progress(TextColumn("{task.fields[rate]} tok/s")) as bar:
         task = bar.add_task(description, total=len(texts), rate="-")
         for start in range(0, len(order), params.batch_size):
-            batch = order[start:start + params.batch_size]
+            batch = order[start : start + params.batch_size]
             batch_started = time.perf_counter()
-            answers = _decode_batch(model, [encoded[i] for i in batch], params, eos_ids, sampler,
-                                    [budgets[i] for i in batch], [answer_end(tasks[i]) for i in batch], pieces)
+            answers = _decode_batch(
+                model,
+                [encoded[i] for i in batch],
+                params,
+                eos_ids,
+                sampler,
+                [budgets[i] for i in batch],
+                [answer_end(tasks[i]) for i in batch],
+                pieces,
+            )
             seconds = (time.perf_counter() - batch_started) / len(batch)
             for index, (tokens, stopped) in zip(batch, answers):
-                results[index] = Generation(text=tokenizer.decode(tokens, skip_special_tokens=True),
-                                            tokens=len(tokens), seconds=round(seconds, 4),
-                                            truncated=not stopped and len(tokens) >= budgets[index])
+                results[index] = Generation(
+                    text=tokenizer.decode(tokens, skip_special_tokens=True),
+                    tokens=len(tokens),
+                    seconds=round(seconds, 4),
+                    truncated=not stopped and len(tokens) >= budgets[index],
+                )
                 done_tokens += len(tokens)
             bar.update(task, advance=len(batch), rate=f"{done_tokens / (time.perf_counter() - started):.0f}")
     return results
@@ -96,8 +117,16 @@ def _eos_ids(model, tokenizer) -> list[int]:
     return ids
 
 
-def _decode_batch(model, prompts: list[list[int]], params: StudentParams, eos_ids: list[int], sampler,
-                  budgets: list[int], ends: list[AnswerEnd], pieces: TokenPieces) -> list[tuple[list[int], bool]]:
+def _decode_batch(
+    model,
+    prompts: list[list[int]],
+    params: StudentParams,
+    eos_ids: list[int],
+    sampler,
+    budgets: list[int],
+    ends: list[AnswerEnd],
+    pieces: TokenPieces,
+) -> list[tuple[list[int], bool]]:
     """(new tokens without the end-of-sequence token, stopped by it or by a complete answer) for each
     prompt of one batch."""
     import torch
@@ -115,11 +144,12 @@ def _decode_batch(model, prompts: list[list[int]], params: StudentParams, eos_id
             logits.append(out.logits[0, -1].float())
             for layer, prefilled in zip(cache.layers, out.past_key_values.layers):
                 if not layer.is_initialized:  # allocate [rows, heads, longest + budget, head_dim], zeroed
-                    layer.lazy_initialization(prefilled.keys.expand(rows, -1, -1, -1),
-                                              prefilled.values.expand(rows, -1, -1, -1))
-                layer.keys[row, :, longest - len(ids):longest] = prefilled.keys[0]
-                layer.values[row, :, longest - len(ids):longest] = prefilled.values[0]
-            mask[row, longest - len(ids):longest] = 1
+                    layer.lazy_initialization(
+                        prefilled.keys.expand(rows, -1, -1, -1), prefilled.values.expand(rows, -1, -1, -1)
+                    )
+                layer.keys[row, :, longest - len(ids) : longest] = prefilled.keys[0]
+                layer.values[row, :, longest - len(ids) : longest] = prefilled.values[0]
+            mask[row, longest - len(ids) : longest] = 1
         for layer in cache.layers:
             layer.cumulative_length.fill_(longest)
         logits = torch.stack(logits)
@@ -129,6 +159,7 @@ def _decode_batch(model, prompts: list[list[int]], params: StudentParams, eos_id
         positions = torch.tensor([len(ids) for ids in prompts])  # next position of each row
         answers: list[list[int]] = [[] for _ in prompts]
         stopped = [False] * rows  # by the end-of-sequence token or a complete answer
+
         def done(index: int) -> bool:
             return stopped[index] or len(answers[index]) >= budgets[index]
 
@@ -152,9 +183,14 @@ def _decode_batch(model, prompts: list[list[int]], params: StudentParams, eos_id
                 mask, positions = mask[live], positions[live]
                 tokens, active = [tokens[row] for row in live], [active[row] for row in live]
             mask[:, longest + step] = 1
-            out = model(input_ids=torch.tensor(tokens)[:, None], attention_mask=mask[:, :longest + step + 1],
-                        position_ids=positions[:, None], cache_position=torch.tensor([longest + step]),
-                        past_key_values=cache, use_cache=True)
+            out = model(
+                input_ids=torch.tensor(tokens)[:, None],
+                attention_mask=mask[:, : longest + step + 1],
+                position_ids=positions[:, None],
+                cache_position=torch.tensor([longest + step]),
+                past_key_values=cache,
+                use_cache=True,
+            )
             logits = out.logits[:, -1].float()
             positions = positions + 1
     return list(zip(answers, stopped))
@@ -202,8 +238,9 @@ class _Rules:
         # how often each token occurs in each row's window: a token is penalised while its count is > 0
         self.counts = torch.zeros(rows, vocab, dtype=torch.int32) if self.window else None
         self.answers: list[list[int]] = [[] for _ in range(rows)]
-        self.blockers = [NgramBlocker(params.no_repeat_ngram_size) for _ in range(rows)] \
-            if params.no_repeat_ngram_size else None
+        self.blockers = (
+            [NgramBlocker(params.no_repeat_ngram_size) for _ in range(rows)] if params.no_repeat_ngram_size else None
+        )
 
     def add(self, row: int, token: int) -> None:
         answer = self.answers[row]
@@ -233,11 +270,20 @@ class _Rules:
         return logits.argmax(dim=-1).tolist()
 
 
-def answer_records(records: list[dict], model, tokenizer, params: StudentParams,
-                   description: str = "answer") -> list[dict]:
+def answer_records(
+    records: list[dict], model, tokenizer, params: StudentParams, description: str = "answer"
+) -> list[dict]:
     """Each record plus "output", "truncated" and "gen": {"tokens", "seconds"} (the scored-record fields
     that come from generation), in order."""
-    generations = generate(model, tokenizer, [record["prompt"] for record in records], params, description,
-                           tasks=[record.get("task") for record in records])
-    return [{**record, "output": g.text, "truncated": g.truncated, "gen": {"tokens": g.tokens, "seconds": g.seconds}}
-            for record, g in zip(records, generations)]
+    generations = generate(
+        model,
+        tokenizer,
+        [record["prompt"] for record in records],
+        params,
+        description,
+        tasks=[record.get("task") for record in records],
+    )
+    return [
+        {**record, "output": g.text, "truncated": g.truncated, "gen": {"tokens": g.tokens, "seconds": g.seconds}}
+        for record, g in zip(records, generations)
+    ]

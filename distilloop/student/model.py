@@ -53,14 +53,21 @@ def resolve_model(spec: str) -> Path:
         raise UserError(f"student.model: {path} is not a Hugging Face model directory (no config.json)")
     if path.exists():
         raise UserError(f"student.model: {path} is neither a .gguf file nor a model directory")
-    raise UserError(f"student.model: {spec} not found (a local HF directory, a .gguf file, or {BUNDLED_STUDENT};"
-                    " nothing is downloaded)")
+    raise UserError(
+        f"student.model: {spec} not found (a local HF directory, a .gguf file, or {BUNDLED_STUDENT};"
+        " nothing is downloaded)"
+    )
 
 
 def _fingerprint(path: Path) -> dict:
     files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
-    return {"path": str(path.resolve()), "files": {str(p.relative_to(path.parent if path.is_file() else path)):
-                                                     [p.stat().st_size, int(p.stat().st_mtime)] for p in files}}
+    return {
+        "path": str(path.resolve()),
+        "files": {
+            str(p.relative_to(path.parent if path.is_file() else path)): [p.stat().st_size, int(p.stat().st_mtime)]
+            for p in files
+        },
+    }
 
 
 def materialise(spec: str, out_dir: str | Path) -> dict:
@@ -77,8 +84,12 @@ def materialise(spec: str, out_dir: str | Path) -> dict:
         model.save_pretrained(staging)
         tokenizer.save_pretrained(staging)
         (staging / SOURCE_FILE).write_text(json.dumps({"spec": spec, "source": fingerprint}, indent=2) + "\n")
-    return {"source": str(source), "reused": False, "parameters": sum(p.numel() for p in model.parameters()),
-            "architecture": model.config.architectures[0] if model.config.architectures else type(model).__name__}
+    return {
+        "source": str(source),
+        "reused": False,
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "architecture": model.config.architectures[0] if model.config.architectures else type(model).__name__,
+    }
 
 
 def _made_from(out_dir: Path) -> dict | None:
@@ -99,8 +110,13 @@ def _load_gguf(path: Path):
         loaded = AutoModelForCausalLM.from_pretrained(path.parent, gguf_file=path.name, dtype="float32")
     except Exception as exc:  # a user's file: any failure to read it is theirs to fix, said in one line
         raise UserError(f"{path}: cannot read this GGUF: {_first_line(exc)}") from None
-    config = AutoConfig.for_model(**{k: v for k, v in loaded.config.to_dict().items()
-                                     if k not in ("quantization_config", "_name_or_path", "_model_name_or_path")})
+    config = AutoConfig.for_model(
+        **{
+            k: v
+            for k, v in loaded.config.to_dict().items()
+            if k not in ("quantization_config", "_name_or_path", "_model_name_or_path")
+        }
+    )
     config.architectures = [type(loaded).__name__]
     model = AutoModelForCausalLM.from_config(config, dtype="float32")
     model.load_state_dict(loaded.state_dict(), strict=True)
@@ -128,8 +144,12 @@ def _first_line(exc: Exception) -> str:
 # --- loading for generation -----------------------------------------------------------------------
 
 
-def load_student(model_dir: str | Path, adapter_dir: str | Path | None = None,
-                 params: StudentParams | None = None, merge: bool = True):
+def load_student(
+    model_dir: str | Path,
+    adapter_dir: str | Path | None = None,
+    params: StudentParams | None = None,
+    merge: bool = True,
+):
     """The base model in `model_dir` (HF format, e.g. models/base) with the LoRA adapter in `adapter_dir`.
 
     With `merge` the adapter is folded into the weights in float32 before casting to the generation
@@ -168,9 +188,11 @@ def lora_targets(model, lora: LoraParams) -> list[str]:
         return list(lora.target_modules)
     import torch
 
-    names = {name.rsplit(".", 1)[-1] for name, module in model.named_modules()
-             if isinstance(module, torch.nn.Linear) and (".self_attn." in name or ".attn." in name
-                                                         or ".attention." in name)}
+    names = {
+        name.rsplit(".", 1)[-1]
+        for name, module in model.named_modules()
+        if isinstance(module, torch.nn.Linear) and (".self_attn." in name or ".attn." in name or ".attention." in name)
+    }
     if not names:
         raise UserError("train.lora.target_modules: none given and no attention projections found; name them")
     return sorted(names)
@@ -180,6 +202,11 @@ def new_adapter(model, lora: LoraParams):
     """Wrap `model` in a fresh LoRA adapter. peft initialises B = 0, so the result equals the base model."""
     from peft import LoraConfig, get_peft_model
 
-    config = LoraConfig(r=lora.r, lora_alpha=lora.alpha, lora_dropout=lora.dropout,
-                        target_modules=lora_targets(model, lora), task_type="CAUSAL_LM")
+    config = LoraConfig(
+        r=lora.r,
+        lora_alpha=lora.alpha,
+        lora_dropout=lora.dropout,
+        target_modules=lora_targets(model, lora),
+        task_type="CAUSAL_LM",
+    )
     return get_peft_model(model, config)

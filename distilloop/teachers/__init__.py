@@ -52,8 +52,14 @@ class CallError(Exception):
     "malformed response", "empty content", ...); `retryable` and `retry_after` (seconds) drive retries;
     `usage` is (input, output) tokens when the server billed the useless answer."""
 
-    def __init__(self, kind: str, detail: str = "", retryable: bool = False, retry_after: float | None = None,
-                 usage: tuple[int, int] = (0, 0)):
+    def __init__(
+        self,
+        kind: str,
+        detail: str = "",
+        retryable: bool = False,
+        retry_after: float | None = None,
+        usage: tuple[int, int] = (0, 0),
+    ):
         super().__init__(f"{kind}: {detail}" if detail else kind)
         self.kind = kind
         self.detail = detail
@@ -67,9 +73,9 @@ class Teacher:
     """The interface. Subclasses set the class attributes and implement `complete`."""
 
     backend = ""
-    remote = False        # a paid remote API: needs a price, counts against budget_usd
-    cached = True         # calls go through the persistent call cache
-    max_concurrency = 0   # 0: teacher.concurrency; local models run one call at a time
+    remote = False  # a paid remote API: needs a price, counts against budget_usd
+    cached = True  # calls go through the persistent call cache
+    max_concurrency = 0  # 0: teacher.concurrency; local models run one call at a time
 
     def __init__(self, params: TeacherParams):
         self.params = params
@@ -96,8 +102,10 @@ def api_key(params: TeacherParams, default_env: str) -> tuple[str, str]:
     name = params.api_key_env or default_env
     value = os.environ.get(name, "").strip()
     if not value:
-        raise UserError(f"teacher {params.backend}: the API key is missing: set the environment variable {name} "
-                        f"(teacher.api_key_env names it)")
+        raise UserError(
+            f"teacher {params.backend}: the API key is missing: set the environment variable {name} "
+            f"(teacher.api_key_env names it)"
+        )
     return name, value
 
 

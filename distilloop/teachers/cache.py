@@ -66,16 +66,26 @@ class CallCache:
     def get(self, key: str) -> tuple[Reply, float] | None:
         """(the reply, what it cost when it was made) or None."""
         with self.lock:
-            row = self.db.execute("SELECT text, input_tokens, output_tokens, truncated, cost_usd FROM calls "
-                                  "WHERE key = ?", (key,)).fetchone()
+            row = self.db.execute(
+                "SELECT text, input_tokens, output_tokens, truncated, cost_usd FROM calls WHERE key = ?", (key,)
+            ).fetchone()
         return (Reply(row[0], row[1], row[2], bool(row[3])), row[4]) if row else None
 
     def put(self, key: str, backend: str, model: str, reply: Reply, cost_usd: float) -> None:
         with self.lock:
             self.db.execute(
                 "INSERT OR REPLACE INTO calls VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (key, backend, model, reply.text, reply.input_tokens, reply.output_tokens, int(reply.truncated),
-                 cost_usd, time.time()),
+                (
+                    key,
+                    backend,
+                    model,
+                    reply.text,
+                    reply.input_tokens,
+                    reply.output_tokens,
+                    int(reply.truncated),
+                    cost_usd,
+                    time.time(),
+                ),
             )  # autocommit: one transaction per call, so a crash loses at most the call in flight
 
     def __len__(self) -> int:

@@ -27,9 +27,11 @@ def price_of(params: TeacherParams, remote: bool) -> Price:
     if price is not None:
         return price
     if remote:
-        raise UserError(f"teacher.prices has no entry for model {params.model!r}: add "
-                        f"{{input_per_mtok: ..., output_per_mtok: ...}} (USD per million tokens; 0 for a free "
-                        f"local server) so correct.budget_usd can hold")
+        raise UserError(
+            f"teacher.prices has no entry for model {params.model!r}: add "
+            f"{{input_per_mtok: ..., output_per_mtok: ...}} (USD per million tokens; 0 for a free "
+            f"local server) so correct.budget_usd can hold"
+        )
     return Price(input_per_mtok=0.0, output_per_mtok=0.0)  # local models cost nothing per call
 
 
@@ -48,8 +50,8 @@ class Ledger:
         self.output_tokens = 0
         self.lock = threading.Condition()
         self.in_flight = 0
-        self.turn = 0          # the index of the next item `admit` decides
-        self.closed = False    # an item did not fit with nothing in flight: no later item is sent
+        self.turn = 0  # the index of the next item `admit` decides
+        self.closed = False  # an item did not fit with nothing in flight: no later item is sent
 
     def estimate(self, system: str, prompt: str) -> float:
         request_tokens = len(system.encode()) + len(prompt.encode()) + CHAT_OVERHEAD_TOKENS

@@ -21,8 +21,9 @@ from distilloop.teachers.cache import CallCache, cache_key
 from distilloop.teachers.ledger import Ledger
 from distilloop.teachers.retry import call_with_retries
 
-FIGURES = TextColumn("calls {task.fields[calls]}  cache hits {task.fields[hits]}  tokens {task.fields[tokens]}  "
-                     "${task.fields[cost]:.4f}")
+FIGURES = TextColumn(
+    "calls {task.fields[calls]}  cache hits {task.fields[hits]}  tokens {task.fields[tokens]}  ${task.fields[cost]:.4f}"
+)
 
 
 @dataclass
@@ -45,8 +46,11 @@ class Runner:
 
     def key(self, request: Request) -> str | None:
         teacher = self.teacher
-        return cache_key(teacher.backend, teacher.model, request.system, request.prompt, teacher.settings()) \
-            if teacher.cached else None
+        return (
+            cache_key(teacher.backend, teacher.model, request.system, request.prompt, teacher.settings())
+            if teacher.cached
+            else None
+        )
 
     def cached(self, key: str | None) -> Outcome | None:
         if key is not None and (hit := self.cache.get(key)) is not None:
@@ -70,8 +74,9 @@ class Runner:
         with self.lock:
             self.calls += 1
         try:
-            reply = call_with_retries(lambda: teacher.complete(request), self.params.max_retries,
-                                      self.params.backoff_base_s)
+            reply = call_with_retries(
+                lambda: teacher.complete(request), self.params.max_retries, self.params.backoff_base_s
+            )
         except CallError as exc:
             cost = self.ledger.settle(estimate, *exc.usage)  # an empty answer may still have been billed
             exc.detail = teacher.redact(exc.detail)
@@ -97,7 +102,9 @@ class Runner:
             # every worker failed to connect and none ever succeeded: the server is down or the URL wrong
             if self.unreachable >= max(2, self._workers()) and self.fatal is None:
                 where = redact_url(self.params.base_url) if self.params.base_url else "its default URL"
-                self.fatal = UserError(f"teacher {self.teacher.backend}: cannot reach the server at {where}: {exc.detail}")
+                self.fatal = UserError(
+                    f"teacher {self.teacher.backend}: cannot reach the server at {where}: {exc.detail}"
+                )
 
     def _workers(self) -> int:
         return min(self.params.concurrency, self.teacher.max_concurrency or self.params.concurrency)
@@ -140,7 +147,7 @@ class Runner:
             self._show(bar, task, len(requests) - len(misses))
             for start in range(0, len(misses), self.params.concurrency):
                 batch = []
-                for index in misses[start:start + self.params.concurrency]:
+                for index in misses[start : start + self.params.concurrency]:
                     estimate = self.ledger.estimate(requests[index].system, requests[index].prompt)
                     if self.budget_spent or not self.ledger.reserve(estimate):
                         self.budget_spent = True
@@ -158,9 +165,15 @@ class Runner:
                     if keys[index] is not None:
                         self.cache.put(keys[index], self.teacher.backend, self.teacher.model, result, cost)
                     outcomes[index] = Outcome(reply=result, cache_key=keys[index], cost_usd=cost)
-                self._show(bar, task, len(misses[start:start + self.params.concurrency]))
+                self._show(bar, task, len(misses[start : start + self.params.concurrency]))
         return outcomes
 
     def _show(self, bar, task, advance: int) -> None:
-        bar.update(task, advance=advance, calls=self.calls, hits=self.cache_hits,
-                   tokens=self.ledger.input_tokens + self.ledger.output_tokens, cost=self.ledger.spent_usd)
+        bar.update(
+            task,
+            advance=advance,
+            calls=self.calls,
+            hits=self.cache_hits,
+            tokens=self.ledger.input_tokens + self.ledger.output_tokens,
+            cost=self.ledger.spent_usd,
+        )

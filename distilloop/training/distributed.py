@@ -67,8 +67,17 @@ def launch_command(config: DistributedParams, script: Path, arguments: list[str]
             raise UserError(f"train.distributed.config_file: {config.config_file} not found")
         command += ["--config_file", config.config_file]
     else:  # --multi_gpu is accelerate's name for its torchrun launcher; on a CPU the workers use gloo
-        command += ["--multi_gpu", "--num_processes", str(config.processes), "--num_machines", "1",
-                    "--mixed_precision", "no", "--dynamo_backend", "no"]
+        command += [
+            "--multi_gpu",
+            "--num_processes",
+            str(config.processes),
+            "--num_machines",
+            "1",
+            "--mixed_precision",
+            "no",
+            "--dynamo_backend",
+            "no",
+        ]
     return command + [str(script), *arguments]
 
 
@@ -81,13 +90,17 @@ def launch(config: DistributedParams, script: Path, arguments: list[str], log_pa
     console.print(f"train: {config.config_file or f'{config.processes} processes'} under accelerate launch")
     errors, tail, passing_on = [], deque(maxlen=20), True
     env = {**os.environ, WORKER_ENV: "1", "PYTHONUNBUFFERED": "1"}
-    with open(log_path, "w", encoding="utf-8") as log, subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace", env=env) as workers:
+    with (
+        open(log_path, "w", encoding="utf-8") as log,
+        subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace", env=env
+        ) as workers,
+    ):
         for line in workers.stdout:
             log.write(line)
             tail.append(line)
             if line.startswith(ERROR_PREFIX):
-                errors.append(line[len(ERROR_PREFIX):].strip())
+                errors.append(line[len(ERROR_PREFIX) :].strip())
                 continue
             if "Traceback (most recent call last)" in line or "ChildFailedError" in line:
                 passing_on = False  # torchrun's failure report: kept in the log, not shown

@@ -24,27 +24,44 @@ class KDLoss(NamedTuple):
     kl: torch.Tensor  # per-token KL at temperature T, without the T^2 factor (detached)
 
 
-def kd_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor, labels: torch.Tensor, alpha: float,
-            temperature: float, num_items: int | torch.Tensor | None = None) -> KDLoss:
+def kd_loss(
+    student_logits: torch.Tensor,
+    teacher_logits: torch.Tensor,
+    labels: torch.Tensor,
+    alpha: float,
+    temperature: float,
+    num_items: int | torch.Tensor | None = None,
+) -> KDLoss:
     """The distillation loss of a batch. Logits are [batch, seq, vocab], labels [batch, seq] with -100 on
     tokens that carry no loss (prompt, padding). The logits at position t predict the label at t + 1.
     `num_items` is the number of loss tokens the sum is divided by (the whole accumulated batch's when
     gradients are accumulated); by default those of this batch."""
     target = labels[:, 1:]
     mask = target != IGNORE_INDEX
-    return token_kd_loss(student_logits[:, :-1][mask], teacher_logits[:, :-1][mask], target[mask], alpha,
-                         temperature, num_items)
+    return token_kd_loss(
+        student_logits[:, :-1][mask], teacher_logits[:, :-1][mask], target[mask], alpha, temperature, num_items
+    )
 
 
-def token_kd_loss(student: torch.Tensor, teacher: torch.Tensor, target: torch.Tensor, alpha: float,
-                  temperature: float, num_items: int | torch.Tensor | None = None) -> KDLoss:
+def token_kd_loss(
+    student: torch.Tensor,
+    teacher: torch.Tensor,
+    target: torch.Tensor,
+    alpha: float,
+    temperature: float,
+    num_items: int | torch.Tensor | None = None,
+) -> KDLoss:
     """kd_loss over loss tokens already picked out: logits [tokens, vocab], target [tokens]."""
     student, teacher = student.float(), teacher.float()
     count = torch.tensor(target.numel())
     denominator = torch.as_tensor(num_items if num_items is not None else count, dtype=torch.float32).clamp(min=1)
     ce_sum = F.cross_entropy(student, target, reduction="sum")
-    kl_sum = F.kl_div(F.log_softmax(student / temperature, dim=-1), F.log_softmax(teacher / temperature, dim=-1),
-                      log_target=True, reduction="sum")
+    kl_sum = F.kl_div(
+        F.log_softmax(student / temperature, dim=-1),
+        F.log_softmax(teacher / temperature, dim=-1),
+        log_target=True,
+        reduction="sum",
+    )
     loss = ((1 - alpha) * ce_sum + alpha * temperature**2 * kl_sum) / denominator
     per_token = count.clamp(min=1)
     return KDLoss(loss, (ce_sum / per_token).detach(), (kl_sum / per_token).detach())
@@ -55,11 +72,15 @@ def check_same_vocabulary(teacher_dir: str | Path, student_tokenizer) -> None:
     try:
         teacher_tokenizer = AutoTokenizer.from_pretrained(teacher_dir)
     except (OSError, ValueError) as exc:
-        raise UserError(f"train.kd.teacher: cannot load a tokenizer from {teacher_dir}: {str(exc).splitlines()[0]}") from None
+        raise UserError(
+            f"train.kd.teacher: cannot load a tokenizer from {teacher_dir}: {str(exc).splitlines()[0]}"
+        ) from None
     teacher_vocab, student_vocab = teacher_tokenizer.get_vocab(), student_tokenizer.get_vocab()
     if teacher_vocab != student_vocab:
-        raise UserError(f"train.kd.teacher: the teacher's vocabulary ({len(teacher_vocab)} tokens) differs from the "
-                        f"student's ({len(student_vocab)} tokens); logit distillation needs the same tokenizer")
+        raise UserError(
+            f"train.kd.teacher: the teacher's vocabulary ({len(teacher_vocab)} tokens) differs from the "
+            f"student's ({len(student_vocab)} tokens); logit distillation needs the same tokenizer"
+        )
 
 
 def load_teacher(teacher_dir: str | Path, student_tokenizer):

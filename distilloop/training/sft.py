@@ -91,23 +91,42 @@ def trainer_arguments(config: TrainParams, output_dir: Path, has_eval: bool, bf1
     """TrainingArguments shared by the SFT, KD and DPO trainers. train.batch_size is the global batch:
     `processes` workers take an equal share of it."""
     if config.batch_size % processes:
-        raise UserError(f"train.batch_size {config.batch_size} must be a multiple of the {processes} training processes")
+        raise UserError(
+            f"train.batch_size {config.batch_size} must be a multiple of the {processes} training processes"
+        )
     per_process = config.batch_size // processes
     return dict(
-        output_dir=str(output_dir), num_train_epochs=config.epochs,
-        per_device_train_batch_size=per_process, per_device_eval_batch_size=per_process,
+        output_dir=str(output_dir),
+        num_train_epochs=config.epochs,
+        per_device_train_batch_size=per_process,
+        per_device_eval_batch_size=per_process,
         gradient_accumulation_steps=config.gradient_accumulation_steps,
         learning_rate=config.dpo.learning_rate if config.method == "dpo" else config.learning_rate,
-        lr_scheduler_type=config.lr_scheduler, warmup_steps=config.warmup, weight_decay=config.weight_decay,
-        max_grad_norm=config.max_grad_norm, max_length=config.max_seq_len,
-        logging_steps=1, eval_strategy="steps" if has_eval else "no", eval_steps=config.eval_steps,
-        save_strategy="steps", save_steps=config.eval_steps, save_total_limit=2 if has_eval else 1,
-        load_best_model_at_end=has_eval, metric_for_best_model="eval_loss", greater_is_better=False,
+        lr_scheduler_type=config.lr_scheduler,
+        warmup_steps=config.warmup,
+        weight_decay=config.weight_decay,
+        max_grad_norm=config.max_grad_norm,
+        max_length=config.max_seq_len,
+        logging_steps=1,
+        eval_strategy="steps" if has_eval else "no",
+        eval_steps=config.eval_steps,
+        save_strategy="steps",
+        save_steps=config.eval_steps,
+        save_total_limit=2 if has_eval else 1,
+        load_best_model_at_end=has_eval,
+        metric_for_best_model="eval_loss",
+        greater_is_better=False,
         restore_callback_states_from_checkpoint=True,  # the early-stopping counter survives a resume
         include_num_input_tokens_seen="non_padding",
-        bf16=bf16, use_cpu=not torch.cuda.is_available(), activation_checkpointing=False,  # a small model fits; recomputation costs ~20%
-        seed=config.seed, data_seed=config.seed, dataloader_num_workers=0, dataloader_pin_memory=False,
-        report_to="none", disable_tqdm=True,
+        bf16=bf16,
+        use_cpu=not torch.cuda.is_available(),
+        activation_checkpointing=False,  # a small model fits; recomputation costs ~20%
+        seed=config.seed,
+        data_seed=config.seed,
+        dataloader_num_workers=0,
+        dataloader_pin_memory=False,
+        report_to="none",
+        disable_tqdm=True,
     )
 
 
@@ -193,8 +212,8 @@ class EpochSeededLengthSampler(Sampler):
         order = torch.randperm(len(self.lengths), generator=generator).tolist()
         batches = []
         for start in range(0, len(order), self.group):
-            group = sorted(order[start:start + self.group], key=self.lengths.__getitem__, reverse=True)
-            batches += [group[i:i + self.batch_size] for i in range(0, len(group), self.batch_size)]
+            group = sorted(order[start : start + self.group], key=self.lengths.__getitem__, reverse=True)
+            batches += [group[i : i + self.batch_size] for i in range(0, len(group), self.batch_size)]
         shuffled = torch.randperm(len(batches), generator=generator).tolist()
         return iter([index for position in shuffled for index in batches[position]])
 
@@ -207,9 +226,11 @@ def grouped_by_length(trainer_class):
             dataset = train_dataset if train_dataset is not None else self.train_dataset
             # batches of the global size: the distributed data loader hands each process a consecutive share
             # of every one, so each step trains on the batch a single process would have drawn
-            return EpochSeededLengthSampler([len(ids) for ids in dataset["input_ids"]],
-                                            self.args.train_batch_size * self.args.world_size,
-                                            self.args.data_seed or self.args.seed)
+            return EpochSeededLengthSampler(
+                [len(ids) for ids in dataset["input_ids"]],
+                self.args.train_batch_size * self.args.world_size,
+                self.args.data_seed or self.args.seed,
+            )
 
     Grouped.__name__ = f"LengthGrouped{trainer_class.__name__}"
     return Grouped
@@ -266,5 +287,6 @@ def live_callback(live_dir: Path, resume_step: int | None) -> StepAlignedDVCLive
             step_column = header.rstrip("\n").split("\t").index("step")
             kept = [row for row in rows if int(row.split("\t")[step_column]) <= resume_step]
             table.write_text(header + "".join(kept), encoding="utf-8")
-    return StepAlignedDVCLive(live=Live(dir=str(live_dir), resume=resume_step is not None, dvcyaml=None,
-                                        save_dvc_exp=False))
+    return StepAlignedDVCLive(
+        live=Live(dir=str(live_dir), resume=resume_step is not None, dvcyaml=None, save_dvc_exp=False)
+    )

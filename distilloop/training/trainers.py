@@ -17,8 +17,17 @@ from distilloop.training.kd import KDTrainer, load_teacher
 from distilloop.training.sft import CompletionSFTTrainer, grouped_by_length, trainer_arguments
 
 
-def make_trainer(config: TrainParams, model, tokenizer, train_examples: list[dict], eval_examples: list[dict],
-                 output_dir: Path, bf16: bool, callbacks: list, processes: int = 1):
+def make_trainer(
+    config: TrainParams,
+    model,
+    tokenizer,
+    train_examples: list[dict],
+    eval_examples: list[dict],
+    output_dir: Path,
+    bf16: bool,
+    callbacks: list,
+    processes: int = 1,
+):
     """The trainer for train.method: CompletionSFTTrainer (loss on the completion only), KDTrainer or DPOTrainer,
     checkpointing into `output_dir`; with eval examples (not for DPO), evaluation every eval_steps,
     early stopping and the best checkpoint restored at the end."""
@@ -26,15 +35,26 @@ def make_trainer(config: TrainParams, model, tokenizer, train_examples: list[dic
     arguments = trainer_arguments(config, output_dir, has_eval, bf16, processes)
     if has_eval and config.early_stopping_patience:
         callbacks = [*callbacks, EarlyStoppingCallback(config.early_stopping_patience, config.early_stopping_threshold)]
-    common = dict(model=model, train_dataset=datasets.Dataset.from_list(train_examples), processing_class=tokenizer,
-                  eval_dataset=datasets.Dataset.from_list(eval_examples) if has_eval else None, callbacks=callbacks)
+    common = dict(
+        model=model,
+        train_dataset=datasets.Dataset.from_list(train_examples),
+        processing_class=tokenizer,
+        eval_dataset=datasets.Dataset.from_list(eval_examples) if has_eval else None,
+        callbacks=callbacks,
+    )
     if config.method == "dpo":
-        trainer = DPOTrainer(args=DPOConfig(**arguments, beta=config.dpo.beta, loss_type=[config.dpo.loss_type]), **common)
+        trainer = DPOTrainer(
+            args=DPOConfig(**arguments, beta=config.dpo.beta, loss_type=[config.dpo.loss_type]), **common
+        )
     elif config.method == "kd":
         trainer_class = grouped_by_length(KDTrainer) if config.group_by_length else KDTrainer
-        trainer = trainer_class(args=SFTConfig(**arguments, completion_only_loss=True),
-                                teacher=load_teacher(config.kd.teacher, tokenizer), alpha=config.kd.alpha,
-                                temperature=config.kd.temperature, **common)
+        trainer = trainer_class(
+            args=SFTConfig(**arguments, completion_only_loss=True),
+            teacher=load_teacher(config.kd.teacher, tokenizer),
+            alpha=config.kd.alpha,
+            temperature=config.kd.temperature,
+            **common,
+        )
     else:
         trainer_class = grouped_by_length(CompletionSFTTrainer) if config.group_by_length else CompletionSFTTrainer
         trainer = trainer_class(args=SFTConfig(**arguments, completion_only_loss=True), **common)

@@ -41,7 +41,8 @@ MAX_COMPILER_FINDINGS = 5
 SIGNATURE_IN_PROMPT = re.compile(r"`([^`\n]*?\b([A-Za-z_]\w*)\s*\([^()`\n]*\))\s*;?`")
 SIGNATURE_IN_TEXT = re.compile(
     r"\b((?:const\s+)?(?:void|bool|_Bool|char|int|unsigned|u?int(?:8|16|32|64)_t|size_t|float|double|[A-Za-z_]\w*_t)"
-    r"\s*\**\s*([A-Za-z_]\w*)\s*\([^()\n]*\))")
+    r"\s*\**\s*([A-Za-z_]\w*)\s*\([^()\n]*\))"
+)
 
 
 @dataclass
@@ -102,7 +103,9 @@ def prepare(index: int, record: dict) -> Sample:
         sample.findings.append(Finding("include-path", None, f"{problem}: the code was not compiled"))
     if harness_source is not None and c_text.unsafe_directives(c_text.scan(harness_source)):
         sample.harness = None
-        sample.findings.append(Finding("harness-include", None, "the record's harness includes a path outside the project: not run"))
+        sample.findings.append(
+            Finding("harness-include", None, "the record's harness includes a path outside the project: not run")
+        )
     return sample
 
 
@@ -161,8 +164,11 @@ def analyse_chunk(samples: list[Sample], params: Params) -> tuple[dict[int, dict
         trees = {}
         for sample in live:
             text = preprocessed.get(sample.index)
-            trees[sample.index] = (c_ast.analyse(text, f"s{sample.index}/answer.c", sample.code) if text is not None
-                                   else Finding("ast-parse", None, "the code could not be preprocessed"))
+            trees[sample.index] = (
+                c_ast.analyse(text, f"s{sample.index}/answer.c", sample.code)
+                if text is not None
+                else Finding("ast-parse", None, "the code could not be preprocessed")
+            )
         timings["ast"] += _cpu_seconds() - clock
 
         clock = _cpu_seconds()
@@ -171,25 +177,45 @@ def analyse_chunk(samples: list[Sample], params: Params) -> tuple[dict[int, dict
 
         clock = _cpu_seconds()
         harnesses = {}
-        limits = sandbox.Limits(config.harness.cpu_seconds, config.harness.memory_mb, config.harness.wall_seconds,
-                                config.harness.output_bytes)
+        limits = sandbox.Limits(
+            config.harness.cpu_seconds,
+            config.harness.memory_mb,
+            config.harness.wall_seconds,
+            config.harness.output_bytes,
+        )
         for sample in live:
             compiles = not strict[sample.index].errors or not lenient[sample.index].errors
             if sample.harness and config.harness.enabled and compiles:
                 tree = trees[sample.index]
-                defines_main = any(f.name == "main" for f in tree.functions) if isinstance(tree, c_ast.AstInfo) \
+                defines_main = (
+                    any(f.name == "main" for f in tree.functions)
+                    if isinstance(tree, c_ast.AstInfo)
                     else c_text.defines_function(c_text.scan(sample.code), "main")
+                )
                 harnesses[sample.index] = harness.build_and_run(
-                    workdir / f"s{sample.index}" / "run", sample.code, sample.harness, defines_main, limits, timeout,
-                    weak=sandbox.strong_available() is not None)
+                    workdir / f"s{sample.index}" / "run",
+                    sample.code,
+                    sample.harness,
+                    defines_main,
+                    limits,
+                    timeout,
+                    weak=sandbox.strong_available() is not None,
+                )
         timings["harness"] += _cpu_seconds() - clock
 
         clock = _cpu_seconds()
         results = {}
         for sample in samples:
             results[sample.index] = compose(
-                sample, strict.get(sample.index), lenient.get(sample.index), probes.get(sample.index, {}),
-                trees.get(sample.index), misra.get(sample.index, []), harnesses.get(sample.index), params)
+                sample,
+                strict.get(sample.index),
+                lenient.get(sample.index),
+                probes.get(sample.index, {}),
+                trees.get(sample.index),
+                misra.get(sample.index, []),
+                harnesses.get(sample.index),
+                params,
+            )
         timings["compose"] += _cpu_seconds() - clock
     return results, dict(timings)
 
@@ -257,27 +283,46 @@ def compose(sample, strict, lenient, probes, tree, misra_findings, harness_resul
         findings += [Finding("compile-warning", w.line, w.message) for w in warnings[:MAX_COMPILER_FINDINGS]]
     elif compiled:
         axes["syntax"] = config.lenient_score
-        findings += [Finding("compile", e.line, f"strict C99: {e.message}") for e in strict.errors[:MAX_COMPILER_FINDINGS]]
+        findings += [
+            Finding("compile", e.line, f"strict C99: {e.message}") for e in strict.errors[:MAX_COMPILER_FINDINGS]
+        ]
     else:
         axes["syntax"] = 0.0
-        errors = (lenient.errors if lenient is not None else strict.errors if strict is not None else [])
+        errors = lenient.errors if lenient is not None else strict.errors if strict is not None else []
         findings += [Finding("compile", e.line, e.message) for e in errors[:MAX_COMPILER_FINDINGS]]
     probe_result = (strict if compiled_strict else lenient) if compiled else None
-    probe_errors = {probes[line]: message for line, message in probe_result.probe_errors.items() if line in probes} \
-        if probe_result is not None else None
+    probe_errors = (
+        {probes[line]: message for line, message in probe_result.probe_errors.items() if line in probes}
+        if probe_result is not None
+        else None
+    )
 
     # function
     defined = False
     if sample.function and live:
-        defined = any(f.name == sample.function for f in tree.functions) if ast_ok \
+        defined = (
+            any(f.name == sample.function for f in tree.functions)
+            if ast_ok
             else c_text.defines_function(scan, sample.function)
+        )
         if not defined:
-            findings.append(Finding("function-missing", None, f"the answer does not define {sample.function}() "
-                                    "(a macro, a prototype or another name does not count)"))
+            findings.append(
+                Finding(
+                    "function-missing",
+                    None,
+                    f"the answer does not define {sample.function}() "
+                    "(a macro, a prototype or another name does not count)",
+                )
+            )
         elif probe_errors is not None and "signature" in probe_errors:
             defined = False
-            findings.append(Finding("signature", None, f"{sample.function} does not match `{sample.signature}`: "
-                                    f"{probe_errors['signature'][:200]}"))
+            findings.append(
+                Finding(
+                    "signature",
+                    None,
+                    f"{sample.function} does not match `{sample.signature}`: {probe_errors['signature'][:200]}",
+                )
+            )
     elif sample.function:
         findings.append(Finding("function-missing", None, f"the answer does not define {sample.function}()"))
     if harness_result is not None:
@@ -291,8 +336,14 @@ def compose(sample, strict, lenient, probes, tree, misra_findings, harness_resul
     # protocol
     if sample.facts:
         defined_names = (tree.declared if ast_ok else set()) | c_text.macro_names(scan)
-        verdicts = protocol.judge(sample.facts, probe_errors, tree.constants if ast_ok else {}, c_text.integers(scan),
-                                  defined_names, bool(sample.harness))
+        verdicts = protocol.judge(
+            sample.facts,
+            probe_errors,
+            tree.constants if ast_ok else {},
+            c_text.integers(scan),
+            defined_names,
+            bool(sample.harness),
+        )
         judged = [v for v in verdicts if v.ok is not None]
         if live:  # an empty answer already says everything with `empty`
             findings += [Finding(f"protocol-{v.fact}", None, v.message) for v in verdicts if v.ok is not True]
@@ -341,8 +392,10 @@ def _merge(findings: list[Finding]) -> list[Finding]:
 
 def _axis_score(findings: list[Finding], config) -> float:
     counts = Counter(finding.id for finding in findings)
-    penalty = sum(config.rule_weights.get(rule, config.default_rule_weight) * min(count, config.max_repeats_per_rule)
-                  for rule, count in counts.items())
+    penalty = sum(
+        config.rule_weights.get(rule, config.default_rule_weight) * min(count, config.max_repeats_per_rule)
+        for rule, count in counts.items()
+    )
     return max(0.0, 10.0 - penalty)
 
 

@@ -40,7 +40,7 @@ class AstInfo:
     functions: list[Function]
     findings: list[Finding]
     constants: dict[str, int]  # `const` objects whose initializer is an integer constant expression
-    declared: set[str]         # every file-scope name the answer declares
+    declared: set[str]  # every file-scope name the answer declares
 
 
 _parser: c_parser.CParser | None = None
@@ -83,7 +83,7 @@ class _Visitor(c_ast.NodeVisitor):
     def _word_at(self, coord) -> str:
         if coord is None or not 0 < coord.line <= len(self.lines):
             return ""
-        match = re.match(r"\w+", self.lines[coord.line - 1][max(coord.column - 1, 0):])
+        match = re.match(r"\w+", self.lines[coord.line - 1][max(coord.column - 1, 0) :])
         return match.group(0) if match else ""
 
     def _add(self, rule: str, node, message: str) -> None:
@@ -125,7 +125,7 @@ class _Visitor(c_ast.NodeVisitor):
 
     def visit_Typedef(self, node):
         # a typedef of a basic type is how fixed-width names are made: allowed
-        self.generic_visit(node)       # (struct members inside it are still checked)
+        self.generic_visit(node)  # (struct members inside it are still checked)
 
     def visit_Enumerator(self, node):
         self.declared.add(node.name)
@@ -233,9 +233,16 @@ def _truncate(value: int, type_name: str) -> int:
 
 
 BINARY = {
-    "+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b, "<<": lambda a, b: a << b,
-    ">>": lambda a, b: a >> b, "&": lambda a, b: a & b, "|": lambda a, b: a | b, "^": lambda a, b: a ^ b,
-    "/": lambda a, b: int(a / b) if b else None, "%": lambda a, b: a - b * int(a / b) if b else None,
+    "+": lambda a, b: a + b,
+    "-": lambda a, b: a - b,
+    "*": lambda a, b: a * b,
+    "<<": lambda a, b: a << b,
+    ">>": lambda a, b: a >> b,
+    "&": lambda a, b: a & b,
+    "|": lambda a, b: a | b,
+    "^": lambda a, b: a ^ b,
+    "/": lambda a, b: int(a / b) if b else None,
+    "%": lambda a, b: a - b * int(a / b) if b else None,
 }
 
 

@@ -26,15 +26,22 @@ def findings(info: AstInfo, text: Scan, max_lines: int, max_complexity: int) -> 
             found.append(Finding("style-doc", function.line, f"{name} has no comment before it"))
         for param in function.params:
             if doc is None or not _documents(doc, param):
-                found.append(Finding("style-param-doc", function.line, f"parameter `{param}` of {name} is not documented"))
+                found.append(
+                    Finding("style-param-doc", function.line, f"parameter `{param}` of {name} is not documented")
+                )
         if not function.returns_void and doc is not None and not RETURN_DOC.search(doc):
             found.append(Finding("style-return-doc", function.line, f"{name} does not document its return value"))
         length = _length(text.bare, line_starts, function.line)
         if length > max_lines:
             found.append(Finding("style-length", function.line, f"{name} is {length} lines long (limit {max_lines})"))
         if function.complexity > max_complexity:
-            found.append(Finding("style-complexity", function.line,
-                                 f"{name} has cyclomatic complexity {function.complexity} (limit {max_complexity})"))
+            found.append(
+                Finding(
+                    "style-complexity",
+                    function.line,
+                    f"{name} has cyclomatic complexity {function.complexity} (limit {max_complexity})",
+                )
+            )
     return found
 
 
@@ -51,8 +58,10 @@ def _doc_comment(text: Scan, line_starts: list[int], line: int) -> str | None:
 
 def _documents(doc: str, param: str) -> bool:
     name = re.escape(param)
-    return re.search(rf"[@\\]param(\s*\[[^\]]*\])?\s+{name}\b", doc) is not None or \
-        re.search(rf"^[\s*/!<-]*{name}\s*[:\-]", doc, re.M) is not None
+    return (
+        re.search(rf"[@\\]param(\s*\[[^\]]*\])?\s+{name}\b", doc) is not None
+        or re.search(rf"^[\s*/!<-]*{name}\s*[:\-]", doc, re.M) is not None
+    )
 
 
 def _length(bare: str, line_starts: list[int], line: int) -> int:

@@ -10,7 +10,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-TRIGRAPHS = {"??=": "#", "??/": "\\", "??'": "^", "??(": "[", "??)": "]", "??!": "|", "??<": "{", "??>": "}", "??-": "~"}
+TRIGRAPHS = {
+    "??=": "#",
+    "??/": "\\",
+    "??'": "^",
+    "??(": "[",
+    "??)": "]",
+    "??!": "|",
+    "??<": "{",
+    "??>": "}",
+    "??-": "~",
+}
 DIRECTIVE = re.compile(r"^[ \t]*(?:#|%:)[ \t]*(\w+)(.*)$", re.M)
 INCLUDE_DIRECTIVES = {"include", "include_next", "import", "embed"}
 HEADER_NAME = re.compile(r'^\s*(?:<([^<>]*)>|"([^"]*)")\s*$')
@@ -28,8 +38,8 @@ class Comment:
 
 @dataclass
 class Scan:
-    code: str                  # comments blanked, literals kept; line numbers unchanged
-    bare: str                  # comments and the insides of string/char literals blanked
+    code: str  # comments blanked, literals kept; line numbers unchanged
+    bare: str  # comments and the insides of string/char literals blanked
     comments: list[Comment] = field(default_factory=list)
     unterminated: bool = False  # the text ended inside a comment or a literal
 
@@ -60,7 +70,9 @@ def scan(source: str) -> Scan:
         if char in "\"'":
             end = _literal_end(source, i)
             if end is None:
-                return Scan("".join(code) + source[i:], "".join(bare) + re.sub(r"[^\n]", " ", source[i:]), comments, True)
+                return Scan(
+                    "".join(code) + source[i:], "".join(bare) + re.sub(r"[^\n]", " ", source[i:]), comments, True
+                )
             literal = source[i:end]
             code.append(literal)
             bare.append(char + re.sub(r"[^\n]", " ", literal[1:-1]) + char)

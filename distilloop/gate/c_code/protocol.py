@@ -122,7 +122,9 @@ def judge(
         if fact is None:
             verdicts.append(Verdict(name, None, f"unknown protocol fact {name!r} in the record's checks (not scored)"))
         elif identifier and not _is_identifier(identifier):
-            verdicts.append(Verdict(name, None, f"{identifier!r} in the record's checks is not a C identifier (not scored)"))
+            verdicts.append(
+                Verdict(name, None, f"{identifier!r} in the record's checks is not a C identifier (not scored)")
+            )
         elif not identifier and has_harness:
             continue
         elif identifier and isinstance(fact.value, int):
@@ -132,9 +134,17 @@ def judge(
         elif fact.evidence:
             missing = [group for group in fact.evidence if not any(value in integers for value in group)]
             ok = not missing
-            verdicts.append(Verdict(name, ok, "" if ok else f"{fact.about}: no constant "
-                                    + " / ".join(" or ".join(hex(v) for v in group) for group in missing)
-                                    + " in the code"))
+            verdicts.append(
+                Verdict(
+                    name,
+                    ok,
+                    ""
+                    if ok
+                    else f"{fact.about}: no constant "
+                    + " / ".join(" or ".join(hex(v) for v in group) for group in missing)
+                    + " in the code",
+                )
+            )
     return verdicts
 
 
@@ -163,4 +173,8 @@ def _judge_sequence(name, identifier, fact, integers, defined_names) -> Verdict:
     )
     if identifier and identifier not in defined_names:
         return Verdict(name, False, f"{fact.about}: {identifier} is not defined")
-    return Verdict(name, found, "" if found else f"{fact.about}: the bytes {'-'.join(f'{v:02X}' for v in values)} are not in the code")
+    return Verdict(
+        name,
+        found,
+        "" if found else f"{fact.about}: the bytes {'-'.join(f'{v:02X}' for v in values)} are not in the code",
+    )

@@ -34,9 +34,9 @@ from distilloop import UserError
 from distilloop.gate.c_code import seccomp
 
 NOBODY = 65534
-TOOL_MEMORY_MB = 2048      # gcc, as and ld together (the harness lowers its own limits further)
+TOOL_MEMORY_MB = 2048  # gcc, as and ld together (the harness lowers its own limits further)
 TMPFS_BYTES = 256 * 2**20  # /work and /tmp inside the sandbox
-DIAGNOSTIC_BYTES = 65536   # compiler output read back
+DIAGNOSTIC_BYTES = 65536  # compiler output read back
 COMPILED = "distilloop-sandbox: compiled"
 # printed by the allocation wrappers (harness.py) when malloc fails at the address-space limit
 MEMORY_MARKER = "distilloop-sandbox: allocation failed at the memory limit"
@@ -56,10 +56,10 @@ class Outcome:
     """What happened. `problem` is None for a program that ran and exited by itself within every limit."""
 
     compiled: bool
-    diagnostics: str               # the compiler's messages (trusted tools, not the program)
+    diagnostics: str  # the compiler's messages (trusted tools, not the program)
     returncode: int | None
-    output: str                    # the program's stdout + stderr: untrusted, never shown as is
-    problem: str | None = None     # compile | timeout | crash | memory | output | forbidden
+    output: str  # the program's stdout + stderr: untrusted, never shown as is
+    problem: str | None = None  # compile | timeout | crash | memory | output | forbidden
     detail: str = ""
     seconds: float = 0.0
 
@@ -82,8 +82,9 @@ def strong_available() -> str | None:
     if shutil.which("bwrap") is None:
         return "bubblewrap (bwrap) is not installed (apt-get install bubblewrap)"
     try:
-        probe = subprocess.run([*_bwrap_args(None, None), "/usr/bin/true"], capture_output=True,
-                               timeout=30, preexec_fn=_drop_to_nobody)
+        probe = subprocess.run(
+            [*_bwrap_args(None, None), "/usr/bin/true"], capture_output=True, timeout=30, preexec_fn=_drop_to_nobody
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"bwrap did not start: {exc}"
     if probe.returncode != 0:
@@ -95,22 +96,58 @@ def check(allow_weak: bool) -> None:
     """Raise a one-line UserError if harnesses cannot run contained (and the weak mode is not allowed)."""
     reason = strong_available()
     if reason is not None and not allow_weak:
-        raise UserError(f"sandbox: {reason}; harnesses are not run without it (set "
-                        "gate.c_code.harness.allow_weak_sandbox: true to accept rlimits and seccomp only, "
-                        "or harness.enabled: false)")
+        raise UserError(
+            f"sandbox: {reason}; harnesses are not run without it (set "
+            "gate.c_code.harness.allow_weak_sandbox: true to accept rlimits and seccomp only, "
+            "or harness.enabled: false)"
+        )
 
 
 # --- the command -------------------------------------------------------------------------------------
 
 
 def _bwrap_args(nonce_fd: int | None, filter_fd: int | None) -> list[str]:
-    args = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--clearenv", "--setenv", "PATH", "/usr/bin",
-            "--setenv", "TMPDIR", "/tmp", "--uid", str(NOBODY), "--gid", str(NOBODY)]
+    args = [
+        "bwrap",
+        "--unshare-all",
+        "--die-with-parent",
+        "--new-session",
+        "--clearenv",
+        "--setenv",
+        "PATH",
+        "/usr/bin",
+        "--setenv",
+        "TMPDIR",
+        "/tmp",
+        "--uid",
+        str(NOBODY),
+        "--gid",
+        str(NOBODY),
+    ]
     for directory in ROOT_DIRS:
         if os.path.isdir(directory):
             args += ["--ro-bind", directory, directory]
-    args += ["--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64", "--symlink", "usr/bin", "/bin",
-             "--dev", "/dev", "--size", str(TMPFS_BYTES), "--tmpfs", "/tmp", "--size", str(TMPFS_BYTES), "--tmpfs", "/work"]
+    args += [
+        "--symlink",
+        "usr/lib",
+        "/lib",
+        "--symlink",
+        "usr/lib64",
+        "/lib64",
+        "--symlink",
+        "usr/bin",
+        "/bin",
+        "--dev",
+        "/dev",
+        "--size",
+        str(TMPFS_BYTES),
+        "--tmpfs",
+        "/tmp",
+        "--size",
+        str(TMPFS_BYTES),
+        "--tmpfs",
+        "/work",
+    ]
     if nonce_fd is not None:
         args += ["--perms", "0400", "--file", str(nonce_fd), "/work/nonce"]
     if filter_fd is not None:
@@ -122,8 +159,10 @@ def script(compile_command: list[str]) -> str:
     """Take the nonce onto fd 3 and delete its file, compile with fd 3 closed, then exec the program
     with its stderr on stdout: only the shell and the compiler write to the sandbox's stderr."""
     gcc = shlex.join(compile_command)
-    return (f"exec 3<nonce && rm -f nonce && {gcc} 3<&- </dev/null >&2 && echo '{COMPILED}' >&2 "
-            "&& exec /usr/bin/env -i ./harness.bin 2>&1 </dev/null")
+    return (
+        f"exec 3<nonce && rm -f nonce && {gcc} 3<&- </dev/null >&2 && echo '{COMPILED}' >&2 "
+        "&& exec /usr/bin/env -i ./harness.bin 2>&1 </dev/null"
+    )
 
 
 def _pipe_with(data: bytes) -> int:
@@ -133,8 +172,9 @@ def _pipe_with(data: bytes) -> int:
     return read_end
 
 
-def build_and_run(directory: Path, compile_command: list[str], nonce: str, limits: Limits, compile_timeout: float,
-                  weak: bool) -> Outcome:
+def build_and_run(
+    directory: Path, compile_command: list[str], nonce: str, limits: Limits, compile_timeout: float, weak: bool
+) -> Outcome:
     """Compile `compile_command` (run in the work dir, with the files of `directory` under src/) and run
     ./harness.bin, contained; the program reads `nonce` from fd 3."""
     if weak:
@@ -145,15 +185,24 @@ def build_and_run(directory: Path, compile_command: list[str], nonce: str, limit
         for path in sorted(directory.iterdir()):
             opened.append(os.open(path, os.O_RDONLY))
             files += ["--file", str(opened[-1]), f"/work/src/{path.name}"]
-        command = [*_bwrap_args(opened[0], opened[1]), "--dir", "/work/src", *files,
-                   "/bin/sh", "-c", script(compile_command)]
+        command = [
+            *_bwrap_args(opened[0], opened[1]),
+            "--dir",
+            "/work/src",
+            *files,
+            "/bin/sh",
+            "-c",
+            script(compile_command),
+        ]
         return _run(command, "/", tuple(opened), limits, compile_timeout, False)
     finally:
         for fd in opened:
             os.close(fd)
 
 
-def _run_weak(directory: Path, compile_command: list[str], nonce: str, limits: Limits, compile_timeout: float) -> Outcome:
+def _run_weak(
+    directory: Path, compile_command: list[str], nonce: str, limits: Limits, compile_timeout: float
+) -> Outcome:
     """The same script without namespaces, in a fresh directory the sandbox user owns."""
     work = Path(tempfile.mkdtemp(prefix="distilloop-weak-"))
     try:
@@ -180,9 +229,17 @@ def _run(command, cwd, pass_fds, limits: Limits, compile_timeout: float, weak: b
     started = time.monotonic()
     deadline = started + compile_timeout  # until the compiler is done; then wall_seconds for the program
     try:
-        process = subprocess.Popen(command, cwd=cwd, env={"PATH": "/usr/bin:/bin"}, stdin=subprocess.DEVNULL,
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, pass_fds=pass_fds,
-                                   start_new_session=True, preexec_fn=prepare_child)
+        process = subprocess.Popen(
+            command,
+            cwd=cwd,
+            env={"PATH": "/usr/bin:/bin"},
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            pass_fds=pass_fds,
+            start_new_session=True,
+            preexec_fn=prepare_child,
+        )
     except OSError as exc:
         return Outcome(False, "", None, "", "compile", f"could not start the sandbox: {exc.strerror}")
     output, diagnostics, problem, detail, deadline = _collect(process, limits, deadline)
@@ -233,7 +290,7 @@ def _collect(process: subprocess.Popen, limits: Limits, deadline: float):
                 if stream is process.stderr and not running and COMPILED.encode() in data[stream]:
                     running, deadline = True, time.monotonic() + limits.wall_seconds
                 if len(data[stream]) > caps[stream]:
-                    del data[stream][caps[stream]:]
+                    del data[stream][caps[stream] :]
                     if stream is process.stdout:
                         problem, detail = "output", f"more than {limits.output_bytes} bytes of output"
                         open_streams = []
@@ -242,8 +299,13 @@ def _collect(process: subprocess.Popen, limits: Limits, deadline: float):
     finally:
         process.stdout.close()
         process.stderr.close()
-    return (data[process.stdout].decode("utf-8", "replace"), data[process.stderr].decode("utf-8", "replace"),
-            problem, detail, deadline)
+    return (
+        data[process.stdout].decode("utf-8", "replace"),
+        data[process.stderr].decode("utf-8", "replace"),
+        problem,
+        detail,
+        deadline,
+    )
 
 
 def _wait(process: subprocess.Popen, deadline: float) -> int | None:
@@ -272,8 +334,10 @@ def _classify(code: int) -> tuple[str | None, str]:
     if number in (signal.SIGXCPU, signal.SIGKILL):
         return "timeout", f"used up its CPU time ({name})"
     if number == signal.SIGSYS:
-        return "forbidden", ("made a system call the sandbox forbids (a new process or program, network, "
-                             "io_uring, tracing, IPC, mounts, ...) and was killed")
+        return "forbidden", (
+            "made a system call the sandbox forbids (a new process or program, network, "
+            "io_uring, tracing, IPC, mounts, ...) and was killed"
+        )
     return "crash", f"killed by {name}"
 
 

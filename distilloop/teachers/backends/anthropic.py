@@ -37,8 +37,9 @@ class AnthropicTeacher(Teacher):
         except (KeyError, TypeError, AttributeError, ValueError) as exc:
             raise CallError("malformed response", f"no content blocks ({exc!r})", retryable=True) from None
         if not text.strip():
-            raise CallError("empty content", f"stop_reason {data.get('stop_reason')!r}",
-                            usage=(input_tokens, output_tokens))
+            raise CallError(
+                "empty content", f"stop_reason {data.get('stop_reason')!r}", usage=(input_tokens, output_tokens)
+            )
         return Reply(text, input_tokens, output_tokens, truncated=data.get("stop_reason") == "max_tokens")
 
     def redact(self, text: str) -> str:

@@ -22,8 +22,12 @@ class BedrockTeacher(Teacher):
         region = params.region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
         if not region:
             raise UserError("teacher bedrock: no AWS region: set teacher.region or AWS_REGION")
-        config = Config(retries={"total_max_attempts": 1, "mode": "standard"}, connect_timeout=min(params.timeout_s, 10),
-                        read_timeout=params.timeout_s, max_pool_connections=params.concurrency)
+        config = Config(
+            retries={"total_max_attempts": 1, "mode": "standard"},
+            connect_timeout=min(params.timeout_s, 10),
+            read_timeout=params.timeout_s,
+            max_pool_connections=params.concurrency,
+        )
         self.client = boto3.client("bedrock-runtime", region_name=region, endpoint_url=params.base_url, config=config)
 
     def complete(self, request: Request) -> Reply:
@@ -42,8 +46,9 @@ class BedrockTeacher(Teacher):
             status = meta.get("HTTPStatusCode") or 500
             if error.get("Code") == "ThrottlingException":
                 status = 429
-            raise error_for_status(status, f"{error.get('Code', '')}: {error.get('Message', '')}",
-                                   meta.get("HTTPHeaders", {})) from None
+            raise error_for_status(
+                status, f"{error.get('Code', '')}: {error.get('Message', '')}", meta.get("HTTPHeaders", {})
+            ) from None
         except (aws.ReadTimeoutError, aws.ConnectTimeoutError) as exc:
             raise CallError("timeout", type(exc).__name__, retryable=True) from None
         except aws.NoCredentialsError:
@@ -60,6 +65,7 @@ class BedrockTeacher(Teacher):
         except (KeyError, TypeError, AttributeError, ValueError) as exc:
             raise CallError("malformed response", f"no output.message.content ({exc!r})", retryable=True) from None
         if not text.strip():
-            raise CallError("empty content", f"stopReason {data.get('stopReason')!r}",
-                            usage=(input_tokens, output_tokens))
+            raise CallError(
+                "empty content", f"stopReason {data.get('stopReason')!r}", usage=(input_tokens, output_tokens)
+            )
         return Reply(text, input_tokens, output_tokens, truncated=data.get("stopReason") == "max_tokens")

@@ -20,8 +20,9 @@ class HFTeacher(Teacher):
         super().__init__(params)
         path = Path(params.model).expanduser()
         if not (path / "config.json").exists():
-            raise UserError(f"teacher hf: teacher.model {params.model!r} is not a Hugging Face model directory "
-                            f"(no config.json)")
+            raise UserError(
+                f"teacher hf: teacher.model {params.model!r} is not a Hugging Face model directory (no config.json)"
+            )
         from distilloop.student.model import load_student
 
         self.network, self.tokenizer = load_student(path, None, self.generation(params.system_prompt))
@@ -29,10 +30,15 @@ class HFTeacher(Teacher):
     def generation(self, system: str) -> StudentParams:
         """The student's generation settings, driven by the teacher's params."""
         try:
-            return StudentParams(system_prompt=system, max_new_tokens=self.params.max_tokens,
-                                 max_new_tokens_by_task={},  # the teacher's budget is teacher.max_tokens
-                                 temperature=self.params.temperature, batch_size=self.params.concurrency,
-                                 threads=self.params.threads, repetition_penalty=1.0)
+            return StudentParams(
+                system_prompt=system,
+                max_new_tokens=self.params.max_tokens,
+                max_new_tokens_by_task={},  # the teacher's budget is teacher.max_tokens
+                temperature=self.params.temperature,
+                batch_size=self.params.concurrency,
+                threads=self.params.threads,
+                repetition_penalty=1.0,
+            )
         except ValidationError as exc:
             error = exc.errors()[0]
             raise UserError(f"teacher hf: {error['loc'][0]}: {error['msg']}") from None
@@ -56,8 +62,14 @@ class HFTeacher(Teacher):
             settings = self.generation(system)
             prompts = [requests[i].prompt for i in indices]
             rendered = render_prompts(self.tokenizer, prompts, settings)
-            generations = generate(self.network, self.tokenizer, prompts, settings, "teacher hf",
-                                   tasks=[requests[i].record.get("task") for i in indices])
+            generations = generate(
+                self.network,
+                self.tokenizer,
+                prompts,
+                settings,
+                "teacher hf",
+                tasks=[requests[i].record.get("task") for i in indices],
+            )
             for index, text, generation in zip(indices, rendered, generations):
                 input_tokens = len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
                 if not generation.text.strip():

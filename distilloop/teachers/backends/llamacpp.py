@@ -27,7 +27,9 @@ class LlamaCppTeacher(Teacher):
         try:
             from llama_cpp import Llama
         except ImportError:
-            raise UserError("teacher llamacpp: llama-cpp-python is not installed (pip install distilloop[llamacpp])") from None
+            raise UserError(
+                "teacher llamacpp: llama-cpp-python is not installed (pip install distilloop[llamacpp])"
+            ) from None
         threads = params.threads or len(os.sched_getaffinity(0))
         try:
             self.llm = Llama(model_path=str(path), n_ctx=params.n_ctx, n_threads=threads, verbose=False)
@@ -45,11 +47,20 @@ class LlamaCppTeacher(Teacher):
 
         with self.lock:
             try:
-                reply = chat(self.llm, request.prompt, request.system, self.params.max_tokens,
-                             self.params.temperature, task=request.record.get("task"))
+                reply = chat(
+                    self.llm,
+                    request.prompt,
+                    request.system,
+                    self.params.max_tokens,
+                    self.params.temperature,
+                    task=request.record.get("task"),
+                )
             except ValueError as exc:  # e.g. the prompt does not fit n_ctx
                 raise CallError("model error", str(exc)[:200]) from None
         if not reply["text"].strip():
-            raise CallError("empty content", "stopped at once" if not reply["tokens"] else
-                            f"{reply['tokens']} tokens of whitespace", usage=(reply["prompt_tokens"], reply["tokens"]))
+            raise CallError(
+                "empty content",
+                "stopped at once" if not reply["tokens"] else f"{reply['tokens']} tokens of whitespace",
+                usage=(reply["prompt_tokens"], reply["tokens"]),
+            )
         return Reply(reply["text"], reply["prompt_tokens"], reply["tokens"], truncated=reply["truncated"])

@@ -40,8 +40,9 @@ class OpenAITeacher(Teacher):
         except (KeyError, IndexError, TypeError, ValueError) as exc:
             raise CallError("malformed response", f"no choices[0].message.content ({exc!r})", retryable=True) from None
         if not isinstance(text, str) or not text.strip():
-            raise CallError("empty content", f"finish_reason {choice.get('finish_reason')!r}",
-                            usage=(input_tokens, output_tokens))
+            raise CallError(
+                "empty content", f"finish_reason {choice.get('finish_reason')!r}", usage=(input_tokens, output_tokens)
+            )
         return Reply(text, input_tokens, output_tokens, truncated=choice.get("finish_reason") == "length")
 
     def redact(self, text: str) -> str:
