@@ -127,9 +127,9 @@ class StepTimer(TrainerCallback):
 def run_distilloop(
     config: TrainParams, base_dir: Path, adapter: Path, records, steps: int, scratch: Path
 ) -> tuple[dict, StepTimer]:
+    from distilloop.training.examples import conversation
     from distilloop.training.sft import bf16_matmul_speedup, load_model, use_bf16
     from distilloop.training.trainers import make_trainer
-    from stages.train import conversation
 
     examples = [
         {"prompt": conversation(r["prompt"]), "completion": [{"role": "assistant", "content": r["completion"]}]}

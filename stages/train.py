@@ -15,10 +15,8 @@ the metrics. A record's `weight` (default 1) is how many times it is trained on 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
-import os
 import shutil
 import tempfile
 import time
@@ -32,15 +30,21 @@ from distilloop import UserError
 from distilloop.command import ParamsOption, load_params, run_command
 from distilloop.config import Params, TrainParams
 from distilloop.console import console, summary_table
-from distilloop.io import Reject, iter_jsonl, read_json, write_json
+from distilloop.io import read_json, write_json
 from distilloop.loop import converged_before, pass_through_note
 from distilloop.paths import MODELS_DIR, epoch_dir, epoch_metrics, export_split
 from distilloop.training import distributed
-
-TRAINED_ON = "training.json"  # written into every adapter: what it was trained on, for the unchanged-data check
-RUN_FILE = "run.json"  # in checkpoints/: the fingerprint that makes a checkpoint resumable
-FIELDS = {"sft": ("prompt", "completion"), "kd": ("prompt", "completion"), "dpo": ("prompt", "chosen", "rejected")}
-
+from distilloop.training.adapters import (
+    RUN_FILE,
+    TRAINED_ON,
+    copy_adapter,
+    digest,
+    file_digest,
+    last_checkpoint,
+    prepare_checkpoints,
+    save_adapter,
+)
+from distilloop.training.examples import read_eval_examples, read_examples
 
 # --- where things are -----------------------------------------------------------------------------
 
@@ -73,140 +77,6 @@ class TrainPaths:
 
 
 # --- reading examples -----------------------------------------------------------------------------
-
-
-def as_text(value) -> str:
-    """json_record references and completions may be objects: the student is trained to write their JSON."""
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-
-
-def conversation(prompt: str, system_prompt: str | None = None) -> list[dict]:
-    """The prompt as chat messages; the tokenizer's chat template renders them exactly as at generation."""
-    messages = [{"role": "system", "content": system_prompt}] if system_prompt else []
-    return messages + [{"role": "user", "content": prompt}]
-
-
-def read_examples(path: Path, method: str, system_prompt: str | None = None) -> list[dict]:
-    """Train records (or DPO pairs) -> TRL conversational examples. A malformed line or a record without
-    the fields the method needs stops the stage with one line naming the file and line: these files are
-    written by the pipeline, so a bad one is a bug upstream, not data to skip."""
-    if not path.exists():
-        raise UserError(f"{path}: file not found (run the merge stage first, or pass --in)")
-    examples = []
-    for number, item in iter_jsonl(path):
-        if isinstance(item, Reject):
-            raise UserError(f"{path}:{number}: {item.reason}")
-        for field in FIELDS[method]:
-            value = item.get(field)
-            if value is None or (isinstance(value, str) and not value.strip()):
-                raise UserError(f"{path}:{number}: missing field {field!r} (needed by train.method {method})")
-        weight = item.get("weight", 1)
-        if not isinstance(weight, int) or isinstance(weight, bool) or weight < 1:
-            raise UserError(f"{path}:{number}: 'weight' must be a whole number >= 1 (got {weight!r})")
-        example = {"prompt": conversation(as_text(item["prompt"]), system_prompt)}
-        for field in FIELDS[method][1:]:
-            example[field] = [{"role": "assistant", "content": as_text(item[field])}]
-        examples += [example] * weight  # a weighted record: seen `weight` times per pass
-    return examples
-
-
-def read_eval_examples(path: Path, system_prompt: str | None = None) -> tuple[list[dict], int]:
-    """Val records with a reference -> eval examples (prompt, completion = reference). Returns the examples
-    and the number of val records skipped for having no reference."""
-    if not path.exists():
-        return [], 0
-    examples, without_reference = [], 0
-    for number, item in iter_jsonl(path):
-        if isinstance(item, Reject):
-            raise UserError(f"{path}:{number}: {item.reason}")
-        if item.get("reference") in (None, "") or not item.get("prompt"):
-            without_reference += 1
-            continue
-        examples.append(
-            {
-                "prompt": conversation(as_text(item["prompt"]), system_prompt),
-                "completion": [{"role": "assistant", "content": as_text(item["reference"])}],
-            }
-        )
-    return examples, without_reference
-
-
-def digest(value) -> str:
-    return hashlib.sha256(json.dumps(value, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
-
-
-def file_digest(path: Path) -> str:
-    hasher = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            hasher.update(block)
-    return hasher.hexdigest()
-
-
-# --- adapters and checkpoints ---------------------------------------------------------------------
-
-
-def replace_dir(new: Path, target: Path) -> None:
-    """Put directory `new` at `target` with renames only, so a killed stage never leaves half an adapter."""
-    old = target.parent / f".{target.name}.old"
-    shutil.rmtree(old, ignore_errors=True)
-    if target.exists():
-        os.replace(target, old)
-    os.replace(new, target)
-    shutil.rmtree(old, ignore_errors=True)
-
-
-def staging_dir(target: Path) -> Path:
-    staging = target.parent / f".{target.name}.new"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.parent.mkdir(parents=True, exist_ok=True)
-    return staging
-
-
-def copy_adapter(source: Path, target: Path, trained_on: dict | None = None) -> None:
-    staging = staging_dir(target)
-    shutil.copytree(source, staging)
-    if trained_on is not None:
-        write_json(staging / TRAINED_ON, trained_on)
-    replace_dir(staging, target)
-
-
-def save_adapter(model, target: Path, trained_on: dict) -> None:
-    staging = staging_dir(target)
-    model.save_pretrained(staging, selected_adapters=["default"])  # DPO also holds a frozen "ref" copy
-    write_json(staging / TRAINED_ON, trained_on)
-    replace_dir(staging, target)
-
-
-def last_checkpoint(checkpoints: Path) -> Path | None:
-    """The newest complete checkpoint. The Trainer writes trainer_state.json last, so a checkpoint without
-    a readable one was cut short by a kill: it is removed, and the one before it is used."""
-    candidates = sorted(checkpoints.glob("checkpoint-*"), key=lambda path: int(path.name.split("-")[-1]), reverse=True)
-    for candidate in candidates:
-        try:
-            json.loads((candidate / "trainer_state.json").read_text(encoding="utf-8"))
-            if (candidate / "optimizer.pt").exists() and (candidate / "adapter_model.safetensors").exists():
-                return candidate
-        except (OSError, json.JSONDecodeError):
-            pass
-        shutil.rmtree(candidate, ignore_errors=True)
-    return None
-
-
-def prepare_checkpoints(checkpoints: Path, fingerprint: str) -> tuple[Path | None, dict]:
-    """Resume point and run record. Checkpoints made from other inputs or params are discarded."""
-    run_file = checkpoints / RUN_FILE
-    record = json.loads(run_file.read_text(encoding="utf-8")) if run_file.exists() else {}
-    if record.get("fingerprint") == fingerprint:
-        resume = last_checkpoint(checkpoints)
-        if resume is not None:
-            return resume, record
-    if checkpoints.exists():
-        shutil.rmtree(checkpoints)
-    checkpoints.mkdir(parents=True)
-    record = {"fingerprint": fingerprint}
-    write_json(run_file, record)
-    return None, record
 
 
 # --- the stage ------------------------------------------------------------------------------------

@@ -21,6 +21,8 @@ from transformers import TrainerCallback
 
 from distilloop import UserError
 from distilloop.config import Params, TrainParams
+from distilloop.training.adapters import last_checkpoint
+from distilloop.training.examples import read_examples
 from stages import train as stage
 
 GOLDEN_LOSSES = [10.79319954, 10.80073547, 10.69077396, 10.61500549, 10.58234882, 10.56983185, 10.5617609, 10.56016827]
@@ -112,7 +114,7 @@ def test_a_weighted_record_is_trained_on_weight_times(train_project):
         Path("runs/epoch-1/lesson.jsonl"),
         [{"id": "a", "prompt": "p", "completion": "c", "weight": 3}, {"id": "b", "prompt": "q", "completion": "d"}],
     )
-    examples = stage.read_examples(Path("runs/epoch-1/lesson.jsonl"), "sft")
+    examples = read_examples(Path("runs/epoch-1/lesson.jsonl"), "sft")
     assert [example["prompt"][0]["content"] for example in examples] == ["p", "p", "p", "q"]
 
 
@@ -123,7 +125,7 @@ def test_labels_cover_the_completion_only(train_project):
     params = make_params()
     paths = stage.TrainPaths.for_epoch(1, "sft")
     model, tokenizer = load_model(paths.base, paths.previous_adapter)
-    examples = stage.read_examples(paths.data, "sft")
+    examples = read_examples(paths.data, "sft")
     trainer = make_trainer(params.train, model, tokenizer, examples, [], paths.checkpoints, False, [])
     prompt, completion = c_record(0)
     row = trainer.train_dataset[0]
@@ -144,7 +146,7 @@ def test_completion_loss_equals_trl_sft_loss(train_project):
     from distilloop.training.trainers import make_trainer
 
     paths = stage.TrainPaths.for_epoch(1, "sft")
-    examples = stage.read_examples(paths.data, "sft")
+    examples = read_examples(paths.data, "sft")
     ours = make_trainer(
         make_params().train, *load_model(paths.base, paths.previous_adapter), examples, [], paths.checkpoints, False, []
     )
@@ -256,7 +258,7 @@ def test_stale_or_broken_checkpoints_are_not_resumed(train_project):
     # a kill while checkpoint-4 was being written leaves it without trainer_state.json
     (checkpoints / "checkpoint-4").mkdir()
     (checkpoints / "checkpoint-4" / "optimizer.pt").write_bytes(b"partial")
-    assert stage.last_checkpoint(checkpoints).name == "checkpoint-2"
+    assert last_checkpoint(checkpoints).name == "checkpoint-2"
     assert not (checkpoints / "checkpoint-4").exists()
     # other params: the checkpoint belongs to another run and is discarded
     metrics = stage.run(make_params(epochs=1, learning_rate=1e-3), epoch=1)
