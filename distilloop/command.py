@@ -43,7 +43,7 @@ def run_app(app: typer.Typer, args: list[str] | None = None) -> None:
 
 
 def run_command(function: Callable, name: str | None = None) -> None:
-    """Run one function as a command line program (a stage script's `python stages/X.py ...`)."""
+    """Run one function as a command line program (a stage's `python -m stages.NAME ...`)."""
     app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
     app.command(name=name)(function)
     run_app(app, sys.argv[1:])

@@ -259,7 +259,7 @@ def launch_workers(params: Params, epoch: int, data: Path | None, out_dir: Path 
         params_copy.write_text(params.model_dump_json(), encoding="utf-8")  # JSON is YAML
         distributed.launch(
             params.train.distributed,
-            Path(__file__).resolve(),
+            "stages.train",
             [*arguments, "--params", str(params_copy)],
             paths.checkpoints.parent / "train-workers.log",
         )

@@ -59,8 +59,8 @@ class Ranks:
             self.state.wait_for_everyone()
 
 
-def launch_command(config: DistributedParams, script: Path, arguments: list[str]) -> list[str]:
-    """`accelerate launch` running `python SCRIPT <arguments>` (the train stage) in every worker."""
+def launch_command(config: DistributedParams, module: str, arguments: list[str]) -> list[str]:
+    """`accelerate launch` running `python -m MODULE <arguments>` (the train stage) in every worker."""
     command = [sys.executable, "-m", "accelerate.commands.launch"]
     if config.config_file:
         if not Path(config.config_file).is_file():
@@ -78,15 +78,15 @@ def launch_command(config: DistributedParams, script: Path, arguments: list[str]
             "--dynamo_backend",
             "no",
         ]
-    return command + [str(script), *arguments]
+    return command + ["--module", module, *arguments]
 
 
-def launch(config: DistributedParams, script: Path, arguments: list[str], log_path: Path) -> None:
+def launch(config: DistributedParams, module: str, arguments: list[str], log_path: Path) -> None:
     """Run the workers and wait. Their output is passed on as it arrives and kept in `log_path`; a
     worker's one-line error becomes this process's error, and the launcher's traceback dump stays in
     the log."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    command = launch_command(config, script, arguments)
+    command = launch_command(config, module, arguments)
     console.print(f"train: {config.config_file or f'{config.processes} processes'} under accelerate launch")
     errors, tail, passing_on = [], deque(maxlen=20), True
     env = {**os.environ, WORKER_ENV: "1", "PYTHONUNBUFFERED": "1"}
