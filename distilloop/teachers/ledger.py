@@ -68,6 +68,11 @@ class Ledger:
         self.in_flight += 1
         return True
 
+    def begin_run(self) -> None:
+        """Item indices count from 0 in every run; spend, reservations and a closed budget carry over."""
+        with self.lock:
+            self.turn = 0
+
     def admit(self, index: int, estimate: float | None) -> bool:
         """Item `index`'s decision, taken after every earlier item's; `estimate` None passes the turn (a
         cache hit, a stopped run). True: reserved, the call may go."""

@@ -110,6 +110,7 @@ class Runner:
         return min(self.params.concurrency, self.teacher.max_concurrency or self.params.concurrency)
 
     def run(self, requests: list[Request], description: str = "teacher") -> list[Outcome]:
+        self.ledger.begin_run()  # a ledger shared by two runs would otherwise wait forever for turn 0
         if hasattr(self.teacher, "complete_many"):
             return self.run_batched(requests, description)
         outcomes: list[Outcome | None] = [None] * len(requests)
