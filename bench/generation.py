@@ -8,7 +8,7 @@ what one writes first: the model loaded in float32 and `model.generate` called o
 with the same decoding settings, on a subset of the prompts spread evenly over them (prompt length, and
 so prefill cost, varies by task family). Both answer the same chat-templated prompts with the default
 student (models/base if present, else the bundled GGUF converted into a temporary directory). Prompts
-come from data/export, else data/seed, else a built-in list of TSN C tasks. Also reported: on the
+come from data/export, else the bundled distilloop/data, else a built-in list of TSN C tasks. Also reported: on the
 loop's prompts, how many greedy answers of the engine are identical to the loop's (float32 vs bf16
 rounding can tip a greedy choice; `--dtype float32` shows the engine alone). Both apply the shared
 decoding rules (distilloop/student/decoding.py) and stop each C answer at its closing fence (distilloop/student/stopping.py; the
@@ -65,7 +65,7 @@ TASKS = [
 
 
 def load_prompts(count: int) -> tuple[list[str], str]:
-    for folder in (Path("data/export"), Path("data/seed")):
+    for folder in (Path("data/export"), Path("distilloop/data")):
         prompts = []
         for path in sorted(folder.rglob("*.jsonl")) if folder.exists() else []:
             for line in path.read_text(encoding="utf-8").splitlines():

@@ -7,7 +7,7 @@ the harness. The naive approach (the seed design) runs, per sample and in sequen
 and one `cppcheck --addon=misra` process; it runs on a subset and is extrapolated per sample. The
 harness axis is measured separately on samples that keep their harness.
 
-    python -m bench.score [--samples 500] [--naive 100] [--harness 40] [--seed data/seed/c_tasks.jsonl]
+    python -m bench.score [--samples 500] [--naive 100] [--harness 40] [--seed distilloop/data/c_tasks.jsonl]
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from distilloop.gate import score_records, summarise
 from distilloop.gate.c_code.c_text import scan
 from distilloop.gate.c_code.c_tools import STRICT, cppcheck_binary
 
-SEED = Path("data/seed/c_tasks.jsonl")
+SEED = Path("distilloop/data/c_tasks.jsonl")
 GOTO = "\n/** @brief Extra. @param x In. @return Out. */\nstatic int extra_goto(int x)\n{\n    if (x > 0) { goto done; }\n    x = 1;\ndone:\n    return x;\n}\n"
 MALLOC = "\n#include <stdlib.h>\n/** @brief Extra. @param n In. @return Out. */\nstatic void *extra_alloc(unsigned n)\n{\n    return malloc(n);\n}\n"
 SWITCH = "\n/** @brief Extra. @param c In. @return Out. */\nstatic int extra_switch(int c)\n{\n    int v = 0;\n    switch (c) {\n    case 1: v = 2; break;\n    }\n    return v;\n}\n"

@@ -16,7 +16,7 @@ from distilloop.gate import score_records, summarise
 from distilloop.gate.c_code import requested_function
 
 ROOT = Path(__file__).resolve().parent.parent
-SEED = ROOT / "data" / "seed" / "c_tasks.jsonl"
+SEED = ROOT / "distilloop" / "data" / "c_tasks.jsonl"
 
 
 def harness(vectors: list[tuple[str, str]]) -> str:

@@ -16,7 +16,7 @@ from distilloop.config import Params
 def workspace(tmp_path, monkeypatch):
     """A project directory whose test split holds real seed records of both tasks."""
     monkeypatch.chdir(tmp_path)
-    c_tasks = [json.loads(line) for line in (ROOT / "data/seed/c_tasks.jsonl").read_text().splitlines()[:3]]
+    c_tasks = [json.loads(line) for line in (ROOT / "distilloop/data/c_tasks.jsonl").read_text().splitlines()[:3]]
     profile = {
         "id": "p1",
         "task": "json_record",
