@@ -133,6 +133,13 @@ def test_spearman_ranks_ties_by_their_mean_position():
     figures = judgment([(0.1, 0.1), (0.5, 0.2), (0.5, 0.3), (0.9, 0.4)])
     assert figures["spearman_r"] == pytest.approx(0.9487, abs=1e-4)
     assert judgment([(0.4, 0.1), (0.4, 0.9)])["pearson_r"] is None  # a constant answer correlates with nothing
+    # two scores out of five answers: too few to say anything about the judgment
+    assert judgment([(0.1, 0.1), (0.9, 0.9)], records=5) == {
+        "judged": 2,
+        "pearson_r": None,
+        "spearman_r": None,
+        "mae": 0.0,
+    }
 
 
 def test_a_constant_answer_at_the_mean_fails_most_bundled_profiles(tmp_path):

@@ -21,7 +21,7 @@ from conftest import ROOT, cli_env
 from bench.common import copy_worktree
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(2400)]  # the whole pipeline once, in the first test
-GGUF_TYPES = ("f16", "q8_0", "q4_k_m")
+GGUF_TYPES = ("f16", "q4_k_m")  # params.yaml quantise.types
 
 
 def run(project: Path, *command: str, env: dict | None = None, check: bool = True) -> subprocess.CompletedProcess:

@@ -77,13 +77,17 @@ def summarise(scored: list[dict], params: Params) -> dict:
         from distilloop.gate.json_record import predicted_and_reference
 
         pairs = [pair for pair in (predicted_and_reference(r, params) for r in json_records) if pair is not None]
-        summary.update(judgment(pairs))
+        summary.update(judgment(pairs, len(json_records)))
     return summary
 
 
-def judgment(pairs: list[tuple[float, float]]) -> dict:
-    """{"judged", "pearson_r", "spearman_r", "mae"} of (answer, reference) score pairs."""
+def judgment(pairs: list[tuple[float, float]], records: int | None = None) -> dict:
+    """{"judged", "pearson_r", "spearman_r", "mae"} of (answer, reference) score pairs. The correlations
+    need at least half of the `records` to have given a score: r over the three answers a student
+    managed to finish says nothing about its judgment."""
     mae = round(sum(abs(x - y) for x, y in pairs) / len(pairs), 4) if pairs else None
+    if records is not None and len(pairs) * 2 < records:
+        return {"judged": len(pairs), "pearson_r": None, "spearman_r": None, "mae": mae}
     return {"judged": len(pairs), "pearson_r": _pearson(pairs), "spearman_r": _spearman(pairs), "mae": mae}
 
 
