@@ -20,7 +20,7 @@ from safetensors.torch import load_file
 from transformers import TrainerCallback
 
 from distilloop import UserError
-from distilloop.config import Params, TrainParams
+from distilloop.config import Params, TrainParams, parse
 from distilloop.training.adapters import last_checkpoint
 from distilloop.training.examples import read_examples
 from stages import train as stage
@@ -345,7 +345,8 @@ def test_dvc_repro_killed_midway_resumes_from_its_checkpoint(train_project, tiny
         "loop": {"epochs": {"1": 0}},
         "student": {"system_prompt": None},
     }
-    Path("params.yaml").write_text(json.dumps(params))  # JSON is YAML
+    # every key: dvc.yaml lists train's params key by key, and DVC needs each in params.yaml
+    Path("params.yaml").write_text(parse(params).model_dump_json())  # JSON is YAML
     env = {
         **os.environ,
         "PYTHONPATH": str(train_project),
