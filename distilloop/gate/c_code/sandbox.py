@@ -267,6 +267,15 @@ def resource_limit(memory: int) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
+def _drain(stream, into: bytearray, cap: int) -> None:
+    """Append what `stream` has ready now (never waiting), up to `cap` bytes in all."""
+    while len(into) < cap and select.select([stream], [], [], 0)[0]:
+        chunk = os.read(stream.fileno(), 65536)
+        if not chunk:
+            return
+        into += chunk[: cap - len(into)]
+
+
 def _collect(process: subprocess.Popen, limits: Limits, deadline: float):
     """Read stdout (the program, capped at output_bytes) and stderr (shell and compiler) until both close;
     once the shell says the build is done, the deadline becomes wall_seconds from then."""
@@ -293,6 +302,9 @@ def _collect(process: subprocess.Popen, limits: Limits, deadline: float):
                     del data[stream][caps[stream] :]
                     if stream is process.stdout:
                         problem, detail = "output", f"more than {limits.output_bytes} bytes of output"
+                        # the shell wrote its build marker before the program ran: read what stderr holds
+                        # now, or a flood read first would look like a build that never finished
+                        _drain(process.stderr, data[process.stderr], caps[process.stderr])
                         open_streams = []
                         break
                     open_streams.remove(stream)
