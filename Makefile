@@ -10,6 +10,7 @@ setup:
 
 pipeline: setup
 	dvc repro
+	distilloop status
 
 test: setup
 	python -m pytest -q

@@ -142,16 +142,21 @@ def test_spearman_ranks_ties_by_their_mean_position():
     }
 
 
-def test_a_constant_answer_at_the_mean_fails_most_bundled_profiles(tmp_path):
+def bundled_profiles(tmp_path, params: Params) -> list[dict]:
+    """Every record bundled:json_record exports, all splits."""
     from distilloop import export
 
-    params = Params()
     export.run(params, "bundled:json_record", out_dir=tmp_path, metrics_path=None)
-    records = [
+    return [
         json.loads(line)
         for split in ("train", "pool", "val", "test")
         for line in (tmp_path / f"{split}.jsonl").read_text().splitlines()
     ]
+
+
+def test_a_constant_answer_at_the_mean_fails_most_bundled_profiles(tmp_path):
+    params = Params()
+    records = bundled_profiles(tmp_path, params)
     mean = sum(r["reference"]["score"] for r in records) / len(records)
     answers = [{**r, "output": json.dumps({**r["reference"], "score": round(mean, 2)})} for r in records]
     summary = summarise(score_records(answers, params), params)
@@ -164,15 +169,8 @@ def test_unknown_task_is_a_user_error():
 
 
 def test_every_bundled_json_reference_passes_its_own_gate(tmp_path):
-    from distilloop import export
-
     params = Params()
-    export.run(params, "bundled:json_record", out_dir=tmp_path, metrics_path=None)
-    records = [
-        json.loads(line)
-        for split in ("train", "pool", "val", "test")
-        for line in (tmp_path / f"{split}.jsonl").read_text().splitlines()
-    ]
+    records = bundled_profiles(tmp_path, params)
     assert len(records) >= 100
     scored = score_records([{**r, "output": json.dumps(r["reference"])} for r in records], params)
     assert all(r["passed"] and r["score"] == 10 for r in scored), [r["findings"] for r in scored if not r["passed"]][:3]
