@@ -210,13 +210,14 @@ def write_json(path: str | Path, value) -> None:
         tmp.write_text(json.dumps(value, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
-def dir_digest(path: str | Path) -> str:
-    """sha256 over a directory's file names and contents: metrics that name it change when it does."""
+def dir_digest(path: str | Path, exclude: tuple[str, ...] = ()) -> str:
+    """sha256 over a directory's file names and contents (but the files named in `exclude`): metrics
+    that name it change when it does."""
     import hashlib
 
     digest = hashlib.sha256()
     root = Path(path)
-    for file in sorted(p for p in root.rglob("*") if p.is_file()):
+    for file in sorted(p for p in root.rglob("*") if p.is_file() and str(p.relative_to(root)) not in exclude):
         digest.update(str(file.relative_to(root)).encode() + b"\0")
         with file.open("rb") as handle:
             for block in iter(lambda: handle.read(1 << 20), b""):

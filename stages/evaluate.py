@@ -21,9 +21,9 @@ from distilloop import UserError
 from distilloop.command import ModelDirOption, ParamsOption, load_params, run_command
 from distilloop.config import Params
 from distilloop.console import console
-from distilloop.io import Reject, dir_digest, iter_jsonl, write_json, write_jsonl
+from distilloop.io import Reject, iter_jsonl, write_json, write_jsonl
 from distilloop.loop import converged_before, pass_through_note
-from distilloop.loop.epochs import answer_and_score, carry_over, convergence, print_summary, read_optional, score_epoch
+from distilloop.loop.epochs import adapter_digest, answer_and_score, carry_over, convergence, print_summary, read_optional, score_epoch
 from distilloop.paths import BASE_DIR, epoch_dir, epoch_metrics
 from distilloop.student.model import load_student
 
@@ -35,7 +35,7 @@ def run(params: Params, epoch: int, model_dir: Path = BASE_DIR) -> dict:
     if converged_at is not None:
         return pass_through(epoch, converged_at)
     adapter_dir = epoch_dir(epoch) / "adapter"
-    adapter_sha256 = dir_digest(adapter_dir)
+    adapter_sha256 = adapter_digest(adapter_dir)
     if read_optional(epoch_metrics(epoch - 1), "adapter_sha256") == adapter_sha256:
         metrics = carry_over(epoch)  # train@N handed adapter N-1 on unchanged: so are its answers
         if params.loop.pool_per_epoch:  # but the next epoch practises on new pool prompts

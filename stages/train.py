@@ -32,11 +32,10 @@ from distilloop.config import Params, TrainParams
 from distilloop.console import console, summary_table
 from distilloop.io import read_json, write_json
 from distilloop.loop import converged_before, pass_through_note
-from distilloop.paths import MODELS_DIR, epoch_dir, epoch_metrics, export_split
+from distilloop.paths import MODELS_DIR, TRAINED_ON, epoch_dir, epoch_metrics, export_split
 from distilloop.training import distributed
 from distilloop.training.adapters import (
     RUN_FILE,
-    TRAINED_ON,
     copy_adapter,
     digest,
     file_digest,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 from conftest import ROOT, assert_one_line_error, run_cli
@@ -90,10 +91,10 @@ def test_baseline_then_evaluate(project, tiny_model_dir):
     assert written["generation"]["prompts"] == 6 and written["generation"]["tokens"] == 6 * 8
     assert written["generation"]["tokens_per_second"] > 0
 
-    # evaluate@1 with an adapter equal to the base model answers exactly as the baseline did (a file
-    # of train@'s makes it another adapter directory, so it generates rather than carries over)
+    # evaluate@1 with an adapter equal to the base model answers exactly as the baseline did (one more
+    # file makes it another adapter directory, so it generates rather than carries over)
     shutil.copytree(adapter, "runs/epoch-1/adapter")
-    write_json("runs/epoch-1/adapter/training.json", {"epoch": 1})
+    Path("runs/epoch-1/adapter/NOTES.md").write_text("the same weights in another adapter directory\n")
     write_json("metrics/epochs/1-correct.json", {"requested": 20})
     first = evaluate.run(_params(quality_threshold=0.0), 1, tiny_model_dir)
     assert "carried_over" not in first and first["generation"]["prompts"] == 6
@@ -103,9 +104,10 @@ def test_baseline_then_evaluate(project, tiny_model_dir):
     assert first["pool"] == metrics["pool"]
     assert read_json("metrics/epochs/1.json")["converged"] is False  # 20 corrections > 2
 
-    # evaluate@2 with the very adapter 1 (train@2 skipped): epoch 1's answers and scores carried over,
-    # the convergence decided anew (mean >= 0 and 1 <= 2 corrections: converged)
+    # evaluate@2 with the very adapter 1 (train@2 kept it: only its training.json stamp differs): epoch 1's
+    # answers and scores carried over, the convergence decided anew (mean >= 0 and 1 <= 2 corrections: converged)
     shutil.copytree("runs/epoch-1/adapter", "runs/epoch-2/adapter")
+    write_json("runs/epoch-2/adapter/training.json", {"epoch": 2, "kept_previous_adapter": True})
     write_json("metrics/epochs/2-correct.json", {"requested": 1})
     second = evaluate.run(_params(quality_threshold=0.0), 2, tiny_model_dir)
     assert second["carried_over"] == "adapter 2 = adapter 1: its answers and scores"

@@ -10,9 +10,15 @@ from distilloop.config import Params
 from distilloop.console import console, summary_table
 from distilloop.io import dir_digest, read_json, read_records, write_jsonl
 from distilloop.loop import pool_slice
-from distilloop.paths import BASE_DIR, SCORED_SPLITS, epoch_dir, epoch_metrics, export_split
+from distilloop.paths import BASE_DIR, SCORED_SPLITS, TRAINED_ON, epoch_dir, epoch_metrics, export_split
 from distilloop.student.generation import answer_records
 from distilloop.student.model import load_student
+
+
+def adapter_digest(adapter_dir: Path) -> str:
+    """The adapter's weights and config: train@N stamps what it trained on into the copy of adapter N-1
+    it hands on when training did not improve val, and that alone must not make it a new adapter."""
+    return dir_digest(adapter_dir, exclude=(TRAINED_ON,))
 
 
 def answer_and_score(records: list[dict], model, tokenizer, params: Params, label: str) -> tuple[list[dict], dict]:
@@ -39,7 +45,7 @@ def score_epoch(
     it); write the scored splits of `epoch`. Returns the epoch's metrics without the convergence decision."""
     model, tokenizer = load_student(model_dir, adapter_dir, params.student)
     # select depends on these metrics only: naming the adapter's bytes here ties it to the adapter too
-    metrics = {**(metrics or {}), "epoch": epoch, "adapter_sha256": adapter_sha256 or dir_digest(adapter_dir)}
+    metrics = {**(metrics or {}), "epoch": epoch, "adapter_sha256": adapter_sha256 or adapter_digest(adapter_dir)}
     prompts = tokens = 0
     seconds = 0.0  # generation only: each record's share of its batch's wall time, scoring excluded
     for split in splits:

@@ -10,8 +10,7 @@ import shutil
 from pathlib import Path
 
 from distilloop.io import write_json
-
-TRAINED_ON = "training.json"  # written into every adapter: what it was trained on, for the unchanged-data check
+from distilloop.paths import TRAINED_ON
 RUN_FILE = "run.json"  # in checkpoints/: the fingerprint that makes a checkpoint resumable
 
 
