@@ -112,9 +112,9 @@ class StudentParams(Section):
     batch_size: int = Field(32, ge=1, le=512, description="prompts decoded together (each prefilled alone)")
     temperature: float = Field(0.0, ge=0, le=2, description="0 means greedy decoding")
     max_new_tokens_by_task: dict[Literal["c_code", "json_record"], Annotated[int, Field(ge=1, le=8192)]] = Field(
-        default_factory=lambda: {"json_record": 160},
+        default_factory=lambda: {"json_record": 200},
         description="token budget of a task's answers (the smaller of it and max_new_tokens applies): a runaway "
-        "answer stops there, truncated; json_record 160 is 1.3x the longest bundled reference (123 tokens)",
+        "answer stops there, truncated; json_record 200 is 1.3x the longest bundled reference (157 tokens)",
     )
     repetition_penalty: float = Field(1.1, ge=1, le=2, description="1.0 disables it; small models loop without it")
     repeat_last_n: int = Field(

@@ -70,8 +70,8 @@ def test_rubric_ranks_a_tsn_engineer_above_a_web_developer():
     low, web_reason = build.score_profile(web)
     assert (high, reason) == (
         0.82,
-        "9 years +14 = 14; C +20 = 34; TSN/AVB x3 +18 = 52; MISRA-C +12 = 64; no AUTOSAR +0 = 64; "
-        "ISO 26262 +8 = 72; automotive +10 = 82 points: strong fit.",
+        "9 years +14 = 14; C +20 = 34; TSN +6 = 40; gPTP (802.1AS) +6 = 46; 802.1Qbv +6 = 52; MISRA-C +12 = 64; "
+        "no AUTOSAR +0 = 64; ISO 26262 +8 = 72; automotive +10 = 82 points: strong fit.",
     )
     assert low == 0.14 and web_reason.startswith("9 years +14 = 14; no C +0 = 14; no TSN/AVB +0 = 14;")
     assert web_reason.endswith("e-commerce +0 = 14 points: weak fit.")

@@ -151,9 +151,9 @@ def score_profile(profile: dict) -> tuple[float, str]:
     """The rubric: fit for an automotive TSN/AVB team writing MISRA-C. Returns (score, reason).
 
     The reason walks the rubric item by item in a fixed order with a running total in points (the
-    score is points / 100): every item is named, present or not, and each step is one small addition.
-    A 135M student fits this explanation far better than a bare score (held-out Pearson r 0.89 against
-    0.35 for a reason that only lists strengths, same 400 examples, one pass)."""
+    score is points / 100): every item is named, present or not, each TSN/AVB skill counted is named on
+    its own step (6 points each, at most four), and each step is one small addition. docs/data.md shows
+    what each form of the reason let a 135M student learn."""
     languages = profile["languages"].split("; ")
     skills = profile["skills"].split("; ")
     certifications = profile["certifications"].split("; ")
@@ -172,8 +172,11 @@ def score_profile(profile: dict) -> tuple[float, str]:
         add("C++ only", 8)
     else:
         add("no C", 0)
-    tsn = min(sum(skill in TSN_SKILLS for skill in skills), 4)
-    add(f"TSN/AVB x{tsn}", 6 * tsn) if tsn else add("no TSN/AVB", 0)
+    tsn = [skill for skill in skills if skill in TSN_SKILLS][:4]  # each named: a step per skill, no counting
+    for skill in tsn:
+        add(skill, 6)
+    if not tsn:
+        add("no TSN/AVB", 0)
     add("MISRA-C", 12) if "MISRA-C" in skills else add("no MISRA-C", 0)
     add("AUTOSAR", 5) if "AUTOSAR" in skills else add("no AUTOSAR", 0)
     if "ISO 26262 functional safety" in certifications:
