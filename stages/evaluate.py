@@ -23,7 +23,15 @@ from distilloop.config import Params
 from distilloop.console import console
 from distilloop.io import Reject, iter_jsonl, write_json, write_jsonl
 from distilloop.loop import converged_before, pass_through_note
-from distilloop.loop.epochs import adapter_digest, answer_and_score, carry_over, convergence, print_summary, read_optional, score_epoch
+from distilloop.loop.epochs import (
+    adapter_digest,
+    answer_and_score,
+    carry_over,
+    convergence,
+    print_summary,
+    read_optional,
+    score_epoch,
+)
 from distilloop.paths import BASE_DIR, epoch_dir, epoch_metrics
 from distilloop.student.model import load_student
 

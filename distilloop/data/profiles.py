@@ -144,7 +144,13 @@ ARCHETYPES = {
 }
 
 
-INDUSTRY_POINTS = {"automotive": 10, "aerospace": 6, "industrial automation": 6, "telecom": 5, "networking equipment": 5}
+INDUSTRY_POINTS = {
+    "automotive": 10,
+    "aerospace": 6,
+    "industrial automation": 6,
+    "telecom": 5,
+    "networking equipment": 5,
+}
 
 
 def score_profile(profile: dict) -> tuple[float, str]:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from distilloop.io import write_json
 from distilloop.paths import TRAINED_ON
+
 RUN_FILE = "run.json"  # in checkpoints/: the fingerprint that makes a checkpoint resumable
 
 
