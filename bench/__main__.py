@@ -118,6 +118,15 @@ FIGURES = [
         "higher",
     ),
     Figure(
+        "training",
+        "LoRA SFT model FLOPs utilisation (of this CPU's matmul peak in the dtype used)",
+        "distilloop.mfu",
+        "plain fp32 transformers Trainer",
+        "baseline_fp32_trainer.mfu",
+        "",
+        "higher",
+    ),
+    Figure(
         "serve",
         "q4_k_m answer over HTTP, median",
         "http.median_seconds",

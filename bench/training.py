@@ -9,6 +9,12 @@ distilloop's side is distilloop.training.trainers.make_trainer with the default 
 it, length-grouped batches, TRL's chunked completion-only loss); the baseline is what a plain script
 does: fp32, random batches padded to the longest, transformers' Trainer and the model's own loss.
 
+Model FLOPs utilisation (MFU) puts each side's rate against this CPU's own matmul peak, measured in the
+same run at the student's shapes: model FLOPs per trained token = 4 x the student's parameters (forward
+2N, backward through the frozen weights 2N; the LoRA weights' own gradients and attention scores are
+left out, so MFU is slightly understated), over the best bf16 (distilloop, when it autocasts) or fp32
+(the baseline) matmul rate.
+
     python -m bench.training [--steps 24] [--warmup 3] [--examples 64]
 """
 
@@ -32,7 +38,7 @@ from distilloop.io import write_json
 from distilloop.paths import METRICS_DIR, export_split
 
 GOAL = 1.8
-FIGURES = ("tokens_per_second", "tokens_per_cpu_second", "seconds_per_step", "tokens_per_step")
+FIGURES = ("tokens_per_second", "tokens_per_cpu_second", "seconds_per_step", "tokens_per_step", "mfu")
 OUT = METRICS_DIR / "bench" / "training.json"
 
 
@@ -99,6 +105,29 @@ def load_records(count: int) -> tuple[list[dict], str]:
 
 
 # --- timing ---------------------------------------------------------------------------------------
+
+
+def matmul_peaks() -> dict:
+    """FLOP/s of this CPU's best fp32 and bf16 matmul at the student's shapes (the MFU denominators)."""
+    from distilloop.training.sft import MATMUL_SHAPE, matmul_seconds
+
+    rows, inner, columns = MATMUL_SHAPE
+    flops = 2 * rows * inner * columns
+    peaks = {"float32": flops / matmul_seconds(torch.float32, repeats=12)}
+    if bf16_supported():
+        peaks["bfloat16"] = flops / matmul_seconds(torch.bfloat16, repeats=12)
+    return peaks
+
+
+def parameter_count(base_dir: Path) -> int:
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    with torch.device("meta"):  # the architecture without its weights
+        return AutoModelForCausalLM.from_config(AutoConfig.from_pretrained(base_dir)).num_parameters()
+
+
+def mfu(tokens_per_second: float, parameters: int, peak_flops: float) -> float:
+    return round(tokens_per_second * 4 * parameters / peak_flops, 4)
 
 
 class StepTimer(TrainerCallback):
@@ -231,6 +260,7 @@ def main() -> None:
         scratch = Path(tmp)
         base_dir = base_model_dir(scratch)
         adapter = fresh_adapter(base_dir, scratch / "adapter-0", config.lora)
+        parameters = parameter_count(base_dir)
         records, source = load_records(args.examples)
         console.print(f"bench.training: {len(records)} examples ({source}), {args.steps} steps each, {threads} threads")
         baseline = run_baseline(
@@ -239,6 +269,9 @@ def main() -> None:
         setup, timer = run_distilloop(config, base_dir, adapter, records, args.steps, scratch)
         ours = {**timer.figures(args.warmup), **setup}
 
+    peaks = matmul_peaks()
+    ours["mfu"] = mfu(ours["tokens_per_second"], parameters, peaks["bfloat16" if ours["bf16_autocast"] else "float32"])
+    baseline["mfu"] = mfu(baseline["tokens_per_second"], parameters, peaks["float32"])
     ratio = round(ours["tokens_per_second"] / baseline["tokens_per_second"], 2)
     cpu_ratio = round(ours["tokens_per_cpu_second"] / baseline["tokens_per_cpu_second"], 2)
     result = {
@@ -250,6 +283,8 @@ def main() -> None:
         "threads": threads,
         "lora_dropout": config.lora.dropout,
         "cpu_bf16": bf16_supported(),
+        "parameters": parameters,
+        "matmul_peak_gflops": {dtype: round(flops / 1e9, 1) for dtype, flops in peaks.items()},
         "distilloop": ours,
         "baseline_fp32_trainer": baseline,
         "ratio": ratio,
@@ -258,7 +293,7 @@ def main() -> None:
         "meets_goal": ratio >= GOAL,
     }
     write_json(OUT, result)
-    columns = ("", "tokens/s", "tokens/CPU-s", "s/step", "tokens/step")
+    columns = ("", "tokens/s", "tokens/CPU-s", "s/step", "tokens/step", "MFU")
     console.print(
         summary_table(
             f"training tokens/s -> {OUT}",
@@ -266,7 +301,7 @@ def main() -> None:
             [
                 ("distilloop", *(ours[key] for key in FIGURES)),
                 ("plain fp32 Trainer", *(baseline[key] for key in FIGURES)),
-                ("ratio (goal >= 1.8)", ratio, cpu_ratio, "", ""),
+                ("ratio (goal >= 1.8)", ratio, cpu_ratio, "", "", ""),
             ],
         )
     )

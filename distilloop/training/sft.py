@@ -68,20 +68,25 @@ def use_bf16(dtype: str) -> bool:
     return dtype == "bfloat16" or bf16_matmul_speedup() > 1.1
 
 
+MATMUL_SHAPE = (2048, 576, 1536)  # [2048 x 576] @ [576 x 1536]: a SmolLM2-135M MLP at batch 4 x 512
+
+
+def matmul_seconds(dtype, repeats: int = 4) -> float:
+    """Best wall time of the MATMUL_SHAPE matmul in `dtype` on this CPU."""
+    rows, inner, columns = MATMUL_SHAPE
+    a, b = torch.randn(rows, inner, dtype=dtype), torch.randn(inner, columns, dtype=dtype)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        a @ b
+        times.append(time.perf_counter() - start)
+    return min(times[1:])  # the first call pays for oneDNN's kernel generation
+
+
 @functools.lru_cache(maxsize=1)
 def bf16_matmul_speedup() -> float:
-    """fp32 time / bf16 time of a [2048 x 576] @ [576 x 1536] matmul (a SmolLM2-135M MLP at batch 4 x 512)."""
-
-    def best_time(dtype) -> float:
-        a, b = torch.randn(2048, 576, dtype=dtype), torch.randn(576, 1536, dtype=dtype)
-        times = []
-        for _ in range(4):
-            start = time.perf_counter()
-            a @ b
-            times.append(time.perf_counter() - start)
-        return min(times[1:])  # the first call pays for oneDNN's kernel generation
-
-    return best_time(torch.float32) / best_time(torch.bfloat16)
+    """fp32 time / bf16 time of the MATMUL_SHAPE matmul."""
+    return matmul_seconds(torch.float32) / matmul_seconds(torch.bfloat16)
 
 
 # --- the trainer ----------------------------------------------------------------------------------
