@@ -153,6 +153,14 @@ INDUSTRY_POINTS = {
 }
 
 
+def first_held(held: list[str], options: list[tuple[str, str, int]], absent: str) -> tuple[str, int]:
+    """(label, points) of the first option (value, label, points) the profile holds; else (absent, 0)."""
+    for value, label, points in options:
+        if value in held:
+            return label, points
+    return absent, 0
+
+
 def score_profile(profile: dict) -> tuple[float, str]:
     """The rubric: fit for an automotive TSN/AVB team writing MISRA-C. Returns (score, reason).
 
@@ -172,27 +180,20 @@ def score_profile(profile: dict) -> tuple[float, str]:
         total += points
         steps.append(f"{item} +{points} = {total}")
 
-    if "C" in languages:
-        add("C", 20)
-    elif "C++" in languages:
-        add("C++ only", 8)
-    else:
-        add("no C", 0)
+    add(*first_held(languages, [("C", "C", 20), ("C++", "C++ only", 8)], "no C"))
     tsn = [skill for skill in skills if skill in TSN_SKILLS][:4]  # each named: a step per skill, no counting
     for skill in tsn:
         add(skill, 6)
     if not tsn:
         add("no TSN/AVB", 0)
-    add("MISRA-C", 12) if "MISRA-C" in skills else add("no MISRA-C", 0)
-    add("AUTOSAR", 5) if "AUTOSAR" in skills else add("no AUTOSAR", 0)
-    if "ISO 26262 functional safety" in certifications:
-        add("ISO 26262", 8)
-    elif "ASPICE" in certifications:
-        add("ASPICE", 4)
-    elif "IEC 61508" in certifications:
-        add("IEC 61508", 4)
-    else:
-        add("no safety certificate", 0)
+    add(*first_held(skills, [("MISRA-C", "MISRA-C", 12)], "no MISRA-C"))
+    add(*first_held(skills, [("AUTOSAR", "AUTOSAR", 5)], "no AUTOSAR"))
+    certificates = [
+        ("ISO 26262 functional safety", "ISO 26262", 8),
+        ("ASPICE", "ASPICE", 4),
+        ("IEC 61508", "IEC 61508", 4),
+    ]
+    add(*first_held(certifications, certificates, "no safety certificate"))
     add(profile["industry"], INDUSTRY_POINTS.get(profile["industry"], 0))
     verdict = "strong fit" if total >= 70 else "partial fit" if total >= 40 else "weak fit"
     return round(total / 100, 2), "; ".join(steps) + f" points: {verdict}."
