@@ -162,6 +162,25 @@ FIGURES = [
         "s",
         "lower",
     ),
+    # bench.efficacy --stage-timings: the default (profile) pipeline, finished
+    Figure(
+        "efficacy",
+        "default pipeline: no-op `dvc repro`",
+        "json_record.stage_timings.noop_repro_seconds",
+        "`dvc version` (DVC's start-up)",
+        "json_record.stage_timings.dvc_version_seconds",
+        "s",
+        "lower",
+    ),
+    Figure(
+        "efficacy",
+        "default pipeline: quantise stage (f16 and q4_k_m written and scored on the test split)",
+        "json_record.stage_timings.quantise_seconds",
+        "the same stage, one test prompt at a time (`quantise.parallel: 1`)",
+        "json_record.stage_timings.quantise_one_at_a_time_seconds",
+        "s",
+        "lower",
+    ),
 ]
 
 
@@ -192,10 +211,13 @@ def collect() -> dict:
     rows, missing = [], []
     for figure in FIGURES:
         path = RESULTS / f"{figure.bench}.json"
-        if not path.exists():
+        try:
+            value, baseline = figure.values(read_json(path)) if path.exists() else (None, None)
+        except (KeyError, IndexError):  # a result written without this figure (an option not given)
+            value = None
+        if value is None:
             missing.append(figure.bench)
             continue
-        value, baseline = figure.values(read_json(path))
         rows.append(
             {
                 "bench": figure.bench,

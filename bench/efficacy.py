@@ -3,23 +3,30 @@ would read, baseline vs every epoch vs the shipped q4_k_m GGUF.
 
     python -m bench.efficacy                         # both tasks (the C task takes over an hour on 2 cores)
     python -m bench.efficacy --tasks json_record     # the default pipeline only (about 20 minutes)
+    python -m bench.efficacy --tasks json_record --stage-timings   # + no-op repro, quantise at parallel 1
 
 Writes metrics/bench/efficacy.json: per task, per epoch the test and val pass rate, Pearson r (profile task),
 mean score, corrections requested and accepted, examples trained on and tokens generated; the best epoch
 by val; each GGUF type's test figures; the wall time of the whole run. The baseline each figure is
 compared with is epoch 0 of the same run: the student before any training.
+
+With --stage-timings, on the finished project: a no-op `dvc repro` (median of 3) against `dvc version`,
+DVC's own start-up; and the quantise stage's command run with `quantise.parallel: 1` (one test prompt
+at a time through llama.cpp) against the same command at the params.yaml value.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
+import statistics
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 from bench.common import copy_worktree, save, stopwatch
-from bench.pipeline import environment, run
+from bench.pipeline import environment, run, timed
 from distilloop.io import read_json
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,7 +63,35 @@ def epoch_rows(project: Path) -> list[dict]:
     return rows
 
 
-def run_task(task: str, workdir: Path) -> dict:
+def stage_timings(project: Path, env: dict) -> dict:
+    noop = [timed(project, ["dvc", "repro"], env)[0] for _ in range(3)]
+    version = [timed(project, ["dvc", "version"], env)[0] for _ in range(3)]
+    params_file = project / "params.yaml"
+    original = params_file.read_text(encoding="utf-8")
+    quantise_section = original[original.index("\nquantise:") :]
+    parallel = int(re.search(r"^\s+parallel:\s*(\d+)", quantise_section, re.M).group(1))
+    one_at_a_time = original.replace(
+        quantise_section, re.sub(r"^(\s+parallel:\s*)\d+", r"\g<1>1", quantise_section, count=1, flags=re.M)
+    )
+    try:
+        params_file.write_text(one_at_a_time, encoding="utf-8")
+        baseline = timed(project, [sys.executable, "-m", "stages.quantise"], env)[0]
+    finally:
+        params_file.write_text(original, encoding="utf-8")
+    batched = timed(project, [sys.executable, "-m", "stages.quantise"], env)[0]
+    noop_median, version_median = statistics.median(noop), statistics.median(version)
+    return {
+        "noop_repro_seconds": round(noop_median, 2),
+        "noop_repro_runs": [round(value, 2) for value in noop],
+        "dvc_version_seconds": round(version_median, 2),
+        "quantise_parallel": parallel,
+        "quantise_seconds": round(batched, 1),
+        "quantise_one_at_a_time_seconds": round(baseline, 1),
+        "quantise_speedup": round(baseline / batched, 2),
+    }
+
+
+def run_task(task: str, workdir: Path, timings: bool = False) -> dict:
     project = copy_worktree(ROOT, workdir / task)
     env = environment(workdir / f"{task}-cache")
     git = ["git", "-c", "user.email=bench@distilloop.invalid", "-c", "user.name=bench"]
@@ -73,6 +108,7 @@ def run_task(task: str, workdir: Path) -> dict:
         [sys.executable, "-m", "distilloop.cli", "status"], cwd=project, env=env, capture_output=True, text=True
     ).stdout
     print(status)
+    extra = {"stage_timings": stage_timings(project, env)} if timings else {}
     return {
         "seconds": round(elapsed(), 1),
         "epochs": epoch_rows(project),
@@ -82,15 +118,19 @@ def run_task(task: str, workdir: Path) -> dict:
             kind: {key: figures.get(key) for key in ("size_bytes", *SPLIT_KEYS, "tokens_per_second") if key in figures}
             for kind, figures in quantised.get("types", {}).items()
         },
+        **extra,
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.efficacy", description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", nargs="+", choices=sorted(PROFILE_OF_TASK), default=["json_record", "c_code"])
+    parser.add_argument(
+        "--stage-timings", action="store_true", help="also time a no-op repro and the quantise stage at parallel 1"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="distilloop-efficacy-") as scratch:
-        results = {task: run_task(task, Path(scratch)) for task in args.tasks}
+        results = {task: run_task(task, Path(scratch), args.stage_timings) for task in args.tasks}
     save("efficacy", results)
 
 

@@ -91,11 +91,11 @@ TASK = "c_code"  # every bench prompt is a C task
 
 
 def plain_loop(model_dir: Path, prompts: list[str], student) -> tuple[list[str], int, float]:
-    """The baseline: float32, one `model.generate` call per prompt, same decoding and stop rules."""
+    """The baseline: one `model.generate` call per prompt in the engine's dtype, same decoding and stop rules."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer, StoppingCriteria, StoppingCriteriaList
 
-    from distilloop.hardware import set_threads
+    from distilloop.hardware import resolve_dtype, set_threads
     from distilloop.student.decoding import logits_processors
     from distilloop.student.generation import render_prompts
     from distilloop.student.stopping import answer_end
@@ -109,7 +109,7 @@ def plain_loop(model_dir: Path, prompts: list[str], student) -> tuple[list[str],
 
     set_threads(student.threads)
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
-    model = AutoModelForCausalLM.from_pretrained(model_dir).eval()
+    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32).to(resolve_dtype(student.dtype)).eval()
     texts, tokens = [], 0
     with stopwatch() as elapsed:
         for text in render_prompts(tokenizer, prompts, student):

@@ -456,9 +456,9 @@ class MergeParams(Section):
     """What each epoch trains on (stages/merge.py): the lesson drawn from every example accepted so far."""
 
     strategy: Literal["targeted", "cumulative"] = Field(
-        "targeted",
-        description="targeted: this epoch's corrections plus a replay sample of earlier examples; "
-        "cumulative: every example so far, each epoch",
+        "cumulative",
+        description="cumulative: every example so far, this epoch's corrections weighted up (another pass that "
+        "continues the adapter); targeted: this epoch's corrections plus a replay sample of earlier examples",
     )
     failure_weight: int = Field(
         2, ge=1, le=100, description="times each accepted correction of an item failing now is trained on per pass"
@@ -594,7 +594,7 @@ class LoopParams(Section):
     )
     patience: int = Field(1, ge=1, le=100, description="epochs that must meet the convergence criteria")
     converge_max_corrections: int = Field(
-        2, ge=0, le=1_000_000, description="converged only while an epoch requests at most this many corrections"
+        0, ge=0, le=1_000_000, description="converged only while an epoch requests at most this many corrections"
     )
     pool_per_epoch: int = Field(
         0,

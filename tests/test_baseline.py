@@ -96,7 +96,7 @@ def test_baseline_then_evaluate(project, tiny_model_dir):
     shutil.copytree(adapter, "runs/epoch-1/adapter")
     Path("runs/epoch-1/adapter/NOTES.md").write_text("the same weights in another adapter directory\n")
     write_json("metrics/epochs/1-correct.json", {"requested": 20})
-    first = evaluate.run(_params(quality_threshold=0.0), 1, tiny_model_dir)
+    first = evaluate.run(_params(quality_threshold=0.0, loop={"converge_max_corrections": 2}), 1, tiny_model_dir)
     assert "carried_over" not in first and first["generation"]["prompts"] == 6
     for split in SCORED_SPLITS:
         outputs = [r["output"] for r in read_records(f"runs/epoch-1/{split}.scored.jsonl")]
@@ -109,7 +109,7 @@ def test_baseline_then_evaluate(project, tiny_model_dir):
     shutil.copytree("runs/epoch-1/adapter", "runs/epoch-2/adapter")
     write_json("runs/epoch-2/adapter/training.json", {"epoch": 2, "kept_previous_adapter": True})
     write_json("metrics/epochs/2-correct.json", {"requested": 1})
-    second = evaluate.run(_params(quality_threshold=0.0), 2, tiny_model_dir)
+    second = evaluate.run(_params(quality_threshold=0.0, loop={"converge_max_corrections": 2}), 2, tiny_model_dir)
     assert second["carried_over"] == "adapter 2 = adapter 1: its answers and scores"
     assert second["epoch"] == 2 and second["pool"] == first["pool"] and second["converged"] is True
     for split in SCORED_SPLITS:

@@ -6,9 +6,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from conftest import assert_one_line_error, run_cli
 
-from distilloop.config import Params, parse
+from distilloop.config import parse
 from distilloop.io import read_records, write_jsonl
 from stages import merge
 
@@ -48,7 +49,7 @@ def test_merge_adds_accepted_replaces_by_prompt_and_never_trains_on_rejects(tmp_
             {**correction("c6", "P6", False), "correction": None},  # the call failed
         ],
     )
-    counts = merge.run(Params(), 2)
+    counts = merge.run(parse({"merge": {"strategy": "targeted"}}), 2)
 
     bank = read_records("runs/epoch-2/train.jsonl")
     assert [(r["prompt"], r["completion"], r["source"], r["epoch"]) for r in bank] == [
@@ -79,17 +80,21 @@ def test_merge_adds_accepted_replaces_by_prompt_and_never_trains_on_rejects(tmp_
     }
 
 
-def test_a_deterministic_teacher_still_gives_every_epoch_something_new_to_learn():
+@pytest.mark.parametrize(
+    "strategy, lesson_order",
+    [("cumulative", [("S", 1), ("P", 2)]), ("targeted", [("P", 2), ("S", 1)])],
+)
+def test_a_deterministic_teacher_still_gives_every_epoch_something_new_to_learn(strategy, lesson_order):
     """The same correction of the same failing item in two epochs: the lesson repeats it (the student still
     fails it), where an unchanged train set would make train@N skip."""
-    config = Params().merge
+    config = parse({"merge": {"strategy": strategy}}).merge
     bank = [{"id": "s", "prompt": "S", "completion": "seed", "source": "seed", "epoch": 0}]
     fix = [correction("c", "P", True, "fixed")]
     bank1, lesson1, _, _ = merge.merge(bank, fix, 1, config)
     bank2, lesson2, _, _ = merge.merge(bank1, fix, 2, config)
     assert bank2 == [bank1[0], {**bank1[1], "source": "correction@2", "epoch": 2}]
-    assert [(r["prompt"], r.get("weight", 1)) for r in lesson1] == [("P", 2), ("S", 1)]  # epoch 1: the seed is new
-    assert [(r["prompt"], r.get("weight", 1)) for r in lesson2] == [("P", 2), ("S", 1)]  # P still fails, S replayed
+    assert [(r["prompt"], r.get("weight", 1)) for r in lesson1] == lesson_order  # epoch 1: the seed is new
+    assert [(r["prompt"], r.get("weight", 1)) for r in lesson2] == lesson_order  # P still fails, S replayed
     bank3, lesson3, _, _ = merge.merge(bank2, [], 3, config)
     assert lesson3 == [] and bank3 == bank2  # nothing fails: train@3 is skipped
 
@@ -97,7 +102,7 @@ def test_a_deterministic_teacher_still_gives_every_epoch_something_new_to_learn(
 def test_replay_cumulative_and_self_training():
     bank = [{"id": f"s{i}", "prompt": f"S{i}", "completion": "c", "source": "seed", "epoch": 0} for i in range(10)]
     fixes = [correction(f"c{i}", f"P{i}", True) for i in range(3)]
-    config = parse({"merge": {"replay": 2.0, "failure_weight": 3}}).merge
+    config = parse({"merge": {"strategy": "targeted", "replay": 2.0, "failure_weight": 3}}).merge
     targeted = merge.merge(bank, fixes, 2, config)[1]
     assert [r.get("weight", 1) for r in targeted] == [3, 3, 3] + [1] * 6  # two replayed per correction
     assert targeted == merge.merge(bank, fixes, 2, config)[1]  # the replay sample is seeded by the epoch
@@ -110,7 +115,7 @@ def test_replay_cumulative_and_self_training():
     ]
     taught = merge.passing_answers(scored, 2, 7.0)
     assert taught == [{"id": "a", "prompt": "A", "completion": "good", "source": "self@2", "epoch": 2}]
-    config = parse({"merge": {"self_training": True, "replay": 0.0}}).merge
+    config = parse({"merge": {"strategy": "targeted", "self_training": True, "replay": 0.0}}).merge
     bank2, lesson, _, counts = merge.merge(bank, fixes, 2, config, taught)
     assert [r["prompt"] for r in lesson] == ["P0", "P1", "P2", "A"] and counts["self-taught"] == 1
     assert bank2[-1]["source"] == "self@2"
