@@ -31,7 +31,7 @@ BENCHMARKS = {
     "score": [],
     "scale": [],
     "export": [],
-    "generation": ["--prompts", "64", "--loop-prompts", "16", "--max-new-tokens", "128"],
+    "generation": ["--prompts", "64", "--loop-prompts", "16", "--max-new-tokens", "128", "384", "--dtype", "float32"],
     "teacher": [],
     "training": ["--steps", "16", "--warmup", "3", "--examples", "64"],
     "serve": ["--count", "20"],
@@ -90,14 +90,17 @@ FIGURES = [
         "rows/s",
         "higher",
     ),
-    Figure(
-        "generation",
-        "student answers, batched engine",
-        "engine_tokens_per_second",
-        "one prompt at a time (`generate` in a loop)",
-        "loop_tokens_per_second",
-        "tokens/s",
-        "higher",
+    *(
+        Figure(
+            "generation",
+            f"student answers at {budget} new tokens, batched engine, float32 (identical greedy answers)",
+            f"runs[{run}].engine_tokens_per_second",
+            "one prompt at a time (`generate` in a loop)",
+            f"runs[{run}].loop_tokens_per_second",
+            "tokens/s",
+            "higher",
+        )
+        for run, budget in enumerate((128, 384))
     ),
     Figure(
         "teacher",

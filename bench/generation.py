@@ -1,17 +1,17 @@
 """Benchmark: aggregate tokens/s of the student's generation engine against a plain loop.
 
-    python -m bench.generation [--prompts 64] [--loop-prompts 16] [--max-new-tokens N] [--batch-size N]
+    python -m bench.generation [--prompts 64] [--loop-prompts 16] [--max-new-tokens N ...] [--batch-size N]
 
-The engine is `distilloop.student.generation.generate` with the params.yaml student settings (each prompt prefilled
-alone, the batch decoded together from a preallocated cache, finished rows dropped). The baseline is
-what one writes first: the model loaded in float32 and `model.generate` called one prompt at a time
-with the same decoding settings, on a subset of the prompts spread evenly over them (prompt length, and
-so prefill cost, varies by task family). Both answer the same chat-templated prompts with the default
-student (models/base if present, else the bundled GGUF converted into a temporary directory). Prompts
-come from data/export, else the bundled distilloop/data, else a built-in list of TSN C tasks. Also reported: on the
-loop's prompts, how many greedy answers of the engine are identical to the loop's (float32 vs bf16
-rounding can tip a greedy choice; `--dtype float32` shows the engine alone). Both apply the shared
-decoding rules (distilloop/student/decoding.py) and stop each C answer at its closing fence (distilloop/student/stopping.py; the
+The engine is `distilloop.student.generation.generate` with the params.yaml student settings (each prompt
+prefilled alone, the batch decoded together from a preallocated cache, finished rows dropped). The baseline
+is what one writes first: `model.generate` called one prompt at a time in the same dtype with the same
+decoding settings, on a subset of the prompts spread evenly over them (prompt length, and so prefill cost,
+varies by task family). Both answer the same chat-templated prompts with the default student (models/base
+if present, else the bundled GGUF converted into a temporary directory). Prompts come from data/export,
+else the bundled distilloop/data, else a built-in list of TSN C tasks. One run per `--max-new-tokens`
+budget. Also reported: on the loop's prompts, how many greedy answers of the engine are identical to the
+loop's (in bf16, batched and one-row matmuls round differently and tip greedy choices; in float32 they
+agree). Both apply the shared decoding rules (distilloop/student/decoding.py) and stop each C answer at its closing fence (distilloop/student/stopping.py; the
 loop through a StoppingCriteria). Also reported: what the stop check costs, as the time to feed every
 generated token's text to the trackers against the engine's wall time. Writes metrics/bench/generation.json.
 """
@@ -155,64 +155,71 @@ def engine(model_dir: Path, prompts: list[str], student) -> tuple[list[str], int
     return [g.text for g in generations], sum(g.tokens for g in generations), elapsed(), checking()
 
 
+def measure(model_dir: Path, prompts: list[str], loop_every: int, loop_count: int, student) -> dict:
+    """The loop on every `loop_every`-th prompt, then the engine on all of them, at one token budget."""
+    loop_prompts = prompts[::loop_every][:loop_count]
+    loop_texts, loop_tokens, loop_seconds = plain_loop(model_dir, loop_prompts, student)
+    loop_rate = loop_tokens / loop_seconds
+    texts, tokens, seconds, check_seconds = engine(model_dir, prompts, student)
+    rate = tokens / seconds
+    same = sum(a == b for a, b in zip(texts[::loop_every], loop_texts))
+    print(
+        f"max_new_tokens {student.max_new_tokens}: plain loop {len(loop_texts)} prompts, {loop_tokens} tokens, "
+        f"{loop_seconds:.1f} s, {loop_rate:.1f} tokens/s; engine {len(prompts)} prompts, {tokens} tokens, "
+        f"{seconds:.1f} s, {rate:.1f} tokens/s; {rate / loop_rate:.2f}x; identical greedy answers "
+        f"{same}/{len(loop_texts)}; stop check {check_seconds / seconds:.2%} of the engine's time",
+        flush=True,
+    )
+    return {
+        "max_new_tokens": student.max_new_tokens,
+        "engine_tokens_per_second": round(rate, 1),
+        "engine_tokens": tokens,
+        "engine_seconds": round(seconds, 1),
+        "loop_prompts": len(loop_texts),
+        "loop_tokens_per_second": round(loop_rate, 1),
+        "loop_tokens": loop_tokens,
+        "loop_seconds": round(loop_seconds, 1),
+        "speedup_vs_loop": round(rate / loop_rate, 2),
+        "identical_greedy_answers": f"{same}/{len(loop_texts)}",
+        "stop_check_seconds": round(check_seconds, 4),
+        "stop_check_share": round(check_seconds / seconds, 5),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--prompts", type=int, default=64)
     parser.add_argument("--loop-prompts", type=int, default=16, help="spread evenly over the prompts")
-    parser.add_argument("--max-new-tokens", type=int, default=None, help="default: params.yaml student")
+    parser.add_argument(
+        "--max-new-tokens", type=int, nargs="+", default=None, help="one run per budget; default: params.yaml student"
+    )
     parser.add_argument("--batch-size", type=int, default=None, help="default: params.yaml student")
-    parser.add_argument("--dtype", default=None, help="engine dtype; default: params.yaml student")
+    parser.add_argument("--dtype", default=None, help="engine and loop dtype; default: params.yaml student")
     args = parser.parse_args()
 
     params = params_module.load() if params_module.PARAMS_FILE.exists() else params_module.Params()
-    overrides = {"max_new_tokens": args.max_new_tokens, "batch_size": args.batch_size, "dtype": args.dtype}
+    overrides = {"batch_size": args.batch_size, "dtype": args.dtype}
     student = params.student.model_copy(update={k: v for k, v in overrides.items() if v is not None})
     prompts, origin = load_prompts(args.prompts)
     model_dir = base_model_dir(Path(tempfile.mkdtemp(prefix="distilloop-bench-")))
     print(
-        f"{len(prompts)} prompts from {origin}; model {model_dir}; max_new_tokens {student.max_new_tokens}, "
-        f"batch {student.batch_size}, dtype {student.dtype}",
+        f"{len(prompts)} prompts from {origin}; model {model_dir}; batch {student.batch_size}, dtype {student.dtype}",
         flush=True,
     )
-
     # the loop's prompts spread evenly over the list: prompt length (and so prefill cost) varies by family
     step = max(1, len(prompts) // args.loop_prompts)
-    loop_prompts = prompts[::step][: args.loop_prompts]
-    loop_texts, loop_tokens, loop_seconds = plain_loop(model_dir, loop_prompts, student)
-    loop_rate = loop_tokens / loop_seconds
-    print(
-        f"plain loop: {args.loop_prompts} prompts, {loop_tokens} tokens, {loop_seconds:.1f} s, "
-        f"{loop_rate:.1f} tokens/s",
-        flush=True,
-    )
-    texts, tokens, seconds, check_seconds = engine(model_dir, prompts, student)
-    rate = tokens / seconds
-    same = sum(a == b for a, b in zip(texts[::step], loop_texts))
-    print(f"engine:     {len(prompts)} prompts, {tokens} tokens, {seconds:.1f} s, {rate:.1f} tokens/s")
-    print(f"speed-up {rate / loop_rate:.2f}x; identical greedy answers on the loop's prompts: {same}/{len(loop_texts)}")
-    print(
-        f"stop check: {check_seconds * 1000:.1f} ms for {tokens} tokens, {check_seconds / seconds:.2%} of the engine's time"
-    )
-
+    runs = [
+        measure(model_dir, prompts, step, args.loop_prompts, student.model_copy(update={"max_new_tokens": budget}))
+        for budget in args.max_new_tokens or [student.max_new_tokens]
+    ]
     save(
         "generation",
         {
             "prompts": len(prompts),
             "prompt_source": origin,
-            "max_new_tokens": student.max_new_tokens,
             "batch_size": student.batch_size,
             "dtype": student.dtype,
-            "engine_tokens_per_second": round(rate, 1),
-            "engine_tokens": tokens,
-            "engine_seconds": round(seconds, 1),
-            "loop_prompts": len(loop_texts),
-            "loop_tokens_per_second": round(loop_rate, 1),
-            "loop_tokens": loop_tokens,
-            "loop_seconds": round(loop_seconds, 1),
-            "speedup_vs_loop": round(rate / loop_rate, 2),
-            "identical_greedy_answers": f"{same}/{len(loop_texts)}",
-            "stop_check_seconds": round(check_seconds, 4),
-            "stop_check_share": round(check_seconds / seconds, 5),
+            "runs": runs,
         },
     )
 

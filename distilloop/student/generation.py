@@ -154,7 +154,7 @@ def _decode_batch(
             layer.cumulative_length.fill_(longest)
         logits = torch.stack(logits)
 
-        rules = _Rules(rows, params, logits.shape[-1])
+        rules = _Rules(rows, params)
         active = list(range(rows))  # prompt index of each row still in the batch
         positions = torch.tensor([len(ids) for ids in prompts])  # next position of each row
         answers: list[list[int]] = [[] for _ in prompts]
@@ -230,35 +230,34 @@ class _Rules:
     row's last `repeat_last_n` generated tokens, n-gram blocking over its generated tokens, then greedy
     or temperature sampling."""
 
-    def __init__(self, rows: int, params: StudentParams, vocab: int):
-        import torch
-
+    def __init__(self, rows: int, params: StudentParams):
         self.params = params
         self.window = params.repeat_last_n if params.repetition_penalty != 1.0 else 0
-        # how often each token occurs in each row's window: a token is penalised while its count is > 0
-        self.counts = torch.zeros(rows, vocab, dtype=torch.int32) if self.window else None
         self.answers: list[list[int]] = [[] for _ in range(rows)]
         self.blockers = (
             [NgramBlocker(params.no_repeat_ngram_size) for _ in range(rows)] if params.no_repeat_ngram_size else None
         )
 
     def add(self, row: int, token: int) -> None:
-        answer = self.answers[row]
-        answer.append(token)
-        if self.counts is not None:
-            self.counts[row, token] += 1
-            if len(answer) > self.window:  # the oldest token leaves the window
-                self.counts[row, answer[-self.window - 1]] -= 1
+        self.answers[row].append(token)
         if self.blockers is not None:
             self.blockers[row].add(token)
 
     def choose(self, logits, active: list[int], sampler) -> list[int]:
         import torch
 
-        penalty = self.params.repetition_penalty
-        if self.counts is not None:
-            recent = self.counts[active] > 0
-            logits = torch.where(recent, torch.where(logits <= 0, logits * penalty, logits / penalty), logits)
+        if self.window:
+            # gather each row's window (at most repeat_last_n ids), penalise, scatter back: a token repeated in
+            # the window is written twice with the same value, so each distinct token is penalised once
+            windows = [self.answers[index][-self.window :] for index in active]
+            width = max(map(len, windows))
+            if width:
+                ids = torch.tensor([w + [w[0] if w else 0] * (width - len(w)) for w in windows])
+                empty = torch.tensor([not w for w in windows])[:, None]
+                picked = logits.gather(1, ids)
+                penalty = self.params.repetition_penalty
+                penalised = torch.where(picked <= 0, picked * penalty, picked / penalty)
+                logits = logits.scatter(1, ids, torch.where(empty, picked, penalised))
         if self.blockers is not None:
             for row, index in enumerate(active):
                 banned = self.blockers[index].banned()
