@@ -18,15 +18,17 @@ at a time through llama.cpp) against the same command at the params.yaml value.
 from __future__ import annotations
 
 import argparse
-import re
 import statistics
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
+import yaml
+
 from bench.common import copy_worktree, save, stopwatch
 from bench.pipeline import environment, run, timed
+from distilloop.config import load as load_params
 from distilloop.io import read_json
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -68,11 +70,10 @@ def stage_timings(project: Path, env: dict) -> dict:
     version = [timed(project, ["dvc", "version"], env)[0] for _ in range(3)]
     params_file = project / "params.yaml"
     original = params_file.read_text(encoding="utf-8")
-    quantise_section = original[original.index("\nquantise:") :]
-    parallel = int(re.search(r"^\s+parallel:\s*(\d+)", quantise_section, re.M).group(1))
-    one_at_a_time = original.replace(
-        quantise_section, re.sub(r"^(\s+parallel:\s*)\d+", r"\g<1>1", quantise_section, count=1, flags=re.M)
-    )
+    values = yaml.safe_load(original)
+    parallel = load_params(params_file).quantise.parallel
+    values.setdefault("quantise", {})["parallel"] = 1
+    one_at_a_time = yaml.safe_dump(values, sort_keys=False)  # comments need not survive: restored below
     try:
         params_file.write_text(one_at_a_time, encoding="utf-8")
         baseline = timed(project, [sys.executable, "-m", "stages.quantise"], env)[0]
