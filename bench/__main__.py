@@ -93,7 +93,7 @@ FIGURES = [
     *(
         Figure(
             "generation",
-            f"student answers at {budget} new tokens, batched engine, float32 (identical greedy answers)",
+            f"student answers at {budget} new tokens, batched engine, float32",
             f"runs[{run}].engine_tokens_per_second",
             "one prompt at a time (`generate` in a loop)",
             f"runs[{run}].loop_tokens_per_second",

@@ -154,10 +154,10 @@ def _decode_batch(
             layer.cumulative_length.fill_(longest)
         logits = torch.stack(logits)
 
-        rules = _Rules(rows, params)
         active = list(range(rows))  # prompt index of each row still in the batch
         positions = torch.tensor([len(ids) for ids in prompts])  # next position of each row
         answers: list[list[int]] = [[] for _ in prompts]
+        rules = _Rules(answers, params)
         stopped = [False] * rows  # by the end-of-sequence token or a complete answer
 
         def done(index: int) -> bool:
@@ -230,16 +230,16 @@ class _Rules:
     row's last `repeat_last_n` generated tokens, n-gram blocking over its generated tokens, then greedy
     or temperature sampling."""
 
-    def __init__(self, rows: int, params: StudentParams):
+    def __init__(self, answers: list[list[int]], params: StudentParams):
         self.params = params
         self.window = params.repeat_last_n if params.repetition_penalty != 1.0 else 0
-        self.answers: list[list[int]] = [[] for _ in range(rows)]
+        self.answers = answers  # each row's generated tokens, appended to by the decoding loop
         self.blockers = (
-            [NgramBlocker(params.no_repeat_ngram_size) for _ in range(rows)] if params.no_repeat_ngram_size else None
+            [NgramBlocker(params.no_repeat_ngram_size) for _ in answers] if params.no_repeat_ngram_size else None
         )
 
     def add(self, row: int, token: int) -> None:
-        self.answers[row].append(token)
+        """`token` was just appended to row's answer."""
         if self.blockers is not None:
             self.blockers[row].add(token)
 
