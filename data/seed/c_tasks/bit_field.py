@@ -577,11 +577,14 @@ REGISTER_FIELDS = (
 )
 assert len({(lo, width) for *_, lo, width in REGISTER_FIELDS}) == len(REGISTER_FIELDS), "fields must differ"
 FIELD_REGISTERS = (0x00000000, 0xFFFFFFFF, 0x12345678, 0xA5A5A5A5, 0x80000001, 0xDEADBEEF)
+# How a prompt places the field: by its highest and lowest bit, or by its width and lowest bit. The
+# reference's macros take the same two numbers and let the compiler derive the mask, so a student copies
+# them from the prompt instead of computing a mask.
 WHERE = (
-    "occupies bits {hi}..{lo}",
-    "is {width} bit{s} wide, starting at bit {lo}",
-    "sits in bits [{hi}:{lo}]",
-    "is the {width}-bit field whose least significant bit is bit {lo}",
+    ("occupies bits {hi}..{lo}", "bounds"),
+    ("is {width} bit{s} wide, starting at bit {lo}", "width"),
+    ("sits in bits [{hi}:{lo}]", "bounds"),
+    ("is the {width}-bit field whose least significant bit is bit {lo}", "width"),
 )
 
 
@@ -595,12 +598,21 @@ def field_set(reg: int, lo: int, width: int, value: int) -> int:
 
 
 def add_field(peripheral: str, register: str, field: str, meaning: str, lo: int, width: int) -> None:
+    assert width < 32, "the macros shift 1U by the width"
     hi, mask = lo + width - 1, (1 << width) - 1
     stem, macro = f"{peripheral}_{register}", f"{peripheral}_{register}_{field}".upper()
-    where = pick(WHERE, stem + field, "field-where").format(hi=hi, lo=lo, width=width, s="" if width == 1 else "s")
+    where, form = pick(WHERE, stem + field, "field-where")
+    where = where.format(hi=hi, lo=lo, width=width, s="" if width == 1 else "s")
     intro = (f"In the {peripheral.upper()} peripheral's {register.upper()} register (32 bits, bit 0 the least "
              f"significant), the {field.upper()} field ({meaning}) {where}.")
-    defines = f"#define {macro}_POS {lo}U\n#define {macro}_MASK 0x{mask << lo:08X}U"
+    if form == "bounds":
+        span = f"bits {hi}..{lo}"
+        defines = (f"#define {macro}_POS {lo}U\n#define {macro}_MSB {hi}U\n"
+                   f"#define {macro}_MASK (((uint32_t)1U << (({macro}_MSB - {macro}_POS) + 1U)) - 1U)")
+    else:
+        span = f"{width} bit{'' if width == 1 else 's'} from bit {lo}"
+        defines = (f"#define {macro}_POS {lo}U\n#define {macro}_WIDTH {width}U\n"
+                   f"#define {macro}_MASK (((uint32_t)1U << {macro}_WIDTH) - 1U)")
     getter = f"{stem}_get_{field}"
     # the field alone, everything but the field, and a single bit at each end: no two fields agree on these
     registers = FIELD_REGISTERS + (mask << lo, ~(mask << lo) & 0xFFFFFFFF, 1 << lo, 1 << hi)
@@ -613,13 +625,13 @@ def add_field(peripheral: str, register: str, field: str, meaning: str, lo: int,
 {defines}
 
 /**
- * @brief Read the {field.upper()} field (bits {hi}..{lo}) of the {register.upper()} register.
+ * @brief Read the {field.upper()} field ({span}) of the {register.upper()} register.
  * @param reg The register value.
  * @return The field, right-aligned.
  */
 uint32_t {getter}(uint32_t reg)
 {{
-    return (reg & {macro}_MASK) >> {macro}_POS;
+    return (reg >> {macro}_POS) & {macro}_MASK;
 }}
 """, harness_body="\n".join(f"HX_U({getter}(0x{r:08X}U), 0x{field_get(r, lo, width):X}U);" for r in registers))
     setter = f"{stem}_set_{field}"
@@ -637,7 +649,7 @@ uint32_t {getter}(uint32_t reg)
 {defines}
 
 /**
- * @brief Replace the {field.upper()} field (bits {hi}..{lo}) of the {register.upper()} register.
+ * @brief Replace the {field.upper()} field ({span}) of the {register.upper()} register.
  * @param reg The current register value.
  * @param value The new field value, right-aligned.
  * @return reg with the field replaced, or reg unchanged when value does not fit.
@@ -645,8 +657,8 @@ uint32_t {getter}(uint32_t reg)
 uint32_t {setter}(uint32_t reg, uint32_t value)
 {{
     uint32_t result = reg;
-    if (value <= ({macro}_MASK >> {macro}_POS)) {{
-        result = (reg & ~{macro}_MASK) | ((value << {macro}_POS) & {macro}_MASK);
+    if (value <= {macro}_MASK) {{
+        result = (reg & ~({macro}_MASK << {macro}_POS)) | (value << {macro}_POS);
     }}
     return result;
 }}

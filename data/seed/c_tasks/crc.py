@@ -147,45 +147,59 @@ def harness_for(function: str, name: str) -> str:
     return "\n".join(lines)
 
 
-def crc_parts(name: str, macro: str) -> tuple[str, str, str]:
-    """The C pieces of a bitwise CRC register update: (#defines, feed one byte, shift one bit). Reflected
-    CRCs shift LSB-first with the reflected polynomial (and the reflected initial value); the others
-    shift MSB-first, masked to the width when it is not a C type's width."""
+def crc_parts(name: str, macro: str, prefix: str) -> tuple[str, str, str, str]:
+    """The C pieces of a bitwise CRC in the catalogue's own model: (#defines and helpers, feed one byte,
+    shift one bit, finish the register). Every CRC shifts MSB-first with the polynomial and initial value
+    exactly as the catalogue (and the prompt) gives them, masked to the width when it is not a C type's
+    width; a reflected CRC reflects each input byte and the final register with a `<prefix>_reflect`
+    helper. So the constants are copied, never bit-reversed by hand, and reflected and normal CRCs differ
+    by the helper and its two calls."""
     width, poly, init, reflected, xorout, _ = CATALOGUE[name]
     ctype = CTYPE[width]
     masked = width not in (8, 16, 32, 64)
-    if reflected:
-        poly_line = f"#define {macro}_POLY {hexw(reflect(poly, width), width)} /* {hexw(poly, width)} reflected */"
-        init_line = f"#define {macro}_INIT {hexw(reflect(init, width), width)}"
-        if reflect(init, width) != init:
-            init_line += f" /* {hexw(init, width)} reflected */"
-        feed = f"crc ^= ({ctype})data[i];"
-        step = (f"if ((crc & 1U) != 0U) {{\n                crc = ({ctype})((crc >> 1U) ^ {macro}_POLY);\n"
-                f"            }} else {{\n                crc = ({ctype})(crc >> 1U);\n            }}")
+    byte = f"{prefix}_reflect(({ctype})data[i], 8U)" if reflected else f"({ctype})data[i]"
+    feed = f"crc ^= {byte};" if width == 8 else f"crc ^= ({ctype})({byte} << {width - 8}U);"
+    if masked:
+        xored, shifted = f"(((crc << 1U) ^ {macro}_POLY) & {macro}_MASK)", f"((crc << 1U) & {macro}_MASK)"
     else:
-        poly_line = f"#define {macro}_POLY {hexw(poly, width)}"
-        init_line = f"#define {macro}_INIT {hexw(init, width)}"
-        feed = (f"crc ^= ({ctype})data[i];" if width == 8
-                else f"crc ^= ({ctype})((({ctype})data[i]) << {width - 8}U);")
-        mask = f" & {macro}_MASK" if masked else ""
-        step = (f"if ((crc & {hexw(1 << (width - 1), width)}) != 0U) {{\n"
-                f"                crc = ({ctype})(((crc << 1U) ^ {macro}_POLY){mask});\n"
-                f"            }} else {{\n                crc = ({ctype})((crc << 1U){mask});\n            }}"
-                if masked else
-                f"if ((crc & {hexw(1 << (width - 1), width)}) != 0U) {{\n"
-                f"                crc = ({ctype})((crc << 1U) ^ {macro}_POLY);\n"
-                f"            }} else {{\n                crc = ({ctype})(crc << 1U);\n            }}")
-        if masked:
-            poly_line += f"\n#define {macro}_MASK {hexw((1 << width) - 1, width)}"
-    return f"{poly_line}\n{init_line}\n#define {macro}_XOROUT {hexw(xorout, width)}", feed, step
+        xored, shifted = f"((crc << 1U) ^ {macro}_POLY)", "(crc << 1U)"
+    step = (f"if ((crc & {hexw(1 << (width - 1), width)}) != 0U) {{\n"
+            f"                crc = ({ctype}){xored};\n"
+            f"            }} else {{\n                crc = ({ctype}){shifted};\n            }}")
+    defines = [f"#define {macro}_POLY {hexw(poly, width)}", f"#define {macro}_INIT {hexw(init, width)}",
+               f"#define {macro}_XOROUT {hexw(xorout, width)}"]
+    if masked:
+        defines.append(f"#define {macro}_MASK {hexw((1 << width) - 1, width)}")
+    if not reflected:
+        return "\n".join(defines), feed, step, ""
+    helper = f"""
+
+/**
+ * @brief Reverse the order of the lowest bits of a value (the catalogue's reflection).
+ * @param value Value to reflect.
+ * @param bits Number of low bits to reverse.
+ * @return The value with those bits in reverse order.
+ */
+static {ctype} {prefix}_reflect({ctype} value, uint32_t bits)
+{{
+    {ctype} rest = value;
+    {ctype} result = 0U;
+    uint32_t bit;
+    for (bit = 0U; bit < bits; bit++) {{
+        result = ({ctype})((result << 1U) | (rest & 1U));
+        rest = ({ctype})(rest >> 1U);
+    }}
+    return result;
+}}"""
+    return "\n".join(defines) + helper, feed, step, f"crc = {prefix}_reflect(crc, {width}U);"
 
 
 def bitwise_reference(function: str, name: str, macro: str, brief: str) -> str:
-    """A bitwise reference: MSB-first shifting for normal CRCs, LSB-first with the reflected polynomial
-    for reflected ones."""
+    """A bitwise reference in the catalogue's model (see crc_parts)."""
     width = CATALOGUE[name][0]
     ctype = CTYPE[width]
-    defines, feed, step = crc_parts(name, macro)
+    defines, feed, step, finish = crc_parts(name, macro, function)
+    finish = f"\n    {finish}" if finish else ""
     return f"""\
 #include <stddef.h>
 #include <stdint.h>
@@ -208,7 +222,7 @@ def bitwise_reference(function: str, name: str, macro: str, brief: str) -> str:
         for (bit = 0U; bit < 8U; bit++) {{
             {step}
         }}
-    }}
+    }}{finish}
     return ({ctype})(crc ^ {macro}_XOROUT);
 }}
 """
@@ -649,8 +663,9 @@ def add_frame_check(name: str) -> None:
     macro, function = base.upper(), f"{base}_frame_ok"
     order = "little" if reflected else "big"
     wide = "uint64_t" if width == 64 else "uint32_t"
-    defines, feed, step = crc_parts(name, macro)
+    defines, feed, step, finish = crc_parts(name, macro, base)
     feed = feed.replace("data[i]", "frame[i]")
+    finish = f"\n        {finish}" if finish else ""
     if size == 1:
         received = f"{ctype} received = frame[data_len];"
         placement = "a single CRC byte"
@@ -684,7 +699,7 @@ bool {function}(const uint8_t *frame, size_t len)
         size_t i;
         uint32_t bit;
         {received.replace(chr(10), chr(10) + '        ')}
-    {loop}
+    {loop}{finish}
         crc = ({ctype})(crc ^ {macro}_XOROUT);
         ok = (crc == received);
     }}
@@ -722,7 +737,12 @@ def add_incremental(name: str) -> None:
     width, poly, init, reflected, xorout, _ = CATALOGUE[name]
     base, ctype = base_name(name), CTYPE[width]
     macro, function = base.upper(), f"{base}_calculate"
-    defines, feed, step = crc_parts(name, macro)
+    defines, feed, step, finish = crc_parts(name, macro, base)
+    # a later call continues from the previous result: undo its final XOR (and its output reflection)
+    resume = f"({ctype})(start_value ^ {macro}_XOROUT)"
+    if finish:
+        resume = f"{base}_reflect({resume}, {width}U)"
+    finish = f"\n    {finish}" if finish else ""
     reference = f"""\
 #include <stdbool.h>
 #include <stddef.h>
@@ -740,10 +760,10 @@ def add_incremental(name: str) -> None:
  */
 {ctype} {function}(const uint8_t *data, size_t len, {ctype} start_value, bool is_first_call)
 {{
-    {ctype} crc = is_first_call ? {macro}_INIT : ({ctype})(start_value ^ {macro}_XOROUT);
+    {ctype} crc = is_first_call ? {macro}_INIT : {resume};
     size_t i;
     uint32_t bit;
-{crc_loop(feed, step, "len")}
+{crc_loop(feed, step, "len")}{finish}
     return ({ctype})(crc ^ {macro}_XOROUT);
 }}
 """
