@@ -137,6 +137,27 @@ def test_generated_variants_differ_in_substance(records):
         assert families[family] >= 25, (family, families[family])
 
 
+COPIED_DEFINE = re.compile(r"#define \w+_(?:POLY|INIT|XOROUT|POS|WIDTH|MSB) (0x[0-9A-F]+|\d+)U")
+
+
+def test_crc_and_register_field_constants_are_written_in_the_prompt(records):
+    """A 135M student copies numbers from its prompt but cannot bit-reverse a polynomial or build a mask,
+    so the CRC and register-field references define only numbers the prompt spells out (a zero final XOR
+    may be worded "no final XOR")."""
+    checked = 0
+    for record in records:
+        if record["checks"]["family"] not in ("crc", "bit_field"):
+            continue
+        for value in COPIED_DEFINE.findall(record["reference"]):
+            checked += 1
+            if value.startswith("0x"):
+                written = value in record["prompt"] or (int(value, 16) == 0 and "no final XOR" in record["prompt"])
+            else:
+                written = re.search(rf"\b{value}\b", record["prompt"]) is not None
+            assert written, f"{record['id']}: {value} is not in the prompt"
+    assert checked > 500, checked
+
+
 def test_references_are_documented(records):
     """A Doxygen block with @brief, one @param per parameter and @return (unless void) before the function."""
     for record in records:
