@@ -740,7 +740,7 @@ def add_incremental(name: str) -> None:
     defines, feed, step, finish = crc_parts(name, macro, base)
     # a later call continues from the previous result: undo its final XOR (and its output reflection)
     resume = f"({ctype})(start_value ^ {macro}_XOROUT)"
-    if finish:
+    if reflected:
         resume = f"{base}_reflect({resume}, {width}U)"
     finish = f"\n    {finish}" if finish else ""
     reference = f"""\
