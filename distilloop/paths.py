@@ -19,7 +19,7 @@ BASE_DIR = MODELS_DIR / "base"
 BEST_ADAPTER = MODELS_DIR / "best-adapter"
 MERGED_DIR = MODELS_DIR / "merged"
 GGUF_DIR = MODELS_DIR / "gguf"
-TRAINED_ON = "training.json"  # written into every adapter: what it was trained on, for the unchanged-data check
+TRAINED_ON = "training.json"  # written into every adapter: what it was trained on (method, epoch, data digest)
 
 
 def export_split(split: str) -> Path:

@@ -8,9 +8,10 @@ midway resumes from its last complete checkpoint (step count, optimiser, schedul
 long as the checkpoint was made from the same inputs and params; the checkpoints are cleared when
 training completes, leaving run.json (the fingerprint of the inputs) behind.
 
-Nothing to learn is not an error: an empty lesson (merge@N found nothing failing), or the very lesson
-adapter N-1 was already trained on, copies adapter N-1 through and records "skipped" with the reason in
-the metrics. A record's `weight` (default 1) is how many times it is trained on per pass.
+Nothing to learn is not an error: an empty lesson (merge@N found nothing failing) copies adapter N-1
+through and records "skipped" with the reason in the metrics. The lesson adapter N-1 was trained on, met
+again, is trained again: its items still fail, and another pass over them still teaches (the val-loss
+guard keeps adapter N-1 when it does not). A record's `weight` (default 1) is how many times it is trained on per pass.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from distilloop.config import Params, TrainParams
 from distilloop.console import console, summary_table
 from distilloop.io import read_json, write_json
 from distilloop.loop import converged_before, pass_through_note
-from distilloop.paths import MODELS_DIR, TRAINED_ON, epoch_dir, epoch_metrics, export_split
+from distilloop.paths import MODELS_DIR, epoch_dir, epoch_metrics, export_split
 from distilloop.training import distributed
 from distilloop.training.adapters import (
     RUN_FILE,
@@ -127,14 +128,11 @@ def run(
     }
 
     data_digest = digest([config.method, examples])
-    previous = paths.previous_adapter / TRAINED_ON
     converged_at = converged_before(epoch) if data is None and out_dir is None else None
     if converged_at is not None:
         return skip(paths, config, epoch, pass_through_note(converged_at), counts)
     if not examples:
         return skip(paths, config, epoch, f"nothing to learn: {paths.data} is empty (nothing fails now)", counts)
-    if previous.exists() and read_json(previous).get("data_sha256") == data_digest:
-        return skip(paths, config, epoch, f"adapter {paths.previous_adapter} was already trained on this data", counts)
 
     from distilloop.hardware import set_threads
     from distilloop.training.sft import (

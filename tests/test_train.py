@@ -265,21 +265,20 @@ def test_stale_or_broken_checkpoints_are_not_resumed(train_project):
     assert metrics["resumed_from_step"] is None and metrics["steps"] == 4
 
 
-def test_unchanged_or_empty_lesson_passes_adapter_through(train_project):
+def test_an_unchanged_lesson_trains_again_and_an_empty_one_passes_adapter_through(train_project):
     params = make_params(epochs=1)
-    stage.run(params, epoch=1)
-    # epoch 2 with the very lesson adapter 1 was trained on
+    first = stage.run(params, epoch=1)
+    # epoch 2 with the very lesson adapter 1 was trained on: its items still fail, so another pass
     Path("runs/epoch-2").mkdir()
     Path("runs/epoch-2/lesson.jsonl").write_bytes(Path("runs/epoch-1/lesson.jsonl").read_bytes())
     metrics = stage.run(params, epoch=2)
-    assert metrics["skipped"].endswith("was already trained on this data") and metrics["steps"] == 0
-    assert Path("runs/epoch-2/adapter", ADAPTER).read_bytes() == Path("runs/epoch-1/adapter", ADAPTER).read_bytes()
+    assert metrics.get("skipped") is None and metrics["steps"] == first["steps"] > 0
     # epoch 3 with an empty lesson: nothing fails
     write_jsonl(Path("runs/epoch-3/lesson.jsonl"), [])
     metrics = stage.run(params, epoch=3)
     assert metrics["skipped"].startswith("nothing to learn")
     assert json.loads(Path("metrics/epochs/3-train.json").read_text())["skipped"] == metrics["skipped"]
-    assert Path("runs/epoch-3/adapter", ADAPTER).read_bytes() == Path("runs/epoch-1/adapter", ADAPTER).read_bytes()
+    assert Path("runs/epoch-3/adapter", ADAPTER).read_bytes() == Path("runs/epoch-2/adapter", ADAPTER).read_bytes()
 
 
 def test_bad_inputs_give_one_line_errors(train_project):
