@@ -53,6 +53,23 @@ def test_quantise_writes_ggufs_modelfile_and_scores_each_type(tiny_model_dir, wo
     assert modelfile.startswith("FROM ./model-q4_k_m.gguf\n") and 'PARAMETER stop "<|im_end|>"' in modelfile
 
 
+def test_the_headline_reports_the_gguf_the_modelfile_ships_under_its_type(workspace):
+    from distilloop.loop.summary import headline
+
+    # the C profile ships q8_0 (q4_k_m loses most of the C student's passes)
+    quantised = {
+        "types": {
+            "f16": {"pass_rate": 0.1728, "size_bytes": 2 * 2**20},
+            "q8_0": {"pass_rate": 0.1235, "size_bytes": 2**20},
+        },
+        "modelfile_model": "model-q8_0.gguf",
+    }
+    summary = headline([1], {"epoch": 1, "test": {"pass_rate": 0.1605, "mean_score": 6.54}}, quantised)
+    assert summary["q8_0"] == {"test_pass_rate": 0.1235, "size_mb": 1.0}
+    assert "q4_k_m" not in summary and "f16" not in summary
+    assert summary["best_test"] == {"pass_rate": 0.1605, "mean_score": 6.54}
+
+
 def test_quantise_fails_when_a_type_loses_too_much_pass_rate(tiny_model_dir, workspace):
     from stages import quantise
 

@@ -2,7 +2,7 @@
 
 About fifteen numbers: val and test pass rate per epoch, the best epoch's test figures (pass rate, mean
 score, Pearson r where the task has reference scores), the teacher's accepted corrections and cost over
-all epochs, and the shipped q4_k_m GGUF's test pass rate and size. The detailed files it draws on
+all epochs, and the shipped GGUF's (the one the Ollama Modelfile uses) test pass rate and size. The detailed files it draws on
 (metrics/epochs/*.json, best.json, quantise.json) stay plain outputs for `distilloop status` and plots.
 """
 
@@ -11,7 +11,11 @@ from __future__ import annotations
 from distilloop.io import read_json
 from distilloop.paths import METRICS_DIR, epoch_metrics
 
-SHIPPED_TYPE = "q4_k_m"
+
+def shipped_type(quantised: dict) -> str | None:
+    """The GGUF type the Ollama Modelfile uses (the smallest of quantise.types): "model-q8_0.gguf" -> "q8_0"."""
+    name = quantised.get("modelfile_model")
+    return name.removeprefix("model-").removesuffix(".gguf") if name else None
 
 
 def _figure(value, digits: int = 4):
@@ -45,9 +49,10 @@ def headline(epochs: list[int], best: dict, quantised: dict) -> dict:
     }
     if best_test.get("pearson_r") is not None:
         summary["best_test"]["pearson_r"] = _figure(best_test["pearson_r"])
-    shipped = (quantised.get("types") or {}).get(SHIPPED_TYPE)
-    if shipped:
-        summary[SHIPPED_TYPE] = {
+    kind = shipped_type(quantised)
+    shipped = (quantised.get("types") or {}).get(kind)
+    if shipped:  # keyed by its type, so `dvc metrics diff` never compares a q8_0 with a q4_k_m
+        summary[kind] = {
             "test_pass_rate": _figure(shipped["pass_rate"]),
             "size_mb": round(shipped["size_bytes"] / 2**20, 1),
         }
