@@ -165,7 +165,7 @@ def run_distilloop(
         for r in records
     ]
     bf16 = use_bf16(config.dtype)
-    model, tokenizer = load_model(base_dir, adapter)
+    model, tokenizer = load_model(base_dir, adapter, bf16)
     timer = StepTimer()
     trainer = make_trainer(config, model, tokenizer, examples, [], scratch / "ours", bf16, [timer])
     trainer.args.max_steps, trainer.args.save_strategy = steps, "no"

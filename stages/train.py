@@ -153,7 +153,8 @@ def run(
     ranks = distributed.Ranks()  # one process unless launched as a worker
     threads = set_threads(config.threads, distributed.local_processes())
     bf16 = use_bf16(config.dtype)
-    model, tokenizer = load_model(paths.base, paths.previous_adapter)
+    # frozen weights in bf16 in one process only: FSDP flattens parameters and wants one dtype in each
+    model, tokenizer = load_model(paths.base, paths.previous_adapter, bf16 and ranks.count == 1)
     fingerprint = digest(
         {
             "data": data_digest,

@@ -167,6 +167,43 @@ def test_completion_loss_equals_trl_sft_loss(train_project):
     assert ours_loss == pytest.approx(theirs_loss, abs=1e-5)
 
 
+def test_frozen_weights_stored_in_bf16_compute_what_autocast_computes(train_project):
+    """train@N under bf16 autocast keeps the frozen linear weights in bf16: loss and LoRA gradients must be
+    those of fp32 weights cast by autocast, to the bit."""
+    from safetensors.torch import save_file
+
+    from distilloop.training.sft import load_model
+    from distilloop.training.trainers import make_trainer
+
+    paths = stage.TrainPaths.for_epoch(1, "sft")
+    generator = torch.Generator().manual_seed(2)  # non-zero B: gradients reach both LoRA matrices
+    tensors = {
+        name: torch.randn(v.shape, generator=generator) * 0.05 for name, v in weights(paths.previous_adapter).items()
+    }
+    save_file(tensors, str(paths.previous_adapter / ADAPTER))
+    examples = read_examples(paths.data, "sft")
+    results = []
+    for stored_in_bf16 in (False, True):
+        model, tokenizer = load_model(paths.base, paths.previous_adapter, bf16=stored_in_bf16)
+        dtypes = {name: p.dtype for name, p in model.named_parameters()}
+        trainer = make_trainer(make_params().train, model, tokenizer, examples, [], paths.checkpoints, False, [])
+        batch = trainer.data_collator([trainer.train_dataset[i] for i in (0, 10, 3)])
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            loss = trainer.compute_loss(model, dict(batch))
+        loss.backward()
+        grads = {name: p.grad for name, p in model.named_parameters() if p.requires_grad}
+        results.append((loss.item(), grads, dtypes))
+    (loss_fp32, grads_fp32, dtypes_fp32), (loss_bf16, grads_bf16, dtypes_bf16) = results
+    assert loss_bf16 == loss_fp32
+    assert grads_bf16.keys() == grads_fp32.keys() and all(torch.equal(grads_bf16[k], grads_fp32[k]) for k in grads_fp32)
+    assert set(dtypes_fp32.values()) == {torch.float32}
+    stored = {name for name, dtype in dtypes_bf16.items() if dtype == torch.bfloat16}
+    assert any("base_layer" in name for name in stored)  # the linears under the LoRA adapters
+    assert all("_proj." in name for name in stored)  # and the frozen ones without: linear layers only
+    assert all(dtypes_bf16[name] == torch.float32 for name in grads_bf16)  # what the optimiser updates
+    assert dtypes_bf16["base_model.model.model.embed_tokens.weight"] == torch.float32
+
+
 def test_training_continues_the_previous_adapter(train_project):
     # adapter N-1 with non-zero weights everywhere: a fresh adapter (B = 0) would show at the first step
     previous = Path("runs/epoch-0/adapter")
