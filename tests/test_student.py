@@ -308,4 +308,6 @@ def test_gguf_answers_together_equal_one_at_a_time(varied_model_dir, tiny, tmp_p
         llm.close()
     assert [r["text"] for r in together] == [r["text"] for r in alone]
     assert [r["tokens"] for r in together] == [r["tokens"] for r in alone]
+    # the chat template's opening (system turn, user header) was prefilled once and shared
+    assert all(r["shared_prompt_tokens"] >= 10 for r in together)
     assert sum(r["text"] == g.text for r, g in zip(alone, engine)) >= 4  # f16 rounding may tip one greedy choice

@@ -239,12 +239,14 @@ def chat_many(
     repeat_last_n: int = 64,
     parallel: int = 8,
     on_answer=None,
+    share_opening: bool = True,
 ) -> list[dict]:
     """Greedy answers to many prompts, `parallel` sequences decoded together in one llama.cpp context
     (one forward pass per step for all of them), each under the rules of `chat`: the same prompt
     rendering, repetition penalty over its own last `repeat_last_n` generated tokens (applied here, as
-    llama.cpp's penalties sampler does), stop when complete or at its budget. Returns `chat`'s dicts in
-    order; "seconds" is each answer's share of the wall time. `on_answer(index)` is called as each ends."""
+    llama.cpp's penalties sampler does), stop when complete or at its budget. The prompts' common opening
+    is prefilled once (`share_opening`). Returns `chat`'s dicts in order, plus "shared_prompt_tokens";
+    "seconds" is each answer's share of the wall time. `on_answer(index)` is called as each ends."""
     import time
 
     import llama_cpp
@@ -259,10 +261,18 @@ def chat_many(
     if per_sequence > llm.n_ctx():
         longest = max(len(ids) for ids in encoded)
         raise ValueError(f"Requested tokens ({longest}) exceed context window of {llm.n_ctx()}")
+    # The prompts' common opening (chat template, system prompt, the task's instructions) is prefilled once,
+    # into an extra sequence that every prompt's sequence then starts from: kv_unified shares those cells.
+    shared = (
+        min(len(os.path.commonprefix(encoded)), min(len(ids) for ids in encoded) - 1)
+        if share_opening and encoded
+        else 0
+    )
+    opening = parallel  # the shared opening's sequence id
     settings = llama_cpp.llama_context_default_params()
-    settings.n_ctx = per_sequence * parallel
+    settings.n_ctx = per_sequence * parallel + shared
     settings.n_batch = settings.n_ubatch = max(512, max(len(ids) for ids in encoded))
-    settings.n_seq_max, settings.kv_unified = parallel, True
+    settings.n_seq_max, settings.kv_unified = parallel + 1, True
     settings.n_threads = settings.n_threads_batch = llm.context_params.n_threads
     context = llama_cpp.llama_init_from_model(llm._model.model, settings)
     if not context:
@@ -295,14 +305,23 @@ def chat_many(
         waiting = list(range(len(prompts)))
         slots: dict[int, dict] = {}  # sequence id -> the answer it holds
         memory = llama_cpp.llama_get_memory(context)
+        if shared:
+            decode([(token, position, opening, False) for position, token in enumerate(encoded[0][:shared])])
         while waiting or slots:
-            for sequence in range(parallel):  # fill free sequences, each prompt prefilled alone
+            for sequence in range(parallel):  # fill free sequences, each prompt's own part prefilled alone
                 if sequence in slots or not waiting:
                     continue
                 index = waiting.pop(0)
                 ids = encoded[index]
                 llama_cpp.llama_memory_seq_rm(memory, sequence, -1, -1)
-                decode([(token, position, sequence, position == len(ids) - 1) for position, token in enumerate(ids)])
+                if shared:
+                    llama_cpp.llama_memory_seq_cp(memory, opening, sequence, -1, -1)
+                decode(
+                    [
+                        (ids[position], position, sequence, position == len(ids) - 1)
+                        for position in range(shared, len(ids))
+                    ]
+                )
                 state = {
                     "index": index,
                     "position": len(ids),
@@ -310,7 +329,7 @@ def chat_many(
                     "end": answer_end(tasks[index]),
                     "stopped": False,
                 }
-                state["next"] = next_token(len(ids) - 1, state)
+                state["next"] = next_token(len(ids) - shared - 1, state)  # the batch row of the last token
                 slots[sequence] = state
             for sequence, state in list(slots.items()):  # take each sequence's token; finished ones leave
                 token = state["next"]
@@ -324,6 +343,7 @@ def chat_many(
                     results[state["index"]] = {
                         "text": llm.detokenize(tokens).decode("utf-8", errors="ignore"),
                         "prompt_tokens": len(encoded[state["index"]]),
+                        "shared_prompt_tokens": shared,  # prefilled once for all prompts
                         "tokens": len(tokens),
                         "truncated": not state["stopped"] and len(tokens) >= budgets[state["index"]],
                     }
