@@ -354,6 +354,16 @@ DEFAULT_CORRECTION_TEMPLATE = (
     "Reply with the corrected answer only (C code in one ```c block; JSON as one object)."
 )
 TEMPLATE_FIELDS = ("prompt", "student_output", "score", "threshold", "findings")
+DEFAULT_AUGMENT_TEMPLATE = (
+    "A student got the task below wrong. Here it is with a verified answer.\n\n"
+    "Task:\n{prompt}\n\n"
+    "Answer:\n{answer}\n\n"
+    "Write {count} new tasks of the same kind and difficulty for the student to practise on: change the "
+    "names, numbers and requirements, keep the wording style of the task, and give each a complete, correct "
+    "answer in the same form as the one above. Reply with a JSON array only: "
+    '[{{"prompt": "<the new task>", "answer": "<its answer>"}}, ...]'
+)
+AUGMENT_TEMPLATE_FIELDS = ("prompt", "answer", "count", "id")
 ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
 KEY_PREFIXES = ("sk-", "sk_", "ghp_", "gho_", "ghs_", "ghu_", "github_pat_", "AKIA", "ASIA", "xox", "hf_", "AIza")
 
@@ -400,6 +410,12 @@ class TeacherParams(Section):
         min_length=1,
         description="the correction request; fields: " + ", ".join(TEMPLATE_FIELDS),
     )
+    augment_template: str = Field(
+        DEFAULT_AUGMENT_TEMPLATE,
+        min_length=1,
+        description="the request for new tasks like a failing one (correct.augment); fields: "
+        + ", ".join(AUGMENT_TEMPLATE_FIELDS),
+    )
     temperature: float = Field(0.0, ge=0, le=2, description="0 means greedy; part of the cache key")
     max_tokens: int = Field(1024, ge=1, le=65536, description="longest correction; part of the cache key")
     timeout_s: float = Field(120.0, gt=0, le=3600, description="per-call timeout of a remote backend")
@@ -432,16 +448,17 @@ class TeacherParams(Section):
                 data = {**data, "api_key_env": "<looks like a key, not a variable name: value hidden>"}
         return data
 
-    @field_validator("prompt_template")
+    @field_validator("prompt_template", "augment_template")
     @classmethod
-    def _known_fields(cls, value: str) -> str:
+    def _known_fields(cls, value: str, info) -> str:
+        allowed = TEMPLATE_FIELDS if info.field_name == "prompt_template" else AUGMENT_TEMPLATE_FIELDS
         try:
             names = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
         except ValueError as exc:
             raise ValueError(f"bad template: {exc}") from None
-        unknown = sorted(names - set(TEMPLATE_FIELDS))
+        unknown = sorted(names - set(allowed))
         if unknown:
-            raise ValueError(f"unknown field {{{unknown[0]}}} (allowed: {', '.join(TEMPLATE_FIELDS)})")
+            raise ValueError(f"unknown field {{{unknown[0]}}} (allowed: {', '.join(allowed)})")
         return value
 
 
@@ -450,6 +467,13 @@ class CorrectParams(Section):
         200, ge=0, le=1_000_000, description="most items sent per epoch, worst scores first"
     )
     budget_usd: float = Field(5.0, ge=0, description="no call is made that could take this run's spend past it")
+    augment: int = Field(
+        0,
+        ge=0,
+        le=20,
+        description="new tasks like each failing item the teacher writes, with answers, after its correction is "
+        "accepted (LLM2LLM); each is checked by the gate and against val/test before it is trained on; 0: off",
+    )
 
 
 class MergeParams(Section):

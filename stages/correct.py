@@ -23,8 +23,9 @@ from distilloop.config import Params
 from distilloop.console import console, summary_table
 from distilloop.io import read_records, write_json, write_jsonl
 from distilloop.loop import converged_before, pass_through_note
-from distilloop.paths import epoch_dir, epoch_metrics
+from distilloop.paths import epoch_dir, epoch_metrics, export_split
 from distilloop.teachers import Request, Teacher, make_teacher
+from distilloop.teachers.augment import augment
 from distilloop.teachers.cache import CallCache, default_path
 from distilloop.teachers.ledger import Ledger, price_of
 from distilloop.teachers.runner import Outcome, Runner
@@ -165,10 +166,15 @@ def run(
     if in_path is None or out_path is None:
         raise UserError("correct: give --epoch N, or --in SCORED.jsonl and --out CORRECTIONS.jsonl")
     metrics_path = metrics_path or Path(out_path).with_suffix(".metrics.json")
+    # the teacher's new tasks (correct.augment): runs/epoch-N/augmented.jsonl, which merge@N reads
+    augmented_path = (
+        Path(out_path).parent / "augmented.jsonl" if epoch else Path(out_path).with_suffix(".augmented.jsonl")
+    )
 
     converged_at = converged_before(epoch) if epoch is not None else None
     if converged_at is not None:  # the loop has converged: nothing goes to the teacher
         write_jsonl(out_path, [])
+        write_jsonl(augmented_path, [])
         metrics = {**EMPTY_METRICS, "skipped": pass_through_note(converged_at)}
         write_json(metrics_path, metrics)
         console.print(f"correct@{epoch}: {metrics['skipped']}; no teacher calls")
@@ -185,20 +191,21 @@ def run(
     runner = Runner(teacher, params.teacher, ledger, cache)
     try:
         outcomes = runner.run([correction_request(r, params) for r in to_send], f"correct ({teacher.backend})")
+        answered = [(r, o) for r, o in zip(to_send, outcomes) if o.reply is not None]
+        scores = iter(verify(answered, params))
+        corrections = []
+        for record, outcome in zip(to_send, outcomes):
+            if outcome.skipped:
+                continue
+            scored = next(scores) if outcome.reply is not None else None
+            corrections.append(correction_record(record, outcome, scored, teacher, params))
+        augmented, augment_metrics = augment_failures(params, epoch, records, to_send, corrections, teacher, runner)
     finally:
         teacher.close()
         if cache is not None:
             cache.close()
-
-    answered = [(r, o) for r, o in zip(to_send, outcomes) if o.reply is not None]
-    scores = iter(verify(answered, params))
-    corrections = []
-    for record, outcome in zip(to_send, outcomes):
-        if outcome.skipped:
-            continue
-        scored = next(scores) if outcome.reply is not None else None
-        corrections.append(correction_record(record, outcome, scored, teacher, params))
     write_jsonl(out_path, corrections)
+    write_jsonl(augmented_path, augmented)
 
     rejected = Counter(kind(c["reason"]) for c in corrections if c["correction"] is not None and not c["accepted"])
     failed = Counter(o.error.kind for o in outcomes if o.error is not None)
@@ -211,6 +218,7 @@ def run(
         "failed": dict(sorted(failed.items())),
         "skipped_budget": sum(o.skipped == "budget" for o in outcomes),
         "skipped_max": skipped_max,
+        "augment": augment_metrics,
         "input_tokens": ledger.input_tokens,
         "output_tokens": ledger.output_tokens,
         "cost_usd": round(ledger.spent_usd, 6),
@@ -218,6 +226,23 @@ def run(
     write_json(metrics_path, metrics)
     _summary(metrics, teacher, in_path, out_path)
     return metrics
+
+
+def augment_failures(params: Params, epoch, pool, sent, corrections, teacher, runner) -> tuple[list[dict], dict]:
+    """correct.augment new tasks like each item whose correction was accepted (distilloop/teachers/augment.py)."""
+    if not params.correct.augment:
+        return [], {"skipped": "correct.augment is 0"}
+    if teacher.backend == "reference":
+        return [], {"skipped": "the reference teacher writes no new tasks"}
+    accepted = {c["id"]: c["correction"] for c in corrections if c["accepted"]}
+    seeds = [(record, accepted[record["id"]]) for record in sent if record["id"] in accepted]
+    heldout = [
+        r["prompt"]
+        for split in ("val", "test")
+        if export_split(split).exists()
+        for r in read_records(export_split(split))
+    ]
+    return augment(seeds, params, runner, heldout, [r["prompt"] for r in pool], epoch)
 
 
 EMPTY_METRICS = {
@@ -239,6 +264,9 @@ def _summary(metrics: dict, teacher, in_path, out_path) -> None:
     rows = [(name, metrics[name]) for name in ("requested", "sent", "cache_hits", "accepted")]
     rows += [("rejected", sum(metrics["rejected"].values()) or 0), ("failed", sum(metrics["failed"].values()) or 0)]
     rows += [(f"  {group}: {reason}", n) for group in ("rejected", "failed") for reason, n in metrics[group].items()]
+    augment = metrics.get("augment") or {}
+    if "accepted" in augment:
+        rows.append(("new tasks accepted / written", f"{augment['accepted']} / {augment['tasks_written']}"))
     rows += [
         ("skipped (max / budget)", f"{metrics['skipped_max']} / {metrics['skipped_budget']}"),
         ("tokens in / out", f"{metrics['input_tokens']} / {metrics['output_tokens']}"),

@@ -13,6 +13,8 @@ and runs/epoch-(N-1)/pool.scored.jsonl (the student's own answers, for `merge.se
                                cumulative  the whole bank, this epoch's corrections `failure_weight` times
                              Empty when nothing fails now: train@N is then skipped.
   runs/epoch-N/pairs.jsonl   this epoch's preference pairs (chosen = the correction, rejected = the answer)
+The new tasks the teacher wrote and the gate accepted (runs/epoch-N/augmented.jsonl, `correct.augment`)
+join the bank as new examples, trained on once per pass like the student's own passing answers.
 Rejected and failed corrections are never trained on. Records carry the epoch that added them.
 """
 
@@ -77,6 +79,21 @@ def passing_answers(scored: list[dict], epoch: int, threshold: float) -> list[di
     ]
 
 
+def accepted_tasks(augmented: list[dict], epoch: int) -> list[dict]:
+    """The teacher's new tasks that passed every check (distilloop/teachers/augment.py), as examples."""
+    return [
+        {
+            "id": r["id"],
+            "prompt": r["prompt"],
+            "completion": r["completion"],
+            "source": f"augment@{epoch}",
+            "epoch": epoch,
+        }
+        for r in augmented
+        if r.get("accepted")
+    ]
+
+
 def lesson(
     bank: list[dict], corrections: list[dict], self_taught: list[dict], epoch: int, config: MergeParams
 ) -> list[dict]:
@@ -97,25 +114,33 @@ def lesson(
 
 
 def merge(
-    previous: list[dict], corrections: list[dict], epoch: int, config: MergeParams, self_taught: list[dict] = ()
+    previous: list[dict],
+    corrections: list[dict],
+    epoch: int,
+    config: MergeParams,
+    self_taught: list[dict] = (),
+    augmented: list[dict] = (),
 ) -> tuple[list[dict], list[dict], list[dict], dict]:
     """(bank N, lesson N, pairs N, counts). Dicts keep insertion order, so replaced records keep their place."""
     bank: dict[str, dict] = {}
     for record in previous:
         bank[record["prompt"]] = {**record, "epoch": added_at(record)}  # a duplicate prompt: the later line wins
     examples, pairs, not_accepted = accepted_examples(corrections, epoch)
-    self_taught = [record for record in self_taught if record["prompt"] not in {e["prompt"] for e in examples}]
+    corrected = {example["prompt"] for example in examples}
+    self_taught = [record for record in self_taught if record["prompt"] not in corrected]
+    augmented = [record for record in augmented if record["prompt"] not in corrected]
     counts = {
         "previous": len(previous),
         "added": 0,
         "replaced": 0,
         "not accepted": not_accepted,
         "self-taught": len(self_taught),
+        "augmented": len(augmented),
     }
-    for record in [*examples, *self_taught]:
+    for record in [*examples, *self_taught, *augmented]:
         counts["replaced" if record["prompt"] in bank else "added"] += 1
         bank[record["prompt"]] = record
-    taught = lesson(list(bank.values()), examples, self_taught, epoch, config)
+    taught = lesson(list(bank.values()), examples, [*self_taught, *augmented], epoch, config)
     counts["bank"], counts["lesson"] = len(bank), sum(record.get("weight", 1) for record in taught)
     counts["pairs"] = len(pairs)
     return list(bank.values()), taught, pairs, counts
@@ -147,7 +172,13 @@ def run(
         scored_path = previous_path.parent / "pool.scored.jsonl"
         self_taught = passing_answers(read_records(scored_path), epoch, params.quality_threshold)
 
-    bank, taught, pairs, counts = merge(previous, corrections, epoch, config, self_taught)
+    augmented_path = Path(corrections_path).parent / "augmented.jsonl"  # correct@N writes it, empty when off
+    augmented = read_records(augmented_path) if augmented_path.exists() else []
+    _check(augmented, ("id", "prompt", "completion", "accepted"), augmented_path)
+
+    bank, taught, pairs, counts = merge(
+        previous, corrections, epoch, config, self_taught, accepted_tasks(augmented, epoch)
+    )
     write_jsonl(Path(out_dir) / "train.jsonl", bank)
     write_jsonl(Path(out_dir) / "lesson.jsonl", taught)
     write_jsonl(Path(out_dir) / "pairs.jsonl", pairs)

@@ -283,6 +283,70 @@ def test_epoch_mode_with_the_reference_teacher_then_merge(profiles, tmp_path, mo
     assert len(read_records("runs/epoch-1/pairs.jsonl")) == 5
 
 
+def test_augmentation_trains_only_on_new_tasks_that_pass_every_check(profiles, teacher_server, tmp_path, monkeypatch):
+    """correct.augment: the teacher writes new tasks like each failing item; each ends as one record, and
+    only one that passes the gate, leaks nothing of val/test and repeats no pool prompt joins the lesson."""
+    monkeypatch.chdir(tmp_path)
+    pool, val, test = profiles[:4], profiles[20:22], profiles[22:24]
+    scored = scored_pool(pool, ["good"])
+    write_jsonl("runs/epoch-0/pool.scored.jsonl", scored)
+    write_jsonl("runs/epoch-0/train.jsonl", [{"id": "seed1", "prompt": "P", "completion": "C", "source": "seed"}])
+    write_jsonl("data/export/val.jsonl", val)
+    write_jsonl("data/export/test.jsonl", test)
+    new_person = (
+        pool[0]["prompt"].split("\n\nProfile")[0] + "\n\nProfile\nhandle: ines_okafor77\nheadline: AUTOSAR developer"
+    )
+    good = {"handle": "ines_okafor77", "score": 0.62, "reason": "AUTOSAR and C, no TSN"}
+    answers = teacher_answers(pool, ["good"])
+    answers |= {
+        f"aug-{pool[0]['id']}": json.dumps(
+            [
+                {"prompt": new_person, "answer": good},  # the one to train on (an object answer is serialised)
+                {"prompt": val[1]["prompt"], "answer": json.dumps(val[1]["reference"])},  # a held-out prompt
+                {"prompt": "Score this profile."},  # no answer
+                {"prompt": "beyond correct.augment", "answer": "{}"},  # past the 3 asked for: ignored
+            ]
+        ),
+        f"aug-{pool[1]['id']}": "Here are three new tasks: ...",
+        f"aug-{pool[2]['id']}": "```json\n"
+        + json.dumps([{"prompt": new_person + " (2)", "answer": '{"handle": 5}'}])
+        + "\n```",
+        f"aug-{pool[3]['id']}": json.dumps([{"prompt": scored[3]["prompt"], "answer": json.dumps(good)}]),
+    }
+    server = teacher_server(answers=answers)
+    params_file = write_params(
+        tmp_path / "params.yaml",
+        server,
+        tmp_path / "teacher.sqlite",
+        augment_template="item:aug-{id} Write {count} tasks like this one.\n{prompt}\nAnswer:\n{answer}",
+    )
+    settings = yaml.safe_load(params_file.read_text())
+    params_file.write_text(yaml.safe_dump({**settings, "correct": {"augment": 3}}))
+
+    assert run_cli("correct", "--epoch", "1", cwd=tmp_path).returncode == 0
+    assert sum(c["accepted"] for c in read_records("runs/epoch-1/corrections.jsonl")) == 4
+    augmented = read_records("runs/epoch-1/augmented.jsonl")
+    reasons = {r["id"]: r["reason"].split(":")[0] for r in augmented}
+    first = pool[0]["id"]
+    assert reasons == {
+        f"{first}+aug1.1": "passed the gate",
+        f"{first}+aug1.2": "leak",
+        f"{first}+aug1.3": "malformed",
+        f"{pool[1]['id']}+aug1": "reply is not a JSON array",
+        f"{pool[2]['id']}+aug1.1": "gate",
+        f"{pool[3]['id']}+aug1.1": "repeat",
+    }
+    assert [r["id"] for r in augmented if r["accepted"]] == [f"{first}+aug1.1"]
+    metrics = read_json("metrics/epochs/1-correct.json")["augment"]
+    assert metrics["seeds"] == 4 and metrics["tasks_written"] == 5 and metrics["accepted"] == 1
+    assert sum(metrics["rejected"].values()) == 5
+    assert len(server.calls) == 8  # 4 corrections, then 4 requests for new tasks
+
+    merge.run(Params(), 1)
+    added = [r for r in read_records("runs/epoch-1/lesson.jsonl") if r["source"] == "augment@1"]
+    assert [(r["prompt"], json.loads(r["completion"])) for r in added] == [(new_person, good)]
+
+
 def test_bad_input_is_one_line(tmp_path):
     env = cli_env(DISTILLOOP_CACHE_DIR=str(tmp_path / "cache"))
     assert_one_line_error(run_cli("correct", cwd=tmp_path, env=env), "give --epoch N")
@@ -434,6 +498,10 @@ def test_dvc_repro_then_exp_run_in_a_temp_dir_share_the_cache(profiles, teacher_
     write_jsonl(project / "runs/epoch-0/pool.scored.jsonl", scored_pool(records, ["good"]))
     write_jsonl(project / "runs/epoch-0/train.jsonl", [{"id": "s", "prompt": "P", "completion": "C", "source": "seed"}])
     write_json(project / "metrics/epochs/0.json", {"epoch": 0, "converged": False})  # baseline's, as correct@1 reads it
+    write_jsonl(
+        project / "data/export/val.jsonl", profiles[20:22]
+    )  # export's, as correct.augment's leak check reads them
+    write_jsonl(project / "data/export/test.jsonl", profiles[22:24])
     write_stage_subset(project, "correct", "merge")  # epoch 0 comes from this test, not from baseline
     server = teacher_server(answers=teacher_answers(records, ["good"]), expected_key=SECRET)
     params = yaml.safe_load((project / "params.yaml").read_text())

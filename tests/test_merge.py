@@ -74,6 +74,7 @@ def test_merge_adds_accepted_replaces_by_prompt_and_never_trains_on_rejects(tmp_
         "replaced": 1,
         "not accepted": 2,
         "self-taught": 0,
+        "augmented": 0,
         "bank": 4,
         "lesson": 6,
         "pairs": 2,
