@@ -2,7 +2,7 @@
 would read, baseline vs every epoch vs the shipped q4_k_m GGUF.
 
     python -m bench.efficacy                         # both tasks (the C task takes over an hour on 2 cores)
-    python -m bench.efficacy --tasks json_record     # the default pipeline only (about 26 minutes)
+    python -m bench.efficacy --tasks json_record     # the default pipeline only (about 24 minutes)
     python -m bench.efficacy --tasks json_record --stage-timings   # + no-op repro, quantise at parallel 1
 
 Writes metrics/bench/efficacy.json: per task, per epoch the test and val pass rate, Pearson r (profile task),
