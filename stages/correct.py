@@ -21,6 +21,7 @@ from distilloop import UserError
 from distilloop.command import ParamsOption, load_params, run_command
 from distilloop.config import Params
 from distilloop.console import console, summary_table
+from distilloop.gate import rejection_reason
 from distilloop.io import read_records, write_json, write_jsonl
 from distilloop.loop import converged_before, pass_through_note
 from distilloop.paths import epoch_dir, epoch_metrics, export_split
@@ -33,19 +34,6 @@ from distilloop.teachers.runner import Outcome, Runner
 REQUIRED_KEYS = ("id", "prompt", "output", "score")
 EXPORT_KEYS = ("id", "task", "prompt", "reference", "checks", "meta")
 MAX_FINDINGS_IN_PROMPT = 20  # keep the request short; the worst few findings say what to fix
-# gate findings that fail an answer outright, most basic first: a rejection is counted under the first
-BLOCKING_FINDINGS = (
-    "truncated",
-    "empty",
-    "function-missing",
-    "signature",
-    "compile",
-    "harness-compile",
-    "harness",
-    "json-parse",
-    "json-schema",
-    "json-reference",
-)
 
 
 def load_scored(path: Path) -> list[dict]:
@@ -100,19 +88,6 @@ def verify(items: list[tuple[dict, Outcome]], params: Params) -> list[dict]:
         for r, o in items
     ]
     return score_records(candidates, params)
-
-
-def rejection_reason(scored: dict, params: Params) -> str:
-    """'<kind>: <detail>'. The kind groups the metrics: the most basic failure the gate found
-    (truncated, no function, does not compile, harness, bad JSON, ...), else the score."""
-    ids = list(dict.fromkeys(f.get("id", "?") for f in scored.get("findings") or []))
-    blocking = [finding for finding in BLOCKING_FINDINGS if finding in ids]
-    if scored.get("truncated") and "truncated" not in blocking:
-        blocking.insert(0, "truncated")
-    reason = blocking[0] if blocking else "below threshold" if scored["score"] < params.quality_threshold else "gate"
-    return f"{reason}: score {scored['score']:.2f} (threshold {params.quality_threshold:g})" + (
-        f"; findings {', '.join(ids[:10])}" if ids else ""
-    )
 
 
 def kind(reason: str) -> str:

@@ -333,7 +333,7 @@ def test_augmentation_trains_only_on_new_tasks_that_pass_every_check(profiles, t
         f"{first}+aug1.2": "leak",
         f"{first}+aug1.3": "malformed",
         f"{pool[1]['id']}+aug1": "reply is not a JSON array",
-        f"{pool[2]['id']}+aug1.1": "gate",
+        f"{pool[2]['id']}+aug1.1": "json-schema",  # the gate's most basic finding, as for corrections
         f"{pool[3]['id']}+aug1.1": "repeat",
     }
     assert [r["id"] for r in augmented if r["accepted"]] == [f"{first}+aug1.1"]

@@ -2,6 +2,7 @@
 
     score_records(records, params) -> scored records, in order (each + score, axes, passed, truncated, findings)
     summarise(scored, params)      -> the epoch metrics of a scored split
+    rejection_reason(scored, params) -> why a teacher's answer is not trained on, grouped by its kind
 
 Tasks: c_code (c_code.py) and json_record (json_record.py).
 """
@@ -111,6 +112,35 @@ def _spearman(pairs: list[tuple[float, float]]) -> float | None:
         return None
     xs, ys = zip(*pairs)
     return _pearson(list(zip(_ranks(list(xs)), _ranks(list(ys)))))
+
+
+# gate findings that fail an answer outright, most basic first: a rejection is named after the first
+BLOCKING_FINDINGS = (
+    "truncated",
+    "empty",
+    "function-missing",
+    "signature",
+    "compile",
+    "harness-compile",
+    "harness",
+    "json-parse",
+    "json-schema",
+    "json-reference",
+)
+
+
+def rejection_reason(scored: dict, params: Params) -> str:
+    """'<kind>: <detail>' for a teacher's answer (a correction, a new task's answer) the gate did not let
+    through. The kind groups the metrics: the most basic failure the gate found (truncated, no function,
+    does not compile, harness, bad JSON, ...), else the score."""
+    ids = list(dict.fromkeys(f.get("id", "?") for f in scored.get("findings") or []))
+    blocking = [finding for finding in BLOCKING_FINDINGS if finding in ids]
+    if scored.get("truncated") and "truncated" not in blocking:
+        blocking.insert(0, "truncated")
+    reason = blocking[0] if blocking else "below threshold" if scored["score"] < params.quality_threshold else "gate"
+    return f"{reason}: score {scored['score']:.2f} (threshold {params.quality_threshold:g})" + (
+        f"; findings {', '.join(ids[:10])}" if ids else ""
+    )
 
 
 def _ratio(part: int, whole: int) -> float:

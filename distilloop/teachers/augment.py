@@ -80,7 +80,7 @@ def augment(
 ) -> tuple[list[dict], dict]:
     """New tasks like each seed (a failing record and its accepted correction), each checked.
     Returns (one record per task written or reply refused, metrics)."""
-    from distilloop.gate import score_records
+    from distilloop.gate import rejection_reason, score_records
 
     outcomes = runner.run([augment_request(record, answer, params) for record, answer in seeds], "augment")
     suffix = f"+aug{epoch}" if epoch is not None else "+aug"
@@ -118,10 +118,7 @@ def augment(
         if scored["passed"] and scored["score"] >= params.quality_threshold:
             candidate["accepted"], candidate["reason"] = True, f"passed the gate: score {scored['score']:.2f}"
         else:
-            findings = list(dict.fromkeys(f.get("id", "?") for f in scored.get("findings") or []))[:10]
-            candidate["reason"] = f"gate: score {scored['score']:.2f} (threshold {params.quality_threshold:g})" + (
-                f"; findings {', '.join(findings)}" if findings else ""
-            )
+            candidate["reason"] = rejection_reason(scored, params)
     rejected = Counter(r["reason"].split(":")[0] for r in records if not r["accepted"])
     metrics = {
         "seeds": len(seeds),
