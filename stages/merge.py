@@ -44,6 +44,11 @@ def added_at(record: dict) -> int:
     return int(source.split("@")[1]) if "@" in source else 0
 
 
+def example(record_id: str, prompt: str, completion: str, source: str, epoch: int) -> dict:
+    """A bank record: what train@N trains on, where it came from and the epoch that added it."""
+    return {"id": record_id, "prompt": prompt, "completion": completion, "source": source, "epoch": epoch}
+
+
 def accepted_examples(corrections: list[dict], epoch: int) -> tuple[list[dict], list[dict], int]:
     """(train records, preference pairs, corrections not accepted) of this epoch, one per prompt."""
     examples: dict[str, dict] = {}
@@ -54,13 +59,7 @@ def accepted_examples(corrections: list[dict], epoch: int) -> tuple[list[dict], 
             not_accepted += 1
             continue
         prompt = correction["prompt"]
-        examples[prompt] = {
-            "id": correction["id"],
-            "prompt": prompt,
-            "completion": correction["correction"],
-            "source": f"correction@{epoch}",
-            "epoch": epoch,
-        }
+        examples[prompt] = example(correction["id"], prompt, correction["correction"], f"correction@{epoch}", epoch)
         pairs[prompt] = {
             "id": correction["id"],
             "prompt": prompt,
@@ -73,7 +72,7 @@ def accepted_examples(corrections: list[dict], epoch: int) -> tuple[list[dict], 
 def passing_answers(scored: list[dict], epoch: int, threshold: float) -> list[dict]:
     """The student's own pool answers that passed the gate, as examples (rejection sampling)."""
     return [
-        {"id": r["id"], "prompt": r["prompt"], "completion": r["output"], "source": f"self@{epoch}", "epoch": epoch}
+        example(r["id"], r["prompt"], r["output"], f"self@{epoch}", epoch)
         for r in scored
         if r.get("passed") and r.get("score", 0) >= threshold and r.get("output")
     ]
@@ -82,13 +81,7 @@ def passing_answers(scored: list[dict], epoch: int, threshold: float) -> list[di
 def accepted_tasks(augmented: list[dict], epoch: int) -> list[dict]:
     """The teacher's new tasks that passed every check (distilloop/teachers/augment.py), as examples."""
     return [
-        {
-            "id": r["id"],
-            "prompt": r["prompt"],
-            "completion": r["completion"],
-            "source": f"augment@{epoch}",
-            "epoch": epoch,
-        }
+        example(r["id"], r["prompt"], r["completion"], f"augment@{epoch}", epoch)
         for r in augmented
         if r.get("accepted")
     ]
