@@ -167,6 +167,40 @@ def test_completion_loss_equals_trl_sft_loss(train_project):
     assert ours_loss == pytest.approx(theirs_loss, abs=1e-5)
 
 
+def test_the_batch_opening_run_once_gives_the_loss_and_gradients_of_every_row_run_whole(train_project, monkeypatch):
+    """The batch's common opening (chat template, instructions) runs once and its keys/values serve every
+    row: loss and LoRA gradients must be those of the plain forward over every row."""
+    from safetensors.torch import save_file
+
+    from distilloop.training import sft
+    from distilloop.training.trainers import make_trainer
+
+    paths = stage.TrainPaths.for_epoch(1, "sft")
+    generator = torch.Generator().manual_seed(3)  # non-zero B: gradients reach both LoRA matrices
+    tensors = {n: torch.randn(v.shape, generator=generator) * 0.05 for n, v in weights(paths.previous_adapter).items()}
+    save_file(tensors, str(paths.previous_adapter / ADAPTER))
+    system = "Score this for the automotive team, answering with one JSON object only. " * 2
+    examples = read_examples(paths.data, "sft", system_prompt=system)
+    results = []
+    for least in (sft.MIN_SHARED_OPENING, 10**6):  # shared, then every row whole
+        monkeypatch.setattr(sft, "MIN_SHARED_OPENING", least)
+        model, tokenizer = sft.load_model(paths.base, paths.previous_adapter)
+        trainer = make_trainer(make_params().train, model, tokenizer, examples, [], paths.checkpoints, False, [])
+        batch = trainer.data_collator([trainer.train_dataset[i] for i in (0, 10, 3, 15)])  # two lengths: padding
+        mask = batch["labels"][:, 1:] != sft.IGNORE_INDEX
+        shared = sft.shared_opening_length({k: v for k, v in batch.items() if k != "labels"}, mask)
+        loss = trainer.compute_loss(model, dict(batch))
+        loss.backward()
+        grads = {name: p.grad for name, p in model.named_parameters() if p.requires_grad}
+        results.append((shared, loss.item(), grads))
+    (shared, loss_shared, grads_shared), (unshared, loss_whole, grads_whole) = results
+    assert shared >= 30 and unshared == 0  # the opening's tokens, run once for four rows
+    assert loss_shared == pytest.approx(loss_whole, rel=1e-6)
+    assert grads_shared.keys() == grads_whole.keys() and grads_shared
+    for name, grad in grads_whole.items():
+        torch.testing.assert_close(grads_shared[name], grad, rtol=1e-4, atol=1e-6)
+
+
 def test_frozen_weights_stored_in_bf16_compute_what_autocast_computes(train_project):
     """train@N under bf16 autocast keeps the frozen linear weights in bf16: loss and LoRA gradients must be
     those of fp32 weights cast by autocast, to the bit."""

@@ -177,11 +177,67 @@ def completion_logits(model, inputs: dict, mask: torch.Tensor) -> torch.Tensor:
     inner = unwrapped(model)
     causal_lm = inner.get_base_model() if hasattr(inner, "get_base_model") else inner  # PEFT wraps the student
     head = causal_lm.get_output_embeddings()
+    shared = shared_opening_length(inputs, mask) if model is inner and not has_dropout(inner) else 0
+    if shared:
+        return shared_opening_logits(causal_lm, head, inputs, mask, shared)
     hook = head.register_forward_pre_hook(lambda module, args: (args[0][:, :-1][mask],))
     try:
         return model(**inputs, use_cache=False).logits
     finally:
         hook.remove()
+
+
+MIN_SHARED_OPENING = 16  # tokens; below it the second forward call costs more than it saves
+
+
+def has_dropout(model) -> bool:
+    """Active dropout draws a mask per row: an opening run once would share one mask between rows."""
+    return any(isinstance(m, torch.nn.Dropout) and m.p > 0 and m.training for m in model.modules())
+
+
+def shared_opening_length(inputs: dict, mask: torch.Tensor) -> int:
+    """How many leading tokens every row of the batch has in common (chat template, system prompt, the
+    task's instructions: 104 of a profile example's ~280 tokens), up to the first position that carries
+    loss; 0 when that is too short to be worth a second forward call or the batch is not plain
+    right-padded rows."""
+    ids, attention = inputs.get("input_ids"), inputs.get("attention_mask")
+    if (
+        ids is None
+        or attention is None
+        or ids.shape[0] < 2
+        or set(inputs) - {"input_ids", "attention_mask", "position_ids"}
+    ):
+        return 0
+    common = ((ids == ids[:1]) & attention.bool()).all(0)
+    length = int(common.int().cumprod(0).sum())
+    loss_positions = mask.any(0).nonzero()
+    length = min(length, int(loss_positions[0]) if len(loss_positions) else ids.shape[1] - 1)
+    return length if length >= MIN_SHARED_OPENING else 0
+
+
+def shared_opening_logits(causal_lm, head, inputs: dict, mask: torch.Tensor, shared: int) -> torch.Tensor:
+    """completion_logits with the batch's common opening run once, not once per row: its keys and values
+    (computed with gradients) are expanded over the rows, and the rest of every row attends to them. The
+    same function of the weights as the plain forward, so the same loss and gradients up to float
+    rounding; expand's backward sums the rows' gradients into the one opening."""
+    from transformers import DynamicCache
+
+    ids, attention = inputs["input_ids"], inputs["attention_mask"]
+    rows, length = ids.shape
+    backbone = causal_lm.get_decoder()
+    cache = DynamicCache(config=causal_lm.config)
+    backbone(input_ids=ids[:1, :shared], past_key_values=cache, use_cache=True)
+    for layer in cache.layers:
+        layer.keys, layer.values = layer.keys.expand(rows, -1, -1, -1), layer.values.expand(rows, -1, -1, -1)
+    positions = torch.arange(shared, length, device=ids.device).expand(rows, -1)
+    hidden = backbone(
+        input_ids=ids[:, shared:],
+        attention_mask=attention,
+        position_ids=positions,
+        past_key_values=cache,
+        use_cache=True,
+    ).last_hidden_state
+    return head(hidden[:, :-1][mask[:, shared:]])
 
 
 class CompletionSFTTrainer(SFTTrainer):
