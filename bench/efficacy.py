@@ -7,7 +7,7 @@ would read, baseline vs every epoch vs the shipped q4_k_m GGUF.
 
 Writes metrics/bench/efficacy.json: per task, per epoch the test and val pass rate, Pearson r (profile task),
 mean score, corrections requested and accepted, examples trained on and tokens generated; the best epoch
-by val; each GGUF type's test figures; the wall time of the whole run. The baseline each figure is
+by val; each GGUF type's test figures; the wall time of the whole run and of each stage. The baseline each figure is
 compared with is epoch 0 of the same run: the student before any training.
 
 With --stage-timings, on the finished project: a no-op `dvc repro` (median of 3) against `dvc version`,
@@ -26,8 +26,8 @@ from pathlib import Path
 
 import yaml
 
-from bench.common import copy_worktree, save, stopwatch
-from bench.pipeline import environment, run, timed
+from bench.common import copy_worktree, save
+from bench.pipeline import environment, repro_by_stage, run, timed
 from distilloop.config import load as load_params
 from distilloop.io import read_json
 
@@ -101,8 +101,7 @@ def run_task(task: str, workdir: Path, timings: bool = False) -> dict:
         run(project, [sys.executable, "-m", "distilloop.cli", "profile", PROFILE_OF_TASK[task]], env)
     run(project, [*git, "add", "-A"], env)
     run(project, [*git, "commit", "-qm", task], env)
-    with stopwatch() as elapsed:
-        run(project, ["dvc", "repro"], env)
+    seconds, by_stage = repro_by_stage(project, env)
     best = read_json(project / "metrics/best.json")
     quantised = read_json(project / "metrics/quantise.json")
     status = subprocess.run(
@@ -111,7 +110,8 @@ def run_task(task: str, workdir: Path, timings: bool = False) -> dict:
     print(status)
     extra = {"stage_timings": stage_timings(project, env)} if timings else {}
     return {
-        "seconds": round(elapsed(), 1),
+        "seconds": round(seconds, 1),
+        "stage_seconds": by_stage,
         "epochs": epoch_rows(project),
         "best_epoch": best["epoch"],
         "best": {"val": best["val"], "test": best["test"]},

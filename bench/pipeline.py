@@ -57,6 +57,31 @@ def smoke_project(workdir: Path, name: str) -> tuple[Path, dict]:
     return project, env
 
 
+def repro_by_stage(project: Path, env: dict) -> tuple[float, dict[str, float]]:
+    """`dvc repro` with a stopwatch per stage: (total seconds, {stage: seconds}), a stage's time running from
+    DVC's "Running stage" line to the next one (or the end), so it includes DVC's own hashing around it."""
+    starts, lines = [], []
+    with stopwatch() as elapsed:
+        process = subprocess.Popen(
+            ["dvc", "repro"],
+            cwd=project,
+            env=dict(env, PYTHONUNBUFFERED="1"),
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        for line in process.stdout:
+            lines.append(line)
+            if line.startswith("Running stage '"):
+                starts.append((line.split("'")[1], elapsed()))
+        process.wait()
+    if process.returncode != 0:
+        raise SystemExit(f"bench.pipeline: dvc repro failed in {project}:\n{''.join(lines)[-4000:]}")
+    total = elapsed()
+    ends = [start for _, start in starts[1:]] + [total]
+    return total, {stage: round(end - start, 1) for (stage, start), end in zip(starts, ends)}
+
+
 def stage_commands(repro_output: str) -> list[tuple[str, str]]:
     """(stage, command) in the order `dvc repro` ran them."""
     commands, stage = [], None
