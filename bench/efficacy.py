@@ -12,7 +12,8 @@ compared with is epoch 0 of the same run: the student before any training.
 
 With --stage-timings, on the finished project: a no-op `dvc repro` (median of 3) against `dvc version`,
 DVC's own start-up; and the quantise stage's command run with `quantise.parallel: 1` (one test prompt
-at a time through llama.cpp) against the same command at the params.yaml value.
+at a time through llama.cpp) against the same command at the params.yaml value, with each GGUF's test
+figures answered one prompt at a time (what one user of `ollama run` gets; 4-bit answers move with the batch).
 """
 
 from __future__ import annotations
@@ -65,6 +66,14 @@ def epoch_rows(project: Path) -> list[dict]:
     return rows
 
 
+def gguf_figures(quantised: dict) -> dict:
+    """metrics/quantise.json -> each GGUF type's size, test figures and tokens/s."""
+    return {
+        kind: {key: figures.get(key) for key in ("size_bytes", *SPLIT_KEYS, "tokens_per_second") if key in figures}
+        for kind, figures in quantised.get("types", {}).items()
+    }
+
+
 def stage_timings(project: Path, env: dict) -> dict:
     noop = [timed(project, ["dvc", "repro"], env)[0] for _ in range(3)]
     version = [timed(project, ["dvc", "version"], env)[0] for _ in range(3)]
@@ -77,6 +86,7 @@ def stage_timings(project: Path, env: dict) -> dict:
     try:
         params_file.write_text(one_at_a_time, encoding="utf-8")
         baseline = timed(project, [sys.executable, "-m", "stages.quantise"], env)[0]
+        one_at_a_time_figures = gguf_figures(read_json(project / "metrics/quantise.json"))
     finally:
         params_file.write_text(original, encoding="utf-8")
     batched = timed(project, [sys.executable, "-m", "stages.quantise"], env)[0]
@@ -89,6 +99,7 @@ def stage_timings(project: Path, env: dict) -> dict:
         "quantise_seconds": round(batched, 1),
         "quantise_one_at_a_time_seconds": round(baseline, 1),
         "quantise_speedup": round(baseline / batched, 2),
+        "gguf_one_at_a_time": one_at_a_time_figures,  # what one `ollama run` user gets, answer for answer
     }
 
 
@@ -115,10 +126,7 @@ def run_task(task: str, workdir: Path, timings: bool = False) -> dict:
         "epochs": epoch_rows(project),
         "best_epoch": best["epoch"],
         "best": {"val": best["val"], "test": best["test"]},
-        "gguf": {
-            kind: {key: figures.get(key) for key in ("size_bytes", *SPLIT_KEYS, "tokens_per_second") if key in figures}
-            for kind, figures in quantised.get("types", {}).items()
-        },
+        "gguf": gguf_figures(quantised),
         **extra,
     }
 
