@@ -654,6 +654,13 @@ class QuantiseParams(Section):
     max_pass_rate_drop: float = Field(
         0.15, ge=0, le=1, description="fail when a type's test pass rate is lower than the merged model's by more"
     )
+    max_relative_pass_rate_drop: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="fail when a type loses more than this share of the merged model's test passes "
+        "(0.16 -> 0.04 is a 0.12 drop, but three quarters of the passes)",
+    )
     n_ctx: int = Field(
         2048, ge=128, le=131072, description="llama.cpp context for scoring, and num_ctx in the Modelfile"
     )

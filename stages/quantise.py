@@ -7,7 +7,9 @@ the very semantics of the generation engine) and the gate scores the answers. Th
 merged model's own test figures through the engine — the best epoch's, since merge_lora proved
 merged == base+adapter — reported side by side with every type's (pass rate, mean score, and for the
 profile task Pearson/Spearman r and the mean absolute error).
-The stage fails when a type loses more than `quantise.max_pass_rate_drop` of the test pass rate.
+The stage fails when a type loses more than `quantise.max_pass_rate_drop` of the test pass rate, or more
+than `quantise.max_relative_pass_rate_drop` of the merged model's passes (a small pass rate can lose most
+of itself in a small absolute drop).
 Writes models/gguf/ and metrics/quantise.json.
 """
 
@@ -154,6 +156,7 @@ def run(
         "merged": reference,
         "types": types,
         "max_pass_rate_drop": config.max_pass_rate_drop,
+        "max_relative_pass_rate_drop": config.max_relative_pass_rate_drop,
         "modelfile_model": files[smallest].name,
     }
     write_json(metrics_path, metrics)
@@ -189,6 +192,14 @@ def run(
             f"quantise: {worst} loses {types[worst]['pass_rate_drop']:.2f} of the test pass rate "
             f"(> quantise.max_pass_rate_drop {config.max_pass_rate_drop:g})"
         )
+    if reference["pass_rate"] > 0:
+        kept = types[worst]["pass_rate"] / reference["pass_rate"]
+        if 1 - kept > config.max_relative_pass_rate_drop:
+            raise UserError(
+                f"quantise: {worst} keeps {kept:.0%} of the merged model's test passes "
+                f"({types[worst]['pass_rate']:.2f} of {reference['pass_rate']:.2f}; "
+                f"> quantise.max_relative_pass_rate_drop {config.max_relative_pass_rate_drop:g} lost)"
+            )
     return metrics
 
 

@@ -70,6 +70,21 @@ def test_the_headline_reports_the_gguf_the_modelfile_ships_under_its_type(worksp
     assert summary["best_test"] == {"pass_rate": 0.1605, "mean_score": 6.54}
 
 
+def test_quantise_fails_when_a_type_loses_most_of_a_small_pass_rate(tiny_model_dir, workspace):
+    """0.10 -> 0.00 is within the absolute guard (0.15) but loses every pass: the relative guard stops it."""
+    from stages import quantise
+
+    reference = {"epoch": 1, "pass_rate": 0.1, "mean_score": 4.0}
+    with pytest.raises(
+        UserError,
+        match=r"q8_0 keeps 0% of the merged model's test passes \(0.00 of 0.10; "
+        r"> quantise.max_relative_pass_rate_drop 0.5 lost\)",
+    ):
+        quantise.run(params(types=["q8_0"]), tiny_model_dir, Path("models/gguf"), Path("m.json"), reference)
+    written = json.loads(Path("m.json").read_text())
+    assert written["types"]["q8_0"]["pass_rate"] == 0.0 and written["max_relative_pass_rate_drop"] == 0.5
+
+
 def test_quantise_fails_when_a_type_loses_too_much_pass_rate(tiny_model_dir, workspace):
     from stages import quantise
 
