@@ -11,6 +11,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+from distilloop.hardware import bf16_supported
 from distilloop.io import write_json
 
 RESULTS_DIR = Path("metrics/bench")
@@ -53,7 +54,7 @@ def machine() -> dict:
     return {
         "cores": len(os.sched_getaffinity(0)),
         "cpu": model or platform.processor(),
-        "cpu_bf16": " avx512_bf16" in cpuinfo or " amx_bf16" in cpuinfo,
+        "cpu_bf16": bf16_supported(),
         "cpu_amx": " amx_tile" in cpuinfo,
         "python": platform.python_version(),
     }
