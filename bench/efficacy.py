@@ -4,9 +4,11 @@ would read, baseline vs every epoch vs the shipped q4_k_m GGUF.
     python -m bench.efficacy                         # both tasks (the C task takes over an hour on 2 cores)
     python -m bench.efficacy --tasks json_record     # the default pipeline only (about 24 minutes)
     python -m bench.efficacy --tasks json_record --stage-timings   # + no-op repro, quantise at parallel 1
+    python -m bench.efficacy --tasks json_record --keep /tmp/efficacy   # the finished projects stay there
 
 Writes metrics/bench/efficacy.json: per task, per epoch the test and val pass rate, Pearson r (profile task),
-mean score, corrections requested and accepted, examples trained on and tokens generated; the best epoch
+mean score, corrections requested and accepted, examples trained on, the training step whose checkpoint
+was kept, and tokens generated; the best epoch
 by val; each GGUF type's test figures; the wall time of the whole run and of each stage. The baseline each figure is
 compared with is epoch 0 of the same run: the student before any training.
 
@@ -60,6 +62,9 @@ def epoch_rows(project: Path) -> list[dict]:
                 "corrections_accepted": corrected.get("accepted"),
                 "trained_on": trained.get("train_examples"),
                 "train_skipped": trained.get("skipped"),
+                # which checkpoint train@N kept (0: adapter N-1, no step beat it on val loss) of how many steps
+                "train_steps": trained.get("steps"),
+                "best_step": trained.get("best_step"),
                 "tokens_generated": (metrics.get("generation") or {}).get("tokens"),
             }
         )
@@ -137,9 +142,16 @@ def main() -> None:
     parser.add_argument(
         "--stage-timings", action="store_true", help="also time a no-op repro and the quantise stage at parallel 1"
     )
+    parser.add_argument("--keep", type=Path, help="build the projects in this (new) directory and keep them")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="distilloop-efficacy-") as scratch:
-        results = {task: run_task(task, Path(scratch), args.stage_timings) for task in args.tasks}
+    if args.keep:
+        if args.keep.exists():  # it would mix two runs' projects
+            raise SystemExit(f"bench.efficacy: --keep {args.keep} exists; name a new directory")
+        args.keep.mkdir(parents=True)
+        results = {task: run_task(task, args.keep, args.stage_timings) for task in args.tasks}
+    else:
+        with tempfile.TemporaryDirectory(prefix="distilloop-efficacy-") as scratch:
+            results = {task: run_task(task, Path(scratch), args.stage_timings) for task in args.tasks}
     save("efficacy", results)
 
 
