@@ -95,7 +95,7 @@ def plain_loop(model_dir: Path, prompts: list[str], student) -> tuple[list[str],
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer, StoppingCriteria, StoppingCriteriaList
 
-    from distilloop.hardware import resolve_dtype, set_threads
+    from distilloop.hardware import prepare_cpu, resolve_dtype
     from distilloop.student.decoding import logits_processors
     from distilloop.student.generation import render_prompts
     from distilloop.student.stopping import answer_end
@@ -107,7 +107,7 @@ def plain_loop(model_dir: Path, prompts: list[str], student) -> tuple[list[str],
         def __call__(self, input_ids, scores, **kwargs):
             return torch.tensor([self.end.feed(tokenizer.decode(input_ids[0, -1:]))])
 
-    set_threads(student.threads)
+    prepare_cpu(student.threads)
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32).to(resolve_dtype(student.dtype)).eval()
     texts, tokens = [], 0

@@ -37,7 +37,7 @@ from transformers import TrainerCallback
 from bench.common import base_model_dir
 from distilloop.config import TrainParams
 from distilloop.console import console, summary_table
-from distilloop.hardware import bf16_supported, set_threads
+from distilloop.hardware import bf16_supported, prepare_cpu
 from distilloop.io import write_json
 from distilloop.paths import METRICS_DIR, export_split
 from distilloop.training.examples import as_text
@@ -263,7 +263,7 @@ def main() -> None:
     from distilloop.training.sft import quiet_libraries
 
     quiet_libraries()
-    threads = set_threads(0)
+    threads = prepare_cpu(0)
     config = TrainParams(**({"dtype": args.dtype} if args.dtype else {}))
     if args.lora_dropout is not None:
         config.lora.dropout = args.lora_dropout

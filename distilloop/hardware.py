@@ -1,7 +1,9 @@
-"""What the CPU can do: bf16 support and thread count, decided once for generation and training."""
+"""What the CPU can do and how a process uses it: bf16 support, thread count and the allocator, decided once
+for generation and training."""
 
 from __future__ import annotations
 
+import ctypes
 import os
 from functools import lru_cache
 
@@ -27,11 +29,34 @@ def resolve_dtype(name: str):
     return {"float32": torch.float32, "bfloat16": torch.bfloat16}[name]
 
 
-def set_threads(threads: int = 0, processes: int = 1) -> int:
-    """Use `threads` torch threads, or when 0 this process's share of the available cores (one per core
-    when it runs alone, cores / `processes` when that many share the machine). Returns the number set."""
+def prepare_cpu(threads: int = 0, processes: int = 1) -> int:
+    """Ready this process for torch work: `threads` torch threads, or when 0 its share of the available
+    cores (one per core when it runs alone, cores / `processes` when that many share the machine), and
+    freed memory kept for reuse (keep_freed_memory). Returns the number of threads set."""
     import torch
 
+    keep_freed_memory()
     count = threads or max(1, len(os.sched_getaffinity(0)) // processes)
     torch.set_num_threads(count)
     return count
+
+
+KEEP_FREED_BYTES = 2**31 - 1  # mallopt takes an int
+
+
+def keep_freed_memory() -> bool:
+    """Have glibc keep freed memory for reuse rather than hand it back to the kernel. By default a block
+    over its mmap threshold (128 KiB, rising to at most 32 MiB) is mapped fresh and unmapped on free, and so
+    is the top of the heap: a training step's logits and activations and a decode step's cache copies then
+    page-fault in anew at every step, 4 KiB at a time. Measured on a 2-core VM, one process each: a LoRA
+    training step of the profile task 4.12 -> 3.38 s (1.7 M -> 0.7 M page faults, the same 3.4 GB peak),
+    batched generation 101 -> 106 tokens/s, answers identical. The cost: a freed block may stay with the
+    process where it no longer fits (the heap settles a few blocks above the peak). False where the C
+    library is not glibc (nothing changes there)."""
+    try:
+        libc = ctypes.CDLL(None)
+        mallopt = libc.mallopt
+    except (AttributeError, OSError):
+        return False
+    # M_MMAP_THRESHOLD (-3): blocks below it come from the heap; M_TRIM_THRESHOLD (-1): free heap top kept
+    return mallopt(-3, KEEP_FREED_BYTES) == 1 and mallopt(-1, KEEP_FREED_BYTES) == 1

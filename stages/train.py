@@ -134,7 +134,7 @@ def run(
     if not examples:
         return skip(paths, config, epoch, f"nothing to learn: {paths.data} is empty (nothing fails now)", counts)
 
-    from distilloop.hardware import set_threads
+    from distilloop.hardware import prepare_cpu
     from distilloop.training.sft import (
         ProgressBar,
         live_callback,
@@ -151,7 +151,7 @@ def run(
 
     quiet_libraries()
     ranks = distributed.Ranks()  # one process unless launched as a worker
-    threads = set_threads(config.threads, distributed.local_processes())
+    threads = prepare_cpu(config.threads, distributed.local_processes())
     bf16 = use_bf16(config.dtype)
     # frozen weights in bf16 in one process only: FSDP flattens parameters and wants one dtype in each
     model, tokenizer = load_model(paths.base, paths.previous_adapter, bf16 and ranks.count == 1)

@@ -157,10 +157,10 @@ def load_student(
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from distilloop.hardware import resolve_dtype, set_threads
+    from distilloop.hardware import prepare_cpu, resolve_dtype
 
     params = params or StudentParams()
-    set_threads(params.threads)
+    prepare_cpu(params.threads)
     model_dir = Path(model_dir)
     if not (model_dir / "config.json").exists():
         raise UserError(f"{model_dir}: no model here (run `distilloop base` first)")
