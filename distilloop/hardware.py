@@ -48,9 +48,10 @@ def keep_freed_memory() -> bool:
     """Have glibc keep freed memory for reuse rather than hand it back to the kernel. By default a block
     over its mmap threshold (128 KiB, rising to at most 32 MiB) is mapped fresh and unmapped on free, and so
     is the top of the heap: a training step's logits and activations and a decode step's cache copies then
-    page-fault in anew at every step, 4 KiB at a time. Measured on a 2-core VM, one process each: a LoRA
-    training step of the profile task 4.12 -> 3.38 s (1.7 M -> 0.7 M page faults, the same 3.4 GB peak),
-    batched generation 101 -> 106 tokens/s, answers identical. The cost: a freed block may stay with the
+    page-fault in anew at every step, 4 KiB at a time. Measured on a noisy 2-core VM, five processes each,
+    alternating: a LoRA training step of the profile task 4.44 -> 3.91 s (medians; single runs spread over
+    3.4-5.8 s), page faults 1.2-1.9 M -> 0.75-0.81 M, peak memory the same 3.4-3.7 GB; generation answers
+    identical, its speed within the noise. The cost: a freed block may stay with the
     process where it no longer fits (the heap settles a few blocks above the peak). False where the C
     library is not glibc (nothing changes there)."""
     try:
