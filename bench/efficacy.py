@@ -21,6 +21,7 @@ figures answered one prompt at a time (what one user of `ollama run` gets; 4-bit
 from __future__ import annotations
 
 import argparse
+import contextlib
 import statistics
 import subprocess
 import sys
@@ -148,10 +149,11 @@ def main() -> None:
         if args.keep.exists():  # it would mix two runs' projects
             raise SystemExit(f"bench.efficacy: --keep {args.keep} exists; name a new directory")
         args.keep.mkdir(parents=True)
-        results = {task: run_task(task, args.keep, args.stage_timings) for task in args.tasks}
-    else:
-        with tempfile.TemporaryDirectory(prefix="distilloop-efficacy-") as scratch:
-            results = {task: run_task(task, Path(scratch), args.stage_timings) for task in args.tasks}
+    workdir = (
+        contextlib.nullcontext(args.keep) if args.keep else tempfile.TemporaryDirectory(prefix="distilloop-efficacy-")
+    )
+    with workdir as scratch:
+        results = {task: run_task(task, Path(scratch), args.stage_timings) for task in args.tasks}
     save("efficacy", results)
 
 
