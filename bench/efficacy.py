@@ -6,11 +6,11 @@ would read, baseline vs every epoch vs the shipped q4_k_m GGUF.
     python -m bench.efficacy --tasks json_record --stage-timings   # + no-op repro, quantise at parallel 1
     python -m bench.efficacy --tasks json_record --keep /tmp/efficacy   # the finished projects stay there
 
-Writes metrics/bench/efficacy.json: per task, per epoch the test and val pass rate, Pearson r (profile task),
-mean score, corrections requested and accepted, examples trained on, the training step whose checkpoint
-was kept, and tokens generated; the best epoch
-by val; each GGUF type's test figures; the wall time of the whole run and of each stage. The baseline each figure is
-compared with is epoch 0 of the same run: the student before any training.
+Writes metrics/bench/efficacy.json (tasks not run keep their last figures): per task, per epoch the test and
+val pass rate, Pearson r (profile task), mean score, corrections requested and accepted, examples trained on,
+the training step whose checkpoint was kept, and tokens generated; the best epoch by val; each GGUF type's
+test figures; the wall time of the whole run and of each stage. The baseline each figure is compared with is
+epoch 0 of the same run: the student before any training.
 
 With --stage-timings, on the finished project: a no-op `dvc repro` (median of 3) against `dvc version`,
 DVC's own start-up; and the quantise stage's command run with `quantise.parallel: 1` (one test prompt
@@ -30,7 +30,7 @@ from pathlib import Path
 
 import yaml
 
-from bench.common import copy_worktree, save
+from bench.common import RESULTS_DIR, copy_worktree, machine, save
 from bench.pipeline import environment, repro_by_stage, run, timed
 from distilloop.config import load as load_params
 from distilloop.io import read_json
@@ -153,8 +153,22 @@ def main() -> None:
         contextlib.nullcontext(args.keep) if args.keep else tempfile.TemporaryDirectory(prefix="distilloop-efficacy-")
     )
     with workdir as scratch:
-        results = {task: run_task(task, Path(scratch), args.stage_timings) for task in args.tasks}
-    save("efficacy", results)
+        results = {
+            task: {**run_task(task, Path(scratch), args.stage_timings), "machine": machine()} for task in args.tasks
+        }
+    save("efficacy", with_last_figures(results, RESULTS_DIR / "efficacy.json"))
+
+
+def with_last_figures(results: dict, path: Path) -> dict:
+    """A run of some tasks keeps the other tasks' last figures (the C task alone takes hours), each
+    task's with the machine it ran on: an earlier result written without one gets the file's."""
+    last = read_json(path) if path.exists() else {}
+    kept = {
+        task: {"machine": last.get("machine"), **figures}
+        for task, figures in last.items()
+        if task in PROFILE_OF_TASK and task not in results
+    }
+    return {**kept, **results}
 
 
 if __name__ == "__main__":
