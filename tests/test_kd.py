@@ -105,7 +105,7 @@ def test_a_teacher_with_another_vocabulary_is_refused(tiny_model_dir, tmp_path):
     assert f"({len(student_tokenizer) + 1} tokens)" in message and f"({len(student_tokenizer)} tokens)" in message
 
 
-def kd_params(teacher: Path, alpha: float) -> Params:
+def kd_params(teacher: Path, alpha: float, dtype: str = "float32") -> Params:
     return Params(
         train=TrainParams(
             method="kd",
@@ -114,16 +114,21 @@ def kd_params(teacher: Path, alpha: float) -> Params:
             batch_size=4,
             learning_rate=5e-3,
             eval_steps=2,
-            dtype="float32",
+            dtype=dtype,
             early_stopping_patience=0,
             threads=1,
         )
     )
 
 
-def test_kd_stage_with_the_base_as_teacher_starts_at_zero_kl(train_project, tiny_model_dir):
-    # the epoch-0 adapter has B = 0, so the student is exactly the teacher: KL 0 at the first step
-    metrics = stage.run(kd_params(tiny_model_dir, alpha=1.0), epoch=1)
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
+def test_kd_stage_with_the_base_as_teacher_starts_at_zero_kl(train_project, tiny_model_dir, dtype):
+    # the epoch-0 adapter has B = 0, so the student is exactly the teacher: KL 0 at the first step. Under
+    # bf16 autocast too: the teacher runs under the student's autocast, and the prompts share an opening
+    # (the system prompt) that runs once, past the forward accelerate autocasts
+    params = kd_params(tiny_model_dir, alpha=1.0, dtype=dtype)
+    params.student.system_prompt = "Write MISRA-C:2012 compliant C for an automotive TSN/AVB network stack. " * 2
+    metrics = stage.run(params, epoch=1)
     curves = Path("runs/epoch-1/live/plots/metrics")
     kl = [float(row.split("\t")[1]) for row in (curves / "kl.tsv").read_text().splitlines()[1:]]
     ce = [float(row.split("\t")[1]) for row in (curves / "ce.tsv").read_text().splitlines()[1:]]

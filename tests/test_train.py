@@ -238,6 +238,30 @@ def test_frozen_weights_stored_in_bf16_compute_what_autocast_computes(train_proj
     assert dtypes_bf16["base_model.model.model.embed_tokens.weight"] == torch.float32
 
 
+def test_bf16_training_runs_the_batch_opening_once_under_the_trainers_autocast(train_project, monkeypatch):
+    """train.dtype bfloat16 (what 'auto' picks on a CPU with AMX): the frozen weights are stored in bf16 and
+    accelerate autocasts the model's forward. The opening run once bypasses that forward, so it must run
+    under the same autocast: the steps' losses must follow a run with every row whole."""
+    from distilloop.training import sft
+
+    params = make_params(dtype="bfloat16", epochs=1, eval_steps=100)
+    params.student.system_prompt = "Write MISRA-C:2012 compliant C for an automotive TSN/AVB network stack. " * 2
+    calls = []
+    real = sft.shared_opening_logits
+    monkeypatch.setattr(sft, "shared_opening_logits", lambda *args: calls.append(args[-1]) or real(*args))
+    losses = []
+    for least in (sft.MIN_SHARED_OPENING, 10**6):  # shared, then every row whole
+        monkeypatch.setattr(sft, "MIN_SHARED_OPENING", least)
+        metrics = stage.run(params, epoch=1, out_dir=Path(f"runs/bf16-{least}"))
+        assert metrics["dtype"] == "bfloat16 autocast" and metrics["steps"] == 4
+        losses.append(step_losses(Path(f"runs/bf16-{least}/live")))
+    shared, whole = losses
+    assert calls and min(calls) >= 30  # every training step ran its opening once
+    assert shared.keys() == whole.keys() == {1, 2, 3, 4}
+    for step, loss in whole.items():
+        assert shared[step] == pytest.approx(loss, rel=1e-3)  # bf16 rounding in other GEMM shapes (1e-5 here)
+
+
 def test_training_continues_the_previous_adapter(train_project):
     # adapter N-1 with non-zero weights everywhere: a fresh adapter (B = 0) would show at the first step
     previous = Path("runs/epoch-0/adapter")

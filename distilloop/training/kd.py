@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from distilloop import UserError
-from distilloop.training.sft import IGNORE_INDEX, CompletionSFTTrainer, completion_logits
+from distilloop.training.sft import IGNORE_INDEX, CompletionSFTTrainer
 
 
 class KDLoss(NamedTuple):
@@ -112,9 +112,9 @@ class KDTrainer(CompletionSFTTrainer):
         model_inputs = {key: value for key, value in inputs.items() if key != "labels"}
         target = inputs["labels"][:, 1:]
         mask = target != IGNORE_INDEX
-        student = completion_logits(model, model_inputs, mask)[:, : self.vocab_size]
+        student = self.completion_logits(model, model_inputs, mask)[:, : self.vocab_size]
         with torch.no_grad():
-            teacher = completion_logits(self.teacher, model_inputs, mask)[:, : self.vocab_size]
+            teacher = self.completion_logits(self.teacher, model_inputs, mask)[:, : self.vocab_size]
         result = token_kd_loss(student, teacher, target[mask], self.kd_alpha, self.kd_temperature, num_items_in_batch)
         self._metrics[mode]["ce"].append(result.ce.item())
         self._metrics[mode]["kl"].append(result.kl.item())

@@ -257,7 +257,7 @@ class CompletionSFTTrainer(SFTTrainer):
         mode = "train" if model.training else "eval"
         target = inputs["labels"][:, 1:]
         mask = target != IGNORE_INDEX
-        logits = completion_logits(model, {k: v for k, v in inputs.items() if k != "labels"}, mask)
+        logits = self.completion_logits(model, {k: v for k, v in inputs.items() if k != "labels"}, mask)
         target = target[mask]
         count = mask.sum()
         denominator = torch.as_tensor(num_items_in_batch if num_items_in_batch is not None else count)
@@ -270,6 +270,14 @@ class CompletionSFTTrainer(SFTTrainer):
             self._total_train_tokens += int(inputs["attention_mask"].sum())
             self._metrics[mode]["num_tokens"] = [self._total_train_tokens]
         return loss
+
+    def completion_logits(self, model, inputs: dict, mask: torch.Tensor) -> torch.Tensor:
+        """completion_logits under the trainer's autocast. accelerate autocasts only the forward of the model
+        it prepared (bf16 training): the batch opening run once calls the decoder past that forward (fp32
+        inputs would meet the bf16 frozen weights), and a KD teacher was never prepared (it would run in
+        fp32, unlike the student it is compared with)."""
+        with self.accelerator.autocast():
+            return completion_logits(model, inputs, mask)
 
     def scaled_for_processes(self, loss: torch.Tensor, num_items_in_batch) -> torch.Tensor:
         """Under DDP num_items_in_batch counts every process's tokens and the gradients are averaged over
