@@ -1,8 +1,8 @@
 """Does the loop teach? Each task end to end from a clean project: `dvc repro`, then the figures a user
 would read, baseline vs every epoch vs the shipped q4_k_m GGUF.
 
-    python -m bench.efficacy                         # both tasks (the C task: about four hours on 2 cores in fp32)
-    python -m bench.efficacy --tasks json_record     # the default pipeline only (24 min with AMX, 47-55 in fp32)
+    python -m bench.efficacy                         # both tasks (the C task: three to four hours on 2 cores in fp32)
+    python -m bench.efficacy --tasks json_record     # the default pipeline only (24-39 min with AMX, 47-55 in fp32)
     python -m bench.efficacy --tasks json_record --stage-timings   # + no-op repro, quantise at parallel 1
     python -m bench.efficacy --tasks json_record --keep /tmp/efficacy   # the finished projects stay there
 
