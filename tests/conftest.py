@@ -18,6 +18,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+# a system prompt long enough that every batch shares an opening the trainer runs once (>= 30 tokens)
+SHARED_SYSTEM_PROMPT = "Write MISRA-C:2012 compliant C for an automotive TSN/AVB network stack. " * 2
 os.environ.setdefault("DVC_NO_ANALYTICS", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 import torch.nn.functional as F
+from conftest import SHARED_SYSTEM_PROMPT
 
 from distilloop import UserError
 from distilloop.config import Params, TrainParams
@@ -127,7 +128,7 @@ def test_kd_stage_with_the_base_as_teacher_starts_at_zero_kl(train_project, tiny
     # bf16 autocast too: the teacher runs under the student's autocast, and the prompts share an opening
     # (the system prompt) that runs once, past the forward accelerate autocasts
     params = kd_params(tiny_model_dir, alpha=1.0, dtype=dtype)
-    params.student.system_prompt = "Write MISRA-C:2012 compliant C for an automotive TSN/AVB network stack. " * 2
+    params.student.system_prompt = SHARED_SYSTEM_PROMPT
     metrics = stage.run(params, epoch=1)
     curves = Path("runs/epoch-1/live/plots/metrics")
     kl = [float(row.split("\t")[1]) for row in (curves / "kl.tsv").read_text().splitlines()[1:]]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import c_record, run_cli, write_jsonl, write_stage_subset
+from conftest import SHARED_SYSTEM_PROMPT, c_record, run_cli, write_jsonl, write_stage_subset
 from safetensors.torch import load_file
 from transformers import TrainerCallback
 
@@ -245,7 +245,7 @@ def test_bf16_training_runs_the_batch_opening_once_under_the_trainers_autocast(t
     from distilloop.training import sft
 
     params = make_params(dtype="bfloat16", epochs=1, eval_steps=100)
-    params.student.system_prompt = "Write MISRA-C:2012 compliant C for an automotive TSN/AVB network stack. " * 2
+    params.student.system_prompt = SHARED_SYSTEM_PROMPT
     calls = []
     real = sft.shared_opening_logits
     monkeypatch.setattr(sft, "shared_opening_logits", lambda *args: calls.append(args[-1]) or real(*args))
@@ -256,7 +256,7 @@ def test_bf16_training_runs_the_batch_opening_once_under_the_trainers_autocast(t
         assert metrics["dtype"] == "bfloat16 autocast" and metrics["steps"] == 4
         losses.append(step_losses(Path(f"runs/bf16-{least}/live")))
     shared, whole = losses
-    assert calls and min(calls) >= 30  # every training step ran its opening once
+    assert len(calls) >= metrics["steps"] and min(calls) >= 30  # each step (and evaluation) ran its opening once
     assert shared.keys() == whole.keys() == {1, 2, 3, 4}
     for step, loss in whole.items():
         assert shared[step] == pytest.approx(loss, rel=1e-3)  # bf16 rounding in other GEMM shapes (1e-5 here)
