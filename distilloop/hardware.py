@@ -41,19 +41,22 @@ def prepare_cpu(threads: int = 0, processes: int = 1) -> int:
     return count
 
 
-KEEP_FREED_BYTES = 2**31 - 1  # mallopt takes an int
+KEEP_FREED_BYTES = 256 * 2**20  # blocks up to this size are kept; larger ones go back to the kernel
 
 
 def keep_freed_memory() -> bool:
-    """Have glibc keep freed memory for reuse rather than hand it back to the kernel. By default a block
-    over its mmap threshold (128 KiB, rising to at most 32 MiB) is mapped fresh and unmapped on free, and so
-    is the top of the heap: a training step's logits and activations and a decode step's cache copies then
-    page-fault in anew at every step, 4 KiB at a time. Measured on a noisy 2-core VM, five processes each,
-    alternating: a LoRA training step of the profile task 4.44 -> 3.91 s (medians; single runs spread over
-    3.4-5.8 s), page faults 1.2-1.9 M -> 0.75-0.81 M, peak memory the same 3.4-3.7 GB; generation answers
-    identical, its speed within the noise. The cost: a freed block may stay with the
-    process where it no longer fits (the heap settles a few blocks above the peak). False where the C
-    library is not glibc (nothing changes there)."""
+    """Have glibc keep freed blocks of up to KEEP_FREED_BYTES for reuse rather than hand them back to the
+    kernel. By default a block over its mmap threshold (128 KiB, rising to at most 32 MiB) is mapped fresh
+    and unmapped on free, and so is the top of the heap: a training step's logits and activations and a
+    decode step's cache copies then page-fault in anew at every step, 4 KiB at a time. Measured on a noisy
+    2-core VM, five processes each, alternating: a LoRA training step of the profile task 4.44 -> 3.91 s
+    (medians; single runs spread over 3.4-5.8 s), page faults 1.2-1.9 M -> 0.75-0.81 M, peak memory the same
+    3.4-3.7 GB; generation answers identical, its speed within the noise.
+    Why a cap: a kept block stays with the process where nothing fits it again, and blocks of hundreds of
+    MiB (the C task's logits: 1280-token rows, eval batches of 16) leave such holes at every new length.
+    Uncapped (2 GiB), the C task's 48 longest examples grew the process from 9.1 to 14.2 GB over 21 steps
+    (peak 17.1 GB; the whole train@1 was OOM-killed at 24 GB); capped at 256 MiB it stays at 8.4-9.1 GB
+    (peak 13.3 GB, as without keeping anything). False where the C library is not glibc (nothing changes)."""
     try:
         libc = ctypes.CDLL(None)
         mallopt = libc.mallopt

@@ -39,3 +39,29 @@ def test_freed_memory_is_reused_instead_of_faulted_in_again():
         pytest.skip(f"large blocks do not fault in 4 KiB at a time here ({default} faults): nothing to save")
     kept = page_faults("keep")
     assert kept * 20 < default, (kept, default)
+
+
+# A 512 MiB block (above the 256 MiB cap) allocated, written and freed: the resident memory it leaves behind
+RESIDENT_AFTER_A_LARGE_BLOCK = """
+import sys, torch
+from distilloop.hardware import keep_freed_memory
+assert keep_freed_memory()
+def resident_mib():
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * 4096 // 2**20
+before = resident_mib()
+block = torch.empty(128 * 2**20).fill_(1.0)
+during = resident_mib()
+del block
+print(before, during, resident_mib())
+"""
+
+
+def test_a_freed_block_above_the_cap_goes_back_to_the_kernel():
+    """Large blocks kept would leave holes nothing fits again: the process would grow at every new length."""
+    result = subprocess.run(
+        [sys.executable, "-c", RESIDENT_AFTER_A_LARGE_BLOCK], capture_output=True, text=True, check=True
+    )
+    before, during, after = map(int, result.stdout.split()[-3:])
+    assert during - before >= 500, (before, during, after)
+    assert after - before < 50, (before, during, after)
