@@ -36,7 +36,7 @@ from transformers import TrainerCallback
 
 from bench.common import base_model_dir
 from distilloop.config import TrainParams
-from distilloop.console import console, summary_table
+from distilloop.console import console, quiet_libraries, summary_table
 from distilloop.hardware import bf16_supported, prepare_cpu
 from distilloop.io import write_json
 from distilloop.paths import METRICS_DIR, export_split
@@ -259,8 +259,6 @@ def main() -> None:
         help="override train.lora.dropout, for both sides (they share the adapter)",
     )
     args = parser.parse_args()
-
-    from distilloop.training.sft import quiet_libraries
 
     quiet_libraries()
     threads = prepare_cpu(0)

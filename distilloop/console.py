@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import warnings
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -32,6 +33,20 @@ def summary_table(title: str, columns: tuple[str, ...], rows: list[tuple]) -> Ta
     for row in rows:
         table.add_row(*(str(cell) for cell in row))
     return table
+
+
+def quiet_libraries() -> None:
+    """The stages have their own progress bars and summaries: library bars ("Loading weights"), info logs
+    and deprecation notices about the libraries' own internals would bury them. Call it before loading a
+    model."""
+    import datasets
+    import transformers
+
+    for library in ("transformers", "trl", "peft"):
+        warnings.filterwarnings("ignore", category=FutureWarning, module=library)
+    datasets.disable_progress_bars()
+    transformers.utils.logging.disable_progress_bar()
+    transformers.utils.logging.set_verbosity_warning()
 
 
 def fail(message: str) -> None:

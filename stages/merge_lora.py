@@ -15,7 +15,7 @@ import typer
 from distilloop import UserError
 from distilloop.command import ParamsOption, load_params, run_command
 from distilloop.config import Params
-from distilloop.console import console, summary_table
+from distilloop.console import console, quiet_libraries, summary_table
 from distilloop.io import atomic_dir, read_records, write_json
 from distilloop.paths import BASE_DIR, BEST_ADAPTER, MERGED_DIR, METRICS_DIR, export_split
 
@@ -49,6 +49,7 @@ def run(
     if not prompts:
         raise UserError("merge_lora: no prompts to check the merge on (empty test split)")
 
+    quiet_libraries()
     torch.manual_seed(0)
     tokenizer = AutoTokenizer.from_pretrained(base_dir)
     inputs = check_inputs(tokenizer, prompts, config.check_tokens)

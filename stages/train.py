@@ -30,7 +30,7 @@ import typer
 from distilloop import UserError
 from distilloop.command import ParamsOption, load_params, run_command
 from distilloop.config import Params, TrainParams
-from distilloop.console import console, summary_table
+from distilloop.console import console, quiet_libraries, summary_table
 from distilloop.io import read_json, write_json
 from distilloop.loop import converged_before, pass_through_note
 from distilloop.paths import MODELS_DIR, epoch_dir, epoch_metrics, export_split
@@ -139,7 +139,6 @@ def run(
         ProgressBar,
         live_callback,
         load_model,
-        quiet_libraries,
         require_model_dirs,
         use_bf16,
     )

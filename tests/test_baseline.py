@@ -166,6 +166,7 @@ def test_evaluate_by_hand(project, tiny_model_dir, tmp_path):
         cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr
+    assert "Loading weights" not in result.stderr and "Warning" not in result.stderr, result.stderr  # ours only
     scored = read_records(tmp_path / "scored.jsonl")
     assert [r["id"] for r in scored] == [r["id"] for r in project["pool"]]
     assert all(SCORED_KEYS <= r.keys() and r["gen"]["tokens"] == 4 for r in scored)

@@ -157,10 +157,12 @@ def load_student(
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    from distilloop.console import quiet_libraries
     from distilloop.hardware import prepare_cpu, resolve_dtype
 
     params = params or StudentParams()
     prepare_cpu(params.threads)
+    quiet_libraries()
     model_dir = Path(model_dir)
     if not (model_dir / "config.json").exists():
         raise UserError(f"{model_dir}: no model here (run `distilloop base` first)")

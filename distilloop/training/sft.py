@@ -7,13 +7,10 @@ from __future__ import annotations
 
 import functools
 import time
-import warnings
 from pathlib import Path
 
-import datasets
 import torch
 import torch.nn.functional as F
-import transformers
 from dvclive import Live
 from dvclive.plots import Metric
 from dvclive.utils import standardize_metric_name
@@ -28,16 +25,6 @@ from distilloop import UserError
 from distilloop.config import TrainParams
 from distilloop.console import progress
 from distilloop.hardware import resolve_dtype
-
-
-def quiet_libraries() -> None:
-    """The stage has its own progress bar and summary; library bars and info logs would bury them."""
-    for library in ("transformers", "trl", "peft"):  # deprecation notices about their own internals
-        warnings.filterwarnings("ignore", category=FutureWarning, module=library)
-    datasets.disable_progress_bars()
-    transformers.utils.logging.disable_progress_bar()
-    transformers.utils.logging.set_verbosity_warning()
-
 
 # --- model and precision --------------------------------------------------------------------------
 
