@@ -65,3 +65,40 @@ def test_a_freed_block_above_the_cap_goes_back_to_the_kernel():
     before, during, after = map(int, result.stdout.split()[-3:])
     assert during - before >= 500, (before, during, after)
     assert after - before < 50, (before, during, after)
+
+
+# 64 blocks of 8 MiB, each followed by a 1 MiB block that stays (as a cached kernel does), then the large
+# ones freed: their memory sits in holes of the heap, resident, until release_freed_memory hands it back
+RESIDENT_AFTER_FREEING_BETWEEN_LIVE_BLOCKS = """
+import ctypes, sys
+from distilloop.hardware import heap_free_bytes, keep_freed_memory, release_freed_memory
+assert keep_freed_memory()
+libc = ctypes.CDLL(None)
+libc.malloc.restype = ctypes.c_void_p
+libc.free.argtypes = [ctypes.c_void_p]
+def resident_mib():
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * 4096 // 2**20
+large, small = [], []
+for _ in range(64):
+    large.append(libc.malloc(8 * 2**20))
+    ctypes.memset(large[-1], 1, 8 * 2**20)
+    small.append(libc.malloc(2**20))  # too large for the holes of the interpreter's start: after the block
+for block in large:
+    libc.free(block)
+freed = resident_mib()
+kept = release_freed_memory(over_bytes=2**40)
+still = resident_mib()
+released = release_freed_memory(over_bytes=2**20)
+print(heap_free_bytes() >= 0, kept, released, freed, still, resident_mib())
+"""
+
+
+def test_freed_memory_between_live_blocks_goes_back_once_over_the_limit():
+    result = subprocess.run(
+        [sys.executable, "-c", RESIDENT_AFTER_FREEING_BETWEEN_LIVE_BLOCKS], capture_output=True, text=True, check=True
+    )
+    known, kept, released, freed, still, after = result.stdout.split()[-6:]
+    assert (known, kept, released) == ("True", "False", "True"), result.stdout
+    assert int(still) - int(after) >= 400, result.stdout  # of the 512 MiB freed between live blocks
+    assert int(freed) - int(still) < 50, result.stdout

@@ -24,7 +24,7 @@ from trl import SFTTrainer
 from distilloop import UserError
 from distilloop.config import TrainParams
 from distilloop.console import progress
-from distilloop.hardware import resolve_dtype
+from distilloop.hardware import physical_memory, release_freed_memory, resolve_dtype
 
 # --- model and precision --------------------------------------------------------------------------
 
@@ -340,6 +340,22 @@ class ProgressBar(TrainerCallback):
 
     def on_train_end(self, args, state, control, **kwargs):
         self.bar.stop()
+
+
+class ReleaseFreedMemory(TrainerCallback):
+    """After every optimiser step and evaluation, freed memory goes back to the kernel once the heap holds
+    more than a quarter of the machine's (release_freed_memory): without it bf16 training of long rows grows
+    until the kernel kills it. Below that it stays, to be reused without page faults (keep_freed_memory)."""
+
+    def __init__(self, over_bytes: int | None = None):
+        self.over_bytes = physical_memory() // 4 if over_bytes is None else over_bytes
+        self.releases = 0
+
+    def on_step_end(self, args, state, control, **kwargs):
+        self.releases += release_freed_memory(self.over_bytes)
+
+    def on_evaluate(self, args, state, control, **kwargs):
+        self.releases += release_freed_memory(self.over_bytes)
 
 
 class StepAlignedDVCLive(DVCLiveCallback):

@@ -15,7 +15,7 @@ from trl import DPOConfig, DPOTrainer, SFTConfig
 
 from distilloop.config import TrainParams
 from distilloop.training.kd import KDTrainer, load_teacher
-from distilloop.training.sft import CompletionSFTTrainer, grouped_by_length, trainer_arguments
+from distilloop.training.sft import CompletionSFTTrainer, ReleaseFreedMemory, grouped_by_length, trainer_arguments
 
 
 def example_length(example: dict) -> int:
@@ -39,6 +39,7 @@ def make_trainer(
     early stopping and the best checkpoint restored at the end."""
     has_eval = bool(eval_examples) and config.method != "dpo"
     arguments = trainer_arguments(config, output_dir, has_eval, bf16, processes)
+    callbacks = [*callbacks, ReleaseFreedMemory()]
     if has_eval and config.early_stopping_patience:
         callbacks = [*callbacks, EarlyStoppingCallback(config.early_stopping_patience, config.early_stopping_threshold)]
     common = dict(
