@@ -55,8 +55,9 @@ def keep_freed_memory() -> bool:
     Why a cap: a kept block stays with the process where nothing fits it again, and blocks of hundreds of
     MiB (the C task's logits: 1280-token rows, eval batches of 16) leave such holes at every new length.
     Uncapped (2 GiB), the C task's 48 longest examples grew the process from 9.1 to 14.2 GB over 21 steps
-    (peak 17.1 GB; the whole train@1 was OOM-killed at 24 GB); capped at 256 MiB it stays at 8.4-9.1 GB
-    (peak 13.3 GB, as without keeping anything). False where the C library is not glibc (nothing changes)."""
+    (peak 17.1 GB); capped at 256 MiB it stays at 8.4-9.1 GB (peak 13.3 GB, as without keeping anything).
+    Holes between live blocks are release_freed_memory's to hand back. False where the C library is not
+    glibc (nothing changes)."""
     try:
         libc = ctypes.CDLL(None)
         mallopt = libc.mallopt
