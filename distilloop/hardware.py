@@ -41,6 +41,16 @@ def prepare_cpu(threads: int = 0, processes: int = 1) -> int:
     return count
 
 
+@lru_cache(maxsize=1)
+def glibc():
+    """The process's C library through ctypes; None where it has no mallopt (not glibc)."""
+    try:
+        libc = ctypes.CDLL(None)
+    except OSError:
+        return None
+    return libc if hasattr(libc, "mallopt") and hasattr(libc, "malloc_trim") else None
+
+
 KEEP_FREED_BYTES = 256 * 2**20  # blocks up to this size are kept; larger ones go back to the kernel
 
 
@@ -58,13 +68,11 @@ def keep_freed_memory() -> bool:
     (peak 17.1 GB); capped at 256 MiB it stays at 8.4-9.1 GB (peak 13.3 GB, as without keeping anything).
     Holes between live blocks are release_freed_memory's to hand back. False where the C library is not
     glibc (nothing changes)."""
-    try:
-        libc = ctypes.CDLL(None)
-        mallopt = libc.mallopt
-    except (AttributeError, OSError):
+    libc = glibc()
+    if libc is None:
         return False
     # M_MMAP_THRESHOLD (-3): blocks below it come from the heap; M_TRIM_THRESHOLD (-1): free heap top kept
-    return mallopt(-3, KEEP_FREED_BYTES) == 1 and mallopt(-1, KEEP_FREED_BYTES) == 1
+    return libc.mallopt(-3, KEEP_FREED_BYTES) == 1 and libc.mallopt(-1, KEEP_FREED_BYTES) == 1
 
 
 class _MallInfo2(ctypes.Structure):  # glibc >= 2.33
@@ -76,12 +84,11 @@ class _MallInfo2(ctypes.Structure):  # glibc >= 2.33
 
 def heap_free_bytes() -> int | None:
     """Bytes the C heap holds freed (glibc's mallinfo2 fordblks over all arenas); None where not glibc."""
-    try:
-        mallinfo2 = ctypes.CDLL(None).mallinfo2
-    except (AttributeError, OSError):
+    libc = glibc()
+    if libc is None or not hasattr(libc, "mallinfo2"):
         return None
-    mallinfo2.restype = _MallInfo2
-    return mallinfo2().fordblks
+    libc.mallinfo2.restype = _MallInfo2
+    return libc.mallinfo2().fordblks
 
 
 def release_freed_memory(over_bytes: int) -> bool:
@@ -93,7 +100,7 @@ def release_freed_memory(over_bytes: int) -> bool:
     free = heap_free_bytes()
     if free is None or free <= over_bytes:
         return False
-    ctypes.CDLL(None).malloc_trim(0)
+    glibc().malloc_trim(0)
     return True
 
 

@@ -41,20 +41,26 @@ def test_freed_memory_is_reused_instead_of_faulted_in_again():
     assert kept * 20 < default, (kept, default)
 
 
-# A 512 MiB block (above the 256 MiB cap) allocated, written and freed: the resident memory it leaves behind
-RESIDENT_AFTER_A_LARGE_BLOCK = """
-import sys, torch
-from distilloop.hardware import keep_freed_memory
-assert keep_freed_memory()
+RESIDENT_MIB = """
 def resident_mib():
     with open("/proc/self/statm") as statm:
         return int(statm.read().split()[1]) * 4096 // 2**20
+"""
+
+# A 512 MiB block (above the 256 MiB cap) allocated, written and freed: the resident memory it leaves behind
+RESIDENT_AFTER_A_LARGE_BLOCK = (
+    RESIDENT_MIB
+    + """
+import sys, torch
+from distilloop.hardware import keep_freed_memory
+assert keep_freed_memory()
 before = resident_mib()
 block = torch.empty(128 * 2**20).fill_(1.0)
 during = resident_mib()
 del block
 print(before, during, resident_mib())
 """
+)
 
 
 def test_a_freed_block_above_the_cap_goes_back_to_the_kernel():
@@ -69,16 +75,15 @@ def test_a_freed_block_above_the_cap_goes_back_to_the_kernel():
 
 # 64 blocks of 8 MiB, each followed by a 1 MiB block that stays (as a cached kernel does), then the large
 # ones freed: their memory sits in holes of the heap, resident, until release_freed_memory hands it back
-RESIDENT_AFTER_FREEING_BETWEEN_LIVE_BLOCKS = """
+RESIDENT_AFTER_FREEING_BETWEEN_LIVE_BLOCKS = (
+    RESIDENT_MIB
+    + """
 import ctypes, sys
 from distilloop.hardware import heap_free_bytes, keep_freed_memory, release_freed_memory
 assert keep_freed_memory()
 libc = ctypes.CDLL(None)
 libc.malloc.restype = ctypes.c_void_p
 libc.free.argtypes = [ctypes.c_void_p]
-def resident_mib():
-    with open("/proc/self/statm") as statm:
-        return int(statm.read().split()[1]) * 4096 // 2**20
 large, small = [], []
 for _ in range(64):
     large.append(libc.malloc(8 * 2**20))
@@ -92,6 +97,7 @@ still = resident_mib()
 released = release_freed_memory(over_bytes=2**20)
 print(heap_free_bytes() >= 0, kept, released, freed, still, resident_mib())
 """
+)
 
 
 def test_freed_memory_between_live_blocks_goes_back_once_over_the_limit():

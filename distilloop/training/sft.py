@@ -347,15 +347,14 @@ class ReleaseFreedMemory(TrainerCallback):
     more than a quarter of the machine's (release_freed_memory): without it bf16 training of long rows grows
     until the kernel kills it. Below that it stays, to be reused without page faults (keep_freed_memory)."""
 
-    def __init__(self, over_bytes: int | None = None):
-        self.over_bytes = physical_memory() // 4 if over_bytes is None else over_bytes
-        self.releases = 0
+    def __init__(self):
+        self.over_bytes = physical_memory() // 4
 
     def on_step_end(self, args, state, control, **kwargs):
-        self.releases += release_freed_memory(self.over_bytes)
+        release_freed_memory(self.over_bytes)
 
     def on_evaluate(self, args, state, control, **kwargs):
-        self.releases += release_freed_memory(self.over_bytes)
+        release_freed_memory(self.over_bytes)
 
 
 class StepAlignedDVCLive(DVCLiveCallback):
