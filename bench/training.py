@@ -51,21 +51,12 @@ OUT = METRICS_DIR / "bench" / "training.json"
 
 
 def fresh_adapter(base_dir: Path, out: Path, lora) -> Path:
-    from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM
 
+    from distilloop.student.model import new_adapter
+
     torch.manual_seed(0)
-    model = get_peft_model(
-        AutoModelForCausalLM.from_pretrained(base_dir),
-        LoraConfig(
-            r=lora.r,
-            lora_alpha=lora.alpha,
-            lora_dropout=lora.dropout,
-            target_modules=lora.target_modules,
-            task_type="CAUSAL_LM",
-        ),
-    )
-    model.save_pretrained(out)
+    new_adapter(AutoModelForCausalLM.from_pretrained(base_dir), lora).save_pretrained(out)
     return out
 
 

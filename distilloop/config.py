@@ -514,6 +514,13 @@ class LoraParams(Section):
         default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj"],
         description="modules that get a LoRA pair; null: detected from the architecture",
     )
+    layers: int | None = Field(
+        None,
+        ge=1,
+        le=1024,
+        description="only the top N transformer layers get LoRA pairs (backward then stops below them);"
+        " null: every layer",
+    )
 
 
 class DpoParams(Section):

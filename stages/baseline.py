@@ -57,7 +57,8 @@ def run(params: Params, model_dir: Path = BASE_DIR) -> dict:
     write_jsonl(out / "train.jsonl", train)
 
     metrics = score_epoch(params, 0, out / "adapter", model_dir)
-    metrics["adapter"] = {"r": params.train.lora.r, "alpha": params.train.lora.alpha, "target_modules": targets}
+    lora = params.train.lora
+    metrics["adapter"] = {"r": lora.r, "alpha": lora.alpha, "target_modules": targets, "layers": lora.layers}
     metrics["train"] = {
         "records": len(train) + len(missing),
         "written": len(train),

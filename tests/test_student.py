@@ -10,6 +10,7 @@ import pytest
 import torch
 from conftest import RECITED
 
+from distilloop import UserError
 from distilloop.config import LoraParams, StudentParams
 from distilloop.student.decoding import logits_processors
 from distilloop.student.generation import answer_records, generate, render_prompts
@@ -165,6 +166,31 @@ def test_trained_adapter_changes_the_answer(varied_model_dir, tmp_path):
         base_logits, merged_logits = base(**ids).logits, merged(**ids).logits
         assert (merged_logits - base_logits).abs().max() > 1e-2
         assert (merged_logits - unmerged(**ids).logits).abs().max() < 1e-3  # float32 rounding only
+
+
+def test_top_layers_adapter_stops_the_backward_below_it(varied_model_dir):
+    """train.lora.layers=1 on the 2-layer model: LoRA pairs only in the top layer, and the backward pass
+    never reaches the layer below (its output needs no gradient)."""
+    model, tokenizer = load_student(varied_model_dir, None, _params())
+    adapted = new_adapter(model, LoraParams(target_modules=["q_proj", "v_proj"], layers=1))
+    lora_layers = {name.split(".layers.")[1].split(".")[0] for name, _ in adapted.named_parameters() if "lora_" in name}
+    assert lora_layers == {"1"}
+    for name, weight in adapted.named_parameters():
+        if "lora_B" in name:
+            weight.data.normal_(std=0.5)  # B = 0 would leave A without a gradient
+
+    needs_gradient = {}  # a layer whose output needs no gradient is never visited by the backward pass
+    for index, layer in enumerate(adapted.base_model.model.model.layers):
+        layer.register_forward_hook(
+            lambda _m, _i, out, index=index: needs_gradient.update({index: out[0].requires_grad})
+        )
+    ids = tokenizer(render_prompts(tokenizer, PROMPTS[:1], _params()), return_tensors="pt")
+    adapted(**ids, labels=ids["input_ids"]).loss.backward()
+    assert needs_gradient == {0: False, 1: True}
+    assert all(w.grad is not None for name, w in adapted.named_parameters() if "lora_A" in name)
+
+    with pytest.raises(UserError, match=r"train.lora.layers: the student has 2 layers, must be <= 2 \(got 3\)"):
+        new_adapter(load_student(varied_model_dir, None, _params())[0], LoraParams(layers=3))
 
 
 def test_truncation_flag(tiny):

@@ -209,6 +209,17 @@ def new_adapter(model, lora: LoraParams):
         lora_alpha=lora.alpha,
         lora_dropout=lora.dropout,
         target_modules=lora_targets(model, lora),
+        layers_to_transform=top_layers(model, lora.layers),
         task_type="CAUSAL_LM",
     )
     return get_peft_model(model, config)
+
+
+def top_layers(model, count: int | None) -> list[int] | None:
+    """The indices of the model's top `count` transformer layers (None: every layer)."""
+    if count is None:
+        return None
+    total = model.config.num_hidden_layers
+    if count > total:
+        raise UserError(f"train.lora.layers: the student has {total} layers, must be <= {total} (got {count})")
+    return list(range(total - count, total))
