@@ -14,8 +14,9 @@ or "Answer:") and the profile out of the task's "label: value" lines:
   - an augmentation request ("Write K new tasks") gets K people like the failing one: the same
     archetype (known by the headline) and the same items but one (years, a skill, the certification or a
     language, redrawn from the archetype's pools), a new name, each task written into the failing
-    prompt's own text with the rubric's answer.
-Deterministic: the variants of a task depend only on its text.
+    prompt's own text with the rubric's answer. `--people random` is the control: as many new people,
+    not aimed at the failures, drawn as the bundled generator draws anyone.
+Deterministic: the new people of a task depend only on its text.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import random
 import re
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from distilloop.data.profiles import ARCHETYPES, make_name, score_profile
+from distilloop.data.profiles import ARCHETYPES, make_name, make_profile, score_profile
 
 FIELDS = {  # prompt label -> profile key (export.templates.json_record's layout)
     "handle": "handle",
@@ -96,19 +97,23 @@ def variant(profile: dict, rng: random.Random) -> dict:
     return new
 
 
-def new_tasks(task: str, count: int) -> list[dict]:
+def new_tasks(task: str, count: int, people: str = "like") -> list[dict]:
+    """`count` new tasks: people like the one in `task` ("like") or anyone ("random")."""
     profile = read_profile(task)
     if profile is None:
         return []
     rng = random.Random(hashlib.sha256(task.encode()).hexdigest())
-    people = [variant(profile, rng) for _ in range(count)]
-    return [{"prompt": write_profile(task, person), "answer": answer(person)} for person in people]
+    if people == "like":
+        persons = [variant(profile, rng) for _ in range(count)]
+    else:
+        persons = [make_profile(rng, rng.randint(1, 9999)) for _ in range(count)]
+    return [{"prompt": write_profile(task, person), "answer": answer(person)} for person in persons]
 
 
-def reply_to(message: str) -> str | None:
+def reply_to(message: str, people: str = "like") -> str | None:
     """The teacher's reply to one user message, or None when it is neither request."""
     if found := AUGMENT.search(message):
-        return json.dumps(new_tasks(found.group("task"), int(found.group("count"))))
+        return json.dumps(new_tasks(found.group("task"), int(found.group("count")), people))
     if found := CORRECT.search(message):
         profile = read_profile(found.group("task"))
         return answer(profile) if profile else None
@@ -116,6 +121,8 @@ def reply_to(message: str) -> str | None:
 
 
 class Handler(BaseHTTPRequestHandler):
+    people = "like"  # serve() sets it per server
+
     def log_message(self, *args) -> None:
         pass
 
@@ -125,7 +132,7 @@ class Handler(BaseHTTPRequestHandler):
             message = body["messages"][-1]["content"]
         except (ValueError, KeyError, IndexError, TypeError):
             return self.send(400, {"error": {"message": "expected an OpenAI chat completions body"}})
-        text = reply_to(message) if self.path.endswith("/chat/completions") else None
+        text = reply_to(message, self.people) if self.path.endswith("/chat/completions") else None
         if text is None:
             return self.send(422, {"error": {"message": "not a correction or augmentation request"}})
         usage = {"prompt_tokens": len(message) // 4, "completion_tokens": len(text) // 4}
@@ -141,15 +148,18 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
 
-def serve(port: int) -> ThreadingHTTPServer:
-    return ThreadingHTTPServer(("127.0.0.1", port), Handler)
+def serve(port: int, people: str = "like") -> ThreadingHTTPServer:
+    return ThreadingHTTPServer(("127.0.0.1", port), type("RubricHandler", (Handler,), {"people": people}))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument(
+        "--people", choices=["like", "random"], default="like", help="new tasks: like the failing one, or anyone"
+    )
     args = parser.parse_args()
-    server = serve(args.port)
+    server = serve(args.port, args.people)
     print(f"rubric teacher on http://127.0.0.1:{server.server_address[1]}/v1", flush=True)
     try:
         server.serve_forever()

@@ -11,7 +11,7 @@ import pytest
 import yaml
 from conftest import run_cli
 
-from bench.rubric_teacher import FIELDS, read_profile, serve
+from bench.rubric_teacher import FIELDS, new_tasks, read_profile, serve
 from distilloop import export
 from distilloop.config import ExportParams, Params
 from distilloop.data.profiles import score_profile
@@ -103,3 +103,16 @@ def test_the_same_request_gets_the_same_tasks_and_other_requests_are_refused(spl
     )
     assert refused.status_code == 422 and "not a correction" in refused.json()["error"]["message"]
     assert httpx.post(f"{rubric_server}/chat/completions", content=b"not json").status_code == 400
+
+
+def test_the_control_draws_anyone(split):
+    """--people random: as many new people, drawn as the bundled generator draws anyone, each with the
+    rubric's answer; most differ from the failing person in several rubric items."""
+    task = split["pool"][0]["prompt"]
+    seed, tasks = read_profile(task), new_tasks(task, 8, people="random")
+    persons = [read_profile(t["prompt"]) for t in tasks]
+    assert len(persons) == 8 and tasks == new_tasks(task, 8, people="random")
+    for person, new in zip(persons, tasks):
+        score, reason = score_profile(person)
+        assert json.loads(new["answer"]) == {"handle": person["handle"], "reason": reason, "score": score}
+    assert sum(sum(person[key] != seed[key] for key in RUBRIC_ITEMS) >= 2 for person in persons) >= 6
