@@ -28,7 +28,7 @@ import random
 import re
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from distilloop.data.profiles import ARCHETYPES, make_name, make_profile, score_profile
+from distilloop.data.profiles import ARCHETYPES, make_name, make_profile, score_profile, summary
 
 FIELDS = {  # prompt label -> profile key (export.templates.json_record's layout)
     "handle": "handle",
@@ -89,11 +89,7 @@ def variant(profile: dict, rng: random.Random) -> dict:
         new[change] = "; ".join(held)
     first, last = make_name(rng), make_name(rng)
     new["handle"] = f"{first}_{last}{rng.randint(1, 9999):04d}"
-    years, languages, skills = int(new["years_experience"]), new["languages"].split("; "), new["skills"].split("; ")
-    new["summary"] = (
-        f"{first.capitalize()} has {years} year{'s' if years != 1 else ''} in {new['industry']}, working mostly in "
-        f"{languages[0]} on {skills[0]} and {skills[-1]}."
-    )
+    new["summary"] = summary(first, new)
     return new
 
 

@@ -203,6 +203,15 @@ def make_name(rng: random.Random) -> str:
     return "".join(rng.choice(ONSETS) + rng.choice(VOWELS) + rng.choice(CODAS) for _ in range(rng.randint(2, 3)))
 
 
+def summary(first: str, profile: dict) -> str:
+    """The profile's one-line summary, from its first name and fields."""
+    years, languages, skills = int(profile["years_experience"]), profile["languages"], profile["skills"]
+    return (
+        f"{first.capitalize()} has {years} year{'s' if years != 1 else ''} in {profile['industry']}, working mostly in "
+        f"{languages.split('; ')[0]} on {skills.split('; ')[0]} and {skills.split('; ')[-1]}."
+    )
+
+
 def make_profile(rng: random.Random, index: int) -> dict:
     names = list(ARCHETYPES)
     archetype = rng.choices(names, weights=[ARCHETYPES[n][0] for n in names])[0]
@@ -223,10 +232,7 @@ def make_profile(rng: random.Random, index: int) -> dict:
         "location": rng.choice(LOCATIONS),
         "open_to_work": rng.choice(["yes", "no"]),
     }
-    profile["summary"] = (
-        f"{first.capitalize()} has {years} year{'s' if years != 1 else ''} in {profile['industry']}, working mostly in "
-        f"{languages[0]} on {skills[0]} and {skills[-1]}."
-    )
+    profile["summary"] = summary(first, profile)
     score, reason = score_profile(profile)
     # the reason comes before the score: an answer works through the rubric, then gives the total it reached
     profile["reference"] = json.dumps({"handle": profile["handle"], "reason": reason, "score": score})
