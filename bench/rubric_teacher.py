@@ -1,9 +1,11 @@
 """A teacher that knows the profile rubric, served as an OpenAI-compatible API on 127.0.0.1: what
 augmentation (`correct.augment`, LLM2LLM) can give the profile task with a teacher that never errs.
 
-    python -m bench.rubric_teacher --port 8765     # then, in a profile project:
-    dvc exp run -S correct.augment=4 -S teacher.backend=openai -S teacher.model=rubric \
-        -S teacher.base_url=http://127.0.0.1:8765/v1 -S 'teacher.prices={rubric: {input_per_mtok: 0, output_per_mtok: 0}}'
+    python -m bench.rubric_teacher --port 8765 [--people random]
+
+then, in a profile project's params.yaml, `correct.augment: 4` and `teacher: {backend: openai, model: rubric,
+base_url: http://127.0.0.1:8765/v1, prices: {rubric: {input_per_mtok: 0, output_per_mtok: 0}}}`, and `dvc repro`
+(another model name for another run: the teacher cache is keyed by it).
 
 No generative model that could write new profile tasks runs offline on a 2-core machine, so this server
 plays the teacher with the bundled data's own rubric (distilloop/data/profiles.py). It reads the task
