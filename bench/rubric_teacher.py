@@ -30,7 +30,7 @@ import random
 import re
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from distilloop.data.profiles import ARCHETYPES, make_name, make_profile, score_profile, summary
+from distilloop.data.profiles import ARCHETYPES, make_name, make_profile, reference, summary
 
 FIELDS = {  # prompt label -> profile key (export.templates.json_record's layout)
     "handle": "handle",
@@ -68,11 +68,6 @@ def write_profile(task: str, profile: dict) -> str:
     return task
 
 
-def answer(profile: dict) -> str:
-    score, reason = score_profile(profile)
-    return json.dumps({"handle": profile["handle"], "reason": reason, "score": score}, ensure_ascii=False)
-
-
 def variant(profile: dict, rng: random.Random) -> dict:
     """Someone like `profile`: a new name, and one of years, a skill, the certification or a language redrawn
     from the archetype's pools (an unknown headline: only the years)."""
@@ -105,7 +100,7 @@ def new_tasks(task: str, count: int, people: str = "like") -> list[dict]:
         persons = [variant(profile, rng) for _ in range(count)]
     else:
         persons = [make_profile(rng, rng.randint(1, 9999)) for _ in range(count)]
-    return [{"prompt": write_profile(task, person), "answer": answer(person)} for person in persons]
+    return [{"prompt": write_profile(task, person), "answer": reference(person)} for person in persons]
 
 
 def reply_to(message: str, people: str = "like") -> str | None:
@@ -114,13 +109,11 @@ def reply_to(message: str, people: str = "like") -> str | None:
         return json.dumps(new_tasks(found.group("task"), int(found.group("count")), people))
     if found := CORRECT.search(message):
         profile = read_profile(found.group("task"))
-        return answer(profile) if profile else None
+        return reference(profile) if profile else None
     return None
 
 
 class Handler(BaseHTTPRequestHandler):
-    people = "like"  # serve() sets it per server
-
     def log_message(self, *args) -> None:
         pass
 
@@ -130,7 +123,7 @@ class Handler(BaseHTTPRequestHandler):
             message = body["messages"][-1]["content"]
         except (ValueError, KeyError, IndexError, TypeError):
             return self.send(400, {"error": {"message": "expected an OpenAI chat completions body"}})
-        text = reply_to(message, self.people) if self.path.endswith("/chat/completions") else None
+        text = reply_to(message, self.server.people) if self.path.endswith("/chat/completions") else None
         if text is None:
             return self.send(422, {"error": {"message": "not a correction or augmentation request"}})
         usage = {"prompt_tokens": len(message) // 4, "completion_tokens": len(text) // 4}
@@ -147,7 +140,9 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def serve(port: int, people: str = "like") -> ThreadingHTTPServer:
-    return ThreadingHTTPServer(("127.0.0.1", port), type("RubricHandler", (Handler,), {"people": people}))
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    server.people = people  # what new tasks hold: "like" the failing person, or "random"
+    return server
 
 
 def main() -> None:

@@ -203,6 +203,13 @@ def make_name(rng: random.Random) -> str:
     return "".join(rng.choice(ONSETS) + rng.choice(VOWELS) + rng.choice(CODAS) for _ in range(rng.randint(2, 3)))
 
 
+def reference(profile: dict) -> str:
+    """The rubric's answer for the profile, as the JSON the student is trained to write."""
+    score, reason = score_profile(profile)
+    # the reason comes before the score: an answer works through the rubric, then gives the total it reached
+    return json.dumps({"handle": profile["handle"], "reason": reason, "score": score})
+
+
 def summary(first: str, profile: dict) -> str:
     """The profile's one-line summary, from its first name and fields."""
     years, languages, skills = int(profile["years_experience"]), profile["languages"], profile["skills"]
@@ -233,9 +240,7 @@ def make_profile(rng: random.Random, index: int) -> dict:
         "open_to_work": rng.choice(["yes", "no"]),
     }
     profile["summary"] = summary(first, profile)
-    score, reason = score_profile(profile)
-    # the reason comes before the score: an answer works through the rubric, then gives the total it reached
-    profile["reference"] = json.dumps({"handle": profile["handle"], "reason": reason, "score": score})
+    profile["reference"] = reference(profile)
     return profile
 
 
