@@ -64,7 +64,7 @@ def run(
 
     with progress() as bar:
         bar_task = bar.add_task(f"score {in_path.name}", total=len(records))
-        scored = score_records(records, params, on_progress=lambda done: bar.advance(bar_task, done))
+        scored = score_records(records, params.gate, on_progress=lambda done: bar.advance(bar_task, done))
     write_jsonl(out_path, scored)
     stale = rejects_path(out_path)
     if rejects:
@@ -72,7 +72,7 @@ def run(
     elif stale.exists():
         stale.unlink()  # a rejects file from an earlier run would describe other input
 
-    summary = {**summarise(scored, params), "rejects": len(rejects)}
+    summary = {**summarise(scored, params.gate), "rejects": len(rejects)}
     if metrics_path is not None:
         write_json(metrics_path, summary)
     _print_summary(in_path, out_path, summary)

@@ -12,8 +12,9 @@ from __future__ import annotations
 import json
 import math
 
-from distilloop.config import JsonGateParams, Params
+from distilloop.config import GateParams, JsonGateParams
 from distilloop.gate.extract import extract_json
+from distilloop.gate.verdict import verdict, weighted_score
 
 SCHEMA_PENALTY = 2.5
 JSON_TYPES = {
@@ -26,10 +27,10 @@ JSON_TYPES = {
 }
 
 
-def score(records: list[dict], params: Params, on_progress=None, timings: dict | None = None) -> list[dict]:
+def score(records: list[dict], gate: GateParams, on_progress=None, timings: dict | None = None) -> list[dict]:
     results = []
     for record in records:
-        results.append({**record, **score_one(record, params)})
+        results.append({**record, **score_one(record, gate)})
         if on_progress:
             on_progress(1)
     return results
@@ -45,8 +46,8 @@ def reference_of(record: dict) -> dict | None:
     return reference if isinstance(reference, dict) else None
 
 
-def score_one(record: dict, params: Params) -> dict:
-    config = params.gate.json_record
+def score_one(record: dict, gate: GateParams) -> dict:
+    config = gate.json_record
     value, cut, error = extract_json(str(record.get("output") or ""))
     findings = []
     truncated = bool(record.get("truncated")) or cut
@@ -74,14 +75,8 @@ def score_one(record: dict, params: Params) -> dict:
             axes["agreement"], mismatch = agreement(value, reference, config)
             findings += [{"id": "json-reference", "message": message} for message in mismatch]
 
-    weights = {axis: config.weights.get(axis, 0.0) for axis in axes}
-    total = sum(weights.values())
-    value_score = round(sum(weights[a] * axes[a] for a in axes) / total, 2) if total > 0 else 0.0
-    below = [axis for axis in axes if axes[axis] < config.minimums.get(axis, 0.0)]
     return {
-        "score": value_score,
-        "axes": {axis: round(number, 2) for axis, number in axes.items()},
-        "passed": not below and value_score >= params.gate.pass_score,
+        **verdict(weighted_score(axes, config.weights), axes, gate.pass_score, config.minimums),
         "truncated": truncated,
         "findings": findings,
     }
@@ -125,9 +120,9 @@ def agreement(value: dict, reference: dict, config: JsonGateParams) -> tuple[flo
     ]
 
 
-def predicted_and_reference(record: dict, params: Params) -> tuple[float, float] | None:
+def predicted_and_reference(record: dict, config: JsonGateParams) -> tuple[float, float] | None:
     """(answer's score, reference score) for the correlation in the epoch metrics, when both exist."""
-    key = params.gate.json_record.score_key
+    key = config.score_key
     reference = reference_of(record)
     value, _, _ = extract_json(str(record.get("output") or ""))
     if reference is None or not isinstance(value, dict):

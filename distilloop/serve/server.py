@@ -519,7 +519,7 @@ def judge(body: Scoring, messages: list[dict], result: Answer, seconds: float, p
         record["checks"] = body.checks.model_dump(exclude_none=True)
     if body.reference is not None:
         record["reference"] = body.reference
-    [scored] = score_records([record], params)
+    [scored] = score_records([record], params.gate)
     return {key: scored[key] for key in ("score", "passed", "axes", "findings")}
 
 
