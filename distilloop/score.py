@@ -17,7 +17,7 @@ from pathlib import Path
 from distilloop import UserError
 from distilloop.config import Params
 from distilloop.console import console, progress, summary_table
-from distilloop.gate import TASKS, score_records, summarise
+from distilloop.gate import score_records, summarise
 from distilloop.io import Reject, iter_jsonl, write_json, write_jsonl
 
 TOP_FINDINGS = 8
@@ -27,7 +27,7 @@ def rejects_path(out_path: Path) -> Path:
     return out_path.with_name(f"{out_path.name.removesuffix('.jsonl')}.rejects.jsonl")
 
 
-def problem(record: dict, default_task: str | None) -> str | None:
+def problem(record: dict, default_task: str | None, tasks: tuple[str, ...]) -> str | None:
     """Why a record cannot be scored, or None."""
     if "output" not in record:
         return "missing field: 'output'"
@@ -36,8 +36,8 @@ def problem(record: dict, default_task: str | None) -> str | None:
     task = record.get("task") or default_task
     if task is None:
         return "missing field: 'task' (or give --task)"
-    if task not in TASKS:
-        return f"unknown task: {task!r} (allowed: {', '.join(TASKS)})"
+    if task not in tasks:
+        return f"unknown task: {task!r} (known: {', '.join(tasks)})"
     if record.get("checks") is not None and not isinstance(record["checks"], dict):
         return "bad field: 'checks' must be an object"
     return None
@@ -46,14 +46,15 @@ def problem(record: dict, default_task: str | None) -> str | None:
 def run(
     params: Params, in_path: Path, out_path: Path, task: str | None = None, metrics_path: Path | None = None
 ) -> dict:
-    if task is not None and task not in TASKS:
-        raise UserError(f"--task: unknown task {task!r} (allowed: {', '.join(TASKS)})")
+    tasks = params.gate.task_names
+    if task is not None and task not in tasks:
+        raise UserError(f"--task: unknown task {task!r} (known: {', '.join(tasks)}; declare it under gate.tasks)")
     records, rejects = [], []
     for number, item in iter_jsonl(in_path):
         if isinstance(item, Reject):
             rejects.append(item.to_dict())
             continue
-        reason = problem(item, task)
+        reason = problem(item, task, tasks)
         if reason is not None:
             rejects.append(Reject(str(in_path), number, reason, json.dumps(item, ensure_ascii=False)).to_dict())
             continue

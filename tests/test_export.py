@@ -139,18 +139,19 @@ def test_bad_jsonl_lines_become_rejects_with_reasons(tmp_path):
     metrics, splits, rejects = export(tmp_path, "--source", str(source))
 
     kept = sorted(r["id"] for items in splits.values() for r in items)
-    assert kept == [f"task-{n}" for n in range(5)]
+    named = {r["prompt"]: r["id"] for items in splits.values() for r in items if not r["id"].startswith("task-")}
+    assert kept == sorted([f"task-{n}" for n in range(5)] + list(named.values()))
+    assert sorted(named) == ["empty id", "no id here"]  # a row without an id gets a stable hash of its fields
+    assert all(len(record_id) == 17 and record_id.startswith("h") for record_id in named.values())
     assert metrics["rows_read"] == len(lines) == metrics["records"] + metrics["rejects"]
     assert metrics["normalised"] == {"bom": 1, "crlf_lines": 2}
     by_line = {reject["line"]: reject["reason"] for reject in rejects}
-    assert set(by_line) == set(range(3, 17))
+    assert set(by_line) == set(range(3, 17)) - {7, 8}
     expected = {
         3: "malformed JSON",
         4: "invalid UTF-8",
         5: "empty line",
         6: "empty line",
-        7: "missing field: 'id'",
-        8: "missing field: 'id'",
         9: "missing field: 'prompt'",
         10: "missing field: 'prompt'",
         11: "duplicate id: 'task-1' (first at",
@@ -165,7 +166,7 @@ def test_bad_jsonl_lines_become_rejects_with_reasons(tmp_path):
     assert all(reject["source"] == str(source) for reject in rejects)
     assert next(r for r in rejects if r["line"] == 3)["raw"] == '{"id": "broken", "prompt": "x"'
     assert len(next(r for r in rejects if r["line"] == 12)["raw"]) <= 2000
-    assert metrics["rejects_by_reason"]["missing field"] == 4
+    assert metrics["rejects_by_reason"]["missing field"] == 2
 
 
 def test_csv_source_with_quoted_newlines_and_bad_rows(tmp_path):
@@ -185,16 +186,16 @@ def test_csv_source_with_quoted_newlines_and_bad_rows(tmp_path):
     source.write_bytes(b"\r\n".join(rows) + b"\r\n")
     metrics, splits, rejects = export(tmp_path, "--source", str(source))
     records = {r["id"]: r for items in splits.values() for r in items}
-    assert sorted(records) == ["a", "b", "f"]
+    assert sorted(records)[:3] == ["a", "b", "f"] and records[sorted(records)[3]]["prompt"] == "no id"
     assert records["a"]["prompt"] == "Write a function\nover two lines"
     assert records["a"]["checks"] == {"function": "a"} and "reference" not in records["b"]
     assert metrics["rows_read"] == 9 == metrics["records"] + metrics["rejects"]
     reasons = {reject["line"]: reject["reason"] for reject in rejects}
     # rows are numbered by their first physical line: row "a" spans lines 2-3
-    assert sorted(reasons) == [5, 6, 7, 8, 9, 10]
+    assert sorted(reasons) == [5, 6, 7, 9, 10]
     assert reasons[5].startswith("invalid UTF-8") and reasons[6] == "empty line"
     assert reasons[7].startswith("malformed CSV: 5 fields, header has 4")
-    assert reasons[8] == "missing field: 'id'" and reasons[9].startswith("duplicate id: 'b' (first at")
+    assert reasons[9].startswith("duplicate id: 'b' (first at")
     assert reasons[10].startswith("bad field: 'checks' must be dict")
 
 
@@ -205,8 +206,7 @@ def test_parquet_source(tmp_path):
     rows = GOOD[:10] + [{"id": None, "task": "c_code", "prompt": "null id", "reference": None}]
     pq.write_table(pa.Table.from_pylist(rows), tmp_path / "rows.parquet")
     metrics, splits, rejects = export(tmp_path, "--source", str(tmp_path / "rows.parquet"))
-    assert metrics["records"] == 10 and [r["reason"] for r in rejects] == ["missing field: 'id'"]
-    assert rejects[0]["line"] == 11
+    assert metrics["records"] == 11 and rejects == []  # a NULL id is an id to make: a hash of the row
 
 
 def test_template_renders_row_fields_and_rejects_missing_ones(tmp_path):

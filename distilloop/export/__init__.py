@@ -13,7 +13,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from distilloop import UserError
-from distilloop.config import ExportParams, Params
+from distilloop.config import BUILT_IN_TASKS, ExportParams, Params
 from distilloop.console import console, progress, summary_table
 from distilloop.export import leakage
 from distilloop.export.sources import Row, read_source
@@ -53,25 +53,45 @@ def _json_field(value, name: str, want: type):
     return value
 
 
-def to_record(row: Row, params: ExportParams) -> tuple[dict, str]:
+def mapped(data: dict, fields: dict[str, str]) -> dict:
+    """The row with its columns renamed as export.fields says ({record key: source column}); a mapped
+    column is taken out of the row, so it does not come along again in meta."""
+    if not fields:
+        return data
+    missing = [column for column in fields.values() if column not in data]
+    if missing:
+        raise ValueError(f"missing field: {missing[0]!r} (export.fields maps it)")
+    renamed = {key: data[column] for key, column in fields.items()}
+    return {**{k: v for k, v in data.items() if k not in fields.values()}, **renamed}
+
+
+def stable_id(data: dict) -> str:
+    """The id of a row that has none: a hash of its prompt fields, so the same row keeps its id and split."""
+    body = json.dumps(
+        {k: v for k, v in data.items() if k not in ("id", "reference", "meta")}, sort_keys=True, default=str
+    )
+    return "h" + hashlib.sha256(body.encode()).hexdigest()[:16]
+
+
+def to_record(row: Row, params: ExportParams, tasks: tuple[str, ...] = BUILT_IN_TASKS) -> tuple[dict, str]:
     """A source row -> (export record, the row's own prompt text). Raises ValueError with the reason."""
-    data = row.data
+    data = mapped(row.data, params.fields)
     raw_id = data.get("id")
     if raw_id is None or (isinstance(raw_id, str) and not raw_id.strip()):
-        raise ValueError("missing field: 'id'")
+        raw_id = stable_id(data)
     if not isinstance(raw_id, (str, int)) or isinstance(raw_id, bool):
         raise ValueError(f"bad field: 'id' must be a string or integer, got {type(raw_id).__name__}")
     record_id = str(raw_id).strip()
     if len(record_id) > MAX_ID_CHARS:
         raise ValueError(f"bad field: 'id' longer than {MAX_ID_CHARS} characters")
     task = data.get("task") or params.task
-    if task not in params.templates:
-        raise ValueError(f"unknown task: {task!r} (allowed: {', '.join(params.templates)})")
+    if task not in tasks:
+        raise ValueError(f"unknown task: {task!r} (known: {', '.join(tasks)}; declare it under gate.tasks)")
 
     meta = _json_field(data["meta"], "meta", dict) if data.get("meta") is not None else {}
     meta.update({key: value for key, value in data.items() if key not in RECORD_KEYS})
     fields = {**meta, **({"prompt": data["prompt"]} if "prompt" in data else {})}
-    template = params.templates[task]
+    template = params.template(task)
     needed = [name for _, name, _, _ in string.Formatter().parse(template) if name]
     for name in needed:
         value = fields.get(name)
@@ -85,10 +105,13 @@ def to_record(row: Row, params: ExportParams) -> tuple[dict, str]:
 
     record = {"id": record_id, "task": task, "prompt": prompt}
     if data.get("reference") is not None:
-        want = dict if task == "json_record" else str
-        reference = _json_field(data["reference"], "reference", want)
-        if want is str and not reference.strip():
-            raise ValueError("missing field: 'reference' is empty")
+        if task in BUILT_IN_TASKS:
+            want = dict if task == "json_record" else str
+            reference = _json_field(data["reference"], "reference", want)
+            if want is str and not reference.strip():
+                raise ValueError("missing field: 'reference' is empty")
+        else:  # a user task's reference is whatever its scorer reads: text, a number, an object
+            reference = data["reference"]
         record["reference"] = reference
     if data.get("checks") is not None:
         record["checks"] = _json_field(data["checks"], "checks", dict)
@@ -125,7 +148,7 @@ def run(
                 continue
             where = f"{item.source}:{item.line}"
             try:
-                record, own_text = to_record(item, config)
+                record, own_text = to_record(item, config, params.gate.task_names)
                 if record["id"] in first_seen:
                     raise ValueError(f"duplicate id: {record['id']!r} (first at {first_seen[record['id']]})")
             except ValueError as exc:

@@ -3,13 +3,14 @@
     score_records(records, gate) -> scored records, in order (each + score, axes, passed, truncated, findings)
     summarise(scored, gate)      -> the epoch metrics of a scored split
 
-`gate` is params.gate, the gate's own section. Tasks: c_code (c_code/) and json_record (json_record.py);
-each measures its axes and findings, and verdict.py turns them into the score and the pass. What the loop
+`gate` is params.gate, the gate's own section. Tasks: c_code (c_code/), json_record (json_record.py) and the
+project's own (user.py, params gate.tasks); each measures its axes and findings, and verdict.py turns them into the score and the pass. What the loop
 does with a verdict (to the teacher, trained on) is verdict.AcceptRule.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import Counter
 
@@ -17,22 +18,24 @@ from distilloop import UserError
 from distilloop.config import GateParams
 from distilloop.gate.verdict import AcceptRule, accept_rule
 
-__all__ = ["TASKS", "AcceptRule", "accept_rule", "judgment", "score_records", "summarise"]
+__all__ = ["AcceptRule", "accept_rule", "judgment", "score_records", "summarise"]
 
-TASKS = ("c_code", "json_record")
 HISTOGRAM = (("<5", 0.0, 5.0), ("5-7", 5.0, 7.0), ("7-9", 7.0, 9.0), (">=9", 9.0, math.inf))
 
 
-def _module(task: str):
+def _scorer(task: str):
+    """score(records, gate, on_progress, timings) of a task: a built-in module's, or a user task's."""
     if task == "c_code":
         from distilloop.gate import c_code
 
-        return c_code
+        return c_code.score
     if task == "json_record":
         from distilloop.gate import json_record
 
-        return json_record
-    raise UserError(f"unknown task {task!r} (allowed: {', '.join(TASKS)})")
+        return json_record.score
+    from distilloop.gate import user
+
+    return functools.partial(user.score, task)
 
 
 def score_records(records: list[dict], gate: GateParams, on_progress=None, timings: dict | None = None) -> list[dict]:
@@ -43,14 +46,15 @@ def score_records(records: list[dict], gate: GateParams, on_progress=None, timin
     by_task: dict[str, list[int]] = {}
     for position, record in enumerate(records):
         task = record.get("task")
-        if task not in TASKS:
+        if task not in gate.task_names:
             raise UserError(
-                f"record {record.get('id', position)!r}: unknown task {task!r} (allowed: {', '.join(TASKS)})"
+                f"record {record.get('id', position)!r}: unknown task {task!r} "
+                f"(known: {', '.join(gate.task_names)}; a project declares its own under gate.tasks)"
             )
         by_task.setdefault(task, []).append(position)
     scored: list[dict | None] = [None] * len(records)
     for task, positions in by_task.items():
-        results = _module(task).score([records[p] for p in positions], gate, on_progress, timings)
+        results = _scorer(task)([records[p] for p in positions], gate, on_progress, timings)
         for position, result in zip(positions, results):
             scored[position] = result
     return scored
