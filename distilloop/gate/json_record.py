@@ -62,7 +62,7 @@ def score_one(record: dict, params: Params) -> dict:
     axes = {"parse": 10.0 if isinstance(value, dict) else 0.0}
     reference = reference_of(record)
     if value is None:
-        findings.append({"id": "json-parse", "message": error})
+        findings.append({"id": error.finding, "message": str(error)})  # json-parse or json-too-deep
         axes["schema"] = 0.0
         if reference is not None:
             axes["agreement"] = 0.0
