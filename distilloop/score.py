@@ -18,6 +18,7 @@ from distilloop import UserError
 from distilloop.config import Params
 from distilloop.console import console, progress, summary_table
 from distilloop.gate import TASKS, score_records, summarise
+from distilloop.gate.extract import parse_json
 from distilloop.io import Reject, iter_jsonl, write_json, write_jsonl
 
 TOP_FINDINGS = 8
@@ -40,6 +41,10 @@ def problem(record: dict, default_task: str | None) -> str | None:
         return f"unknown task: {task!r} (allowed: {', '.join(TASKS)})"
     if record.get("checks") is not None and not isinstance(record["checks"], dict):
         return "bad field: 'checks' must be an object"
+    if isinstance(record.get("reference"), str) and record["reference"].lstrip()[:1] in ("{", "["):
+        _, error = parse_json(record["reference"])  # the gate json.loads it: too deep would raise there
+        if error is not None and error.finding == "json-too-deep":
+            return f"bad field: 'reference' is JSON {error}"
     return None
 
 

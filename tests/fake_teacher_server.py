@@ -10,6 +10,7 @@ calls of that item):
     500       HTTP 500
     timeout   stall `stall_s` seconds before answering (longer than the client's timeout)
     malformed a 200 whose body is cut-off JSON
+    deep      a 200 whose body is JSON nested 100k levels deep
     empty     a 200 whose answer text is empty
 
 Every request is logged (time, api, item, fault, status, whether the expected key arrived; never
@@ -118,6 +119,8 @@ class Handler(BaseHTTPRequestHandler):
             time.sleep(self.server.stall_s)
         if active == "malformed":
             return self.send_raw(200, b'{"choices": [{"message": {"content": "cut off', "application/json")
+        if active == "deep":
+            return self.send_raw(200, b'{"choices": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "application/json")
         answer = "" if active == "empty" else self.server.answers.get(item, f"no answer for item {item}")
         self.reply(200, self.shape(api, model, answer, len(text.split())))
 

@@ -119,6 +119,7 @@ def test_score_cli_scores_every_record_beside_a_deeply_nested_answer(tmp_path):
         {"id": "deep", "output": DEEP_ANSWER},
         {"id": "brace-run", "output": "{" * 160_000},
         {"id": "after", "output": f"Here it is: {good}"},
+        {"id": "deep-reference", "output": good, "reference": DEEP_ANSWER},
     ]
     path = tmp_path / "in.jsonl"
     path.write_text("".join(json.dumps({**r, "task": "json_record"}) + "\n" for r in records))
@@ -131,6 +132,8 @@ def test_score_cli_scores_every_record_beside_a_deeply_nested_answer(tmp_path):
     assert "nested more than 64 levels deep" in deep["findings"][0]["message"]
     assert "json-parse" in {f["id"] for f in scored["brace-run"]["findings"]}
     assert scored["before"]["axes"]["parse"] == scored["after"]["axes"]["parse"] == 10
+    [reject] = map(json.loads, (tmp_path / "out.rejects.jsonl").read_text().splitlines())
+    assert reject["line"] == 5 and reject["reason"].startswith("bad field: 'reference' is JSON nested more than 64")
 
 
 def test_augment_reply_nested_too_deep_is_a_reason_not_a_crash():

@@ -116,3 +116,12 @@ def test_cache_hits_are_free_when_the_budget_is_spent(teacher_server, tmp_path):
     outcomes = broke.run(requests + [Request("s", "item:new", {})])
     assert [o.reply.text for o in outcomes[:5]] == [f"cached {n}" for n in range(5)]
     assert outcomes[5].skipped == "budget" and broke.calls == 0 and len(server.calls) == 5
+
+
+def test_a_reply_body_nested_too_deep_is_a_failed_call_not_a_crash(teacher_server, tmp_path):
+    server = teacher_server(answers={"fine": "fine answer"})
+    runner = runner_for(server, tmp_path, max_retries=1)
+    deep, fine = runner.run([Request("s", "item:deep fault:deep", {}), Request("s", "item:fine", {})])
+    assert deep.reply is None and deep.error.kind == "malformed response" and "nested too deeply" in deep.error.detail
+    assert fine.reply.text == "fine answer"
+    assert Counter(call["item"] for call in server.calls) == {"deep": 2, "fine": 1}  # retried once, as malformed
