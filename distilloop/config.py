@@ -822,8 +822,16 @@ def load(path: str | Path = PARAMS_FILE) -> Params:
         raise UserError(f"{path}: not found (run from the project directory)")
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except IsADirectoryError:
+        raise UserError(f"{path}: is a directory, expected a params YAML file") from None
+    except UnicodeDecodeError as exc:  # a binary file, or UTF-16 from an editor
+        raise UserError(f"{path}: not UTF-8 text (byte {exc.start}): expected a params YAML file") from None
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read: {exc.strerror or exc}") from None
     except yaml.YAMLError as exc:
         raise UserError(f"{path}: not valid YAML: {str(exc).splitlines()[0]}") from None
+    except RecursionError:  # PyYAML composes nested collections recursively
+        raise UserError(f"{path}: not valid YAML: nested too deeply") from None
     if data is not None and not isinstance(data, dict):
         raise UserError(f"{path}: must be a mapping of sections")
     return parse(data, str(path))
