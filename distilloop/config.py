@@ -701,6 +701,12 @@ class ServeParams(Section):
     )
     max_new_tokens_limit: int = Field(2048, ge=1, le=131072, description="a request asking for more is refused (422)")
     max_new_tokens: int = Field(384, ge=1, le=131072, description="answer length when a request names none")
+    max_queue: int = Field(
+        8,
+        ge=0,
+        le=1024,
+        description="requests that may wait behind the one generating; one more is refused (503 with Retry-After)",
+    )
     temperature: float = Field(0.0, ge=0, le=2, description="when a request names none; 0 means greedy decoding")
     top_p: float = Field(1.0, gt=0, le=1, description="nucleus sampling mass when a request names none")
     repetition_penalty: float = Field(
