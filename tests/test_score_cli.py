@@ -138,10 +138,7 @@ def test_a_binary_input_file_writes_the_rejects_it_counts(tmp_path):
     message = one_line_error(distilloop("score", "--in", "blob.jsonl", "--out", str(out), cwd=tmp_path))
     counted = int(message.split("no record to score (")[1].split(" rejects")[0])
     rejects = [json.loads(line) for line in (tmp_path / "out.rejects.jsonl").read_text().splitlines()]
-    assert (
-        counted == 9 == len(rejects)
-        and f"rejects in {tmp_path / 'out.rejects.jsonl'}" in message
-    )
+    assert counted == 9 == len(rejects) and f"rejects in {tmp_path / 'out.rejects.jsonl'}" in message
     assert [r["line"] for r in rejects] == list(range(1, counted + 1)) and all(r["reason"] for r in rejects)
 
 
