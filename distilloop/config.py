@@ -768,6 +768,12 @@ class ServeParams(Section):
     )
     max_new_tokens_limit: int = Field(2048, ge=1, le=131072, description="a request asking for more is refused (422)")
     max_new_tokens: int = Field(384, ge=1, le=131072, description="answer length when a request names none")
+    max_queue: int = Field(
+        8,
+        ge=0,
+        le=1024,
+        description="requests that may wait behind the one generating; one more is refused (503 with Retry-After)",
+    )
     temperature: float = Field(0.0, ge=0, le=2, description="when a request names none; 0 means greedy decoding")
     top_p: float = Field(1.0, gt=0, le=1, description="nucleus sampling mass when a request names none")
     repetition_penalty: float = Field(
@@ -905,8 +911,16 @@ def load(path: str | Path = PARAMS_FILE) -> Params:
         raise UserError(f"{path}: not found (run from the project directory)")
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except IsADirectoryError:
+        raise UserError(f"{path}: is a directory, expected a params YAML file") from None
+    except UnicodeDecodeError as exc:  # a binary file, or UTF-16 from an editor
+        raise UserError(f"{path}: not UTF-8 text (byte {exc.start}): expected a params YAML file") from None
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read: {exc.strerror or exc}") from None
     except yaml.YAMLError as exc:
         raise UserError(f"{path}: not valid YAML: {str(exc).splitlines()[0]}") from None
+    except RecursionError:  # PyYAML composes nested collections recursively
+        raise UserError(f"{path}: not valid YAML: nested too deeply") from None
     if data is not None and not isinstance(data, dict):
         raise UserError(f"{path}: must be a mapping of sections")
     return parse(data, str(path))

@@ -59,19 +59,20 @@ def run(
             rejects.append(Reject(str(in_path), number, reason, json.dumps(item, ensure_ascii=False)).to_dict())
             continue
         records.append(item if item.get("task") else {**item, "task": task})
+    stale = rejects_path(out_path)
+    if rejects:  # written first: a file of nothing but rejects still says what each line's problem was
+        write_jsonl(stale, rejects)
+    elif stale.exists():
+        stale.unlink()  # a rejects file from an earlier run would describe other input
     if not records:
         first = f", first: line {rejects[0]['line']}: {rejects[0]['reason']}" if rejects else ""
-        raise UserError(f"{in_path}: no record to score ({len(rejects)} rejects{first})")
+        written = f"; rejects in {stale}" if rejects else ""
+        raise UserError(f"{in_path}: no record to score ({len(rejects)} rejects{first}{written})")
 
     with progress() as bar:
         bar_task = bar.add_task(f"score {in_path.name}", total=len(records))
         scored = score_records(records, params.gate, on_progress=lambda done: bar.advance(bar_task, done))
     write_jsonl(out_path, scored)
-    stale = rejects_path(out_path)
-    if rejects:
-        write_jsonl(stale, rejects)
-    elif stale.exists():
-        stale.unlink()  # a rejects file from an earlier run would describe other input
 
     summary = {**summarise(scored, params.gate), "rejects": len(rejects)}
     if metrics_path is not None:

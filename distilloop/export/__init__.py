@@ -17,7 +17,7 @@ from distilloop.config import BUILT_IN_TASKS, ExportParams, Params
 from distilloop.console import console, progress, summary_table
 from distilloop.export import leakage
 from distilloop.export.sources import Row, read_source
-from distilloop.io import ReadStats, Reject, bad_text, write_json, write_jsonl
+from distilloop.io import ReadStats, Reject, bad_text, loads_strict, write_json, write_jsonl
 from distilloop.paths import EXPORT_DIR, METRICS_DIR, SPLITS
 
 RECORD_KEYS = ("id", "task", "prompt", "reference", "checks", "meta")
@@ -40,11 +40,13 @@ def _json_field(value, name: str, want: type):
     """CSV, Parquet and SQL rows carry nested fields as JSON text."""
     if isinstance(value, str) and want is not str:
         try:
-            value = json.loads(value)
+            value = loads_strict(value)
         except json.JSONDecodeError as exc:
             raise ValueError(f"bad field: {name!r} is not valid JSON: {exc.msg}") from None
-        except (RecursionError, ValueError):
-            raise ValueError(f"bad field: {name!r} is not usable JSON (nested too deeply or a huge number)") from None
+        except RecursionError:
+            raise ValueError(f"bad field: {name!r} is not usable JSON: nested too deeply") from None
+        except ValueError as exc:  # NaN/Infinity, an integer of thousands of digits
+            raise ValueError(f"bad field: {name!r} is not usable JSON: {str(exc).splitlines()[0][:200]}") from None
         problem = bad_text(value, name)
         if problem is not None:
             raise ValueError(f"bad field: {problem}")
@@ -97,6 +99,8 @@ def to_record(row: Row, params: ExportParams, tasks: tuple[str, ...] = BUILT_IN_
         value = fields.get(name)
         if value is None or (isinstance(value, str) and not value.strip()):
             raise ValueError(f"missing field: {name!r} (needed by the {task} prompt template)")
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):  # else a Python repr in the prompt
+            raise ValueError(f"bad field: {name!r} must be text or a number, got {type(value).__name__}")
     try:
         prompt = template.format_map(fields)
     except (ValueError, IndexError, AttributeError) as exc:
@@ -131,7 +135,8 @@ def run(
     stats = ReadStats()
     splits: dict[str, list[dict]] = {split: [] for split in SPLITS}
     rejects: list[dict] = []
-    first_seen: dict[str, str] = {}
+    first_seen: dict[str, tuple[Row, dict]] = {}  # id -> its first row and record
+    conflicting: set[str] = set()  # ids of rows that differ: none of them is exported
     texts: list[tuple[str, str, str]] = []
     rows = 0
     with progress() as bar:
@@ -146,20 +151,22 @@ def run(
             if isinstance(item, Reject):
                 rejects.append(item.to_dict())
                 continue
-            where = f"{item.source}:{item.line}"
             try:
                 record, own_text = to_record(item, config, params.gate.task_names)
                 if record["id"] in first_seen:
-                    raise ValueError(f"duplicate id: {record['id']!r} (first at {first_seen[record['id']]})")
+                    rejects += _duplicate(item, record, *first_seen[record["id"]], conflicting)
+                    continue
             except ValueError as exc:
-                raw = json.dumps(item.data, ensure_ascii=False, default=str)
-                rejects.append(Reject(item.source, item.line, str(exc), raw).to_dict())
+                rejects.append(_reject(item, str(exc)))
                 continue
-            first_seen[record["id"]] = where
+            first_seen[record["id"]] = (item, record)
             split = split_of(record["id"], config.fractions.model_dump(), config.split_salt)
             splits[split].append(record)
             texts.append((record["id"], split, own_text))
 
+    if conflicting:
+        splits = {split: [r for r in items if r["id"] not in conflicting] for split, items in splits.items()}
+        texts = [text for text in texts if text[0] not in conflicting]
     records = sum(len(items) for items in splits.values())
     if records == 0:
         reasons = Counter(reject["reason"] for reject in rejects).most_common(1)
@@ -189,6 +196,24 @@ def run(
         write_json(metrics_path, metrics)
     _summary(source, metrics, out_dir)
     return metrics
+
+
+def _reject(row: Row, reason: str) -> dict:
+    return Reject(row.source, row.line, reason, json.dumps(row.data, ensure_ascii=False, default=str)).to_dict()
+
+
+def _duplicate(row: Row, record: dict, first_row: Row, first_record: dict, conflicting: set[str]) -> list[dict]:
+    """Rejects for a row whose id was seen before (docs/data.md): a repeat of the same record is rejected
+    and the first kept; rows that differ are all rejected, the first too, since neither can be trusted.
+    Each reject names the other row's place."""
+    key, first_at, here = record["id"], f"{first_row.source}:{first_row.line}", f"{row.source}:{row.line}"
+    if record == first_record and key not in conflicting:
+        return [_reject(row, f"duplicate id: {key!r} (first at {first_at}, the same record: the first is kept)")]
+    rejects = [_reject(row, f"duplicate id: {key!r} (first at {first_at}, another record: all rejected)")]
+    if key not in conflicting:
+        conflicting.add(key)
+        rejects.insert(0, _reject(first_row, f"duplicate id: {key!r} (again at {here}, another record: all rejected)"))
+    return rejects
 
 
 def _reason_kind(reason: str) -> str:
