@@ -348,9 +348,13 @@ def _in_task_dir(path: str, what: str) -> str:
 
 
 class UserTaskParams(Section):
-    scorer: str | CommandScorer = Field(
+    scorer: str | CommandScorer | None = Field(
+        None,
         description="tasks/FILE.py:function, package.module:function, or {command: [argv...]}; the contract is "
         "score(records, options) -> one score 0-10 or {score, axes, findings} per record (docs/tasks.md)",
+    )
+    judge: JudgeParams | None = Field(
+        None, description="an LLM that scores the answers by a rubric, instead of a scorer"
     )
     options: dict = Field(default_factory=dict, description="handed to the scorer as it is")
     minimums: dict[str, Annotated[float, Field(ge=0, le=10)]] = Field(
@@ -371,6 +375,12 @@ class UserTaskParams(Section):
             if target.endswith(".py"):
                 _in_task_dir(target, "scorer file")
         return value
+
+    @model_validator(mode="after")
+    def _one_way_to_score(self):
+        if (self.scorer is None) == (self.judge is None):
+            raise ValueError("give a task either a scorer or a judge")
+        return self
 
 
 class GateParams(Section):
@@ -451,7 +461,9 @@ class Price(Section):
     output_per_mtok: float = Field(ge=0, description="USD per million output tokens")
 
 
-class TeacherParams(Section):
+class ConnectionParams(Section):
+    """How to reach a model that answers requests: the teacher's, and an LLM judge's (gate.tasks.NAME.judge)."""
+
     backend: Literal["reference", "llamacpp", "hf", "openai", "bedrock", "anthropic"] = Field(
         "reference", description="reference: the record's own reference answer (offline, free)"
     )
@@ -471,18 +483,6 @@ class TeacherParams(Section):
         "holds the API key (never the key); null: OPENAI_API_KEY / ANTHROPIC_API_KEY",
     )
     region: str | None = Field(None, description="AWS region for bedrock; null: AWS_REGION / AWS_DEFAULT_REGION")
-    system_prompt: str = Field(DEFAULT_TEACHER_SYSTEM, min_length=1, description="the teacher's system prompt")
-    prompt_template: str = Field(
-        DEFAULT_CORRECTION_TEMPLATE,
-        min_length=1,
-        description="the correction request; fields: " + ", ".join(TEMPLATE_FIELDS),
-    )
-    augment_template: str = Field(
-        DEFAULT_AUGMENT_TEMPLATE,
-        min_length=1,
-        description="the request for new tasks like a failing one (correct.augment); fields: "
-        + ", ".join(AUGMENT_TEMPLATE_FIELDS),
-    )
     temperature: float = Field(0.0, ge=0, le=2, description="0 means greedy; part of the cache key")
     max_tokens: int = Field(1024, ge=1, le=65536, description="longest correction; part of the cache key")
     timeout_s: float = Field(120.0, gt=0, le=3600, description="per-call timeout of a remote backend")
@@ -515,6 +515,21 @@ class TeacherParams(Section):
                 data = {**data, "api_key_env": "<looks like a key, not a variable name: value hidden>"}
         return data
 
+
+class TeacherParams(ConnectionParams):
+    system_prompt: str = Field(DEFAULT_TEACHER_SYSTEM, min_length=1, description="the teacher's system prompt")
+    prompt_template: str = Field(
+        DEFAULT_CORRECTION_TEMPLATE,
+        min_length=1,
+        description="the correction request; fields: " + ", ".join(TEMPLATE_FIELDS),
+    )
+    augment_template: str = Field(
+        DEFAULT_AUGMENT_TEMPLATE,
+        min_length=1,
+        description="the request for new tasks like a failing one (correct.augment); fields: "
+        + ", ".join(AUGMENT_TEMPLATE_FIELDS),
+    )
+
     @field_validator("prompt_template", "augment_template")
     @classmethod
     def _known_fields(cls, value: str, info) -> str:
@@ -527,6 +542,47 @@ class TeacherParams(Section):
         if unknown:
             raise ValueError(f"unknown field {{{unknown[0]}}} (allowed: {', '.join(allowed)})")
         return value
+
+
+DEFAULT_JUDGE_SYSTEM = (
+    "You grade answers strictly and consistently against the rubric you are given. Think briefly if you "
+    'must, then end your reply with one JSON object: {"score": <0-10>, "reason": "<one sentence>"}.'
+)
+JUDGE_FIELDS = ("prompt", "output", "reference")
+
+
+class JudgeParams(ConnectionParams):
+    """An LLM judge of a user task: the teacher's connection keys, a rubric, and the bar its agreement with
+    labelled answers must clear before its scores are used."""
+
+    backend: Literal["llamacpp", "hf", "openai", "bedrock", "anthropic"] = Field(
+        description="as teacher.backend (a judge needs a model: not reference)"
+    )
+    model: str = Field(description="as teacher.model")
+    system_prompt: str = Field(DEFAULT_JUDGE_SYSTEM, min_length=1, description="the judge's system prompt")
+    max_tokens: int = Field(512, ge=16, le=65536, description="longest verdict; part of the cache key")
+    rubric: str = Field(
+        description="tasks/FILE: the grading request, a template with {prompt}, {output} and {reference}"
+    )
+    calibration: str | None = Field(
+        None,
+        description="tasks/FILE.jsonl of labelled answers ({prompt, output, reference?, label: 0-10}) judged "
+        "first: agreement goes into the metrics, and below min_spearman the stage stops",
+    )
+    min_spearman: float = Field(0.5, ge=-1, le=1, description="the least Spearman r with the calibration labels")
+    max_error_rate: float = Field(
+        0.05, ge=0, le=1, description="share of answers the judge may fail to grade (unparsable, failed calls)"
+    )
+    budget_usd: float = Field(1.0, ge=0, le=100000, description="the judge's spend in one stage run")
+
+    @field_validator("rubric", "calibration")
+    @classmethod
+    def _under_tasks(cls, value, info):
+        return value if value is None else _in_task_dir(value, info.field_name)
+
+
+UserTaskParams.model_rebuild()
+GateParams.model_rebuild()
 
 
 class CorrectParams(Section):

@@ -5,7 +5,7 @@
 Writes the scored records (docs/gate.md lists their fields) to OUT in input order. A line that is not a JSON object,
 has no string `output`, names an unknown task, or has `checks` that are not an object becomes a reject
 in OUT's sibling `<name>.rejects.jsonl` with its line and reason. `--task` is the task of records that
-name none. The summary (distilloop.gate.summarise, plus the reject count) goes to `--metrics` if given and
+name none. The summary (distilloop.gate.scoring.summarise, plus the reject count) goes to `--metrics` if given and
 to a table on the terminal.
 """
 
@@ -17,7 +17,7 @@ from pathlib import Path
 from distilloop import UserError
 from distilloop.config import Params
 from distilloop.console import console, progress, summary_table
-from distilloop.gate import score_records, summarise
+from distilloop.gate.scoring import score_records, summarise
 from distilloop.io import Reject, iter_jsonl, write_json, write_jsonl
 
 TOP_FINDINGS = 8

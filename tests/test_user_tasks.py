@@ -86,7 +86,7 @@ def test_a_scorer_file_in_the_project_scores_like_a_built_in_task(tmp_path):
 
 
 def test_the_scorer_sees_the_contract_fields_and_the_rows_meta():
-    from distilloop.gate import score_records
+    from distilloop.gate.scoring import score_records
     from distilloop.gate.user import contract_record
 
     record = {
@@ -113,7 +113,7 @@ def test_the_scorer_sees_the_contract_fields_and_the_rows_meta():
 
 
 def test_minimums_and_truncation_fail_an_answer_whatever_its_score(tmp_path):
-    from distilloop.gate import score_records
+    from distilloop.gate.scoring import score_records
 
     (tmp_path / "tasks").mkdir()
     (tmp_path / "tasks" / "axes.py").write_text(

@@ -9,7 +9,8 @@ None), `truncated` and the row's `meta` fields. A result is a score from 0 to 10
 
 A scorer is `tasks/FILE.py:function` (a file of the project, under tasks/ so that the scoring stages
 see it change), `package.module:function` (an installed module), or `{command: [...]}`: a program that
-reads the records as JSONL on stdin and writes one result per line as JSON on stdout.
+reads the records as JSONL on stdin and writes one result per line as JSON on stdout. A task may have an
+LLM judge instead (judge.py).
 
 Every call runs in a child process with `timeout_s`. A scorer that raises, exits non-zero, returns the
 wrong number of results, a NaN, a score outside 0..10 or anything else, or runs past the timeout stops
@@ -46,6 +47,13 @@ def score(
 ) -> list[dict]:
     """Score the records of one user task, in batches of the task's batch_size."""
     config = gate.tasks[task]
+    if config.judge is not None:
+        from distilloop.gate import judge
+
+        results = judge.score(task, config.judge, [contract_record(r) for r in records], gate.pass_score)
+        if on_progress:
+            on_progress(len(records))
+        return [{**r, **as_verdict(task, config, r, result, gate.pass_score)} for r, result in zip(records, results)]
     scored = []
     for start in range(0, len(records), config.batch_size):
         batch = records[start : start + config.batch_size]
@@ -68,6 +76,8 @@ def contract_record(record: dict) -> dict:
 
 
 def scorer_name(config: UserTaskParams) -> str:
+    if config.judge is not None:
+        return f"judge {config.judge.backend} {config.judge.model}"
     scorer = config.scorer
     return " ".join(scorer.command) if isinstance(scorer, CommandScorer) else str(scorer)
 

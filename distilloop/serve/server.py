@@ -669,7 +669,7 @@ def create_app(backend, params: Params, name: str):
 
 def judge(body: Scoring, messages: list[dict], result: Answer, seconds: float, params: Params) -> dict:
     """The gate's verdict on one answer: score, passed, axes, findings."""
-    from distilloop.gate import score_records
+    from distilloop.gate.scoring import score_records
 
     prompt = next((message["content"] for message in reversed(messages) if message["role"] == "user"), "")
     record = {

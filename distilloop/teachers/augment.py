@@ -80,7 +80,8 @@ def augment(
 ) -> tuple[list[dict], dict]:
     """New tasks like each seed (a failing record and its accepted correction), each checked.
     Returns (one record per task written or reply refused, metrics)."""
-    from distilloop.gate import accept_rule, score_records
+    from distilloop.gate.scoring import score_records
+    from distilloop.gate.verdict import accept_rule
 
     outcomes = runner.run([augment_request(record, answer, params) for record, answer in seeds], "augment")
     suffix = f"+aug{epoch}" if epoch is not None else "+aug"
