@@ -162,7 +162,9 @@ def run(
 
     teacher = make_teacher(params.teacher) if to_send else Teacher(params.teacher)  # nothing to ask: no model, no key
     for task in teacher_is_judge(teacher, params.gate.tasks):  # it would grade its own corrections
-        console.print(f"warning: task {task!r}: the judge is the teacher's own model ({teacher.backend} {teacher.model})")
+        console.print(
+            f"warning: task {task!r}: the judge is the teacher's own model ({teacher.backend} {teacher.model})"
+        )
     ledger = Ledger(price_of(params.teacher, teacher.remote), params.correct.budget_usd, params.teacher.max_tokens)
     cache = CallCache(default_path(params.teacher.cache_path)) if teacher.cached and to_send else None
     runner = Runner(teacher, params.teacher, ledger, cache)
