@@ -62,6 +62,21 @@ class SplitFractions(Section):
         return self
 
 
+SPLIT_NAMES = ("train", "pool", "val", "test")
+
+
+class SourceParams(Section):
+    source: str = Field(description="as export.source")
+    query: str | None = Field(None, description="SQL, when source is a database URL")
+    fields: dict[str, str] = Field(default_factory=dict, description="as export.fields, for this source's rows")
+    task: str | None = Field(None, description="the task of this source's rows that name none (null: export.task)")
+    split: Literal["train", "pool", "val", "test"] | None = Field(
+        None,
+        description="every row of this source goes to this split (null: the stable id hash decides): seed "
+        "examples to train, known failures to pool",
+    )
+
+
 class ExportParams(Section):
     source: str = Field(
         "bundled:c_code",
@@ -69,6 +84,11 @@ class ExportParams(Section):
         "an SQLAlchemy URL (with `query`) | an s3://bucket/prefix",
     )
     query: str | None = Field(None, description="SQL query when `source` is an SQLAlchemy URL")
+    sources: list[SourceParams] = Field(
+        default_factory=list,
+        description="several sources as one, each with its own fields, task and split (instead of source); "
+        "docs/tasks.md",
+    )
     task: str = Field("c_code", description="task of rows that name none: c_code, json_record or a gate.tasks name")
     bundled_profiles: int = Field(
         2400,
@@ -879,7 +899,7 @@ class Params(Section):
     def _tasks_declared(self):
         """Every task named anywhere is a built-in or declared under gate.tasks."""
         named = {
-            "export.task": [self.export.task],
+            "export.task": [self.export.task, *(s.task for s in self.export.sources if s.task)],
             "export.templates": list(self.export.templates),
             "student.max_new_tokens_by_task": list(self.student.max_new_tokens_by_task),
         }

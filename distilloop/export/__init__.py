@@ -13,14 +13,14 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from distilloop import UserError
-from distilloop.config import BUILT_IN_TASKS, ExportParams, Params
+from distilloop.config import BUILT_IN_TASKS, ExportParams, Params, SourceParams
 from distilloop.console import console, progress, summary_table
 from distilloop.export import leakage
 from distilloop.export.sources import Row, read_source
 from distilloop.io import ReadStats, Reject, bad_text, loads_strict, write_json, write_jsonl
 from distilloop.paths import EXPORT_DIR, METRICS_DIR, SPLITS
 
-RECORD_KEYS = ("id", "task", "prompt", "reference", "checks", "meta")
+RECORD_KEYS = ("id", "task", "prompt", "reference", "rejected", "checks", "meta")
 MAX_ID_CHARS = 200
 
 
@@ -117,6 +117,11 @@ def to_record(row: Row, params: ExportParams, tasks: tuple[str, ...] = BUILT_IN_
         else:  # a user task's reference is whatever its scorer reads: text, a number, an object
             reference = data["reference"]
         record["reference"] = reference
+    if data.get("rejected") is not None:  # a preference pair's losing answer (the reference wins)
+        rejected = data["rejected"]
+        if not isinstance(rejected, str) or not rejected.strip() or "reference" not in record:
+            raise ValueError("bad field: 'rejected' must be a non-empty string, beside a reference")
+        record["rejected"] = rejected
     if data.get("checks") is not None:
         record["checks"] = _json_field(data["checks"], "checks", dict)
     if meta:
@@ -131,7 +136,8 @@ def run(
     metrics_path: Path | None = METRICS_DIR / "export.json",
 ) -> dict:
     config = params.export
-    source = source or config.source
+    parts = [SourceParams(source=source)] if source else config.sources or [SourceParams(source=config.source)]
+    source = " + ".join(part.source for part in parts)
     stats = ReadStats()
     splits: dict[str, list[dict]] = {split: [] for split in SPLITS}
     rejects: list[dict] = []
@@ -141,9 +147,7 @@ def run(
     rows = 0
     with progress() as bar:
         task_id = bar.add_task(f"export {source}", total=None)
-        for item in read_source(
-            source, config.query, stats, config.max_record_bytes, config.s3_endpoint_url, config.bundled_profiles
-        ):
+        for part, forced_split, item in _rows(parts, config, stats):
             if config.max_rows is not None and rows >= config.max_rows:
                 break
             rows += 1
@@ -152,7 +156,7 @@ def run(
                 rejects.append(item.to_dict())
                 continue
             try:
-                record, own_text = to_record(item, config, params.gate.task_names)
+                record, own_text = to_record(item, part, params.gate.task_names)
                 if record["id"] in first_seen:
                     rejects += _duplicate(item, record, *first_seen[record["id"]], conflicting)
                     continue
@@ -160,7 +164,7 @@ def run(
                 rejects.append(_reject(item, str(exc)))
                 continue
             first_seen[record["id"]] = (item, record)
-            split = split_of(record["id"], config.fractions.model_dump(), config.split_salt)
+            split = forced_split or split_of(record["id"], config.fractions.model_dump(), config.split_salt)
             splits[split].append(record)
             texts.append((record["id"], split, own_text))
 
@@ -196,6 +200,18 @@ def run(
         write_json(metrics_path, metrics)
     _summary(source, metrics, out_dir)
     return metrics
+
+
+def _rows(parts: list[SourceParams], config: ExportParams, stats: ReadStats):
+    """(the source's settings, its forced split or None, row) over every source in order; a source entry's
+    fields and task apply to its own rows (the export's own when it names none)."""
+    for part in parts:
+        settings = config.model_copy(update={"fields": part.fields or config.fields, "task": part.task or config.task})
+        query = part.query or config.query
+        for item in read_source(
+            part.source, query, stats, config.max_record_bytes, config.s3_endpoint_url, config.bundled_profiles
+        ):
+            yield settings, part.split, item
 
 
 def _reject(row: Row, reason: str) -> dict:
