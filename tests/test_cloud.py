@@ -1,0 +1,214 @@
+"""distilloop cloud: the SageMaker request, the container's entry point, spot interruptions, the nightly
+state machine. Real protocols on 127.0.0.1: a moto server stands for S3 (the DVC remote, the code upload,
+SageMaker's checkpoint sync) and for the AWS control-plane APIs it implements; no AWS account is used.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import ROOT, cli_env, write_stage_subset
+
+from distilloop.config import parse
+
+ADAPTER = "adapter_model.safetensors"
+
+
+# --- a project for the entry point: train@1 only, on the tiny model ---------------------------------
+
+
+def s3_client(endpoint: str):
+    import boto3
+
+    return boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
+
+
+def make_bucket(endpoint: str, name: str) -> None:
+    s3 = s3_client(endpoint)
+    if name not in [bucket["Name"] for bucket in s3.list_buckets()["Buckets"]]:
+        s3.create_bucket(Bucket=name)
+
+
+def git_project(project: Path, tiny_model_dir: Path, s3_endpoint: str, train: dict) -> str:
+    """Turn train_project's directory into a committed distilloop project whose pipeline is train@1 alone,
+    with a DVC remote on the moto server. Returns the commit."""
+    Path("models/base").unlink()
+    shutil.copytree(tiny_model_dir, "models/base")
+    Path("runs/epoch-1/pairs.jsonl").write_text("")
+    write_stage_subset(project, "train")
+    Path("metrics/epochs").mkdir(parents=True, exist_ok=True)
+    Path("metrics/epochs/0.json").write_text('{"epoch": 0, "converged": false}')
+    for code in ("stages", "distilloop"):
+        shutil.copytree(ROOT / code, code, ignore=shutil.ignore_patterns("__pycache__"))
+    params = {"train": train, "loop": {"epochs": {"1": 0}}, "student": {"system_prompt": None}}
+    Path("params.yaml").write_text(yaml.safe_dump(parse(params).model_dump(mode="json"), sort_keys=False))
+    make_bucket(s3_endpoint, "remote")
+    env = cli_env()
+    for command in (
+        ["git", "init", "-q"],
+        ["dvc", "init", "-q"],
+        ["dvc", "remote", "add", "-d", "storage", "s3://remote/dvc"],
+        ["dvc", "remote", "modify", "storage", "endpointurl", s3_endpoint],
+        ["git", "add", "-A"],
+        ["git", "-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "project"],
+    ):
+        subprocess.run(command, cwd=project, check=True, env=env, capture_output=True)
+    return subprocess.run(["git", "rev-parse", "HEAD"], cwd=project, capture_output=True, text=True).stdout.strip()
+
+
+def sagemaker_root(root: Path, project: Path, commit: str, hyperparameters: dict) -> Path:
+    """SageMaker's /opt/ml as a training container sees it: hyperparameters.json and the code channel."""
+    from distilloop.cloud.code import archive
+
+    config = root / "input" / "config"
+    config.mkdir(parents=True, exist_ok=True)
+    (config / "hyperparameters.json").write_text(json.dumps(hyperparameters))
+    archive(project, commit, root / "input" / "data" / "code" / "code.tar.gz")
+    return root
+
+
+def entrypoint_env(root: Path, **extra: str) -> dict:
+    return cli_env(
+        DISTILLOOP_SM_ROOT=str(root),
+        DISTILLOOP_MODEL_OUTPUTS="runs/epoch-1/adapter metrics/epochs/1-train.json",
+        **extra,
+    )
+
+
+def entrypoint(*args: str) -> list[str]:
+    return [sys.executable, "-m", "distilloop.cloud.entrypoint", *args]
+
+
+def checkpoint_sync_double(endpoint: str, local: Path, uri_prefix: str) -> None:
+    """What SageMaker does to /opt/ml/checkpoints around a spot restart, done for real against S3: every file
+    uploaded to CheckpointConfig.S3Uri, the instance gone, the files downloaded to the new instance. (A double
+    of SageMaker's sync agent: files only, so file modes, symlinks and empty directories do not survive.)"""
+    s3 = s3_client(endpoint)
+    make_bucket(endpoint, "checkpoints")
+    for path in sorted(local.rglob("*")):
+        if path.is_file() and not path.is_symlink():
+            s3.upload_file(str(path), "checkpoints", f"{uri_prefix}/{path.relative_to(local)}")
+    shutil.rmtree(local.parent)  # the instance is gone: /opt/ml with it
+    pages = s3.get_paginator("list_objects_v2").paginate(Bucket="checkpoints", Prefix=f"{uri_prefix}/")
+    for page in pages:
+        for item in page.get("Contents", []):
+            target = local / item["Key"][len(uri_prefix) + 1 :]
+            target.parent.mkdir(parents=True, exist_ok=True)
+            s3.download_file("checkpoints", item["Key"], str(target))
+
+
+@pytest.mark.slow
+def test_entrypoint_killed_by_sigterm_resumes_from_synced_checkpoint_to_the_same_adapter(
+    train_project, tiny_model_dir, s3_endpoint, tmp_path
+):
+    train = dict(epochs=2, batch_size=4, eval_steps=4, dtype="float32", threads=1, early_stopping_patience=0)
+    commit = git_project(train_project, tiny_model_dir, s3_endpoint, train)
+    hyperparameters = {"train.epochs": "6"}  # -S: 24 steps instead of the committed 8
+    minutes = {"DISTILLOOP_CHECKPOINT_MINUTES": "60"}  # only steps and SIGTERM make checkpoints here
+
+    # the uninterrupted job
+    straight = sagemaker_root(tmp_path / "straight", train_project, commit, hyperparameters)
+    started = time.monotonic()
+    result = subprocess.run(
+        entrypoint("train"), env=entrypoint_env(straight, **minutes), capture_output=True, text=True, timeout=900
+    )
+    straight_s = time.monotonic() - started
+    assert result.returncode == 0, result.stderr[-3000:]
+    print(f"uninterrupted job: {straight_s:.1f} s")
+    straight_metrics = json.loads((straight / "model/metrics/epochs/1-train.json").read_text())
+    assert straight_metrics["steps"] == 24 and straight_metrics["resumed_from_step"] is None
+
+    # the same job on a spot instance: SIGTERM (SageMaker's two-minute warning) in the middle of training
+    spot = sagemaker_root(tmp_path / "spot", train_project, commit, hyperparameters)
+    env = entrypoint_env(spot, **minutes)
+    job = subprocess.Popen(entrypoint("train"), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    project = spot / "checkpoints" / "project"
+    curve = project / "runs/epoch-1/live/plots/metrics/loss.tsv"
+    deadline = time.monotonic() + 600
+    while job.poll() is None and time.monotonic() < deadline:
+        if curve.exists() and len(curve.read_text().splitlines()) > 6:  # header + 6 steps: past checkpoint-4
+            break
+        time.sleep(0.02)
+    job.send_signal(signal.SIGTERM)
+    _, stderr = job.communicate(timeout=300)
+    assert job.returncode == 143, stderr[-3000:]
+    assert "interrupted (SIGTERM)" in stderr and "train: SIGTERM: checkpoint-" in stderr, stderr[-3000:]
+    checkpoints = sorted(
+        int(path.name.split("-")[1]) for path in (project / "runs/epoch-1/checkpoints").glob("checkpoint-*")
+    )
+    interrupted_at = checkpoints[-1]
+    assert 6 <= interrupted_at < 24, checkpoints  # written on SIGTERM, not at the end
+    assert not (project / "runs/epoch-1/adapter").exists() and not (spot / "model/runs").exists()
+
+    # a new instance: only what SageMaker synced to CheckpointConfig.S3Uri comes back
+    checkpoint_sync_double(s3_endpoint, spot / "checkpoints", "job-1")
+    sagemaker_root(spot, train_project, commit, hyperparameters)  # the same job's config and code channel
+    result = subprocess.run(entrypoint("train"), env=env, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "restored from the checkpoint directory" in result.stderr
+    resumed = json.loads((spot / "model/metrics/epochs/1-train.json").read_text())
+    assert resumed["resumed_from_step"] == interrupted_at and resumed["steps"] == 24
+    assert resumed["train_loss"] == pytest.approx(straight_metrics["train_loss"], abs=1e-6)
+
+    from safetensors.torch import load_file
+
+    a = load_file(str(straight / "model/runs/epoch-1/adapter" / ADAPTER))
+    b = load_file(str(spot / "model/runs/epoch-1/adapter" / ADAPTER))
+    assert a.keys() == b.keys()
+    largest = max(float((a[name] - b[name]).abs().max()) for name in a)
+    print(f"interrupted at step {interrupted_at}; largest adapter difference {largest:g}")
+    assert largest == 0  # bit-identical: same batches, optimiser and RNG state after the resume (1 thread, fp32)
+    # the results went to the DVC remote (dvc push): the adapter's files are on the moto S3 server
+    stored = s3_client(s3_endpoint).list_objects_v2(Bucket="remote", Prefix="dvc/")
+    assert stored.get("KeyCount", 0) >= 2
+
+
+class SavedSteps:
+    """A TrainerCallback recording the step of every checkpoint the trainer saves."""
+
+    def __init__(self):
+        from transformers import TrainerCallback
+
+        steps = self.steps = []
+
+        class Recorder(TrainerCallback):
+            def on_save(self, args, state, control, **kwargs):
+                steps.append(state.global_step)
+
+        self.callback = Recorder()
+
+
+def test_timed_checkpoints_add_saves_between_step_checkpoints_and_change_nothing_trained(
+    train_project, tmp_path, monkeypatch
+):
+    from safetensors.torch import load_file
+    from test_train import make_params
+
+    from distilloop.training.interruption import CheckpointOnTimeAndSigterm, interruption_callbacks
+    from stages import train as stage
+
+    params = make_params(epochs=1, eval_steps=2)  # 4 steps, step checkpoints at 2 and 4
+    plain = SavedSteps()
+    assert interruption_callbacks() == []  # outside the container nothing changes
+    stage.run(params, epoch=1, out_dir=tmp_path / "plain", extra_callbacks=(plain.callback,))
+
+    monkeypatch.setenv("DISTILLOOP_CHECKPOINT_DIR", str(tmp_path / "sm-checkpoints"))
+    monkeypatch.setenv("DISTILLOOP_CHECKPOINT_MINUTES", "0")  # every step is past the interval
+    assert [type(c) for c in interruption_callbacks()] == [CheckpointOnTimeAndSigterm]
+    assert interruption_callbacks(processes=2) == []  # DDP ranks would disagree on the time
+    timed = SavedSteps()
+    stage.run(params, epoch=1, out_dir=tmp_path / "timed", extra_callbacks=(timed.callback,))
+
+    assert plain.steps == [2, 4] and timed.steps == [1, 2, 3, 4]
+    a = load_file(str(tmp_path / "plain/adapter" / ADAPTER))
+    b = load_file(str(tmp_path / "timed/adapter" / ADAPTER))
+    assert all(a[name].equal(b[name]) for name in a)  # saving draws nothing: the same adapter, bit for bit
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # the trainer's handler is gone after training
