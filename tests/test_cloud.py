@@ -212,3 +212,179 @@ def test_timed_checkpoints_add_saves_between_step_checkpoints_and_change_nothing
     b = load_file(str(tmp_path / "timed/adapter" / ADAPTER))
     assert all(a[name].equal(b[name]) for name in a)  # saving draws nothing: the same adapter, bit for bit
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # the trainer's handler is gone after training
+
+
+# --- distilloop cloud run / status / logs against the moto server -------------------------------------
+
+ROLE = "arn:aws:iam::123456789012:role/distilloop-sagemaker"
+IMAGE = "123456789012.dkr.ecr.eu-central-1.amazonaws.com/distilloop:cpu"
+
+
+@pytest.fixture
+def cloud_project(project, s3_endpoint):
+    """A clone of this project with a default DVC remote committed, and the AWS environment of a user:
+    region and (dummy) credentials, endpoints on the moto server."""
+    env = cli_env()
+    for command in (
+        ["dvc", "remote", "add", "-d", "storage", "s3://remote/dvc"],
+        ["git", "-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qam", "remote"],
+    ):
+        subprocess.run(command, cwd=project, check=True, env=env, capture_output=True)
+    make_bucket(s3_endpoint, "jobs")
+    return project
+
+
+def cloud_env(endpoint: str | None = None, **extra: str) -> dict:
+    env = cli_env(AWS_REGION="us-east-1", AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="s3cr3t-never-echoed")
+    env.pop("AWS_DEFAULT_REGION", None)
+    if endpoint:
+        env["AWS_ENDPOINT_URL"] = endpoint  # boto3 sends every service there
+    return {**env, **extra}
+
+
+def cloud(*args: str, cwd: Path, env: dict):
+    from conftest import run_cli
+
+    return run_cli("cloud", *args, cwd=cwd, env=env)
+
+
+def test_dry_run_prints_the_training_job_request_and_sends_nothing(cloud_project):
+    env = cloud_env(endpoint="http://127.0.0.1:9")  # nothing listens there: a request would fail
+    result = cloud(
+        "run", "--dry-run", "-S", "train.epochs=2", "-S", "quality_threshold=7.5", "--image", IMAGE,
+        "--role", ROLE, "--s3", "s3://jobs/distilloop", "--instance-type", "ml.g5.xlarge", "--max-run", "7200",
+        cwd=cloud_project, env=env,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    request = json.loads(result.stdout)
+    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cloud_project, capture_output=True, text=True).stdout
+    commit = commit.strip()
+    assert request["TrainingJobName"].startswith(f"distilloop-{commit[:8]}-")
+    assert request["AlgorithmSpecification"]["TrainingImage"] == IMAGE
+    assert (
+        request["InputDataConfig"][0]["DataSource"]["S3DataSource"]["S3Uri"] == f"s3://jobs/distilloop/code/{commit}/"
+    )
+    assert request["ResourceConfig"] == {"InstanceType": "ml.g5.xlarge", "InstanceCount": 1, "VolumeSizeInGB": 100}
+    assert request["EnableManagedSpotTraining"] is True
+    assert request["StoppingCondition"] == {"MaxRuntimeInSeconds": 7200, "MaxWaitTimeInSeconds": 14400}
+    assert request["CheckpointConfig"] == {
+        "S3Uri": f"s3://jobs/distilloop/checkpoints/{request['TrainingJobName']}/",
+        "LocalPath": "/opt/ml/checkpoints",
+    }
+    assert request["HyperParameters"] == {"train.epochs": "2", "quality_threshold": "7.5"}
+    # the metric definitions pick the entry point's printed figures out of the log
+    import re
+
+    from distilloop.cloud.metrics import metric_lines
+
+    definitions = {d["Name"]: re.compile(d["Regex"]) for d in request["AlgorithmSpecification"]["MetricDefinitions"]}
+    summary = {
+        "best_epoch": 2,
+        "best_test": {"pass_rate": 0.8523, "mean_score": 8.1},
+        "q4_k_m": {"test_pass_rate": 0.84, "size_mb": 101.3},
+    }
+    log = "\n".join(["some stage output", *metric_lines(summary)])
+    found = {name: float(m.group(1)) for name, rx in definitions.items() if (m := rx.search(log))}
+    assert found == {
+        "best_epoch": 2.0,
+        "best_test_pass_rate": 0.8523,
+        "best_test_mean_score": 8.1,
+        "shipped_test_pass_rate": 0.84,
+        "shipped_size_mb": 101.3,
+    }
+    assert "dry run: nothing sent" in result.stderr and "s3cr3t" not in result.stdout + result.stderr
+    no_spot = cloud(
+        "run",
+        "--dry-run",
+        "--no-spot",
+        "--image",
+        IMAGE,
+        "--role",
+        ROLE,
+        "--s3",
+        "s3://jobs/x",
+        cwd=cloud_project,
+        env=env,
+    )
+    request = json.loads(no_spot.stdout)
+    assert request["EnableManagedSpotTraining"] is False and "MaxWaitTimeInSeconds" not in request["StoppingCondition"]
+
+
+def test_bad_input_is_one_line_and_nonzero(cloud_project, tmp_path):
+    from conftest import assert_one_line_error
+
+    env = cloud_env()
+    base = ["run", "--dry-run", "--image", IMAGE, "--role", ROLE, "--s3", "s3://jobs/x"]
+    assert_one_line_error(cloud(*base, "-S", "no-equals", cwd=cloud_project, env=env), "-S 'no-equals'")
+    assert_one_line_error(cloud(*base[:-2], "--s3", "jobs/x", cwd=cloud_project, env=env), "expected an S3 URI")
+    assert_one_line_error(
+        cloud("run", "--dry-run", "--image", IMAGE, "--role", "admin", "--s3", "s3://j", cwd=cloud_project, env=env),
+        "IAM role ARN",
+    )
+    assert_one_line_error(
+        cloud(*base, "--max-run", "7200", "--max-wait", "3600", cwd=cloud_project, env=env), "--max-wait 3600"
+    )
+    assert_one_line_error(
+        cloud("run", "--dry-run", "--role", ROLE, "--s3", "s3://j", cwd=cloud_project, env=env), "no training image"
+    )
+    no_region = cloud_env()
+    no_region.pop("AWS_REGION")
+    assert_one_line_error(cloud("status", "some-job", cwd=cloud_project, env=no_region), "no AWS region")
+    (tmp_path / "bare").mkdir()
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path / "bare", check=True)
+    assert_one_line_error(cloud(*base, cwd=tmp_path / "bare", env=env), "git rev-parse")
+    subprocess.run(
+        ["git", "-c", "user.email=t@t", "-c", "user.name=t", "commit", "-q", "--allow-empty", "-m", "x"],
+        cwd=tmp_path / "bare",
+        check=True,
+    )
+    assert_one_line_error(cloud(*base, cwd=tmp_path / "bare", env=env), "no default DVC remote")
+
+
+def test_run_creates_the_job_on_the_control_plane_and_status_and_logs_read_it_back(cloud_project, s3_endpoint):
+    env = cloud_env(endpoint=s3_endpoint)
+    args = ["--image", IMAGE, "--role", ROLE, "--s3", "s3://jobs/distilloop", "--job-name", "nightly-test-1"]
+    result = cloud("run", "-S", "train.epochs=2", *args, cwd=cloud_project, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "nightly-test-1"
+    assert "s3cr3t" not in result.stdout + result.stderr
+
+    # the code channel holds `git archive HEAD`: tracked files at that commit
+    import io
+    import tarfile
+
+    commit = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=cloud_project, capture_output=True, text=True
+    ).stdout.strip()
+    body = s3_client(s3_endpoint).get_object(Bucket="jobs", Key=f"distilloop/code/{commit}/code.tar.gz")["Body"].read()
+    names = tarfile.open(fileobj=io.BytesIO(body)).getnames()
+    assert "dvc.yaml" in names and "distilloop/cloud/entrypoint.py" in names and ".dvc/config" in names
+    assert not any(name.startswith((".git/", ".venv/")) for name in names)
+
+    import boto3
+
+    job = boto3.client("sagemaker", endpoint_url=s3_endpoint, region_name="us-east-1").describe_training_job(
+        TrainingJobName="nightly-test-1"
+    )
+    assert job["AlgorithmSpecification"]["TrainingImage"] == IMAGE and job["RoleArn"] == ROLE
+    assert job["HyperParameters"] == {"train.epochs": "2"}
+    status = cloud("status", "nightly-test-1", cwd=cloud_project, env=env)
+    assert status.returncode == 0, status.stderr
+    assert status.stdout.splitlines()[0].startswith(f"nightly-test-1: {job['TrainingJobStatus']}")
+    missing = cloud("status", "no-such-job", cwd=cloud_project, env=env)
+    assert missing.returncode == 1 and "DescribeTrainingJob no-such-job" in missing.stderr
+
+    # SageMaker writes the container's output to CloudWatch Logs; here the test puts two lines there
+    logs = boto3.client("logs", endpoint_url=s3_endpoint, region_name="us-east-1")
+    logs.create_log_group(logGroupName="/aws/sagemaker/TrainingJobs")
+    stream = "nightly-test-1/algo-1-1700000000"
+    logs.create_log_stream(logGroupName="/aws/sagemaker/TrainingJobs", logStreamName=stream)
+    lines = ["distilloop-entrypoint: $ dvc repro", "distilloop-metric best_test_pass_rate=0.85"]
+    logs.put_log_events(
+        logGroupName="/aws/sagemaker/TrainingJobs",
+        logStreamName=stream,
+        logEvents=[{"timestamp": int(time.time() * 1000) + i, "message": line} for i, line in enumerate(lines)],
+    )
+    printed = cloud("logs", "nightly-test-1", cwd=cloud_project, env=env)
+    assert printed.returncode == 0, printed.stderr
+    assert printed.stdout.splitlines() == lines
