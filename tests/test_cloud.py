@@ -388,3 +388,233 @@ def test_run_creates_the_job_on_the_control_plane_and_status_and_logs_read_it_ba
     printed = cloud("logs", "nightly-test-1", cwd=cloud_project, env=env)
     assert printed.returncode == 0, printed.stderr
     assert printed.stdout.splitlines() == lines
+
+
+# --- the nightly state machine ---------------------------------------------------------------------
+
+STATES_ROLE = "arn:aws:iam::123456789012:role/distilloop-states"
+EVENTS_ROLE = "arn:aws:iam::123456789012:role/distilloop-events"
+LIST = "arn:aws:states:::aws-sdk:sagemaker:listModelPackages"
+DESCRIBE = "arn:aws:states:::aws-sdk:sagemaker:describeModelPackage"
+CREATE = "arn:aws:states:::aws-sdk:sagemaker:createModelPackage"
+TRAIN = "arn:aws:states:::sagemaker:createTrainingJob.sync"
+
+
+def nightly_plan():
+    from distilloop.cloud.job import JobSpec
+    from distilloop.cloud.schedule import build
+
+    spec = JobSpec(image=IMAGE, role=ROLE, s3="s3://jobs/distilloop", commit="a" * 40, job_name="distilloop-nightly")
+    return build(
+        spec, "s3://jobs/distilloop/code/" + "a" * 40 + "/", "distilloop", "cron(0 2 * * ? *)", STATES_ROLE, EVENTS_ROLE
+    )
+
+
+def control_plane_double(figures: dict | None, previous: dict | None, training_error: str | None = None):
+    """Task results as SageMaker would return them (a control-plane double: the interpreter calls it instead of
+    AWS): the finished job's DescribeTrainingJob, the registry's last Approved package, what was registered."""
+    from distilloop.cloud.asl import StatesError
+
+    registered = []
+
+    def train(request):
+        if training_error:
+            raise StatesError("SageMaker.AmazonSageMakerException", training_error)
+        metrics = [
+            {"MetricName": name, "Value": value, "Timestamp": "2025-01-01T02:00:00Z"}
+            for name, value in (figures or {}).items()
+        ]
+        return {
+            "TrainingJobName": request["TrainingJobName"],
+            "TrainingJobStatus": "Completed",
+            "ModelArtifacts": {
+                "S3ModelArtifacts": f"s3://jobs/distilloop/output/{request['TrainingJobName']}/output/model.tar.gz"
+            },
+            "FinalMetricDataList": [{"MetricName": "best_epoch", "Value": 2.0}, *metrics],
+        }
+
+    def last(request):
+        assert request["ModelApprovalStatus"] == "Approved" and request["SortOrder"] == "Descending"
+        summaries = [{"ModelPackageArn": "arn:aws:sagemaker:us-east-1:123456789012:model-package/distilloop/3"}]
+        return {"ModelPackageSummaryList": summaries if previous else []}
+
+    def describe(request):
+        assert request["ModelPackageName"].endswith("/distilloop/3")
+        return {"CustomerMetadataProperties": {name: json.dumps(value) for name, value in previous.items()}}
+
+    def create(request):
+        registered.append(request)
+        return {
+            "ModelPackageArn": f"arn:aws:sagemaker:us-east-1:123456789012:model-package/distilloop/{len(registered) + 3}"
+        }
+
+    return {TRAIN: train, LIST: last, DESCRIBE: describe, CREATE: create}, registered
+
+
+def test_the_schedule_is_valid_states_language_with_the_intended_ends():
+    from distilloop.cloud.asl import validate
+
+    definition = nightly_plan()["definition"]
+    assert validate(definition, {"Registered", "Rejected", "TrainingFailed", "NoFigures"}) == []
+    assert definition["States"]["Train"]["Resource"] == TRAIN
+    assert definition["States"]["Rejected"]["Type"] == "Fail"
+    # the checker is not vacuous: a dangling Next, an orphan state and an extra end are each reported
+    broken = json.loads(json.dumps(definition))
+    broken["States"]["Figures"]["Next"] = "Nowhere"
+    broken["States"]["Orphan"] = {"Type": "Succeed"}
+    problems = validate(broken, {"Registered", "Rejected", "TrainingFailed", "NoFigures"})
+    assert "Figures: goes to undefined state 'Nowhere'" in problems
+    assert "Orphan: not reachable from StartAt" in problems
+    assert any(p.startswith("terminal states") for p in problems)
+
+
+NEW = {"shipped_test_pass_rate": 0.84, "best_test_pass_rate": 0.85, "best_test_mean_score": 8.1}
+
+
+@pytest.mark.parametrize(
+    "previous, end, status",
+    [
+        (None, "Registered", "Approved"),  # the first model: nothing to beat
+        (dict(NEW), "Registered", "Approved"),  # at least as good: equal figures pass
+        ({**NEW, "best_test_mean_score": 7.9}, "Registered", "Approved"),
+        ({**NEW, "shipped_test_pass_rate": 0.86}, "Rejected", "Rejected"),  # worse on one figure: rollback
+    ],
+)
+def test_the_gate_registers_a_model_only_when_it_is_at_least_the_last_approved(previous, end, status):
+    from distilloop.cloud.asl import run
+
+    definition = nightly_plan()["definition"]
+    tasks, registered = control_plane_double(NEW, previous)
+    state, output, trace = run(definition, {}, tasks, {"Execution": {"Name": "e7"}})
+    assert state == end
+    [package] = registered
+    assert package["ModelApprovalStatus"] == status and package["ModelPackageGroupName"] == "distilloop"
+    assert package["CustomerMetadataProperties"] == {
+        "training_job": "distilloop-e7",
+        "shipped_test_pass_rate": "0.84",
+        "best_test_pass_rate": "0.85",
+        "best_test_mean_score": "8.1",
+    }
+    container = package["InferenceSpecification"]["Containers"][0]
+    assert container == {
+        "Image": IMAGE,
+        "ModelDataUrl": "s3://jobs/distilloop/output/distilloop-e7/output/model.tar.gz",
+    }
+    training = dict(trace)["Train"]
+    assert training["TrainingJobName"] == "distilloop-e7"
+    assert training["CheckpointConfig"]["S3Uri"] == "s3://jobs/distilloop/checkpoints/distilloop-e7/"
+    if end == "Rejected":
+        assert output["Error"] == "distilloop.ModelRejected"
+
+
+def test_a_failed_job_or_missing_figures_register_nothing():
+    from distilloop.cloud.asl import run
+
+    definition = nightly_plan()["definition"]
+    tasks, registered = control_plane_double(NEW, None, training_error="ClientError: capacity")
+    assert run(definition, {}, tasks)[0] == "TrainingFailed" and registered == []
+    tasks, registered = control_plane_double({"best_test_pass_rate": 0.9}, None)  # quantise never ran
+    assert run(definition, {}, tasks)[0] == "NoFigures" and registered == []
+
+
+def test_schedule_apply_creates_the_state_machine_rule_and_registry_group(cloud_project, s3_endpoint):
+    import boto3
+
+    env = cloud_env(endpoint=s3_endpoint)
+    args = ["--image", IMAGE, "--role", ROLE, "--s3", "s3://jobs/distilloop", "--states-role", STATES_ROLE]
+    args += ["--events-role", EVENTS_ROLE, "--out", "cloud-out"]
+    written = cloud("schedule", *args, cwd=cloud_project, env=env)  # files only
+    assert written.returncode == 0, written.stderr
+    definition = json.loads((cloud_project / "cloud-out/state-machine.json").read_text())
+    schedule = json.loads((cloud_project / "cloud-out/schedule.json").read_text())
+    assert schedule["ScheduleExpression"] == "cron(0 2 * * ? *)"
+    applied = cloud("schedule", *args, "--apply", cwd=cloud_project, env=env)
+    assert applied.returncode == 0, applied.stderr
+    again = cloud("schedule", *args, "--apply", "--cron", "rate(7 days)", cwd=cloud_project, env=env)
+    assert again.returncode == 0 and "updated state machine" in again.stdout, again.stderr
+
+    client = lambda service: boto3.client(service, endpoint_url=s3_endpoint, region_name="us-east-1")
+    [machine] = [m for m in client("stepfunctions").list_state_machines()["stateMachines"] if m["name"] == "distilloop"]
+    described = client("stepfunctions").describe_state_machine(stateMachineArn=machine["stateMachineArn"])
+    assert json.loads(described["definition"]) == definition and described["roleArn"] == STATES_ROLE
+    rule = client("events").describe_rule(Name="distilloop")
+    assert rule["ScheduleExpression"] == "rate(7 days)"
+    [target] = client("events").list_targets_by_rule(Rule="distilloop")["Targets"]
+    assert target["Arn"] == machine["stateMachineArn"] and target["RoleArn"] == EVENTS_ROLE
+    groups = client("sagemaker").list_model_package_groups()["ModelPackageGroupSummaryList"]
+    assert [g["ModelPackageGroupName"] for g in groups] == ["distilloop"]
+    bad = cloud("schedule", *args, "--cron", "nightly", cwd=cloud_project, env=env)
+    assert bad.returncode == 1 and "--cron 'nightly'" in bad.stderr
+
+
+# --- the container ---------------------------------------------------------------------------------
+
+
+def dockerfile_instructions() -> list[tuple[str, str]]:
+    text = (ROOT / "Dockerfile").read_text().replace("\\\n", " ")
+    lines = [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    return [(line.split(None, 1)[0].upper(), line.split(None, 1)[1]) for line in lines]
+
+
+def test_dockerfile_takes_the_base_as_a_build_arg_and_runs_the_entry_point():
+    instructions = dockerfile_instructions()
+    assert all(
+        op in {"ARG", "FROM", "ENV", "RUN", "WORKDIR", "COPY", "EXPOSE", "ENTRYPOINT", "CMD"} for op, _ in instructions
+    )
+    assert instructions[0] == ("ARG", "BASE=python:3.11-slim-bookworm") and instructions[1] == ("FROM", "${BASE}")
+    assert ("ARG", "TORCH_INDEX=https://download.pytorch.org/whl/cpu") in instructions
+    assert json.loads(dict(instructions)["ENTRYPOINT"]) == [
+        "/usr/bin/tini",
+        "--",
+        "python",
+        "-m",
+        "distilloop.cloud.entrypoint",
+    ]
+    assert json.loads(dict(instructions)["CMD"]) == ["train"]
+    run = " ".join(arg for op, arg in instructions if op == "RUN")
+    assert "scripts/setup.sh" in run and "torch==2.13.0" in run  # the pinned stack of pyproject.toml
+    assert "torch==2.13.0" in (ROOT / "pyproject.toml").read_text()
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert {".git", ".venv", "models", "runs"} <= set(ignored)
+
+
+def docker_daemon() -> bool:
+    try:
+        return subprocess.run(["docker", "info"], capture_output=True, timeout=20).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not docker_daemon(), reason="no Docker daemon here (docker info fails): the image is not built")
+def test_docker_build_and_the_entry_point_inside():
+    subprocess.run(["docker", "build", "-t", "distilloop:test", str(ROOT)], check=True, timeout=3600)
+    result = subprocess.run(["docker", "run", "--rm", "distilloop:test", "nonsense"], capture_output=True, text=True)
+    assert result.returncode == 1 and "usage: python -m distilloop.cloud.entrypoint train|serve" in result.stderr
+
+
+def test_entry_point_errors_and_what_serve_would_serve(tmp_path):
+    from conftest import assert_one_line_error
+
+    from distilloop.cloud.entrypoint import served_model
+
+    env = cli_env(DISTILLOOP_SM_ROOT=str(tmp_path / "ml"))
+    usage = subprocess.run(entrypoint("nonsense"), env=env, capture_output=True, text=True)
+    assert_one_line_error(usage, "train|serve")
+    no_code = subprocess.run(entrypoint("train"), env=env, capture_output=True, text=True)
+    assert_one_line_error(no_code, "input/data/code: expected one .tar.gz")
+    assert "expected one .tar.gz" in (tmp_path / "ml/output/failure").read_text()  # SageMaker's FailureReason
+    config = tmp_path / "ml/input/config"
+    config.mkdir(parents=True)
+    (config / "hyperparameters.json").write_text('{"train epochs": "2"}')
+    bad_key = subprocess.run(entrypoint("train"), env=env, capture_output=True, text=True)
+    assert_one_line_error(bad_key, "'train epochs' is not a params.yaml key")
+
+    model = tmp_path / "ml/model"
+    (model / "models/gguf").mkdir(parents=True)
+    for name in ("model-f16.gguf", "model-q4_k_m.gguf"):
+        (model / "models/gguf" / name).write_bytes(b"GGUF")
+    with pytest.raises(Exception, match="exactly one .gguf"):
+        served_model(model)
+    (model / "models/gguf/Modelfile").write_text("FROM ./model-q4_k_m.gguf\nTEMPLATE x\n")
+    assert served_model(model) == (model / "models/gguf/model-q4_k_m.gguf").resolve()
