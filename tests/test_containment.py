@@ -15,8 +15,8 @@ import pytest
 
 from distilloop import UserError
 from distilloop.config import parse
-from distilloop.gate import score_records
 from distilloop.gate.c_code import harness, sandbox
+from distilloop.gate.scoring import score_records
 
 pytestmark = pytest.mark.skipif(
     sandbox.strong_available() is not None, reason=f"no bubblewrap sandbox here: {sandbox.strong_available()}"

@@ -39,7 +39,7 @@ def profiles(tmp_path_factory) -> list[dict]:
 def scored_pool(records: list[dict], plan: list[str] | None = None) -> list[dict]:
     """The student's answers, scored by the real gate; each prompt carries the server's item marker
     (and the fault the server injects for it)."""
-    from distilloop.gate import score_records
+    from distilloop.gate.scoring import score_records
 
     marked = []
     for n, record in enumerate(records):
@@ -423,7 +423,7 @@ uint16_t vlan_tci_pack(uint8_t pcp, uint8_t dei, uint16_t vid)
 
 def test_c_corrections_are_compiled_and_run_by_the_gate(teacher_server, tmp_path):
     """A correct C function is accepted; PCP shifted by 12 fails the harness; a lone macro defines no function."""
-    from distilloop.gate import score_records
+    from distilloop.gate.scoring import score_records
 
     signature = "uint16_t vlan_tci_pack(uint8_t pcp, uint8_t dei, uint16_t vid)"
     checks = {
