@@ -61,9 +61,9 @@ def measure(task: str, sizes: list[int], params: Params) -> list[dict]:
     for size in sizes:
         samples = json_samples(size) if task == "json_record" else c_samples(size)
         with stopwatch() as elapsed:
-            scored = score_records(samples, params)
+            scored = score_records(samples, params.gate)
         seconds = elapsed()
-        summary = summarise(scored, params)
+        summary = summarise(scored, params.gate)
         runs.append(
             {
                 "answers": size,

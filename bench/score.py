@@ -143,17 +143,17 @@ def main() -> None:
     timings: dict[str, float] = {}
     cpu = time.process_time() + cpu_of_children()
     with stopwatch() as elapsed:
-        scored = score_records(samples, params, timings=timings)
+        scored = score_records(samples, params.gate, timings=timings)
     gate_seconds = elapsed()
     gate_cpu = time.process_time() + cpu_of_children() - cpu  # everything: extraction, workers, every tool
-    summary = summarise(scored, params)
+    summary = summarise(scored, params.gate)
 
     measured = min(args.naive, len(samples))
     naive_seconds, naive_cpu = naive(samples[:measured])
 
     harnessed = [s for s in make_samples(seed_records, args.harness, keep_harness=True) if s["checks"].get("harness")]
     harness_timings: dict[str, float] = {}
-    score_records(harnessed, params, timings=harness_timings)
+    score_records(harnessed, params.gate, timings=harness_timings)
 
     cores = len(os.sched_getaffinity(0))
     gate_rate, naive_rate = len(samples) / gate_seconds, measured / naive_seconds

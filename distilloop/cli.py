@@ -90,7 +90,9 @@ def export(
 def score(
     in_file: Annotated[Path, typer.Option("--in", help="JSONL of records, each with an `output` field")],
     out: Annotated[Path, typer.Option("--out", help="where the scored records go (rejects: OUT's .rejects.jsonl)")],
-    task: Annotated[str | None, typer.Option(help="task of records that name none: c_code | json_record")] = None,
+    task: Annotated[
+        str | None, typer.Option(help="task of records that name none: c_code | json_record | a gate.tasks name")
+    ] = None,
     metrics: Annotated[Path | None, typer.Option(help="also write the summary as JSON here")] = None,
     params_file: ParamsOption = Path("params.yaml"),
 ):

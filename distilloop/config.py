@@ -69,7 +69,7 @@ class ExportParams(Section):
         "an SQLAlchemy URL (with `query`) | an s3://bucket/prefix",
     )
     query: str | None = Field(None, description="SQL query when `source` is an SQLAlchemy URL")
-    task: Literal["c_code", "json_record"] = Field("c_code", description="task of rows that name none")
+    task: str = Field("c_code", description="task of rows that name none: c_code, json_record or a gate.tasks name")
     bundled_profiles: int = Field(
         2400,
         ge=1,
@@ -78,9 +78,15 @@ class ExportParams(Section):
     )
     templates: dict[str, str] = Field(
         default_factory=lambda: dict(DEFAULT_TEMPLATES),
-        description="prompt template per task; {field} is filled from the row",
+        description="prompt template per task; {field} is filled from the row (a gate.tasks task without one: "
+        "'{prompt}')",
     )
     fractions: SplitFractions = Field(default_factory=SplitFractions)
+    fields: dict[str, str] = Field(
+        default_factory=dict,
+        description="record key -> the source's column, for data with its own names, e.g. "
+        "{prompt: instruction, reference: output}; a row without an id gets a stable hash of its fields",
+    )
     split_salt: str = Field("distilloop", description="salt of the stable id hash that assigns splits")
     max_rows: int | None = Field(
         None, ge=1, description="read at most this many rows, in source order (null: all): quick trials, smoke runs"
@@ -91,13 +97,8 @@ class ExportParams(Section):
     )
     s3_endpoint_url: str | None = Field(None, description="S3 endpoint (else AWS_ENDPOINT_URL / AWS default)")
 
-    @field_validator("templates")
-    @classmethod
-    def _known_tasks(cls, value: dict[str, str]) -> dict[str, str]:
-        unknown = sorted(set(value) - set(DEFAULT_TEMPLATES))
-        if unknown:
-            raise ValueError(f"unknown task {unknown[0]!r} (allowed: {', '.join(DEFAULT_TEMPLATES)})")
-        return value
+    def template(self, task: str) -> str:
+        return self.templates.get(task, DEFAULT_TEMPLATES.get(task, "{prompt}"))
 
 
 # --- student --------------------------------------------------------------------------------------
@@ -111,7 +112,7 @@ class StudentParams(Section):
     max_new_tokens: int = Field(384, ge=1, le=8192, description="answers that reach it are truncated")
     batch_size: int = Field(32, ge=1, le=512, description="prompts decoded together (each prefilled alone)")
     temperature: float = Field(0.0, ge=0, le=2, description="0 means greedy decoding")
-    max_new_tokens_by_task: dict[Literal["c_code", "json_record"], Annotated[int, Field(ge=1, le=8192)]] = Field(
+    max_new_tokens_by_task: dict[str, Annotated[int, Field(ge=1, le=8192)]] = Field(
         default_factory=lambda: {"json_record": 200},
         description="token budget of a task's answers (the smaller of it and max_new_tokens applies): a runaway "
         "answer stops there, truncated; json_record 200 is 1.3x the longest bundled reference (157 tokens)",
@@ -323,6 +324,55 @@ class JsonGateParams(Section):
         return value
 
 
+TASK_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+BUILT_IN_TASKS = ("c_code", "json_record")
+USER_TASK_DIR = "tasks"  # the scoring stages depend on it: a scorer, rubric or calibration file there is seen
+
+
+class CommandScorer(Section):
+    command: list[str] = Field(
+        min_length=1,
+        description="a program (argv) that reads records as JSONL on stdin and writes one result per line, "
+        "run in the project directory",
+    )
+
+
+def _in_task_dir(path: str, what: str) -> str:
+    parts = Path(path).parts
+    if Path(path).is_absolute() or ".." in parts or not parts or parts[0] != USER_TASK_DIR:
+        raise ValueError(
+            f"{what} {path!r} must be a path under {USER_TASK_DIR}/ in the project: the scoring stages depend on "
+            f"{USER_TASK_DIR}/, so DVC re-scores when it changes"
+        )
+    return path
+
+
+class UserTaskParams(Section):
+    scorer: str | CommandScorer = Field(
+        description="tasks/FILE.py:function, package.module:function, or {command: [argv...]}; the contract is "
+        "score(records, options) -> one score 0-10 or {score, axes, findings} per record (docs/tasks.md)",
+    )
+    options: dict = Field(default_factory=dict, description="handed to the scorer as it is")
+    minimums: dict[str, Annotated[float, Field(ge=0, le=10)]] = Field(
+        default_factory=dict, description="an answer with a returned axis below its minimum fails the gate"
+    )
+    batch_size: int = Field(256, ge=1, le=1_000_000, description="records per scorer call")
+    timeout_s: float = Field(
+        300.0, gt=0, le=86400, description="one scorer call; past it the stage stops, naming the records"
+    )
+
+    @field_validator("scorer")
+    @classmethod
+    def _scorer(cls, value):
+        if isinstance(value, str):
+            target, _, name = value.rpartition(":")
+            if not target or not name.isidentifier():
+                raise ValueError(f"scorer {value!r}: write tasks/FILE.py:function or package.module:function")
+            if target.endswith(".py"):
+                _in_task_dir(target, "scorer file")
+        return value
+
+
 class GateParams(Section):
     pass_score: float = Field(
         7.0,
@@ -334,6 +384,23 @@ class GateParams(Section):
     workers: int = Field(0, ge=0, le=256, description="parallel scoring processes; 0 means one per core")
     c_code: CGateParams = Field(default_factory=CGateParams)
     json_record: JsonGateParams = Field(default_factory=JsonGateParams)
+    tasks: dict[str, UserTaskParams] = Field(
+        default_factory=dict, description="the project's own tasks by name, each with its scorer (docs/tasks.md)"
+    )
+
+    @field_validator("tasks")
+    @classmethod
+    def _task_names(cls, value: dict):
+        for name in value:
+            if name in BUILT_IN_TASKS or not TASK_NAME.match(name):
+                raise ValueError(
+                    f"task name {name!r}: use lower-case letters, digits and _ (not {' or '.join(BUILT_IN_TASKS)})"
+                )
+        return value
+
+    @property
+    def task_names(self) -> tuple[str, ...]:
+        return (*BUILT_IN_TASKS, *self.tasks)
 
 
 # --- teacher and corrections ----------------------------------------------------------------------
@@ -701,6 +768,12 @@ class ServeParams(Section):
     )
     max_new_tokens_limit: int = Field(2048, ge=1, le=131072, description="a request asking for more is refused (422)")
     max_new_tokens: int = Field(384, ge=1, le=131072, description="answer length when a request names none")
+    max_queue: int = Field(
+        8,
+        ge=0,
+        le=1024,
+        description="requests that may wait behind the one generating; one more is refused (503 with Retry-After)",
+    )
     temperature: float = Field(0.0, ge=0, le=2, description="when a request names none; 0 means greedy decoding")
     top_p: float = Field(1.0, gt=0, le=1, description="nucleus sampling mass when a request names none")
     repetition_penalty: float = Field(
@@ -746,6 +819,20 @@ class Params(Section):
     quantise: QuantiseParams = Field(default_factory=QuantiseParams)
     serve: ServeParams = Field(default_factory=ServeParams)
 
+    @model_validator(mode="after")
+    def _tasks_declared(self):
+        """Every task named anywhere is a built-in or declared under gate.tasks."""
+        named = {
+            "export.task": [self.export.task],
+            "export.templates": list(self.export.templates),
+            "student.max_new_tokens_by_task": list(self.student.max_new_tokens_by_task),
+        }
+        for key, tasks in named.items():
+            for task in tasks:
+                if task not in self.gate.task_names:
+                    raise ValueError(f"{key}: unknown task {task!r} (known: {', '.join(self.gate.task_names)})")
+        return self
+
 
 def _describe(error: dict) -> str:
     key = ".".join(str(part) for part in error["loc"]) or "(top level)"
@@ -754,6 +841,8 @@ def _describe(error: dict) -> str:
         return f"{key}: unknown key"
     if error["type"] == "missing":
         return f"{key}: missing"
+    if not error["loc"]:  # a rule across sections names its own keys
+        return message
     return f"{key}: {message} (got {error.get('input')!r})"
 
 
@@ -822,8 +911,16 @@ def load(path: str | Path = PARAMS_FILE) -> Params:
         raise UserError(f"{path}: not found (run from the project directory)")
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except IsADirectoryError:
+        raise UserError(f"{path}: is a directory, expected a params YAML file") from None
+    except UnicodeDecodeError as exc:  # a binary file, or UTF-16 from an editor
+        raise UserError(f"{path}: not UTF-8 text (byte {exc.start}): expected a params YAML file") from None
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read: {exc.strerror or exc}") from None
     except yaml.YAMLError as exc:
         raise UserError(f"{path}: not valid YAML: {str(exc).splitlines()[0]}") from None
+    except RecursionError:  # PyYAML composes nested collections recursively
+        raise UserError(f"{path}: not valid YAML: nested too deeply") from None
     if data is not None and not isinstance(data, dict):
         raise UserError(f"{path}: must be a mapping of sections")
     return parse(data, str(path))

@@ -17,7 +17,7 @@ from pathlib import Path
 from distilloop import UserError
 from distilloop.config import Params
 from distilloop.console import console, progress, summary_table
-from distilloop.gate import TASKS, score_records, summarise
+from distilloop.gate import score_records, summarise
 from distilloop.io import Reject, iter_jsonl, write_json, write_jsonl
 
 TOP_FINDINGS = 8
@@ -27,7 +27,7 @@ def rejects_path(out_path: Path) -> Path:
     return out_path.with_name(f"{out_path.name.removesuffix('.jsonl')}.rejects.jsonl")
 
 
-def problem(record: dict, default_task: str | None) -> str | None:
+def problem(record: dict, default_task: str | None, tasks: tuple[str, ...]) -> str | None:
     """Why a record cannot be scored, or None."""
     if "output" not in record:
         return "missing field: 'output'"
@@ -36,8 +36,8 @@ def problem(record: dict, default_task: str | None) -> str | None:
     task = record.get("task") or default_task
     if task is None:
         return "missing field: 'task' (or give --task)"
-    if task not in TASKS:
-        return f"unknown task: {task!r} (allowed: {', '.join(TASKS)})"
+    if task not in tasks:
+        return f"unknown task: {task!r} (known: {', '.join(tasks)})"
     if record.get("checks") is not None and not isinstance(record["checks"], dict):
         return "bad field: 'checks' must be an object"
     return None
@@ -46,33 +46,35 @@ def problem(record: dict, default_task: str | None) -> str | None:
 def run(
     params: Params, in_path: Path, out_path: Path, task: str | None = None, metrics_path: Path | None = None
 ) -> dict:
-    if task is not None and task not in TASKS:
-        raise UserError(f"--task: unknown task {task!r} (allowed: {', '.join(TASKS)})")
+    tasks = params.gate.task_names
+    if task is not None and task not in tasks:
+        raise UserError(f"--task: unknown task {task!r} (known: {', '.join(tasks)}; declare it under gate.tasks)")
     records, rejects = [], []
     for number, item in iter_jsonl(in_path):
         if isinstance(item, Reject):
             rejects.append(item.to_dict())
             continue
-        reason = problem(item, task)
+        reason = problem(item, task, tasks)
         if reason is not None:
             rejects.append(Reject(str(in_path), number, reason, json.dumps(item, ensure_ascii=False)).to_dict())
             continue
         records.append(item if item.get("task") else {**item, "task": task})
-    if not records:
-        first = f", first: line {rejects[0]['line']}: {rejects[0]['reason']}" if rejects else ""
-        raise UserError(f"{in_path}: no record to score ({len(rejects)} rejects{first})")
-
-    with progress() as bar:
-        bar_task = bar.add_task(f"score {in_path.name}", total=len(records))
-        scored = score_records(records, params, on_progress=lambda done: bar.advance(bar_task, done))
-    write_jsonl(out_path, scored)
     stale = rejects_path(out_path)
-    if rejects:
+    if rejects:  # written first: a file of nothing but rejects still says what each line's problem was
         write_jsonl(stale, rejects)
     elif stale.exists():
         stale.unlink()  # a rejects file from an earlier run would describe other input
+    if not records:
+        first = f", first: line {rejects[0]['line']}: {rejects[0]['reason']}" if rejects else ""
+        written = f"; rejects in {stale}" if rejects else ""
+        raise UserError(f"{in_path}: no record to score ({len(rejects)} rejects{first}{written})")
 
-    summary = {**summarise(scored, params), "rejects": len(rejects)}
+    with progress() as bar:
+        bar_task = bar.add_task(f"score {in_path.name}", total=len(records))
+        scored = score_records(records, params.gate, on_progress=lambda done: bar.advance(bar_task, done))
+    write_jsonl(out_path, scored)
+
+    summary = {**summarise(scored, params.gate), "rejects": len(rejects)}
     if metrics_path is not None:
         write_json(metrics_path, summary)
     _print_summary(in_path, out_path, summary)

@@ -1,10 +1,10 @@
 """correct@N: the teacher corrects the pool answers that failed the gate; the same gate verifies.
 
 Reads runs/epoch-(N-1)/pool.scored.jsonl; writes runs/epoch-N/corrections.jsonl and
-metrics/epochs/N-correct.json. Eligible: score below quality_threshold or failing the gate (whose own
-bar is gate.pass_score). They are sent worst first (lowest score, then id), at most
-correct.max_corrections_per_epoch, never past correct.budget_usd. A correction is accepted when it
-passes the gate and reaches quality_threshold. Every eligible item ends as one correction record
+metrics/epochs/N-correct.json. Eligible: the answers the accept rule does not accept
+(distilloop/gate/verdict.py), sent worst first (lowest score, then id), at most
+correct.max_corrections_per_epoch, never past correct.budget_usd. A correction is verified by the same
+gate and accepted by the same rule. Every eligible item ends as one correction record
 (accepted, rejected, or failed with its reason) or is counted in the metrics as skipped_max /
 skipped_budget. Only accepted corrections are ever trained on (merge@N).
 """
@@ -21,7 +21,7 @@ from distilloop import UserError
 from distilloop.command import ParamsOption, load_params, run_command
 from distilloop.config import Params
 from distilloop.console import console, summary_table
-from distilloop.gate import rejection_reason
+from distilloop.gate import AcceptRule, accept_rule
 from distilloop.io import read_records, write_json, write_jsonl
 from distilloop.loop import converged_before, pass_through_note
 from distilloop.paths import epoch_dir, epoch_metrics, export_split
@@ -31,7 +31,7 @@ from distilloop.teachers.cache import CallCache, default_path
 from distilloop.teachers.ledger import Ledger, price_of
 from distilloop.teachers.runner import Outcome, Runner
 
-REQUIRED_KEYS = ("id", "prompt", "output", "score")
+REQUIRED_KEYS = ("id", "prompt", "output", "score", "passed")
 EXPORT_KEYS = ("id", "task", "prompt", "reference", "checks", "meta")
 MAX_FINDINGS_IN_PROMPT = 20  # keep the request short; the worst few findings say what to fix
 
@@ -50,10 +50,9 @@ def load_scored(path: Path) -> list[dict]:
     return records
 
 
-def eligible(records: list[dict], threshold: float) -> list[dict]:
-    """Answers below the threshold or failing the gate otherwise, worst first."""
-    failing = [r for r in records if r["score"] < threshold or r.get("passed") is False]
-    return sorted(failing, key=lambda r: (r["score"], str(r["id"])))
+def eligible(records: list[dict], rule: AcceptRule) -> list[dict]:
+    """The answers the teacher should correct, worst first."""
+    return sorted(filter(rule.needs_teacher, records), key=lambda r: (r["score"], str(r["id"])))
 
 
 def format_findings(findings: list[dict]) -> str:
@@ -71,7 +70,7 @@ def correction_request(record: dict, params: Params) -> Request:
         prompt=record["prompt"],
         student_output=record["output"],
         score=f"{record['score']:.1f}",
-        threshold=f"{params.quality_threshold:g}",
+        threshold=f"{accept_rule(params).quality_threshold:g}",
         findings=format_findings(record.get("findings") or []),
     )
     return Request(system=params.teacher.system_prompt, prompt=prompt, record=record)
@@ -87,7 +86,7 @@ def verify(items: list[tuple[dict, Outcome]], params: Params) -> list[dict]:
         {**{k: r[k] for k in EXPORT_KEYS if k in r}, "output": o.reply.text, "truncated": o.reply.truncated}
         for r, o in items
     ]
-    return score_records(candidates, params)
+    return score_records(candidates, params.gate)
 
 
 def kind(reason: str) -> str:
@@ -104,10 +103,10 @@ def correction_record(record: dict, outcome: Outcome, scored: dict | None, teach
             + (f" ({error.detail})" if error.detail else "")
             + (f" after {error.attempts} attempts" if error.attempts > 1 else ""),
         )
-    elif scored["passed"] and scored["score"] >= params.quality_threshold:
+    elif accept_rule(params).accepts(scored):
         accepted, reason = True, f"passed the gate: score {scored['score']:.2f}"
     else:
-        accepted, reason = False, rejection_reason(scored, params)
+        accepted, reason = False, accept_rule(params).rejection_reason(scored)
     return {
         "id": record["id"],
         "prompt": record["prompt"],
@@ -156,7 +155,7 @@ def run(
         return metrics
 
     records = load_scored(Path(in_path))
-    wanted = eligible(records, params.quality_threshold)
+    wanted = eligible(records, accept_rule(params))
     cap = params.correct.max_corrections_per_epoch
     to_send, skipped_max = wanted[:cap], len(wanted[cap:])
 

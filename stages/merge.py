@@ -30,6 +30,7 @@ from distilloop import UserError
 from distilloop.command import ParamsOption, load_params, run_command
 from distilloop.config import MergeParams, Params
 from distilloop.console import console, summary_table
+from distilloop.gate.verdict import AcceptRule, accept_rule
 from distilloop.io import read_records, write_jsonl
 from distilloop.paths import epoch_dir
 
@@ -69,12 +70,12 @@ def accepted_examples(corrections: list[dict], epoch: int) -> tuple[list[dict], 
     return list(examples.values()), list(pairs.values()), not_accepted
 
 
-def passing_answers(scored: list[dict], epoch: int, threshold: float) -> list[dict]:
-    """The student's own pool answers that passed the gate, as examples (rejection sampling)."""
+def passing_answers(scored: list[dict], epoch: int, rule: AcceptRule) -> list[dict]:
+    """The student's own pool answers the accept rule takes, as examples (rejection sampling)."""
     return [
         example(r["id"], r["prompt"], r["output"], f"self@{epoch}", epoch)
         for r in scored
-        if r.get("passed") and r.get("score", 0) >= threshold and r.get("output")
+        if r.get("output") and rule.accepts(r)
     ]
 
 
@@ -163,7 +164,7 @@ def run(
     self_taught = []
     if config.self_training:
         scored_path = previous_path.parent / "pool.scored.jsonl"
-        self_taught = passing_answers(read_records(scored_path), epoch, params.quality_threshold)
+        self_taught = passing_answers(read_records(scored_path), epoch, accept_rule(params))
 
     augmented_path = Path(corrections_path).parent / "augmented.jsonl"  # correct@N writes it, empty when off
     augmented = read_records(augmented_path) if augmented_path.exists() else []

@@ -138,8 +138,8 @@ def run(
 
     types = {}
     for kind, path in files.items():
-        scored = score_records(answer_with_gguf(test, path, params, f"{kind} test"), params)
-        summary = summarise(scored, params)
+        scored = score_records(answer_with_gguf(test, path, params, f"{kind} test"), params.gate)
+        summary = summarise(scored, params.gate)
         tokens = sum(record["gen"]["tokens"] for record in scored)
         seconds = sum(record["gen"]["seconds"] for record in scored)
         types[kind] = {

@@ -239,7 +239,7 @@ def scored(world):
             "output": ANSWER.format(attack="", early="", late=""),
         }
     )
-    return {record["id"]: record for record in score_records(records, params)}
+    return {record["id"]: record for record in score_records(records, params.gate)}
 
 
 def test_an_honest_answer_still_scores(scored):

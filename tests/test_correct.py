@@ -47,7 +47,7 @@ def scored_pool(records: list[dict], plan: list[str] | None = None) -> list[dict
         marker = f"item:{record['id']}" + (f" {fault}" if fault.startswith("fault:") else "")
         student = "I think this profile is a decent fit." if n % 2 else '{"handle": "someone", "score": 2}'
         marked.append({**record, "prompt": f"{record['prompt']}\n\n[{marker}]", "output": student})
-    return score_records(marked, Params())
+    return score_records(marked, Params().gate)
 
 
 def teacher_answers(records: list[dict], plan: list[str] | None = None) -> dict[str, str]:
@@ -356,9 +356,9 @@ def test_bad_input_is_one_line(tmp_path):
     write_jsonl(tmp_path / "s.jsonl", [{"id": "a", "prompt": "p", "output": "o"}])
     assert_one_line_error(
         run_cli("correct", "--in", "s.jsonl", "--out", "c.jsonl", cwd=tmp_path, env=env),
-        "s.jsonl:1: not a scored record: missing 'score'",
+        "s.jsonl:1: not a scored record: missing 'score', 'passed'",
     )
-    write_jsonl(tmp_path / "s.jsonl", [{"id": "a", "prompt": "p", "output": "o", "score": 1}] * 2)
+    write_jsonl(tmp_path / "s.jsonl", [{"id": "a", "prompt": "p", "output": "o", "score": 1, "passed": False}] * 2)
     assert_one_line_error(
         run_cli("correct", "--in", "s.jsonl", "--out", "c.jsonl", cwd=tmp_path, env=env),
         "s.jsonl:2: duplicate id 'a' (first at line 1)",
@@ -368,7 +368,7 @@ def test_bad_input_is_one_line(tmp_path):
     assert_one_line_error(result, "teacher.api_key_env")
     assert "sk-proj-abcdef123456" not in result.stderr  # a pasted key is never echoed
     (tmp_path / "params.yaml").write_text("teacher:\n  backend: anthropic\n  model: m\n")
-    write_jsonl(tmp_path / "s.jsonl", [{"id": "a", "prompt": "p", "output": "o", "score": 1}])
+    write_jsonl(tmp_path / "s.jsonl", [{"id": "a", "prompt": "p", "output": "o", "score": 1, "passed": False}])
     env.pop("ANTHROPIC_API_KEY", None)
     assert_one_line_error(
         run_cli("correct", "--in", "s.jsonl", "--out", "c.jsonl", cwd=tmp_path, env=env),
@@ -442,7 +442,7 @@ def test_c_corrections_are_compiled_and_run_by_the_gate(teacher_server, tmp_path
         }
         for name in ("good", "pcp12", "macro")
     ]
-    scored = score_records([{**r, "output": "#define _C99_C_C_C"} for r in records], Params())
+    scored = score_records([{**r, "output": "#define _C99_C_C_C"} for r in records], Params().gate)
     write_jsonl(tmp_path / "scored.jsonl", scored)
     answers = {
         "good": VLAN_GOOD,

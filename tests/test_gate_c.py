@@ -517,7 +517,7 @@ def scored(params, tmp_path_factory) -> dict[str, dict]:
         ),
         record("harness-without-function-name", CRC, {"harness": CRC_CHECKS["harness"]}, prompt="Write a CRC."),
     ]
-    results = score_records(samples, params)
+    results = score_records(samples, params.gate)
     assert [r["id"] for r in results] == [s["id"] for s in samples]  # order kept
     return {r["id"]: r for r in results}
 
@@ -547,7 +547,7 @@ def test_every_bundled_reference_passes_its_own_gate(params):
     assert SEED.exists(), f"{SEED} is missing: the bundled C seed data must ship with the gate"
     records = [json.loads(line) for line in SEED.read_text(encoding="utf-8").splitlines() if line.strip()]
     assert len(records) >= 50
-    results = score_records([{**r, "output": r["reference"]} for r in records], params)
+    results = score_records([{**r, "output": r["reference"]} for r in records], params.gate)
     failed = {r["id"]: [f for f in r["findings"] if f["id"] != "misra-c2012-8.4"] for r in results if not r["passed"]}
     assert not failed
     harnessed = [r for r in results if (r.get("checks") or {}).get("harness")]
@@ -704,7 +704,7 @@ def test_batch_attribution_matches_scoring_alone(scored, params):
         "wrong-avtp": record("wrong-avtp", AVTP.replace("0x22F0U", "0x22F1U"), AVTP_CHECKS),
     }
     for name in names:
-        alone = score_records([samples[name]], params)[0]
+        alone = score_records([samples[name]], params.gate)[0]
         assert (alone["score"], alone["axes"], ids(alone)) == (
             scored[name]["score"],
             scored[name]["axes"],
@@ -716,15 +716,15 @@ def test_rule_weights_come_from_params(params):
     sample = record("goto", GOTO_ONLY, NO_FUNCTION)
     # rule_weights is the whole table: a partial one would cost every other rule default_rule_weight
     lenient = parse({"gate": {"c_code": {"rule_weights": {**DEFAULT_RULE_WEIGHTS, "misra-c2012-15.1": 0.0}}}})
-    (strict_result,) = score_records([sample], params)
-    (lenient_result,) = score_records([sample], lenient)
+    (strict_result,) = score_records([sample], params.gate)
+    (lenient_result,) = score_records([sample], lenient.gate)
     assert "misra-c2012-15.1" in ids(strict_result) and "misra-c2012-15.1" in ids(lenient_result)
     assert lenient_result["axes"]["safety"] == pytest.approx(strict_result["axes"]["safety"] + 3.0)
 
 
 def test_summary_of_a_scored_split(scored, params):
     results = list(scored.values())
-    summary = summarise(results, params)
+    summary = summarise(results, params.gate)
     assert summary["count"] == len(results)
     assert summary["pass_rate"] == pytest.approx(sum(r["passed"] for r in results) / len(results), abs=1e-4)
     assert sum(summary["histogram"].values()) == len(results)
@@ -738,7 +738,7 @@ def test_a_pathological_sample_does_not_take_the_batch_down():
     as if it were not there."""
     bomb = "#define A0 +1\n" + "".join(f"#define A{i} A{i - 1} A{i - 1}\n" for i in range(1, 22)) + "int v = 0 A21;\n"
     params = parse({"gate": {"workers": 1, "c_code": {"tool_timeout_seconds": 1}}})  # one batch for both
-    results = score_records([record("bomb", bomb, NO_FUNCTION), record("crc", CRC, CRC_CHECKS)], params)
+    results = score_records([record("bomb", bomb, NO_FUNCTION), record("crc", CRC, CRC_CHECKS)], params.gate)
     bomb_result, crc_result = results
     assert any("timed out" in f["message"] for f in bomb_result["findings"]) and not bomb_result["passed"]
     assert crc_result["passed"] and crc_result["axes"]["syntax"] == 10, crc_result["findings"]

@@ -28,7 +28,7 @@ def record(output: str, reference=REFERENCE, **extra) -> dict:
 
 
 def score_one(output: str, params: Params | None = None, **extra) -> dict:
-    return score_records([record(output, **extra)], params or Params())[0]
+    return score_records([record(output, **extra)], (params or Params()).gate)[0]
 
 
 def ids(result: dict) -> set[str]:
@@ -111,8 +111,8 @@ def test_summary_correlates_predicted_and_reference_scores():
     ]
     records.append(record("no json here", {"handle": "h9", "score": 0.5}, id="bad"))
     params = Params()
-    scored = score_records(records, params)
-    summary = summarise(scored, params)
+    scored = score_records(records, params.gate)
+    summary = summarise(scored, params.gate)
     xs, ys = zip(*pairs)
     mean_x, mean_y = sum(xs) / 4, sum(ys) / 4
     expected = sum((x - mean_x) * (y - mean_y) for x, y in pairs) / (
@@ -123,7 +123,7 @@ def test_summary_correlates_predicted_and_reference_scores():
     # ranks: answers 0.2 < 0.5 < 0.7 < 0.9, references 0.3 < 0.6 < 0.65 < 0.8: the same order
     assert summary["spearman_r"] == 1.0
     assert summary["count"] == 5 and summary["findings"]["json-parse"] == 1
-    assert summarise(scored[:1], params)["pearson_r"] is None  # one pair has no correlation
+    assert summarise(scored[:1], params.gate)["pearson_r"] is None  # one pair has no correlation
 
 
 def test_spearman_ranks_ties_by_their_mean_position():
@@ -159,19 +159,19 @@ def test_a_constant_answer_at_the_mean_fails_most_bundled_profiles(tmp_path):
     records = bundled_profiles(tmp_path, params)
     mean = sum(r["reference"]["score"] for r in records) / len(records)
     answers = [{**r, "output": json.dumps({**r["reference"], "score": round(mean, 2)})} for r in records]
-    summary = summarise(score_records(answers, params), params)
+    summary = summarise(score_records(answers, params.gate), params.gate)
     assert summary["pass_rate"] < 0.35 and summary["pearson_r"] is None
 
 
 def test_unknown_task_is_a_user_error():
     with pytest.raises(UserError, match="unknown task 'yaml'"):
-        score_records([{"id": "x", "task": "yaml", "output": "a: 1"}], Params())
+        score_records([{"id": "x", "task": "yaml", "output": "a: 1"}], Params().gate)
 
 
 def test_every_bundled_json_reference_passes_its_own_gate(tmp_path):
     params = Params()
     records = bundled_profiles(tmp_path, params)
     assert len(records) >= 100
-    scored = score_records([{**r, "output": json.dumps(r["reference"])} for r in records], params)
+    scored = score_records([{**r, "output": json.dumps(r["reference"])} for r in records], params.gate)
     assert all(r["passed"] and r["score"] == 10 for r in scored), [r["findings"] for r in scored if not r["passed"]][:3]
-    assert summarise(scored, params)["pearson_r"] == 1.0
+    assert summarise(scored, params.gate)["pearson_r"] == 1.0

@@ -10,6 +10,7 @@ import pytest
 from conftest import assert_one_line_error, run_cli
 
 from distilloop.config import parse
+from distilloop.gate.verdict import AcceptRule
 from distilloop.io import read_records, write_jsonl
 from stages import merge
 
@@ -114,7 +115,7 @@ def test_replay_cumulative_and_self_training():
         {"id": "a", "prompt": "A", "output": "good", "score": 9.0, "passed": True},
         {"id": "b", "prompt": "B", "output": "bad", "score": 2.0, "passed": False},
     ]
-    taught = merge.passing_answers(scored, 2, 7.0)
+    taught = merge.passing_answers(scored, 2, AcceptRule(7.0))
     assert taught == [{"id": "a", "prompt": "A", "completion": "good", "source": "self@2", "epoch": 2}]
     config = parse({"merge": {"strategy": "targeted", "self_training": True, "replay": 0.0}}).merge
     bank2, lesson, _, counts = merge.merge(bank, fixes, 2, config, taught)

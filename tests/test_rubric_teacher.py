@@ -43,7 +43,7 @@ def test_corrections_are_the_references_and_new_tasks_are_people_like_the_failin
     wrong = [
         {**r, "output": json.dumps({"handle": r["reference"]["handle"], "reason": "-", "score": 0.99})} for r in pool
     ]
-    scored = score_records([{**r, "truncated": False} for r in wrong], Params())
+    scored = score_records([{**r, "truncated": False} for r in wrong], Params().gate)
     assert not any(r["passed"] for r in scored)
     write_jsonl(tmp_path / "runs/epoch-0/pool.scored.jsonl", scored)
     write_jsonl(tmp_path / "runs/epoch-0/train.jsonl", [])

@@ -306,7 +306,7 @@ def test_every_reference_passes_its_own_gate(records):
     from distilloop.gate import score_records
 
     params = parse({"gate": {"c_code": {"harness": {"cpu_seconds": 1, "wall_seconds": 5}}}})
-    results = score_records([{**record, "output": record["reference"]} for record in records], params)
+    results = score_records([{**record, "output": record["reference"]} for record in records], params.gate)
     problems = {
         result["id"]: [f for f in result["findings"] if f["id"] != "misra-c2012-8.4"] or result["axes"]
         for result in results

@@ -1,37 +1,44 @@
 """The quality gate: one module per task family, one entry point for every stage.
 
-    score_records(records, params) -> scored records, in order (each + score, axes, passed, truncated, findings)
-    summarise(scored, params)      -> the epoch metrics of a scored split
-    rejection_reason(scored, params) -> why a teacher's answer is not trained on, grouped by its kind
+    score_records(records, gate) -> scored records, in order (each + score, axes, passed, truncated, findings)
+    summarise(scored, gate)      -> the epoch metrics of a scored split
 
-Tasks: c_code (c_code.py) and json_record (json_record.py).
+`gate` is params.gate, the gate's own section. Tasks: c_code (c_code/), json_record (json_record.py) and the
+project's own (user.py, params gate.tasks); each measures its axes and findings, and verdict.py turns them into the score and the pass. What the loop
+does with a verdict (to the teacher, trained on) is verdict.AcceptRule.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import Counter
 
 from distilloop import UserError
-from distilloop.config import Params
+from distilloop.config import GateParams
+from distilloop.gate.verdict import AcceptRule, accept_rule
 
-TASKS = ("c_code", "json_record")
+__all__ = ["AcceptRule", "accept_rule", "judgment", "score_records", "summarise"]
+
 HISTOGRAM = (("<5", 0.0, 5.0), ("5-7", 5.0, 7.0), ("7-9", 7.0, 9.0), (">=9", 9.0, math.inf))
 
 
-def _module(task: str):
+def _scorer(task: str):
+    """score(records, gate, on_progress, timings) of a task: a built-in module's, or a user task's."""
     if task == "c_code":
         from distilloop.gate import c_code
 
-        return c_code
+        return c_code.score
     if task == "json_record":
         from distilloop.gate import json_record
 
-        return json_record
-    raise UserError(f"unknown task {task!r} (allowed: {', '.join(TASKS)})")
+        return json_record.score
+    from distilloop.gate import user
+
+    return functools.partial(user.score, task)
 
 
-def score_records(records: list[dict], params: Params, on_progress=None, timings: dict | None = None) -> list[dict]:
+def score_records(records: list[dict], gate: GateParams, on_progress=None, timings: dict | None = None) -> list[dict]:
     """Score records that carry an `output` (and optionally `truncated`, `gen`); batched per task.
 
     on_progress(n) is called as n more records are done; `timings`, when given, receives the CPU
@@ -39,20 +46,21 @@ def score_records(records: list[dict], params: Params, on_progress=None, timings
     by_task: dict[str, list[int]] = {}
     for position, record in enumerate(records):
         task = record.get("task")
-        if task not in TASKS:
+        if task not in gate.task_names:
             raise UserError(
-                f"record {record.get('id', position)!r}: unknown task {task!r} (allowed: {', '.join(TASKS)})"
+                f"record {record.get('id', position)!r}: unknown task {task!r} "
+                f"(known: {', '.join(gate.task_names)}; a project declares its own under gate.tasks)"
             )
         by_task.setdefault(task, []).append(position)
     scored: list[dict | None] = [None] * len(records)
     for task, positions in by_task.items():
-        results = _module(task).score([records[p] for p in positions], params, on_progress, timings)
+        results = _scorer(task)([records[p] for p in positions], gate, on_progress, timings)
         for position, result in zip(positions, results):
             scored[position] = result
     return scored
 
 
-def summarise(scored: list[dict], params: Params) -> dict:
+def summarise(scored: list[dict], gate: GateParams) -> dict:
     """count, pass_rate, mean_score, per-axis means (over records the axis applies to), a score histogram,
     truncation_rate, findings (records with at least one finding of each id), and for json_record how well
     the answers' scores follow the reference's: Pearson and Spearman r and the mean absolute error over the
@@ -77,7 +85,9 @@ def summarise(scored: list[dict], params: Params) -> dict:
     if json_records:
         from distilloop.gate.json_record import predicted_and_reference
 
-        pairs = [pair for pair in (predicted_and_reference(r, params) for r in json_records) if pair is not None]
+        pairs = [
+            pair for pair in (predicted_and_reference(r, gate.json_record) for r in json_records) if pair is not None
+        ]
         summary.update(judgment(pairs, len(json_records)))
     return summary
 
@@ -112,35 +122,6 @@ def _spearman(pairs: list[tuple[float, float]]) -> float | None:
         return None
     xs, ys = zip(*pairs)
     return _pearson(list(zip(_ranks(list(xs)), _ranks(list(ys)))))
-
-
-# gate findings that fail an answer outright, most basic first: a rejection is named after the first
-BLOCKING_FINDINGS = (
-    "truncated",
-    "empty",
-    "function-missing",
-    "signature",
-    "compile",
-    "harness-compile",
-    "harness",
-    "json-parse",
-    "json-schema",
-    "json-reference",
-)
-
-
-def rejection_reason(scored: dict, params: Params) -> str:
-    """'<kind>: <detail>' for a teacher's answer (a correction, a new task's answer) the gate did not let
-    through. The kind groups the metrics: the most basic failure the gate found (truncated, no function,
-    does not compile, harness, bad JSON, ...), else the score."""
-    ids = list(dict.fromkeys(f.get("id", "?") for f in scored.get("findings") or []))
-    blocking = [finding for finding in BLOCKING_FINDINGS if finding in ids]
-    if scored.get("truncated") and "truncated" not in blocking:
-        blocking.insert(0, "truncated")
-    reason = blocking[0] if blocking else "below threshold" if scored["score"] < params.quality_threshold else "gate"
-    return f"{reason}: score {scored['score']:.2f} (threshold {params.quality_threshold:g})" + (
-        f"; findings {', '.join(ids[:10])}" if ids else ""
-    )
 
 
 def _ratio(part: int, whole: int) -> float:

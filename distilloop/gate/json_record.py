@@ -9,11 +9,11 @@ Axes (0-10; weights and minimums from params.gate.json_record):
 
 from __future__ import annotations
 
-import json
 import math
 
-from distilloop.config import JsonGateParams, Params
-from distilloop.gate.extract import extract_json
+from distilloop.config import GateParams, JsonGateParams
+from distilloop.gate.extract import extract_json, parse_json
+from distilloop.gate.verdict import verdict, weighted_score
 
 SCHEMA_PENALTY = 2.5
 JSON_TYPES = {
@@ -26,10 +26,10 @@ JSON_TYPES = {
 }
 
 
-def score(records: list[dict], params: Params, on_progress=None, timings: dict | None = None) -> list[dict]:
+def score(records: list[dict], gate: GateParams, on_progress=None, timings: dict | None = None) -> list[dict]:
     results = []
     for record in records:
-        results.append({**record, **score_one(record, params)})
+        results.append({**record, **score_one(record, gate)})
         if on_progress:
             on_progress(1)
     return results
@@ -38,15 +38,12 @@ def score(records: list[dict], params: Params, on_progress=None, timings: dict |
 def reference_of(record: dict) -> dict | None:
     reference = record.get("reference")
     if isinstance(reference, str):
-        try:
-            reference = json.loads(reference)
-        except json.JSONDecodeError:
-            return None
+        reference, _ = parse_json(reference)  # CSV/SQL carry it as text, and text may nest without end
     return reference if isinstance(reference, dict) else None
 
 
-def score_one(record: dict, params: Params) -> dict:
-    config = params.gate.json_record
+def score_one(record: dict, gate: GateParams) -> dict:
+    config = gate.json_record
     value, cut, error = extract_json(str(record.get("output") or ""))
     findings = []
     truncated = bool(record.get("truncated")) or cut
@@ -62,7 +59,7 @@ def score_one(record: dict, params: Params) -> dict:
     axes = {"parse": 10.0 if isinstance(value, dict) else 0.0}
     reference = reference_of(record)
     if value is None:
-        findings.append({"id": "json-parse", "message": error})
+        findings.append({"id": error.finding, "message": str(error)})  # json-parse or json-too-deep
         axes["schema"] = 0.0
         if reference is not None:
             axes["agreement"] = 0.0
@@ -74,14 +71,8 @@ def score_one(record: dict, params: Params) -> dict:
             axes["agreement"], mismatch = agreement(value, reference, config)
             findings += [{"id": "json-reference", "message": message} for message in mismatch]
 
-    weights = {axis: config.weights.get(axis, 0.0) for axis in axes}
-    total = sum(weights.values())
-    value_score = round(sum(weights[a] * axes[a] for a in axes) / total, 2) if total > 0 else 0.0
-    below = [axis for axis in axes if axes[axis] < config.minimums.get(axis, 0.0)]
     return {
-        "score": value_score,
-        "axes": {axis: round(number, 2) for axis, number in axes.items()},
-        "passed": not below and value_score >= params.gate.pass_score,
+        **verdict(weighted_score(axes, config.weights), axes, gate.pass_score, config.minimums),
         "truncated": truncated,
         "findings": findings,
     }
@@ -125,9 +116,9 @@ def agreement(value: dict, reference: dict, config: JsonGateParams) -> tuple[flo
     ]
 
 
-def predicted_and_reference(record: dict, params: Params) -> tuple[float, float] | None:
+def predicted_and_reference(record: dict, config: JsonGateParams) -> tuple[float, float] | None:
     """(answer's score, reference score) for the correlation in the epoch metrics, when both exist."""
-    key = params.gate.json_record.score_key
+    key = config.score_key
     reference = reference_of(record)
     value, _, _ = extract_json(str(record.get("output") or ""))
     if reference is None or not isinstance(value, dict):

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from distilloop.config import Params
 from distilloop.console import console, summary_table
+from distilloop.gate.verdict import accept_rule
 from distilloop.io import dir_digest, read_json, read_records, write_jsonl
 from distilloop.loop import pool_slice
 from distilloop.paths import BASE_DIR, SCORED_SPLITS, TRAINED_ON, epoch_dir, epoch_metrics, export_split
@@ -28,8 +29,8 @@ def answer_and_score(records: list[dict], model, tokenizer, params: Params, labe
     if not records:
         return [], {"count": 0}
     answered = answer_records(records, model, tokenizer, params.student, description=label)
-    scored = score_records(answered, params)
-    return scored, summarise(scored, params)
+    scored = score_records(answered, params.gate)
+    return scored, summarise(scored, params.gate)
 
 
 def score_epoch(
@@ -80,7 +81,7 @@ def convergence(params: Params, epoch: int, pool: dict) -> dict:
         result["corrections_requested"].append(requested)
         if mean is None or requested is None:
             return {**result, "reason": f"epoch {n}: pool mean score or corrections requested unknown"}
-        if mean < params.quality_threshold:
+        if not accept_rule(params).reaches(mean):
             return {**result, "reason": f"epoch {n}: pool mean score {mean:.2f} < quality_threshold"}
         if requested > params.loop.converge_max_corrections:
             return {**result, "reason": f"epoch {n}: {requested} corrections > loop.converge_max_corrections"}

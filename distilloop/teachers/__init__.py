@@ -37,6 +37,7 @@ class Request:
     system: str
     prompt: str
     record: dict  # the scored record the request is about (the reference backend answers from it)
+    max_tokens: int | None = None  # below teacher.max_tokens when the budget's remainder pays for no more
 
 
 @dataclass

@@ -3,7 +3,7 @@
 correct@N asks, for every failing item whose correction the gate accepted, `correct.augment` new tasks
 of the same kind (`teacher.augment_template`, shown the task and its verified answer); the reply is a
 JSON array of {"prompt", "answer"} objects. A new task is trained on only when
-  - its answer passes the same gate as a correction and reaches quality_threshold. The seed's reference
+  - the same gate and accept rule as a correction let its answer through. The seed's reference
     and harness belong to another task, so they do not come along: a C answer is judged on compiling,
     MISRA, style and the protocol facts it states, a JSON record on parse and schema;
   - its prompt is no near-duplicate of any val or test prompt (that would leak the held-out splits into
@@ -21,6 +21,7 @@ from collections import Counter
 
 from distilloop.config import Params
 from distilloop.export.leakage import normalise, shingles, without_common
+from distilloop.gate.extract import parse_json
 from distilloop.teachers import Request
 
 FENCED = re.compile(r"```(?:json)?\s*\n(.*?)```", re.DOTALL)
@@ -37,10 +38,9 @@ def new_tasks(text: str, limit: int) -> tuple[list[dict], str | None]:
     """The reply's tasks ({"prompt", "answer"} or {"reason"} for a malformed entry), at most `limit`, or
     ([], why) when the reply is not a JSON array."""
     fenced = FENCED.search(text)
-    try:
-        items = json.loads(fenced.group(1) if fenced else text.strip())
-    except json.JSONDecodeError as exc:
-        return [], f"reply is not a JSON array: {exc.msg} (line {exc.lineno})"
+    items, error = parse_json(fenced.group(1) if fenced else text.strip())  # depth-bounded: replies are untrusted
+    if error:
+        return [], f"reply is not a JSON array: {error}"
     if not isinstance(items, list):
         return [], f"reply is not a JSON array but a {type(items).__name__}"
     tasks = []
@@ -80,7 +80,7 @@ def augment(
 ) -> tuple[list[dict], dict]:
     """New tasks like each seed (a failing record and its accepted correction), each checked.
     Returns (one record per task written or reply refused, metrics)."""
-    from distilloop.gate import rejection_reason, score_records
+    from distilloop.gate import accept_rule, score_records
 
     outcomes = runner.run([augment_request(record, answer, params) for record, answer in seeds], "augment")
     suffix = f"+aug{epoch}" if epoch is not None else "+aug"
@@ -113,12 +113,13 @@ def augment(
         {"id": c["id"], "task": c["task"], "prompt": c["prompt"], "output": c["completion"], "truncated": False}
         for c in to_gate
     ]
-    for candidate, scored in zip(to_gate, score_records(answers, params) if answers else []):
+    rule = accept_rule(params)
+    for candidate, scored in zip(to_gate, score_records(answers, params.gate) if answers else []):
         candidate["score"] = scored["score"]
-        if scored["passed"] and scored["score"] >= params.quality_threshold:
+        if rule.accepts(scored):
             candidate["accepted"], candidate["reason"] = True, f"passed the gate: score {scored['score']:.2f}"
         else:
-            candidate["reason"] = rejection_reason(scored, params)
+            candidate["reason"] = rule.rejection_reason(scored)
     rejected = Counter(r["reason"].split(":")[0] for r in records if not r["accepted"])
     metrics = {
         "seeds": len(seeds),

@@ -1,6 +1,6 @@
 """The c_code task: extract the code from a reply, measure it on five axes, combine them into a score.
 
-Axes (0-10; weights and minimums from params.gate.c_code):
+Axes (0-10; weights and minimums from gate.c_code):
   syntax    gcc -fsyntax-only, strict C99 (-pedantic -Wall -Wextra); each warning costs points; code that
             only compiles as GNU C with <stdint.h>/<stdbool.h>/<stddef.h> forced in gets `lenient_score`
   function  the record's harness: 10 * passed/total (built with the answer, run in the sandbox); without
@@ -30,10 +30,11 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from distilloop.config import Params
+from distilloop.config import GateParams
 from distilloop.gate.c_code import c_ast, c_style, c_text, c_tools, harness, protocol, sandbox
 from distilloop.gate.c_code.c_tools import Finding
 from distilloop.gate.extract import extract_c
+from distilloop.gate.verdict import verdict, weighted_score
 
 FAKE_LIBC = Path(__file__).resolve().parent / "fake_libc"
 MAX_CHUNK = 128
@@ -112,10 +113,10 @@ def prepare(index: int, record: dict) -> Sample:
 # --- scoring many records -----------------------------------------------------------------------------
 
 
-def score(records: list[dict], params: Params, on_progress=None, timings: dict | None = None) -> list[dict]:
+def score(records: list[dict], gate: GateParams, on_progress=None, timings: dict | None = None) -> list[dict]:
     """Score c_code records (each with an `output`); returns the results in order."""
     samples = [prepare(index, record) for index, record in enumerate(records)]
-    workers = params.gate.workers or len(os.sched_getaffinity(0))
+    workers = gate.workers or len(os.sched_getaffinity(0))
     count = max(workers, math.ceil(len(samples) / MAX_CHUNK)) if samples else 0
     chunks = [samples[i::count] for i in range(count) if samples[i::count]]
     results: dict[int, dict] = {}
@@ -127,13 +128,13 @@ def score(records: list[dict], params: Params, on_progress=None, timings: dict |
         if on_progress:
             on_progress(len(chunk_results))
 
-    config = params.gate.c_code.harness
+    config = gate.c_code.harness
     if config.enabled and any(sample.harness for sample in samples):
         sandbox.check(config.allow_weak_sandbox)
     if chunks:  # always in worker processes: they are single-threaded, so limits set between fork and exec are safe
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=min(workers, len(chunks)), mp_context=context) as pool:
-            futures = [pool.submit(analyse_chunk, chunk, params) for chunk in chunks]
+            futures = [pool.submit(analyse_chunk, chunk, gate) for chunk in chunks]
             for future in as_completed(futures):
                 collect(*future.result())
     if timings is not None:
@@ -141,9 +142,9 @@ def score(records: list[dict], params: Params, on_progress=None, timings: dict |
     return [{**record, **results[index]} for index, record in enumerate(records)]
 
 
-def analyse_chunk(samples: list[Sample], params: Params) -> tuple[dict[int, dict], dict[str, float]]:
+def analyse_chunk(samples: list[Sample], gate: GateParams) -> tuple[dict[int, dict], dict[str, float]]:
     """Run every tool over a chunk of samples in one temporary directory; results by sample index."""
-    config = params.gate.c_code
+    config = gate.c_code
     timeout = config.tool_timeout_seconds
     timings: Counter = Counter()
     with tempfile.TemporaryDirectory(prefix="distilloop-gate-") as tmp:
@@ -214,7 +215,7 @@ def analyse_chunk(samples: list[Sample], params: Params) -> tuple[dict[int, dict
                 trees.get(sample.index),
                 misra.get(sample.index, []),
                 harnesses.get(sample.index),
-                params,
+                gate,
             )
         timings["compose"] += _cpu_seconds() - clock
     return results, dict(timings)
@@ -266,8 +267,8 @@ def _stub_headers(workdir: Path, samples: list[Sample]) -> Path:
 # --- one sample's axes and score ------------------------------------------------------------------------
 
 
-def compose(sample, strict, lenient, probes, tree, misra_findings, harness_result, params: Params) -> dict:
-    config = params.gate.c_code
+def compose(sample, strict, lenient, probes, tree, misra_findings, harness_result, gate: GateParams) -> dict:
+    config = gate.c_code
     findings = list(sample.findings)
     axes: dict[str, float] = {}
     live = sample.code.strip() and not sample.refused
@@ -328,7 +329,7 @@ def compose(sample, strict, lenient, probes, tree, misra_findings, harness_resul
     if harness_result is not None:
         findings += harness_result.findings
         axes["function"] = harness_result.axis if defined or not sample.function else 0.0
-    elif sample.harness and params.gate.c_code.harness.enabled:
+    elif sample.harness and config.harness.enabled:
         axes["function"] = 0.0  # there is no code to run it against
     elif sample.function:
         axes["function"] = 10.0 if defined else 0.0
@@ -361,19 +362,16 @@ def compose(sample, strict, lenient, probes, tree, misra_findings, harness_resul
     else:
         axes["safety"] = axes["style"] = 0.0
 
-    weights = {axis: config.weights.get(axis, 0.0) for axis in axes}
-    total = sum(weights.values())
-    value = sum(weights[axis] * axes[axis] for axis in axes) / total if total > 0 else 0.0
     requirement_met = not sample.function or defined
-    if not requirement_met:
-        value = min(value, config.missing_function_cap)
-    value = round(value, 2)
-    below = [axis for axis in axes if axes[axis] < config.minimums.get(axis, 0.0)]
-    passed = bool(live) and requirement_met and not below and value >= params.gate.pass_score
+    cap = None if requirement_met else config.missing_function_cap
     return {
-        "score": value,
-        "axes": {axis: round(number, 2) for axis, number in axes.items()},
-        "passed": passed,
+        **verdict(
+            weighted_score(axes, config.weights, cap),
+            axes,
+            gate.pass_score,
+            config.minimums,
+            blocked=not live or not requirement_met,
+        ),
         "truncated": sample.truncated,
         "findings": [_as_dict(f) for f in findings],
     }
