@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from itertools import zip_longest
 from pathlib import Path
 
 # The generators and their sizes: small, so that the answers are a few tokens. Chosen by measurement
@@ -39,12 +40,12 @@ def rows(names: list[str], count: int, seed: int) -> list[dict]:
     """`count` items split evenly over the generators `names`; identical questions are kept once."""
     import reasoning_gym
 
-    out, seen = [], set()
+    per_generator, seen = [], set()
     for position, name in enumerate(names):
         wanted = count // len(names) + (position < count % len(names))
         # small configurations repeat questions: draw more than wanted and keep the first of each
         dataset = reasoning_gym.create_dataset(name, seed=seed, size=wanted * 4, **GENERATORS[name])
-        taken = 0
+        out, taken = [], 0
         for index in range(len(dataset)):
             if taken == wanted:
                 break
@@ -65,7 +66,9 @@ def rows(names: list[str], count: int, seed: int) -> list[dict]:
             )
         if taken < wanted:
             raise SystemExit(f"{name}: only {taken} distinct questions in {len(dataset)} draws, {wanted} wanted")
-    return out
+        per_generator.append(out)
+    # interleaved: each epoch practises on the next slice of the pool in file order, which must mix them
+    return [row for group in zip_longest(*per_generator) for row in group if row is not None]
 
 
 def main(argv: list[str] | None = None) -> int:
