@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from distilloop import UserError
-from distilloop.config import PARAMS_FILE, Params, load
+from distilloop.config import PARAMS_FILE, environment_overrides, load, parse
 from distilloop.console import fail
 
 os.environ.setdefault("DVC_NO_ANALYTICS", "1")
@@ -24,8 +24,8 @@ ModelDirOption = Annotated[Path, typer.Option("--model", help="base model direct
 
 
 def load_params(path: Path):
-    if not path.exists() and path == PARAMS_FILE:
-        return Params()  # standalone use outside a project: the documented defaults
+    if not path.exists() and path == PARAMS_FILE:  # standalone use outside a project: the documented defaults
+        return parse(environment_overrides({}, os.environ), "the defaults (no params.yaml here)")
     return load(path)
 
 

@@ -25,7 +25,9 @@ def save_initial_adapter(params: Params, model_dir: Path, adapter_dir: Path) -> 
     """Create the epoch-0 adapter on the float32 base model and save it in one rename."""
     import torch
 
-    model, _ = load_student(model_dir, None, params.student.model_copy(update={"dtype": "float32"}))
+    model, _ = load_student(
+        model_dir, None, params.student.model_copy(update={"dtype": "float32"}), threads=params.runtime.threads
+    )
     torch.manual_seed(params.train.seed)  # A is random: a re-run must write the same adapter bytes for DVC
     adapter = new_adapter(model, params.train.lora)
     with atomic_dir(adapter_dir) as staging:

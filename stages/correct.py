@@ -19,7 +19,7 @@ import typer
 
 from distilloop import UserError
 from distilloop.command import ParamsOption, load_params, run_command
-from distilloop.config import Params
+from distilloop.config import Params, TeacherSettings
 from distilloop.console import console, summary_table
 from distilloop.gate import AcceptRule, accept_rule
 from distilloop.io import read_records, write_json, write_jsonl
@@ -159,10 +159,11 @@ def run(
     cap = params.correct.max_corrections_per_epoch
     to_send, skipped_max = wanted[:cap], len(wanted[cap:])
 
-    teacher = make_teacher(params.teacher) if to_send else Teacher(params.teacher)  # nothing to ask: no model, no key
+    settings = TeacherSettings.of(params)
+    teacher = make_teacher(settings) if to_send else Teacher(settings)  # nothing to ask: no model, no key
     ledger = Ledger(price_of(params.teacher, teacher.remote), params.correct.budget_usd, params.teacher.max_tokens)
-    cache = CallCache(default_path(params.teacher.cache_path)) if teacher.cached and to_send else None
-    runner = Runner(teacher, params.teacher, ledger, cache)
+    cache = CallCache(default_path(params.runtime.teacher.cache_path)) if teacher.cached and to_send else None
+    runner = Runner(teacher, settings, ledger, cache)
     try:
         outcomes = runner.run([correction_request(r, params) for r in to_send], f"correct ({teacher.backend})")
         answered = [(r, o) for r, o in zip(to_send, outcomes) if o.reply is not None]

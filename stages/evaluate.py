@@ -89,7 +89,7 @@ def run_file(
                 "of c_code or json_record)"
             )
         records.append(item)
-    model, tokenizer = load_student(model_dir, adapter_dir, params.student)
+    model, tokenizer = load_student(model_dir, adapter_dir, params.student, threads=params.runtime.threads)
     scored, summary = answer_and_score(records, model, tokenizer, params, f"evaluate {in_path.name}")
     write_jsonl(out_path, scored)
     print_summary(f"evaluate {in_path} -> {out_path}", {"file": summary})

@@ -11,7 +11,7 @@ from distilloop.config import StudentParams
 from distilloop.student.generation import render_prompts
 from distilloop.student.model import BUNDLED_STUDENT, SOURCE_FILE, bundled_gguf, load_student, materialise
 
-PARAMS = StudentParams(dtype="float32", repetition_penalty=1.0, threads=1)
+PARAMS = StudentParams(dtype="float32", repetition_penalty=1.0)
 
 
 @pytest.mark.slow
@@ -31,7 +31,7 @@ def test_bundled_gguf_converts_to_a_working_hf_model(tmp_path):
     }
     assert "quantization_config" not in (out / "config.json").read_text()
 
-    model, tokenizer = load_student(out, None, PARAMS)
+    model, tokenizer = load_student(out, None, PARAMS, threads=1)
     text = render_prompts(tokenizer, ["What is the capital of France?"], PARAMS)[0]
     ids = tokenizer(text, add_special_tokens=False)["input_ids"]
     with torch.inference_mode():
@@ -55,7 +55,7 @@ def test_local_hf_directory(tiny_model_dir, tmp_path):
     info = materialise(str(tiny_model_dir), out)
     assert not info["reused"]
     original, tokenizer = load_student(tiny_model_dir, None, PARAMS)
-    copied, _ = load_student(out, None, PARAMS)
+    copied, _ = load_student(out, None, PARAMS, threads=1)
     ids = tokenizer(render_prompts(tokenizer, ["Pack a TCI."], PARAMS), return_tensors="pt")
     with torch.inference_mode():
         assert torch.equal(original(**ids).logits, copied(**ids).logits)

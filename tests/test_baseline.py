@@ -25,7 +25,8 @@ def _params(**top) -> Params:
     return Params.model_validate(
         {
             **top,
-            "student": {"max_new_tokens": 8, "batch_size": 2, "dtype": "float32", "threads": 1},
+            "student": {"max_new_tokens": 8, "batch_size": 2, "dtype": "float32"},
+            "runtime": {"threads": 1},
             "train": {"lora": {"r": 4, "alpha": 8, "target_modules": None}},
         }
     )

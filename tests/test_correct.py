@@ -65,14 +65,11 @@ def write_params(path: Path, server, cache: Path, **teacher) -> Path:
         "backend": "openai",
         "model": "teacher-m",
         "base_url": f"{server.url}/v1" if server else None,
-        "cache_path": str(cache),
-        "timeout_s": 0.5,
-        "max_retries": 3,
-        "backoff_base_s": 0.01,
-        "concurrency": 4,
         "prices": {"teacher-m": {"input_per_mtok": 2.0, "output_per_mtok": 8.0}},
     }
-    path.write_text(yaml.safe_dump({"teacher": {**settings, **teacher}}))
+    runtime = {"cache_path": str(cache), "timeout_s": 0.5, "max_retries": 3, "backoff_base_s": 0.01, "concurrency": 4}
+    runtime.update((key, teacher.pop(key)) for key in list(teacher) if key in runtime)
+    path.write_text(yaml.safe_dump({"teacher": {**settings, **teacher}, "runtime": {"teacher": runtime}}))
     return path
 
 
@@ -226,7 +223,8 @@ def test_worst_first_at_most_max_and_never_past_the_budget(profiles, teacher_ser
     # a budget of 1.5 worst-case calls: the first call fits, and with actual costs far below the worst
     # case a few more do, then the rest are skipped; the spend never passes the budget
     text["correct"] = {"max_corrections_per_epoch": 12}
-    text["teacher"].update(cache_path=str(tmp_path / "other.sqlite"), max_tokens=128)
+    text["teacher"].update(max_tokens=128)
+    text["runtime"]["teacher"].update(cache_path=str(tmp_path / "other.sqlite"))
     worst_case = max(estimate_of(r, text) for r in scored)
     text["correct"]["budget_usd"] = round(1.5 * worst_case, 8)
     params.write_text(yaml.safe_dump(text))
@@ -509,9 +507,9 @@ def test_dvc_repro_then_exp_run_in_a_temp_dir_share_the_cache(profiles, teacher_
         backend="openai",
         model="teacher-m",
         base_url=f"{server.url}/v1",
-        backoff_base_s=0.01,
         prices={"teacher-m": FREE},
     )
+    params["runtime"]["teacher"]["backoff_base_s"] = 0.01
     params["loop"]["epochs"] = {"1": 0}
     (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     git = ["git", "-c", "user.email=t@t.invalid", "-c", "user.name=t"]

@@ -53,10 +53,12 @@ def test_corrections_are_the_references_and_new_tasks_are_people_like_the_failin
         "backend": "openai",
         "model": "rubric",
         "base_url": rubric_server,
-        "cache_path": str(tmp_path / "teacher.sqlite"),
         "prices": {"rubric": {"input_per_mtok": 0.0, "output_per_mtok": 0.0}},
     }
-    (tmp_path / "params.yaml").write_text(yaml.safe_dump({"teacher": teacher, "correct": {"augment": 3}}))
+    runtime = {"teacher": {"cache_path": str(tmp_path / "teacher.sqlite")}}
+    (tmp_path / "params.yaml").write_text(
+        yaml.safe_dump({"teacher": teacher, "correct": {"augment": 3}, "runtime": runtime})
+    )
 
     result = run_cli("correct", "--epoch", "1", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
