@@ -20,7 +20,7 @@ import typer
 from distilloop import UserError
 from distilloop.command import ParamsOption, load_params, run_command
 from distilloop.config import Params, TeacherSettings
-from distilloop.console import console, summary_table
+from distilloop.console import console, shown, summary_table
 from distilloop.gate import AcceptRule, accept_rule
 from distilloop.io import read_records, write_json, write_jsonl
 from distilloop.loop import converged_before, pass_through_note
@@ -248,7 +248,11 @@ def _summary(metrics: dict, teacher, in_path, out_path) -> None:
         ("cost (this run)", f"${metrics['cost_usd']:.4f}"),
     ]
     console.print(
-        summary_table(f"correct {in_path} -> {out_path} ({teacher.backend} {teacher.model})", ("", "count"), rows)
+        summary_table(
+            f"correct {shown(in_path)} -> {shown(out_path)} ({teacher.backend} {shown(teacher.model)})",
+            ("", "count"),
+            rows,
+        )
     )
 
 

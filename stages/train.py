@@ -30,7 +30,7 @@ import typer
 from distilloop import UserError
 from distilloop.command import ParamsOption, load_params, run_command
 from distilloop.config import Params, TrainParams
-from distilloop.console import console, quiet_libraries, summary_table
+from distilloop.console import console, quiet_libraries, shown, summary_table
 from distilloop.io import read_json, write_json
 from distilloop.loop import converged_before, pass_through_note
 from distilloop.paths import MODELS_DIR, epoch_dir, epoch_metrics, export_split
@@ -292,7 +292,7 @@ def _summary(metrics: dict, paths: TrainPaths) -> None:
             "dtype",
         )
     ]
-    console.print(summary_table(f"train@{metrics['epoch']} -> {paths.adapter}", ("", "value"), rows))
+    console.print(summary_table(f"train@{metrics['epoch']} -> {shown(paths.adapter)}", ("", "value"), rows))
 
 
 def main(

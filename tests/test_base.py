@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -83,3 +85,13 @@ def test_bad_student_param_names_the_key(tmp_path):
     assert_one_line_error(
         run_cli("base", cwd=tmp_path), "params.yaml: student.max_new_tokens:", "greater than or equal to 1 (got 0)"
     )
+
+
+def test_the_stage_log_has_no_progress_bars_or_machine_paths(tiny_model_dir, tmp_path):
+    """Its stderr is a file here, as under `dvc repro > log`: the summary, no carriage-return bars (the
+    libraries' own included), and the model shown by name, not by this machine's absolute path."""
+    result = run_cli("base", "--model", str(tiny_model_dir), "--out", "models/base", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "\r" not in result.stderr
+    assert str(tiny_model_dir) not in result.stderr and str(tmp_path) not in result.stderr
+    assert "models/base" in result.stderr and Path(tiny_model_dir).name in result.stderr

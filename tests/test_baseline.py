@@ -77,7 +77,7 @@ def test_baseline_then_evaluate(project, tiny_model_dir):
     assert {r["task"] for r in read_records("runs/epoch-0/pool.scored.jsonl")} == {"c_code", "json_record"}
 
     # the seed train set; the record without a reference is counted, not lost
-    train = read_records("runs/epoch-0/train.jsonl")
+    train = read_records("runs/epoch-0/bank.jsonl")
     assert [(r["id"], r["source"]) for r in train] == [(r["id"], "seed") for r in project["train"][:2]]
     assert train[0]["completion"] == project["train"][0]["reference"]
     assert metrics["train"] == {

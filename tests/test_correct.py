@@ -265,7 +265,7 @@ def test_epoch_mode_with_the_reference_teacher_then_merge(profiles, tmp_path, mo
     scored = scored_pool(records, ["good"])
     scored[0].pop("reference")  # a record without a reference: the reference teacher fails it, with a reason
     write_jsonl("runs/epoch-0/pool.scored.jsonl", scored)
-    write_jsonl("runs/epoch-0/train.jsonl", [{"id": "seed1", "prompt": "P", "completion": "C", "source": "seed"}])
+    write_jsonl("runs/epoch-0/bank.jsonl", [{"id": "seed1", "prompt": "P", "completion": "C", "source": "seed"}])
     monkeypatch.setenv("DISTILLOOP_CACHE_DIR", str(tmp_path / "cache"))
 
     assert run_cli("correct", "--epoch", "1", cwd=tmp_path).returncode == 0
@@ -276,7 +276,7 @@ def test_epoch_mode_with_the_reference_teacher_then_merge(profiles, tmp_path, mo
     assert read_json("metrics/epochs/1-correct.json")["failed"] == {"no reference": 1}
 
     merge.run(Params(), 1)
-    train = read_records("runs/epoch-1/train.jsonl")
+    train = read_records("runs/epoch-1/bank.jsonl")
     assert [t["source"] for t in train] == ["seed"] + ["correction@1"] * 5
     assert len(read_records("runs/epoch-1/pairs.jsonl")) == 5
 
@@ -288,7 +288,7 @@ def test_augmentation_trains_only_on_new_tasks_that_pass_every_check(profiles, t
     pool, val, test = profiles[:4], profiles[20:22], profiles[22:24]
     scored = scored_pool(pool, ["good"])
     write_jsonl("runs/epoch-0/pool.scored.jsonl", scored)
-    write_jsonl("runs/epoch-0/train.jsonl", [{"id": "seed1", "prompt": "P", "completion": "C", "source": "seed"}])
+    write_jsonl("runs/epoch-0/bank.jsonl", [{"id": "seed1", "prompt": "P", "completion": "C", "source": "seed"}])
     write_jsonl("data/export/val.jsonl", val)
     write_jsonl("data/export/test.jsonl", test)
     new_person = (
@@ -494,7 +494,7 @@ def test_dvc_repro_then_exp_run_in_a_temp_dir_share_the_cache(profiles, teacher_
     correct@1 in a copy of the project and pays nothing: the cache lives outside the project."""
     records = profiles[:6]
     write_jsonl(project / "runs/epoch-0/pool.scored.jsonl", scored_pool(records, ["good"]))
-    write_jsonl(project / "runs/epoch-0/train.jsonl", [{"id": "s", "prompt": "P", "completion": "C", "source": "seed"}])
+    write_jsonl(project / "runs/epoch-0/bank.jsonl", [{"id": "s", "prompt": "P", "completion": "C", "source": "seed"}])
     write_json(project / "metrics/epochs/0.json", {"epoch": 0, "converged": False})  # baseline's, as correct@1 reads it
     write_jsonl(
         project / "data/export/val.jsonl", profiles[20:22]
@@ -526,7 +526,7 @@ def test_dvc_repro_then_exp_run_in_a_temp_dir_share_the_cache(profiles, teacher_
     dvc("repro", "--single-item", "merge@1")
     assert len(server.calls) == 6 and {call["auth"] for call in server.calls} == {"ok"}
     assert read_json(project / "metrics/epochs/1-correct.json")["accepted"] == 6
-    assert [r["source"] for r in read_records(project / "runs/epoch-1/train.jsonl")] == ["seed"] + ["correction@1"] * 6
+    assert [r["source"] for r in read_records(project / "runs/epoch-1/bank.jsonl")] == ["seed"] + ["correction@1"] * 6
     assert "teacher" in (project / "dvc.lock").read_text()
     for path in [
         project / "dvc.lock",

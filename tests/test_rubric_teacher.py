@@ -46,7 +46,7 @@ def test_corrections_are_the_references_and_new_tasks_are_people_like_the_failin
     scored = score_records([{**r, "truncated": False} for r in wrong], Params().gate)
     assert not any(r["passed"] for r in scored)
     write_jsonl(tmp_path / "runs/epoch-0/pool.scored.jsonl", scored)
-    write_jsonl(tmp_path / "runs/epoch-0/train.jsonl", [])
+    write_jsonl(tmp_path / "runs/epoch-0/bank.jsonl", [])
     write_jsonl(tmp_path / "data/export/val.jsonl", split["val"])
     write_jsonl(tmp_path / "data/export/test.jsonl", split["test"])
     teacher = {

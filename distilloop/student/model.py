@@ -79,6 +79,9 @@ def materialise(spec: str, out_dir: str | Path) -> dict:
     if _made_from(out_dir) == fingerprint:
         return {"source": str(source), "reused": True}
 
+    from distilloop.console import quiet_libraries
+
+    quiet_libraries()  # no library bars (converting, loading, writing shards): the stage prints its summary
     model, tokenizer = _load_gguf(source) if source.suffix == ".gguf" else _load_hf(source)
     with atomic_dir(out_dir) as staging:  # a killed run never leaves half a model behind
         model.save_pretrained(staging)
