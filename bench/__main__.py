@@ -31,6 +31,7 @@ BENCHMARKS = {
     "score": [],
     "scale": [],
     "export": [],
+    "extract": [],
     "generation": ["--prompts", "64", "--loop-prompts", "16", "--max-new-tokens", "128", "384", "--dtype", "float32"],
     "teacher": [],
     "training": ["--steps", "16", "--warmup", "3", "--examples", "64"],
@@ -79,6 +80,15 @@ FIGURES = [
         "the same at 1k answers",
         "c_code[0].ms_per_answer",
         "ms/answer",
+        "lower",
+    ),
+    Figure(
+        "extract",
+        "JSON extraction from the most costly hostile reply shape at 160k characters",
+        "worst.runs[-1].ns_per_character",
+        "the same shape at 1.6k characters",
+        "worst.runs[0].ns_per_character",
+        "ns/character",
         "lower",
     ),
     Figure(

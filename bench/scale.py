@@ -21,7 +21,7 @@ from pathlib import Path
 from bench.common import save, stopwatch
 from bench.score import SEED, make_samples
 from distilloop.config import Params
-from distilloop.gate import score_records, summarise
+from distilloop.gate.scoring import score_records, summarise
 
 PROFILES = Path("data/seed/profiles.csv")
 

@@ -25,9 +25,9 @@ from pathlib import Path
 
 from bench.common import save, stopwatch
 from distilloop.config import Params
-from distilloop.gate import score_records, summarise
 from distilloop.gate.c_code.c_text import scan
 from distilloop.gate.c_code.c_tools import STRICT, cppcheck_binary
+from distilloop.gate.scoring import score_records, summarise
 
 SEED = Path("distilloop/data/c_tasks.jsonl")
 GOTO = "\n/** @brief Extra. @param x In. @return Out. */\nstatic int extra_goto(int x)\n{\n    if (x > 0) { goto done; }\n    x = 1;\ndone:\n    return x;\n}\n"

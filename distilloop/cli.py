@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from distilloop import UserError
+from distilloop.cloud.cli import app as cloud_app
 from distilloop.command import ParamsOption, load_params, run_app
 
 STAGES = {
@@ -63,6 +64,7 @@ def add_stage_command(name: str, summary: str) -> None:
 
 for _name, _summary in STAGES.items():
     add_stage_command(_name, _summary)
+app.add_typer(cloud_app, name="cloud")  # distilloop cloud run|status|logs|schedule (distilloop/cloud/cli.py)
 
 
 @app.command()
@@ -90,7 +92,9 @@ def export(
 def score(
     in_file: Annotated[Path, typer.Option("--in", help="JSONL of records, each with an `output` field")],
     out: Annotated[Path, typer.Option("--out", help="where the scored records go (rejects: OUT's .rejects.jsonl)")],
-    task: Annotated[str | None, typer.Option(help="task of records that name none: c_code | json_record")] = None,
+    task: Annotated[
+        str | None, typer.Option(help="task of records that name none: c_code | json_record | a gate.tasks name")
+    ] = None,
     metrics: Annotated[Path | None, typer.Option(help="also write the summary as JSON here")] = None,
     params_file: ParamsOption = Path("params.yaml"),
 ):

@@ -64,6 +64,21 @@ class SplitFractions(Section):
         return self
 
 
+SPLIT_NAMES = ("train", "pool", "val", "test")
+
+
+class SourceParams(Section):
+    source: str = Field(description="as export.source")
+    query: str | None = Field(None, description="SQL, when source is a database URL")
+    fields: dict[str, str] = Field(default_factory=dict, description="as export.fields, for this source's rows")
+    task: str | None = Field(None, description="the task of this source's rows that name none (null: export.task)")
+    split: Literal["train", "pool", "val", "test"] | None = Field(
+        None,
+        description="every row of this source goes to this split (null: the stable id hash decides): seed "
+        "examples to train, known failures to pool",
+    )
+
+
 class ExportParams(Section):
     source: str = Field(
         "bundled:c_code",
@@ -71,7 +86,12 @@ class ExportParams(Section):
         "an SQLAlchemy URL (with `query`) | an s3://bucket/prefix",
     )
     query: str | None = Field(None, description="SQL query when `source` is an SQLAlchemy URL")
-    task: Literal["c_code", "json_record"] = Field("c_code", description="task of rows that name none")
+    sources: list[SourceParams] = Field(
+        default_factory=list,
+        description="several sources as one, each with its own fields, task and split (instead of source); "
+        "docs/tasks.md",
+    )
+    task: str = Field("c_code", description="task of rows that name none: c_code, json_record or a gate.tasks name")
     bundled_profiles: int = Field(
         2400,
         ge=1,
@@ -80,9 +100,15 @@ class ExportParams(Section):
     )
     templates: dict[str, str] = Field(
         default_factory=lambda: dict(DEFAULT_TEMPLATES),
-        description="prompt template per task; {field} is filled from the row",
+        description="prompt template per task; {field} is filled from the row (a gate.tasks task without one: "
+        "'{prompt}')",
     )
     fractions: SplitFractions = Field(default_factory=SplitFractions)
+    fields: dict[str, str] = Field(
+        default_factory=dict,
+        description="record key -> the source's column, for data with its own names, e.g. "
+        "{prompt: instruction, reference: output}; a row without an id gets a stable hash of its fields",
+    )
     split_salt: str = Field("distilloop", description="salt of the stable id hash that assigns splits")
     max_rows: int | None = Field(
         None, ge=1, description="read at most this many rows, in source order (null: all): quick trials, smoke runs"
@@ -93,13 +119,8 @@ class ExportParams(Section):
     )
     s3_endpoint_url: str | None = Field(None, description="S3 endpoint (else AWS_ENDPOINT_URL / AWS default)")
 
-    @field_validator("templates")
-    @classmethod
-    def _known_tasks(cls, value: dict[str, str]) -> dict[str, str]:
-        unknown = sorted(set(value) - set(DEFAULT_TEMPLATES))
-        if unknown:
-            raise ValueError(f"unknown task {unknown[0]!r} (allowed: {', '.join(DEFAULT_TEMPLATES)})")
-        return value
+    def template(self, task: str) -> str:
+        return self.templates.get(task, DEFAULT_TEMPLATES.get(task, "{prompt}"))
 
 
 # --- student --------------------------------------------------------------------------------------
@@ -113,7 +134,7 @@ class StudentParams(Section):
     max_new_tokens: int = Field(384, ge=1, le=8192, description="answers that reach it are truncated")
     batch_size: int = Field(32, ge=1, le=512, description="prompts decoded together (each prefilled alone)")
     temperature: float = Field(0.0, ge=0, le=2, description="0 means greedy decoding")
-    max_new_tokens_by_task: dict[Literal["c_code", "json_record"], Annotated[int, Field(ge=1, le=8192)]] = Field(
+    max_new_tokens_by_task: dict[str, Annotated[int, Field(ge=1, le=8192)]] = Field(
         default_factory=lambda: {"json_record": 200},
         description="token budget of a task's answers (the smaller of it and max_new_tokens applies): a runaway "
         "answer stops there, truncated; json_record 200 is 1.3x the longest bundled reference (157 tokens)",
@@ -324,6 +345,70 @@ class JsonGateParams(Section):
         return value
 
 
+TASK_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+BUILT_IN_TASKS = ("c_code", "json_record")
+USER_TASK_DIR = "tasks"  # the scoring stages depend on it: a scorer, rubric or calibration file there is seen
+
+
+class CommandScorer(Section):
+    command: list[str] = Field(
+        min_length=1,
+        description="a program (argv) that reads records as JSONL on stdin and writes one result per line, "
+        "run in the project directory",
+    )
+    sandbox: bool = Field(
+        False,
+        description="run it in the C harness's sandbox: no network, as nobody, read-only /usr and a copy of "
+        "tasks/ as its files (a system tool or /usr/bin/python3 with the standard library)",
+    )
+
+
+def _in_task_dir(path: str, what: str) -> str:
+    parts = Path(path).parts
+    if Path(path).is_absolute() or ".." in parts or not parts or parts[0] != USER_TASK_DIR:
+        raise ValueError(
+            f"{what} {path!r} must be a path under {USER_TASK_DIR}/ in the project: the scoring stages depend on "
+            f"{USER_TASK_DIR}/, so DVC re-scores when it changes"
+        )
+    return path
+
+
+class UserTaskParams(Section):
+    scorer: str | CommandScorer | None = Field(
+        None,
+        description="tasks/FILE.py:function, package.module:function, or {command: [argv...]}; the contract is "
+        "score(records, options) -> one score 0-10 or {score, axes, findings} per record (docs/tasks.md)",
+    )
+    judge: JudgeParams | None = Field(
+        None, description="an LLM that scores the answers by a rubric, instead of a scorer"
+    )
+    options: dict = Field(default_factory=dict, description="handed to the scorer as it is")
+    minimums: dict[str, Annotated[float, Field(ge=0, le=10)]] = Field(
+        default_factory=dict, description="an answer with a returned axis below its minimum fails the gate"
+    )
+    batch_size: int = Field(256, ge=1, le=1_000_000, description="records per scorer call")
+    timeout_s: float = Field(
+        300.0, gt=0, le=86400, description="one scorer call; past it the stage stops, naming the records"
+    )
+
+    @field_validator("scorer")
+    @classmethod
+    def _scorer(cls, value):
+        if isinstance(value, str):
+            target, _, name = value.rpartition(":")
+            if not target or not name.isidentifier():
+                raise ValueError(f"scorer {value!r}: write tasks/FILE.py:function or package.module:function")
+            if target.endswith(".py"):
+                _in_task_dir(target, "scorer file")
+        return value
+
+    @model_validator(mode="after")
+    def _one_way_to_score(self):
+        if (self.scorer is None) == (self.judge is None):
+            raise ValueError("give a task either a scorer or a judge")
+        return self
+
+
 class GateParams(Section):
     pass_score: float = Field(
         7.0,
@@ -335,6 +420,23 @@ class GateParams(Section):
     workers: int = Field(0, ge=0, le=256, description="parallel scoring processes; 0 means one per core")
     c_code: CGateParams = Field(default_factory=CGateParams)
     json_record: JsonGateParams = Field(default_factory=JsonGateParams)
+    tasks: dict[str, UserTaskParams] = Field(
+        default_factory=dict, description="the project's own tasks by name, each with its scorer (docs/tasks.md)"
+    )
+
+    @field_validator("tasks")
+    @classmethod
+    def _task_names(cls, value: dict):
+        for name in value:
+            if name in BUILT_IN_TASKS or not TASK_NAME.match(name):
+                raise ValueError(
+                    f"task name {name!r}: use lower-case letters, digits and _ (not {' or '.join(BUILT_IN_TASKS)})"
+                )
+        return value
+
+    @property
+    def task_names(self) -> tuple[str, ...]:
+        return (*BUILT_IN_TASKS, *self.tasks)
 
 
 # --- teacher and corrections ----------------------------------------------------------------------
@@ -385,7 +487,27 @@ class Price(Section):
     output_per_mtok: float = Field(ge=0, description="USD per million output tokens")
 
 
-class TeacherParams(Section):
+class ConnectionRuntime(Section):
+    """How calls to a model are made (the teacher's: runtime.teacher; a judge's: its own keys); the answers do
+    not depend on it (the call cache is keyed by what is asked)."""
+
+    concurrency: int = Field(4, ge=1, le=256, description="calls in flight at once (local backends use 1)")
+    timeout_s: float = Field(120.0, gt=0, le=3600, description="per-call timeout of a remote backend")
+    max_retries: int = Field(4, ge=0, le=20, description="retries of a failed call (429, 5xx, timeout, malformed)")
+    backoff_base_s: float = Field(
+        1.0, ge=0, le=300, description="first retry delay; doubles each retry, with jitter; a Retry-After header wins"
+    )
+    cache_path: str | None = Field(
+        None,
+        description="sqlite call cache; null: $DISTILLOOP_CACHE_DIR/teacher.sqlite "
+        "or ~/.cache/distilloop/teacher.sqlite",
+    )
+    threads: int = Field(0, ge=0, le=256, description="CPU threads of a local teacher; 0 means one per core")
+
+
+class ConnectionParams(Section):
+    """How to reach a model that answers requests: the teacher's, and an LLM judge's (gate.tasks.NAME.judge)."""
+
     backend: Literal["reference", "llamacpp", "hf", "openai", "bedrock", "anthropic"] = Field(
         "reference", description="reference: the record's own reference answer (offline, free)"
     )
@@ -405,18 +527,6 @@ class TeacherParams(Section):
         "holds the API key (never the key); null: OPENAI_API_KEY / ANTHROPIC_API_KEY",
     )
     region: str | None = Field(None, description="AWS region for bedrock; null: AWS_REGION / AWS_DEFAULT_REGION")
-    system_prompt: str = Field(DEFAULT_TEACHER_SYSTEM, min_length=1, description="the teacher's system prompt")
-    prompt_template: str = Field(
-        DEFAULT_CORRECTION_TEMPLATE,
-        min_length=1,
-        description="the correction request; fields: " + ", ".join(TEMPLATE_FIELDS),
-    )
-    augment_template: str = Field(
-        DEFAULT_AUGMENT_TEMPLATE,
-        min_length=1,
-        description="the request for new tasks like a failing one (correct.augment); fields: "
-        + ", ".join(AUGMENT_TEMPLATE_FIELDS),
-    )
     temperature: float = Field(0.0, ge=0, le=2, description="0 means greedy; part of the cache key")
     max_tokens: int = Field(1024, ge=1, le=65536, description="longest correction; part of the cache key")
     n_ctx: int = Field(4096, ge=256, le=262144, description="context length of a llamacpp teacher")
@@ -437,6 +547,27 @@ class TeacherParams(Section):
                 data = {**data, "api_key_env": "<looks like a key, not a variable name: value hidden>"}
         return data
 
+
+
+class Connection(ConnectionParams, ConnectionRuntime):
+    """A model to call and how to call it: what distilloop/teachers works with (the teacher's:
+    TeacherSettings.of(params); an LLM judge's: its own gate.tasks.NAME.judge)."""
+
+
+class TeacherParams(ConnectionParams):
+    system_prompt: str = Field(DEFAULT_TEACHER_SYSTEM, min_length=1, description="the teacher's system prompt")
+    prompt_template: str = Field(
+        DEFAULT_CORRECTION_TEMPLATE,
+        min_length=1,
+        description="the correction request; fields: " + ", ".join(TEMPLATE_FIELDS),
+    )
+    augment_template: str = Field(
+        DEFAULT_AUGMENT_TEMPLATE,
+        min_length=1,
+        description="the request for new tasks like a failing one (correct.augment); fields: "
+        + ", ".join(AUGMENT_TEMPLATE_FIELDS),
+    )
+
     @field_validator("prompt_template", "augment_template")
     @classmethod
     def _known_fields(cls, value: str, info) -> str:
@@ -449,6 +580,47 @@ class TeacherParams(Section):
         if unknown:
             raise ValueError(f"unknown field {{{unknown[0]}}} (allowed: {', '.join(allowed)})")
         return value
+
+
+DEFAULT_JUDGE_SYSTEM = (
+    "You grade answers strictly and consistently against the rubric you are given. Think briefly if you "
+    'must, then end your reply with one JSON object: {"score": <0-10>, "reason": "<one sentence>"}.'
+)
+JUDGE_FIELDS = ("prompt", "output", "reference")
+
+
+class JudgeParams(Connection):
+    """An LLM judge of a user task: the teacher's connection keys, a rubric, and the bar its agreement with
+    labelled answers must clear before its scores are used."""
+
+    backend: Literal["llamacpp", "hf", "openai", "bedrock", "anthropic"] = Field(
+        description="as teacher.backend (a judge needs a model: not reference)"
+    )
+    model: str = Field(description="as teacher.model")
+    system_prompt: str = Field(DEFAULT_JUDGE_SYSTEM, min_length=1, description="the judge's system prompt")
+    max_tokens: int = Field(512, ge=16, le=65536, description="longest verdict; part of the cache key")
+    rubric: str = Field(
+        description="tasks/FILE: the grading request, a template with {prompt}, {output} and {reference}"
+    )
+    calibration: str | None = Field(
+        None,
+        description="tasks/FILE.jsonl of labelled answers ({prompt, output, reference?, label: 0-10}) judged "
+        "first: agreement goes into the metrics, and below min_spearman the stage stops",
+    )
+    min_spearman: float = Field(0.5, ge=-1, le=1, description="the least Spearman r with the calibration labels")
+    max_error_rate: float = Field(
+        0.05, ge=0, le=1, description="share of answers the judge may fail to grade (unparsable, failed calls)"
+    )
+    budget_usd: float = Field(1.0, ge=0, le=100000, description="the judge's spend in one stage run")
+
+    @field_validator("rubric", "calibration")
+    @classmethod
+    def _under_tasks(cls, value, info):
+        return value if value is None else _in_task_dir(value, info.field_name)
+
+
+UserTaskParams.model_rebuild()
+GateParams.model_rebuild()
 
 
 class CorrectParams(Section):
@@ -596,23 +768,6 @@ class TrainParams(Section):
 # --- runtime: how this machine runs the stages, never what they compute --------------------------
 
 
-class TeacherRuntime(Section):
-    """How teacher calls are made; the answers do not depend on it (the call cache is keyed by what is asked)."""
-
-    concurrency: int = Field(4, ge=1, le=256, description="calls in flight at once (local backends use 1)")
-    timeout_s: float = Field(120.0, gt=0, le=3600, description="per-call timeout of a remote backend")
-    max_retries: int = Field(4, ge=0, le=20, description="retries of a failed call (429, 5xx, timeout, malformed)")
-    backoff_base_s: float = Field(
-        1.0, ge=0, le=300, description="first retry delay; doubles each retry, with jitter; a Retry-After header wins"
-    )
-    cache_path: str | None = Field(
-        None,
-        description="sqlite call cache; null: $DISTILLOOP_CACHE_DIR/teacher.sqlite "
-        "or ~/.cache/distilloop/teacher.sqlite",
-    )
-    threads: int = Field(0, ge=0, le=256, description="CPU threads of a local teacher; 0 means one per core")
-
-
 class RuntimeParams(Section):
     """Settings that never change a result: no stage lists them in dvc.yaml, so changing one re-runs nothing.
     Each can also come from the environment, DISTILLOOP_RUNTIME__KEY=value (DISTILLOOP_RUNTIME__TEACHER__CONCURRENCY=8
@@ -621,11 +776,11 @@ class RuntimeParams(Section):
     threads: int = Field(
         0, ge=0, le=256, description="torch threads of generation, training and GGUF scoring; 0 means one per core"
     )
-    teacher: TeacherRuntime = Field(default_factory=TeacherRuntime)
+    teacher: ConnectionRuntime = Field(default_factory=ConnectionRuntime)
     distributed: DistributedParams = Field(default_factory=DistributedParams)
 
 
-class TeacherSettings(TeacherParams, TeacherRuntime):
+class TeacherSettings(TeacherParams, Connection):
     """What a teacher backend is built from: teacher (what is asked) and runtime.teacher (how it is called)."""
 
     @classmethod
@@ -719,6 +874,12 @@ class ServeParams(Section):
     )
     max_new_tokens_limit: int = Field(2048, ge=1, le=131072, description="a request asking for more is refused (422)")
     max_new_tokens: int = Field(384, ge=1, le=131072, description="answer length when a request names none")
+    max_queue: int = Field(
+        8,
+        ge=0,
+        le=1024,
+        description="requests that may wait behind the one generating; one more is refused (503 with Retry-After)",
+    )
     temperature: float = Field(0.0, ge=0, le=2, description="when a request names none; 0 means greedy decoding")
     top_p: float = Field(1.0, gt=0, le=1, description="nucleus sampling mass when a request names none")
     repetition_penalty: float = Field(
@@ -775,13 +936,27 @@ class Params(Section):
             )
         return self
 
+    @model_validator(mode="after")
+    def _tasks_declared(self):
+        """Every task named anywhere is a built-in or declared under gate.tasks."""
+        named = {
+            "export.task": [self.export.task, *(s.task for s in self.export.sources if s.task)],
+            "export.templates": list(self.export.templates),
+            "student.max_new_tokens_by_task": list(self.student.max_new_tokens_by_task),
+        }
+        for key, tasks in named.items():
+            for task in tasks:
+                if task not in self.gate.task_names:
+                    raise ValueError(f"{key}: unknown task {task!r} (known: {', '.join(self.gate.task_names)})")
+        return self
+
 
 # keys that left their section for runtime: (they never change a result)
 MOVED_TO_RUNTIME = {
     "student.threads": "runtime.threads",
     "train.threads": "runtime.threads",
     "train.distributed": "runtime.distributed",
-    **{f"teacher.{key}": f"runtime.teacher.{key}" for key in TeacherRuntime.model_fields},
+    **{f"teacher.{key}": f"runtime.teacher.{key}" for key in ConnectionRuntime.model_fields},
 }
 
 
@@ -894,8 +1069,16 @@ def load(path: str | Path = PARAMS_FILE, environ: dict[str, str] | None = None) 
         raise UserError(f"{path}: not found (run from the project directory)")
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except IsADirectoryError:
+        raise UserError(f"{path}: is a directory, expected a params YAML file") from None
+    except UnicodeDecodeError as exc:  # a binary file, or UTF-16 from an editor
+        raise UserError(f"{path}: not UTF-8 text (byte {exc.start}): expected a params YAML file") from None
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read: {exc.strerror or exc}") from None
     except yaml.YAMLError as exc:
         raise UserError(f"{path}: not valid YAML: {str(exc).splitlines()[0]}") from None
+    except RecursionError:  # PyYAML composes nested collections recursively
+        raise UserError(f"{path}: not valid YAML: nested too deeply") from None
     if data is not None and not isinstance(data, dict):
         raise UserError(f"{path}: must be a mapping of sections")
     overridden = environment_overrides(data, os.environ if environ is None else environ)

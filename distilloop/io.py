@@ -8,6 +8,7 @@ leaves half a file behind for DVC to hash.
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import tempfile
@@ -41,6 +42,23 @@ class ReadStats:
 
     bom: int = 0
     crlf: int = 0
+
+
+def _not_a_number(name: str):
+    raise ValueError(f"{name} is not a JSON number (strict JSON has no NaN or Infinity)")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e999 overflows to inf
+        raise ValueError(f"{text[:40]} is out of range for a JSON number")
+    return value
+
+
+def loads_strict(text: str):
+    """json.loads that refuses what strict JSON has not: NaN, Infinity and numbers that overflow to them
+    (ValueError), so nothing read can make a written file non-strict."""
+    return json.loads(text, parse_constant=_not_a_number, parse_float=_finite_float)
 
 
 def decode_line(raw: bytes, source: str, number: int, stats: ReadStats) -> str | Reject:
@@ -84,14 +102,16 @@ def iter_jsonl(
 
 
 def bad_text(value, root: str = "record") -> str | None:
-    """Where and why `value` cannot travel as UTF-8 text: a NUL character, a lone surrogate (a JSON
-    escape like \\ud800, which no UTF-8 writer can encode) or nesting deeper than MAX_NESTING; walked
-    without recursion. None when it is fine."""
+    """Where and why `value` cannot travel as strict JSON in UTF-8: a NUL character, a lone surrogate (a
+    JSON escape like \\ud800, which no UTF-8 writer can encode), a NaN or infinite number (a Parquet or
+    SQL float) or nesting deeper than MAX_NESTING; walked without recursion. None when it is fine."""
     stack = [(root, value, 0)]
     while stack:
         path, item, depth = stack.pop()
         if depth > MAX_NESTING:
             return f"{root}: nested more than {MAX_NESTING} levels deep"
+        if isinstance(item, float) and not math.isfinite(item):
+            return f"{path}: {item} is not a JSON number (strict JSON has no NaN or Infinity)"
         texts = [item] if isinstance(item, str) else list(item) if isinstance(item, dict) else []
         for text in texts:
             if "\x00" in text:
@@ -131,12 +151,12 @@ def parse_json_line(raw: bytes, source: str, number: int, stats: ReadStats, max_
     if not text.strip():
         return Reject(source, number, "empty line", text)
     try:
-        value = json.loads(text)
+        value = loads_strict(text)
     except json.JSONDecodeError as exc:
         return Reject(source, number, f"malformed JSON: {exc.msg} at column {exc.colno}", text)
     except RecursionError:
         return Reject(source, number, f"malformed JSON: nested more than {MAX_NESTING} levels deep", text)
-    except ValueError as exc:  # an integer literal of thousands of digits
+    except ValueError as exc:  # NaN/Infinity, or an integer literal of thousands of digits
         return Reject(source, number, f"malformed JSON: {str(exc).splitlines()[0][:200]}", text)
     if not isinstance(value, dict):
         return Reject(source, number, f"not a JSON object: {type(value).__name__}", text)
@@ -198,7 +218,7 @@ def write_jsonl(path: str | Path, records: Iterable[dict]) -> int:
     count = 0
     with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as out:
         for record in records:
-            out.write(json.dumps(record, ensure_ascii=False, sort_keys=False) + "\n")
+            out.write(json.dumps(record, ensure_ascii=False, sort_keys=False, allow_nan=False) + "\n")
             count += 1
         out.flush()
         os.fsync(out.fileno())
@@ -206,8 +226,21 @@ def write_jsonl(path: str | Path, records: Iterable[dict]) -> int:
 
 
 def write_json(path: str | Path, value) -> None:
+    """A metrics or summary file, strict JSON: a non-finite number (a diverged loss) is written as null."""
     with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(value, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        tmp.write_text(
+            json.dumps(_finite_or_null(value), indent=2, sort_keys=True, allow_nan=False) + "\n", encoding="utf-8"
+        )
+
+
+def _finite_or_null(value):
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _finite_or_null(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite_or_null(item) for item in value]
+    return value
 
 
 def dir_digest(path: str | Path, exclude: tuple[str, ...] = ()) -> str:
@@ -230,5 +263,13 @@ def read_json(path: str | Path):
         return json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise UserError(f"{path}: file not found") from None
+    except IsADirectoryError:
+        raise UserError(f"{path}: is a directory, expected a JSON file") from None
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read: {exc.strerror or exc}") from None
     except json.JSONDecodeError as exc:
         raise UserError(f"{path}: malformed JSON: {exc.msg} at line {exc.lineno}") from None
+    except RecursionError:
+        raise UserError(f"{path}: malformed JSON: nested too deeply") from None

@@ -35,9 +35,10 @@ def save_initial_adapter(params: Params, model_dir: Path, adapter_dir: Path) -> 
     return sorted(adapter.peft_config["default"].target_modules)
 
 
-def seed_train_set(records: list[dict]) -> tuple[list[dict], list[str]]:
-    """Export train records -> train records; the ids of those without a reference (nothing to learn)."""
-    train, missing = [], []
+def seed_train_set(records: list[dict]) -> tuple[list[dict], list[str], list[dict]]:
+    """Export train records -> (train records, the ids of those without a reference (nothing to learn),
+    preference pairs of those that also carry a `rejected` answer)."""
+    train, missing, pairs = [], [], []
     for record in records:
         reference = record.get("reference")
         if reference is None or (isinstance(reference, str) and not reference.strip()):
@@ -47,7 +48,17 @@ def seed_train_set(records: list[dict]) -> tuple[list[dict], list[str]]:
         train.append(
             {"id": record["id"], "prompt": record["prompt"], "completion": completion, "source": "seed", "epoch": 0}
         )
-    return train, missing
+        if record.get("rejected"):
+            pairs.append(
+                {
+                    "id": record["id"],
+                    "prompt": record["prompt"],
+                    "chosen": completion,
+                    "rejected": record["rejected"],
+                    "source": "seed",
+                }
+            )
+    return train, missing, pairs
 
 
 def run(params: Params, model_dir: Path = BASE_DIR) -> dict:
@@ -55,8 +66,9 @@ def run(params: Params, model_dir: Path = BASE_DIR) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     targets = save_initial_adapter(params, model_dir, out / "adapter")
 
-    train, missing = seed_train_set(read_records(export_split("train")))
+    train, missing, pairs = seed_train_set(read_records(export_split("train")))
     write_jsonl(bank_file(0), train)
+    write_jsonl(out / "pairs.jsonl", pairs)
 
     metrics = score_epoch(params, 0, out / "adapter", model_dir)
     lora = params.train.lora
@@ -65,6 +77,7 @@ def run(params: Params, model_dir: Path = BASE_DIR) -> dict:
         "records": len(train) + len(missing),
         "written": len(train),
         "without_reference": len(missing),
+        "preference_pairs": len(pairs),
         "ids_without_reference": missing[:LISTED_IDS],
     }
     metrics["converged"] = False

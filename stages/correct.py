@@ -21,7 +21,8 @@ from distilloop import UserError
 from distilloop.command import ParamsOption, load_params, run_command
 from distilloop.config import Params, TeacherSettings
 from distilloop.console import console, shown, summary_table
-from distilloop.gate import AcceptRule, accept_rule
+from distilloop.gate.judge import teacher_is_judge
+from distilloop.gate.verdict import AcceptRule, accept_rule
 from distilloop.io import read_records, write_json, write_jsonl
 from distilloop.loop import converged_before, pass_through_note
 from distilloop.paths import epoch_dir, epoch_metrics, export_split
@@ -80,7 +81,7 @@ def verify(items: list[tuple[dict, Outcome]], params: Params) -> list[dict]:
     """Score each correction with the same gate as the student's answers (the correction as output)."""
     if not items:
         return []
-    from distilloop.gate import score_records
+    from distilloop.gate.scoring import score_records
 
     candidates = [
         {**{k: r[k] for k in EXPORT_KEYS if k in r}, "output": o.reply.text, "truncated": o.reply.truncated}
@@ -161,6 +162,10 @@ def run(
 
     settings = TeacherSettings.of(params)
     teacher = make_teacher(settings) if to_send else Teacher(settings)  # nothing to ask: no model, no key
+    for task in teacher_is_judge(teacher, params.gate.tasks):  # it would grade its own corrections
+        console.print(
+            f"warning: task {task!r}: the judge is the teacher's own model ({teacher.backend} {teacher.model})"
+        )
     ledger = Ledger(price_of(params.teacher, teacher.remote), params.correct.budget_usd, params.teacher.max_tokens)
     cache = CallCache(default_path(params.runtime.teacher.cache_path)) if teacher.cached and to_send else None
     runner = Runner(teacher, settings, ledger, cache)

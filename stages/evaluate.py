@@ -83,10 +83,10 @@ def run_file(
     for number, item in iter_jsonl(in_path):
         if isinstance(item, Reject):
             raise UserError(f"{in_path}:{number}: {item.reason}")
-        if not isinstance(item.get("prompt"), str) or item.get("task") not in ("c_code", "json_record"):
+        if not isinstance(item.get("prompt"), str) or item.get("task") not in params.gate.task_names:
             raise UserError(
                 f"{in_path}:{number}: not an export record (needs a string 'prompt' and a 'task' "
-                "of c_code or json_record)"
+                f"of {', '.join(params.gate.task_names)})"
             )
         records.append(item)
     model, tokenizer = load_student(model_dir, adapter_dir, params.student, threads=params.runtime.threads)

@@ -12,7 +12,8 @@ and runs/epoch-(N-1)/pool.scored.jsonl (the student's own answers, for `merge.se
                                            the whole seed train set is new too
                                cumulative  the whole bank, this epoch's corrections `failure_weight` times
                              Empty when nothing fails now: train@N is then skipped.
-  runs/epoch-N/pairs.jsonl   this epoch's preference pairs (chosen = the correction, rejected = the answer)
+  runs/epoch-N/pairs.jsonl   preference pairs: the seed's (export rows with a `rejected` answer, kept every
+                             epoch) and this epoch's (chosen = the correction, rejected = the student's answer)
 The new tasks the teacher wrote and the gate accepted (runs/epoch-N/augmented.jsonl, `correct.augment`)
 join the bank as new examples, trained on once per pass like the student's own passing answers.
 Rejected and failed corrections are never trained on. Records carry the epoch that added them.
@@ -114,6 +115,7 @@ def merge(
     config: MergeParams,
     self_taught: list[dict] = (),
     augmented: list[dict] = (),
+    seed_pairs: list[dict] = (),
 ) -> tuple[list[dict], list[dict], list[dict], dict]:
     """(bank N, lesson N, pairs N, counts). Dicts keep insertion order, so replaced records keep their place."""
     bank: dict[str, dict] = {}
@@ -136,8 +138,9 @@ def merge(
         bank[record["prompt"]] = record
     taught = lesson(list(bank.values()), examples, [*self_taught, *augmented], epoch, config)
     counts["bank"], counts["lesson"] = len(bank), sum(record.get("weight", 1) for record in taught)
+    pairs = {**{pair["prompt"]: pair for pair in seed_pairs}, **{pair["prompt"]: pair for pair in pairs}}
     counts["pairs"] = len(pairs)
-    return list(bank.values()), taught, pairs, counts
+    return list(bank.values()), taught, list(pairs.values()), counts
 
 
 def _check(records: list[dict], keys: tuple[str, ...], path: Path) -> None:
@@ -170,8 +173,12 @@ def run(
     augmented = read_records(augmented_path) if augmented_path.exists() else []
     _check(augmented, ("id", "prompt", "completion", "accepted"), augmented_path)
 
+    previous_pairs = previous_path.parent / "pairs.jsonl"
+    seed_pairs = (
+        [p for p in read_records(previous_pairs) if p.get("source") == "seed"] if previous_pairs.exists() else []
+    )
     bank, taught, pairs, counts = merge(
-        previous, corrections, epoch, config, self_taught, accepted_tasks(augmented, epoch)
+        previous, corrections, epoch, config, self_taught, accepted_tasks(augmented, epoch), seed_pairs
     )
     write_jsonl(Path(out_dir) / bank_file(epoch).name, bank)
     write_jsonl(Path(out_dir) / "lesson.jsonl", taught)

@@ -110,7 +110,8 @@ def run(
     reference: dict | None = None,
     summary_path: Path | None = SUMMARY_PATH,
 ) -> dict:
-    from distilloop.gate import judgment, score_records, summarise
+    from distilloop.gate.agreement import judgment
+    from distilloop.gate.scoring import score_records, summarise
 
     config = params.quantise
     if not Path(merged_dir).is_dir():

@@ -10,6 +10,11 @@ calls of that item):
     500       HTTP 500
     timeout   stall `stall_s` seconds before answering (longer than the client's timeout)
     malformed a 200 whose body is cut-off JSON
+    deep      a 200 whose body is JSON nested 100k levels deep
+    long      an answer of exactly the request's max_tokens words (the most it may cost)
+
+Token counts are words. As a real server, it never answers more than the request's max_tokens: a longer
+answer is cut there and reported as stopped by the length limit.
     empty     a 200 whose answer text is empty
 
 Every request is logged (time, api, item, fault, status, whether the expected key arrived; never
@@ -103,6 +108,7 @@ class Handler(BaseHTTPRequestHandler):
             "item": item,
             "fault": fault,
             "auth": self.auth_state(),
+            "max_tokens": requested_max_tokens(body),
         }
         count = self.server.log(entry)
         if self.server.delay_s:
@@ -118,8 +124,16 @@ class Handler(BaseHTTPRequestHandler):
             time.sleep(self.server.stall_s)
         if active == "malformed":
             return self.send_raw(200, b'{"choices": [{"message": {"content": "cut off', "application/json")
+        if active == "deep":
+            return self.send_raw(200, b'{"choices": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "application/json")
         answer = "" if active == "empty" else self.server.answers.get(item, f"no answer for item {item}")
-        self.reply(200, self.shape(api, model, answer, len(text.split())))
+        limit = entry["max_tokens"]
+        if active == "long" and limit:
+            answer = " ".join(["word"] * (limit + 1))  # more than it may say: cut at the limit below
+        cut = bool(limit) and len(answer.split()) > limit
+        if cut:
+            answer = " ".join(answer.split()[:limit])
+        self.reply(200, self.shape(api, model, answer, len(text.split()), cut))
 
     def read_shape(self, body: dict) -> tuple[str | None, str, str]:
         """(api, model, all prompt text: system + messages) of a request in any of the three shapes."""
@@ -145,14 +159,15 @@ class Handler(BaseHTTPRequestHandler):
             return "none" if not sent else "sent"
         return "ok" if sent == self.server.expected_key else "wrong"
 
-    def shape(self, api: str, model: str, answer: str, input_tokens: int) -> dict:
+    def shape(self, api: str, model: str, answer: str, input_tokens: int, cut: bool = False) -> dict:
         output_tokens = len(answer.split())
         if api == "openai":
+            finish = "length" if cut else "stop"
             return {
                 "id": "chatcmpl-fake",
                 "object": "chat.completion",
                 "model": model,
-                "choices": [{"index": 0, "message": {"role": "assistant", "content": answer}, "finish_reason": "stop"}],
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": answer}, "finish_reason": finish}],
                 "usage": {
                     "prompt_tokens": input_tokens,
                     "completion_tokens": output_tokens,
@@ -166,12 +181,12 @@ class Handler(BaseHTTPRequestHandler):
                 "role": "assistant",
                 "model": model,
                 "content": [{"type": "text", "text": answer}],
-                "stop_reason": "end_turn",
+                "stop_reason": "max_tokens" if cut else "end_turn",
                 "usage": {"input_tokens": input_tokens, "output_tokens": output_tokens},
             }
         return {
             "output": {"message": {"role": "assistant", "content": [{"text": answer}]}},
-            "stopReason": "end_turn",
+            "stopReason": "max_tokens" if cut else "end_turn",
             "usage": {
                 "inputTokens": input_tokens,
                 "outputTokens": output_tokens,
@@ -204,6 +219,13 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(data)
         except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout): nothing to answer
             pass
+
+
+def requested_max_tokens(body: dict) -> int | None:
+    """The reply limit a request sets, in any of the three shapes."""
+    config = body.get("inferenceConfig")
+    value = body.get("max_tokens") or body.get("max_completion_tokens") or (config or {}).get("maxTokens")
+    return value if isinstance(value, int) and value > 0 else None
 
 
 def main() -> None:

@@ -84,6 +84,7 @@ def test_baseline_then_evaluate(project, tiny_model_dir):
         "records": 3,
         "written": 2,
         "without_reference": 1,
+        "preference_pairs": 0,
         "ids_without_reference": [project["train"][2]["id"]],
     }
 

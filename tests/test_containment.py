@@ -17,8 +17,8 @@ import pytest
 
 from distilloop import UserError
 from distilloop.config import parse
-from distilloop.gate import score_records
 from distilloop.gate.c_code import harness, sandbox
+from distilloop.gate.scoring import score_records
 
 SANDBOX_MISSING = sandbox.strong_available()
 CI_ON_LINUX = sys.platform.startswith("linux") and bool(os.environ.get("CI"))

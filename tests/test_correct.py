@@ -39,7 +39,7 @@ def profiles(tmp_path_factory) -> list[dict]:
 def scored_pool(records: list[dict], plan: list[str] | None = None) -> list[dict]:
     """The student's answers, scored by the real gate; each prompt carries the server's item marker
     (and the fault the server injects for it)."""
-    from distilloop.gate import score_records
+    from distilloop.gate.scoring import score_records
 
     marked = []
     for n, record in enumerate(records):
@@ -421,7 +421,7 @@ uint16_t vlan_tci_pack(uint8_t pcp, uint8_t dei, uint16_t vid)
 
 def test_c_corrections_are_compiled_and_run_by_the_gate(teacher_server, tmp_path):
     """A correct C function is accepted; PCP shifted by 12 fails the harness; a lone macro defines no function."""
-    from distilloop.gate import score_records
+    from distilloop.gate.scoring import score_records
 
     signature = "uint16_t vlan_tci_pack(uint8_t pcp, uint8_t dei, uint16_t vid)"
     checks = {
@@ -495,6 +495,7 @@ def test_dvc_repro_then_exp_run_in_a_temp_dir_share_the_cache(profiles, teacher_
     records = profiles[:6]
     write_jsonl(project / "runs/epoch-0/pool.scored.jsonl", scored_pool(records, ["good"]))
     write_jsonl(project / "runs/epoch-0/bank.jsonl", [{"id": "s", "prompt": "P", "completion": "C", "source": "seed"}])
+    write_jsonl(project / "runs/epoch-0/pairs.jsonl", [])  # the seed's preference pairs: none
     write_json(project / "metrics/epochs/0.json", {"epoch": 0, "converged": False})  # baseline's, as correct@1 reads it
     write_jsonl(
         project / "data/export/val.jsonl", profiles[20:22]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import copy
 import re
+import typing
 from pathlib import Path
 
 import pytest
@@ -159,9 +160,9 @@ NOT_A_RESULT = {
     "gate.workers": "scoring processes; it belongs in runtime: with the gate's next change",
     "teacher.api_key_env": "which variable holds the key: who pays for an answer, not what it is",
 }
-# reads the walk attributes to a section, though the object read is not params' own
-NOT_PARAMS = {
-    "correct": ("student.", "the hf teacher builds its own StudentParams from teacher.*; params.student is never read"),
+# modules that build a section object of their own and hand it on: what they call reads that object, not params
+BUILDS_ITS_OWN = {
+    Path("distilloop/teachers/backends/hf.py"): "the hf teacher (or judge) generates with a StudentParams it builds",
 }
 
 
@@ -169,19 +170,26 @@ def section_classes() -> tuple[dict[str, dict[str, str]], dict[str, str]]:
     """(class name -> {field: dotted params key} for Params and every section under it, section key -> class)."""
     tables: dict[str, dict[str, str]] = {}
     sections: dict[str, str] = {}
+    where: dict[str, set[str]] = {}
 
     def visit(model: type[BaseModel], prefix: str) -> None:
         sections[prefix.rstrip(".")] = model.__name__
+        where.setdefault(model.__name__, set()).add(prefix)
         table = tables.setdefault(model.__name__, {})
         for name, field in model.model_fields.items():
             key = f"{prefix}{name}"
             table[name] = key
             inner = field.annotation
-            values = getattr(inner, "__args__", ())
             if isinstance(inner, type) and issubclass(inner, BaseModel):
                 visit(inner, f"{key}.")
-            elif values and isinstance(values[-1], type) and issubclass(values[-1], BaseModel):
-                visit(values[-1], f"{key}.*.")  # a mapping of sections (gate.tasks): any name
+            elif typing.get_origin(inner) is dict:  # a mapping of sections (gate.tasks): any name
+                value = typing.get_args(inner)[-1]
+                if isinstance(value, type) and issubclass(value, BaseModel):
+                    visit(value, f"{key}.*.")
+            else:  # X | None, X | Y
+                for option in typing.get_args(inner):
+                    if isinstance(option, type) and issubclass(option, BaseModel):
+                        visit(option, f"{key}.")
 
     visit(schema.Params, "")
     combined = {}  # a view over several sections (TeacherSettings: teacher and runtime.teacher)
@@ -192,7 +200,10 @@ def section_classes() -> tuple[dict[str, dict[str, str]], dict[str, str]]:
                     {k: v for k, v in tables.get(base.__name__, {}).items() if k not in combined.get(name, {})}
                 )
     tables.update({name: table for name, table in combined.items() if table})
-    return tables, sections
+    ambiguous = {name for name, prefixes in where.items() if len(prefixes) > 1}  # Price: the teacher's, a judge's
+    for name in ambiguous:  # an object of it could be any of them: a read through it names no key
+        del tables[name]
+    return tables, {key: cls for key, cls in sections.items() if cls not in ambiguous}
 
 
 SECTIONS, SECTION_OF_KEY = section_classes()
@@ -366,14 +377,15 @@ class Reachable:
     def __init__(self, module: Path):
         self.modules = {path: Module(path) for path in closure(ROOT / module)}
         self.methods: dict[str, list] = {}
+        self.bases: dict[int, ast.Module] = {}
         for mod in self.modules.values():
             for cls in mod.classes.values():
                 for item in cls.body:
                     if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
                         self.methods.setdefault(item.name, []).append((mod, item, self_bindings(cls)))
         start = self.modules[module]
-        self.todo = [(start, ast.Module(body=start.top, type_ignores=[]), {})]
-        self.todo += [(start, start.functions["main"], {})] if "main" in start.functions else []
+        self.todo = [(start, ast.Module(body=start.top, type_ignores=[]), {}, False)]
+        self.todo += [(start, start.functions["main"], {}, False)] if "main" in start.functions else []
 
     def named(self, module_name: str, name: str, depth: int = 0) -> list:
         """The function or class `name` of module `module_name` (following a package's re-exports)."""
@@ -391,7 +403,11 @@ class Reachable:
 
     def class_bodies(self, mod: Module, cls: ast.ClassDef) -> list:
         bound = self_bindings(cls)
-        return [(mod, item, bound) for item in cls.body if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))]
+        if id(cls) not in self.bases:  # a subclass runs its base's methods: its bases are a reference
+            self.bases[id(cls)] = ast.Module(body=[ast.Expr(base) for base in cls.bases], type_ignores=[])
+        bases = self.bases[id(cls)]
+        methods = [item for item in cls.body if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))]
+        return [(mod, bases, {}), *((mod, item, bound) for item in methods)]
 
     def referenced(self, mod: Module, node: ast.AST) -> list:
         found = []
@@ -408,7 +424,7 @@ class Reachable:
                 if owner in mod.imports and mod.imports[owner][1] is None:  # module.function
                     found += self.named(mod.imports[owner][0], sub.attr)
                 else:  # a method of some object, or a function of a module this one imports: all of that name
-                    found += self.methods.get(sub.attr, [])
+                    found += [] if sub.attr.startswith("__") else self.methods.get(sub.attr, [])  # super().__init__
                     for target, name in mod.imports.values():
                         found += self.named(target, sub.attr) if name is None else []
             elif isinstance(sub, ast.Constant) and isinstance(sub.value, str) and REGISTRY_STRING.match(sub.value):
@@ -419,14 +435,15 @@ class Reachable:
     def keys(self) -> set[str]:
         seen, keys = set(), set()
         while self.todo:
-            mod, node, bound = self.todo.pop()
-            if id(node) in seen:
+            mod, node, bound, foreign = self.todo.pop()
+            if (id(node), foreign) in seen:
                 continue
-            seen.add(id(node))
+            seen.add((id(node), foreign))
             reads = Reads(bound)
             reads.visit(node)
-            keys |= reads.keys
-            self.todo += self.referenced(mod, node)
+            keys |= set() if foreign else reads.keys
+            onward = foreign or mod.path in BUILDS_ITS_OWN
+            self.todo += [(*item, onward) for item in self.referenced(mod, node)]
         return keys
 
 
@@ -448,8 +465,6 @@ def covers(entry: str, key: str) -> bool:
 
 def params_problems(name: str, stage: dict) -> list[str]:
     reads = params_read(stage_module(name, stage))
-    if name in NOT_PARAMS:
-        reads = {key for key in reads if not key.startswith(NOT_PARAMS[name][0])}
     listed = listed_params(stage)
     problems = [f"reads {key} but does not list it" for key in sorted(reads) if not any(covers(e, key) for e in listed)]
     problems += [f"lists {entry}, which it never reads" for entry in listed if not any(covers(entry, k) for k in reads)]

@@ -139,21 +139,22 @@ def test_bad_jsonl_lines_become_rejects_with_reasons(tmp_path):
     metrics, splits, rejects = export(tmp_path, "--source", str(source))
 
     kept = sorted(r["id"] for items in splits.values() for r in items)
-    assert kept == [f"task-{n}" for n in range(5)]
+    named = {r["prompt"]: r["id"] for items in splits.values() for r in items if not r["id"].startswith("task-")}
+    assert kept == sorted([f"task-{n}" for n in range(5)] + list(named.values()))
+    assert sorted(named) == ["empty id", "no id here"]  # a row without an id gets a stable hash of its fields
+    assert all(len(record_id) == 17 and record_id.startswith("h") for record_id in named.values())
     assert metrics["rows_read"] == len(lines) == metrics["records"] + metrics["rejects"]
     assert metrics["normalised"] == {"bom": 1, "crlf_lines": 2}
     by_line = {reject["line"]: reject["reason"] for reject in rejects}
-    assert set(by_line) == set(range(3, 17))
+    assert set(by_line) == set(range(3, 17)) - {7, 8}
     expected = {
         3: "malformed JSON",
         4: "invalid UTF-8",
         5: "empty line",
         6: "empty line",
-        7: "missing field: 'id'",
-        8: "missing field: 'id'",
         9: "missing field: 'prompt'",
         10: "missing field: 'prompt'",
-        11: "duplicate id: 'task-1' (first at",
+        11: f"duplicate id: 'task-1' (first at {source}:2, the same record: the first is kept)",
         12: "oversize record: 70029 bytes",
         13: "not a JSON object",
         14: "bad field: 'id' must be a string or integer",
@@ -165,7 +166,7 @@ def test_bad_jsonl_lines_become_rejects_with_reasons(tmp_path):
     assert all(reject["source"] == str(source) for reject in rejects)
     assert next(r for r in rejects if r["line"] == 3)["raw"] == '{"id": "broken", "prompt": "x"'
     assert len(next(r for r in rejects if r["line"] == 12)["raw"]) <= 2000
-    assert metrics["rejects_by_reason"]["missing field"] == 4
+    assert metrics["rejects_by_reason"]["missing field"] == 2
 
 
 def test_csv_source_with_quoted_newlines_and_bad_rows(tmp_path):
@@ -185,16 +186,19 @@ def test_csv_source_with_quoted_newlines_and_bad_rows(tmp_path):
     source.write_bytes(b"\r\n".join(rows) + b"\r\n")
     metrics, splits, rejects = export(tmp_path, "--source", str(source))
     records = {r["id"]: r for items in splits.values() for r in items}
-    assert sorted(records) == ["a", "b", "f"]
+    hashed = [name for name in records if name.startswith("h")]
+    assert sorted(records) == sorted(["a", "f", *hashed]) and [records[h]["prompt"] for h in hashed] == ["no id"]
+    # the two rows "b" differ: neither is exported
     assert records["a"]["prompt"] == "Write a function\nover two lines"
-    assert records["a"]["checks"] == {"function": "a"} and "reference" not in records["b"]
+    assert records["a"]["checks"] == {"function": "a"} and "reference" not in records["f"]
     assert metrics["rows_read"] == 9 == metrics["records"] + metrics["rejects"]
     reasons = {reject["line"]: reject["reason"] for reject in rejects}
     # rows are numbered by their first physical line: row "a" spans lines 2-3
-    assert sorted(reasons) == [5, 6, 7, 8, 9, 10]
+    assert sorted(reasons) == [4, 5, 6, 7, 9, 10]
+    assert reasons[4] == f"duplicate id: 'b' (again at {source}:9, another record: all rejected)"
     assert reasons[5].startswith("invalid UTF-8") and reasons[6] == "empty line"
     assert reasons[7].startswith("malformed CSV: 5 fields, header has 4")
-    assert reasons[8] == "missing field: 'id'" and reasons[9].startswith("duplicate id: 'b' (first at")
+    assert reasons[9] == f"duplicate id: 'b' (first at {source}:4, another record: all rejected)"
     assert reasons[10].startswith("bad field: 'checks' must be dict")
 
 
@@ -205,8 +209,7 @@ def test_parquet_source(tmp_path):
     rows = GOOD[:10] + [{"id": None, "task": "c_code", "prompt": "null id", "reference": None}]
     pq.write_table(pa.Table.from_pylist(rows), tmp_path / "rows.parquet")
     metrics, splits, rejects = export(tmp_path, "--source", str(tmp_path / "rows.parquet"))
-    assert metrics["records"] == 10 and [r["reason"] for r in rejects] == ["missing field: 'id'"]
-    assert rejects[0]["line"] == 11
+    assert metrics["records"] == 11 and rejects == []  # a NULL id is an id to make: a hash of the row
 
 
 def test_template_renders_row_fields_and_rejects_missing_ones(tmp_path):
@@ -228,6 +231,73 @@ def test_template_renders_row_fields_and_rejects_missing_ones(tmp_path):
     reasons = sorted(r["reason"] for r in rejects)
     assert reasons[0] == "bad field: 'reference' must be dict, got list"
     assert reasons[1] == "missing field: 'years' (needed by the json_record prompt template)"
+
+
+def strict_json(line: str):
+    """json.loads as a strict JSON reader (jq, JavaScript, Go) reads: NaN and Infinity are errors."""
+
+    def refuse(name):
+        raise ValueError(f"{name} is not JSON")
+
+    return json.loads(line, parse_constant=refuse)
+
+
+def test_export_writes_strict_json_only(tmp_path):
+    """NaN and Infinity anywhere (meta, an extra column, a CSV meta cell, a Parquet float) and a prompt
+    that is not text reject their row with the reason; every file written parses as strict JSON."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    lines = [
+        json.dumps(GOOD[0]),
+        '{"id": "nan-meta", "prompt": "Write f.", "meta": {"weight": NaN}}',
+        '{"id": "inf-column", "prompt": "Write g.", "difficulty": -Infinity}',
+        '{"id": "overflow", "prompt": "Write h.", "meta": {"x": 1e999}}',
+        '{"id": "object-prompt", "prompt": {"x": 1}}',
+        '{"id": "list-prompt", "prompt": ["Write", "i."]}',
+        '{"id": "bool-prompt", "prompt": true}',
+        '{"id": "number-prompt", "prompt": 42}',
+    ]
+    (tmp_path / "rows.jsonl").write_text("\n".join(lines) + "\n")
+    metrics, splits, rejects = export(tmp_path, "--source", str(tmp_path / "rows.jsonl"))
+    kept = {r["id"]: r for items in splits.values() for r in items}
+    assert sorted(kept) == ["number-prompt", "task-0"] and kept["number-prompt"]["prompt"] == "42"
+    reasons = {json.loads(r["raw"])["id"] if r["line"] > 4 else r["line"]: r["reason"] for r in rejects}
+    assert reasons == {
+        2: "malformed JSON: NaN is not a JSON number (strict JSON has no NaN or Infinity)",
+        3: "malformed JSON: -Infinity is not a JSON number (strict JSON has no NaN or Infinity)",
+        4: "malformed JSON: 1e999 is out of range for a JSON number",
+        "object-prompt": "bad field: 'prompt' must be text or a number, got dict",
+        "list-prompt": "bad field: 'prompt' must be text or a number, got list",
+        "bool-prompt": "bad field: 'prompt' must be text or a number, got bool",
+    }
+    assert metrics["rows_read"] == len(lines) == metrics["records"] + metrics["rejects"]
+
+    (tmp_path / "rows.csv").write_text('id,prompt,meta\na,Write a.,"{""w"": NaN}"\nb,Write b.,"{""w"": 1}"\n')
+    _, splits, rejects = export(tmp_path, "--source", str(tmp_path / "rows.csv"))
+    assert [r["id"] for items in splits.values() for r in items] == ["b"]
+    assert [r["reason"] for r in rejects] == [
+        "bad field: 'meta' is not usable JSON: NaN is not a JSON number (strict JSON has no NaN or Infinity)"
+    ]
+
+    rows = [{"id": "p1", "prompt": "Write p.", "score": 0.5}, {"id": "p2", "prompt": "Write q.", "score": float("nan")}]
+    pq.write_table(pa.Table.from_pylist(rows), tmp_path / "rows.parquet")
+    _, splits, rejects = export(tmp_path, "--source", str(tmp_path / "rows.parquet"))
+    assert [r["id"] for items in splits.values() for r in items] == ["p1"]
+    assert [(r["line"], r["reason"]) for r in rejects] == [
+        (2, "row.score: nan is not a JSON number (strict JSON has no NaN or Infinity)")
+    ]
+    for written in (tmp_path / "out").glob("*.json*"):
+        for line in written.read_text().splitlines() if written.suffix == ".jsonl" else [written.read_text()]:
+            strict_json(line)
+
+
+def test_a_non_finite_metric_is_written_as_null(tmp_path):
+    from distilloop.io import read_json, write_json
+
+    write_json(tmp_path / "m.json", {"train_loss": float("nan"), "losses": [1.5, float("inf")], "steps": 3})
+    assert strict_json((tmp_path / "m.json").read_text()) == {"losses": [1.5, None], "steps": 3, "train_loss": None}
+    assert read_json(tmp_path / "m.json")["train_loss"] is None
 
 
 # --- leakage ------------------------------------------------------------------------------------------

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from distilloop.config import DEFAULT_RULE_WEIGHTS, Params, parse
-from distilloop.gate import score_records, summarise
 from distilloop.gate.c_code import requested_function
+from distilloop.gate.scoring import score_records, summarise
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "distilloop" / "data" / "c_tasks.jsonl"

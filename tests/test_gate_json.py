@@ -9,7 +9,7 @@ import pytest
 
 from distilloop import UserError
 from distilloop.config import Params, parse
-from distilloop.gate import score_records, summarise
+from distilloop.gate.scoring import score_records, summarise
 
 REFERENCE = {"handle": "anna_k", "score": 0.8, "reason": "AUTOSAR and TSN in C."}
 
@@ -127,7 +127,7 @@ def test_summary_correlates_predicted_and_reference_scores():
 
 
 def test_spearman_ranks_ties_by_their_mean_position():
-    from distilloop.gate import judgment
+    from distilloop.gate.agreement import judgment
 
     # answers tie on 0.5: ranks 0, 1.5, 1.5, 3 against 0, 1, 2, 3
     figures = judgment([(0.1, 0.1), (0.5, 0.2), (0.5, 0.3), (0.9, 0.4)])

@@ -6,10 +6,11 @@ bytes and broken JSON; the CLI cases run the real `distilloop score` on such fil
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 from conftest import assert_one_line_error, run_cli
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from distilloop import UserError
@@ -129,3 +130,123 @@ def test_score_cli_on_a_directory_and_an_unreadable_path(tmp_path):
     assert_one_line_error(
         run_cli("score", "--in", str(missing), "--out", str(tmp_path / "o.jsonl"), cwd=tmp_path), str(missing)
     )
+
+
+# --- extractors of untrusted answers: depth-bounded, linear, never an exception ----------------------
+
+DEEP_ANSWER = '{"x": ' + "[" * 1000 + "]" * 1000 + "}"  # ~2 KB: json.loads recurses past its limit on it
+
+
+def test_score_cli_scores_every_record_beside_a_deeply_nested_answer(tmp_path):
+    """A reply nested 1000 deep is a `json-too-deep` finding on its own record; the records around it
+    are scored as usual."""
+    good = '{"handle": "anna_k", "score": 0.8, "reason": "ok"}'
+    records = [
+        {"id": "before", "output": good},
+        {"id": "deep", "output": DEEP_ANSWER},
+        {"id": "brace-run", "output": "{" * 160_000},
+        {"id": "after", "output": f"Here it is: {good}"},
+        {"id": "deep-reference", "output": good, "reference": DEEP_ANSWER},
+    ]
+    path = tmp_path / "in.jsonl"
+    path.write_text("".join(json.dumps({**r, "task": "json_record"}) + "\n" for r in records))
+    result = run_cli("score", "--in", str(path), "--out", str(tmp_path / "out.jsonl"), cwd=tmp_path)
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    scored = {r["id"]: r for r in map(json.loads, (tmp_path / "out.jsonl").read_text().splitlines())}
+    assert list(scored) == ["before", "deep", "brace-run", "after", "deep-reference"]
+    deep = scored["deep"]
+    assert [f["id"] for f in deep["findings"]] == ["json-too-deep"] and deep["score"] == 0 and not deep["passed"]
+    assert "nested more than 64 levels deep" in deep["findings"][0]["message"]
+    assert "json-parse" in {f["id"] for f in scored["brace-run"]["findings"]}
+    assert scored["before"]["axes"]["parse"] == scored["after"]["axes"]["parse"] == 10
+    # a reference the gate cannot read (as text that nests without end) is no reference: no agreement axis
+    assert "agreement" not in scored["deep-reference"]["axes"] and not (tmp_path / "out.rejects.jsonl").exists()
+
+
+def test_augment_reply_nested_too_deep_is_a_reason_not_a_crash():
+    from distilloop.teachers.augment import new_tasks
+
+    tasks, reason = new_tasks("[" * 100_000 + "]" * 100_000, 3)
+    assert tasks == [] and reason.startswith("reply is not a JSON array: nested more than 64 levels deep")
+    tasks, reason = new_tasks('```json\n[{"prompt": "p", "answer": ' + DEEP_ANSWER + "}]\n```", 3)
+    assert tasks == [] and "nested more than 64 levels deep" in reason
+    tasks, reason = new_tasks('[{"prompt": "p", "answer": "a"}]', 3)
+    assert tasks == [{"prompt": "p", "answer": "a"}] and reason is None
+
+
+def json_raw_decode_first_object(text: str):
+    """The oracle: the first `{` at which json.JSONDecoder.raw_decode reads an object, skipping the
+    inside of a candidate that failed up to where it failed (only safe on short, shallow text)."""
+    decoder, skip_to = json.JSONDecoder(), 0
+    for start in (i for i, char in enumerate(text) if char == "{"):
+        if start < skip_to:
+            continue
+        try:
+            return decoder.raw_decode(text, start)[0]
+        except json.JSONDecodeError as exc:
+            skip_to = exc.pos
+    return None
+
+
+shallow_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=4), children, max_size=3),
+    max_leaves=8,
+)
+prose_bits = st.sampled_from(['"', "'", "{", "}", "[", "]", ":", ",", "\\", "\n", " ", "x", "```", "```json\n", "1"])
+prose = st.lists(prose_bits | st.text(max_size=6), max_size=8).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(prose, shallow_values, prose, st.integers(0, 40))
+def test_first_object_agrees_with_json_on_shallow_text(before, value, after, cut):
+    """On text json itself can read, the iterative scanner finds the same object json's raw_decode does,
+    cut short or whole, with prose and stray brackets and quotes around it."""
+    from distilloop.gate.extract import _first_object
+
+    body = json.dumps({"v": value}) if not isinstance(value, dict) else json.dumps(value)
+    for text in (before + body + after, (before + body)[: len(before) + cut]):
+        found, _, error = _first_object(text)
+        assert found == json_raw_decode_first_object(text)
+        assert (error is None) == (found is not None or "{" not in text)  # a reason whenever a `{` was refused
+
+
+def hostile(kind: str, size: int, quote: str) -> str:
+    """Deep nesting, long bracket runs and mixed quotes, from ~100 characters to ~200k."""
+    return {
+        "deep": '{"x": ' + "[" * size + "]" * size + "}",
+        "deep-open": ("{" + quote + "a" + quote + ": ") * size,
+        "brace-run": "{" * (size * 40),
+        "bracket-run": "[" * (size * 40) + "{",
+        "quote-run": ("{" + quote) * (size * 20),
+        "fence-run": "```json\n{" * size,
+        "blank-run": "abc" + " " * (size * 40) + "(",
+    }[kind]
+
+
+@settings(max_examples=60, deadline=timedelta(seconds=3), suppress_health_check=[HealthCheck.too_slow])
+@example("brace-run", 5000, '"', "")  # 200k characters
+@example("deep", 5000, '"', "")
+@example("blank-run", 5000, '"', "")
+@example("quote-run", 5000, "'", "")
+@given(
+    st.sampled_from(["deep", "deep-open", "brace-run", "bracket-run", "quote-run", "fence-run", "blank-run"]),
+    st.integers(1, 5000),
+    st.sampled_from(['"', "'", '\\"', "`"]),
+    prose,
+)
+def test_extractors_on_hostile_answers_return_within_the_deadline(kind, size, quote, tail):
+    """Every extractor returns (no exception) on each hostile answer; hypothesis' deadline bounds the time
+    per answer (the quadratic scan took 5 s on 160k braces, the recursion raised at 1000 deep)."""
+    from distilloop.gate.extract import extract_c, extract_json, parse_json
+
+    answer = hostile(kind, size, quote) + tail
+    value, cut, error = extract_json(answer)
+    assert value is None or isinstance(value, dict)
+    assert value is not None or error.finding in ("json-parse", "json-too-deep")
+    if kind == "deep" and size > 64:
+        assert value is None and error.finding == "json-too-deep"
+    document, problem = parse_json(answer)
+    assert (document is None) != (problem is None)
+    code, _ = extract_c(answer)
+    assert isinstance(code, str)

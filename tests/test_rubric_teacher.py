@@ -15,7 +15,7 @@ from bench.rubric_teacher import FIELDS, new_tasks, read_profile, serve
 from distilloop import export
 from distilloop.config import ExportParams, Params
 from distilloop.data.profiles import score_profile
-from distilloop.gate import score_records
+from distilloop.gate.scoring import score_records
 from distilloop.io import read_json, read_records, write_jsonl
 
 RUBRIC_ITEMS = ["years_experience", "languages", "skills", "certifications", "industry"]

@@ -4,8 +4,8 @@ own id, and the scorer goes on to score the next sample correctly. Real gcc, rea
 from __future__ import annotations
 
 from distilloop.config import parse
-from distilloop.gate import score_records
 from distilloop.gate.c_code import harness, sandbox
+from distilloop.gate.scoring import score_records
 
 LIMITS = sandbox.Limits(cpu_seconds=1, memory_mb=64, wall_seconds=20, output_bytes=4096)
 COUNTED = """#include <stdio.h>

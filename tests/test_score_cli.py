@@ -119,7 +119,7 @@ def test_user_errors_are_one_line(tmp_path):
     only_bad = write_lines(tmp_path / "bad.jsonl", ["nope", {"id": "x", "output": "y"}])
     message = one_line_error(distilloop("score", "--in", str(only_bad), "--out", out, cwd=tmp_path))
     assert "no record to score (2 rejects, first: line 1: malformed JSON" in message
-    assert not Path(out).exists()
+    assert not Path(out).exists() and len((tmp_path / "out.rejects.jsonl").read_text().splitlines()) == 2
 
     good = write_lines(tmp_path / "good.jsonl", [{"id": "j", "task": "json_record", "output": "{}"}])
     message = one_line_error(distilloop("score", "--in", str(good), "--out", out, "--task", "yaml", cwd=tmp_path))
@@ -128,3 +128,47 @@ def test_user_errors_are_one_line(tmp_path):
     (tmp_path / "params.yaml").write_text("gate:\n  c_code:\n    weights: {syntax: 1, speed: 2}\n")
     message = one_line_error(distilloop("score", "--in", str(good), "--out", out, cwd=tmp_path))
     assert "gate.c_code.weights: unknown axis 'speed'" in message
+
+
+def test_a_binary_input_file_writes_the_rejects_it_counts(tmp_path):
+    """Every line of a binary file is a reject; the error names how many and where they were written."""
+    data = bytes(range(256)) * 8  # eight newlines and no final one: nine lines, none of them JSON
+    (tmp_path / "blob.jsonl").write_bytes(data)
+    out = tmp_path / "out.jsonl"
+    message = one_line_error(distilloop("score", "--in", "blob.jsonl", "--out", str(out), cwd=tmp_path))
+    counted = int(message.split("no record to score (")[1].split(" rejects")[0])
+    rejects = [json.loads(line) for line in (tmp_path / "out.rejects.jsonl").read_text().splitlines()]
+    assert counted == 9 == len(rejects) and f"rejects in {tmp_path / 'out.rejects.jsonl'}" in message
+    assert [r["line"] for r in rejects] == list(range(1, counted + 1)) and all(r["reason"] for r in rejects)
+
+
+def unreadable_file(tmp_path: Path) -> Path:
+    """A file that exists but cannot be read: mode 000, or (as root, who reads anything) /proc/self/mem,
+    which fails with EIO at offset 0."""
+    if os.geteuid() == 0:
+        return Path("/proc/self/mem")
+    path = tmp_path / "locked.yaml"
+    path.write_text("gate: {}\n")
+    path.chmod(0)
+    return path
+
+
+def test_a_params_file_that_is_not_yaml_text_is_one_line(tmp_path):
+    good = write_lines(tmp_path / "good.jsonl", [{"id": "j", "task": "json_record", "output": "{}"}])
+    (tmp_path / "utf16.yaml").write_text("gate:\n  pass_score: 7\n", encoding="utf-16")
+    (tmp_path / "binary.yaml").write_bytes(bytes(range(256)))
+    (tmp_path / "folder.yaml").mkdir()
+    (tmp_path / "deep.yaml").write_text("gate: " + "[" * 20000 + "]" * 20000 + "\n")
+    cases = {
+        "utf16.yaml": "utf16.yaml: not UTF-8 text (byte 0)",
+        "binary.yaml": "binary.yaml: not UTF-8 text (byte 128)",
+        "folder.yaml": "folder.yaml: is a directory, expected a params YAML file",
+        "deep.yaml": "deep.yaml: not valid YAML: nested too deeply",
+        str(unreadable_file(tmp_path)): "cannot read: ",
+    }
+    for params, fragment in cases.items():
+        done = distilloop(
+            "score", "--in", str(good), "--out", str(tmp_path / "o.jsonl"), "--params", params, cwd=tmp_path
+        )
+        assert "Traceback" not in done.stderr, done.stderr
+        assert fragment in one_line_error(done)

@@ -303,7 +303,7 @@ def test_every_reference_passes_its_own_gate(records):
     """The gate itself, in one score_records call: strict compile, MISRA (only 8.4, inherent to isolated
     snippets, is tolerated), protocol facts, style, and the harness built and run inside the sandbox."""
     from distilloop.config import parse
-    from distilloop.gate import score_records
+    from distilloop.gate.scoring import score_records
 
     params = parse({"gate": {"c_code": {"harness": {"cpu_seconds": 1, "wall_seconds": 5}}}})
     results = score_records([{**record, "output": record["reference"]} for record in records], params.gate)

@@ -8,6 +8,7 @@ tokenizer, determinism, limits, and that the server keeps serving after every ba
 from __future__ import annotations
 
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -313,6 +314,14 @@ BAD_REQUESTS = [
     ),
     ("prompt over the context", "/invocations", {"inputs": "the frame " * 390}, {}, 400, "context window holds 512"),
     (
+        "prompt and answer over the context",  # 503 + 32 tokens: llama.cpp would cut the answer at 9, silently
+        "/invocations",
+        {"inputs": "the frame " * 240, "parameters": {"max_new_tokens": 32}},
+        {},
+        400,
+        "the prompt is 503 tokens and the answer may take 32 more; the context window holds 512",
+    ),
+    (
         "streaming",
         "/v1/chat/completions",
         {"messages": [{"role": "user", "content": "a"}], "stream": True},
@@ -367,6 +376,132 @@ def test_wrong_method_and_a_good_request_after_the_bad_ones(gguf_server):
     assert gguf_server.get("/invocations").status_code == 405
     response = post(gguf_server, "/invocations", {"inputs": PROMPT, "parameters": {"max_new_tokens": 3}})
     assert response.status_code == 200 and isinstance(response.json()[0]["generated_text"], str)
+
+
+def test_prompt_and_answer_that_just_fit_the_context_are_answered(gguf_server):
+    response = post(gguf_server, "/invocations", {"inputs": "the frame " * 240, "parameters": {"max_new_tokens": 9}})
+    assert response.status_code == 200, response.text  # 503 + 9 = 512: the whole window, no more
+
+
+# --- clients that leave, a full queue, oversized headers --------------------------------------------------
+
+LONG = 400  # tokens: the tiny model takes seconds for them, far longer than a client waits below
+
+
+@pytest.fixture(scope="module")
+def patient_server(tiny_gguf, tmp_path_factory):
+    """A server with room for long answers and a queue of 3; yields (client, its log file)."""
+    workdir = tmp_path_factory.mktemp("serve-queue")
+    limits = {**LIMITS, "n_ctx": 1024, "max_new_tokens_limit": 512, "max_queue": 3}
+    with server(tiny_gguf, workdir, {"serve": limits, "student": {"system_prompt": SYSTEM}}) as client:
+        yield client, workdir / "server.log"
+
+
+def ask_and_leave(base_url, max_tokens: int, wait_s: float) -> httpx.Response | None:
+    """A chat request whose client gives up after `wait_s` seconds: None when it left, else the response."""
+    body = {"messages": [{"role": "user", "content": PROMPT}], "max_tokens": max_tokens}
+    with httpx.Client(base_url=base_url, timeout=wait_s) as impatient:
+        try:
+            return post(impatient, "/v1/chat/completions", body)
+        except httpx.TimeoutException:
+            return None
+
+
+def gone_lines(log: Path, count: int, deadline_s: float = 60) -> list[str]:
+    """The server's `client gone` lines once there are `count` of them (or whatever there is at the deadline)."""
+    deadline = time.monotonic() + deadline_s
+    while True:
+        lines = [line for line in log.read_text().splitlines() if "client gone:" in line]
+        if len(lines) >= count or time.monotonic() > deadline:
+            return lines
+        time.sleep(0.1)
+
+
+def test_abandoned_requests_are_cancelled_and_the_next_one_is_answered(patient_server):
+    """Three clients ask for 400 tokens and leave after 0.3 s: each generation is cancelled (the running one
+    between two tokens, the waiting ones before they start), so a 2-token request is answered next instead
+    of after all three answers were generated for nobody."""
+    client, log = patient_server
+    before = len(gone_lines(log, 0))
+    with ThreadPoolExecutor(3) as pool:
+        left = list(pool.map(lambda _: ask_and_leave(client.base_url, LONG, 0.3), range(3)))
+    assert left == [None, None, None]
+    response = post(
+        client, "/v1/chat/completions", {"messages": [{"role": "user", "content": PROMPT}], "max_tokens": 2}
+    )
+    assert response.status_code == 200 and response.json()["usage"]["completion_tokens"] <= 2
+    lines = gone_lines(log, before + 3)[before:]
+    assert len(lines) == 3, lines
+    generated = [int(re.search(rf"cancelled after (\d+) of {LONG} tokens", line).group(1)) for line in lines]
+    assert all(tokens < LONG for tokens in generated), lines
+    assert all(line.count("POST /v1/chat/completions") == 1 for line in lines)
+
+
+def test_a_full_queue_is_refused_with_503_and_retry_after(patient_server):
+    """serve.max_queue 3: one generating and three waiting; of eight long requests sent together, those
+    beyond are refused at once with Retry-After, the others wait (and are cancelled when their clients go)."""
+    client, _ = patient_server
+    with ThreadPoolExecutor(8) as pool:
+        responses = list(pool.map(lambda _: ask_and_leave(client.base_url, LONG, 3.0), range(8)))
+    refused = [response for response in responses if response is not None and response.status_code == 503]
+    assert len(refused) >= 4, [response and response.status_code for response in responses]
+    for response in refused:
+        assert int(response.headers["retry-after"]) >= 1
+        error = response.json()["error"]
+        assert error["code"] == 503 and "serve.max_queue 3" in error["message"]
+    assert post(client, "/invocations", {"inputs": PROMPT, "parameters": {"max_new_tokens": 1}}).status_code == 200
+
+
+def raw_http(port: int, data: bytes, read: bool = True, piece: int = 0) -> bytes:
+    """Send bytes on a fresh connection (in `piece`-byte writes a moment apart, so the server reads them
+    one by one); the whole answer (until the server closes), or b"" unread."""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for start in range(0, len(data), piece or len(data)):
+            sock.sendall(data[start : start + (piece or len(data))])
+            if piece:
+                time.sleep(0.005)
+        if not read:
+            return b""
+        sock.shutdown(socket.SHUT_WR)
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+
+@pytest.mark.parametrize("piece", [0, 2048], ids=["in-one-read", "in-pieces"])
+def test_a_100_kb_header_is_431(patient_server, piece):
+    """Whether the headers arrive at once (the app's limit) or in pieces (h11's limit on what it buffers)."""
+    client, _ = patient_server
+    port = client.base_url.port
+    request = b"GET /ping HTTP/1.1\r\nHost: x\r\nX-Padding: " + b"a" * 100_000 + b"\r\n\r\n"
+    answer = raw_http(port, request, piece=piece)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 431 "), answer[:200]
+    assert json.loads(body)["error"] == {
+        "message": "the request headers are over 16384 bytes",
+        "type": "invalid_request_error",
+        "code": 431,
+    }
+    small = raw_http(
+        port, b"GET /ping HTTP/1.1\r\nHost: x\r\nX-Padding: " + b"a" * 8000 + b"\r\nConnection: close\r\n\r\n"
+    )
+    assert small.startswith(b"HTTP/1.1 200 ")
+    assert client.get("/ping").status_code == 200
+
+
+def test_a_client_that_leaves_mid_body_is_one_log_line(patient_server):
+    client, log = patient_server
+    before = len(gone_lines(log, 0))
+    head = b"POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 10000\r\n\r\n"
+    raw_http(client.base_url.port, head + b'{"inputs": "' + b"x" * 100, read=False)
+    lines = gone_lines(log, before + 1)[before:]
+    # uvicorn may see the close before the app reads the 112 bytes that came with it
+    assert len(lines) == 1 and re.search(r"client gone: POST /invocations after (0|112) of 10000 body bytes$", lines[0])
+    text = log.read_text()
+    assert "Traceback" not in text and "ClientDisconnect" not in text, text[-3000:]
+    assert client.get("/ping").status_code == 200
 
 
 # --- scoring -------------------------------------------------------------------------------------------
@@ -472,6 +607,9 @@ def test_sagemaker_port_variable_and_the_transformers_backend(tiny_model_dir, ti
         sagemaker = post(
             client, "/invocations", {"inputs": PROMPT, "parameters": {"max_new_tokens": 6, "repetition_penalty": 1.0}}
         ).json()
+        # the transformers backend checks prompt + answer against n_ctx (4096) too, before generating
+        over = post(client, "/invocations", {"inputs": "the frame " * 1100, "parameters": {"max_new_tokens": 2000}})
+        assert over.status_code == 400 and "the context window holds 4096" in over.json()["error"]["message"]
     tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
     model = AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype=torch.float32).eval()
     text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)

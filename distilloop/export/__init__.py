@@ -13,14 +13,14 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from distilloop import UserError
-from distilloop.config import ExportParams, Params
+from distilloop.config import BUILT_IN_TASKS, ExportParams, Params, SourceParams
 from distilloop.console import console, progress, shown, summary_table
 from distilloop.export import leakage
 from distilloop.export.sources import Row, read_source
-from distilloop.io import ReadStats, Reject, bad_text, write_json, write_jsonl
+from distilloop.io import ReadStats, Reject, bad_text, loads_strict, write_json, write_jsonl
 from distilloop.paths import EXPORT_DIR, METRICS_DIR, SPLITS
 
-RECORD_KEYS = ("id", "task", "prompt", "reference", "checks", "meta")
+RECORD_KEYS = ("id", "task", "prompt", "reference", "rejected", "checks", "meta")
 MAX_ID_CHARS = 200
 
 
@@ -40,11 +40,13 @@ def _json_field(value, name: str, want: type):
     """CSV, Parquet and SQL rows carry nested fields as JSON text."""
     if isinstance(value, str) and want is not str:
         try:
-            value = json.loads(value)
+            value = loads_strict(value)
         except json.JSONDecodeError as exc:
             raise ValueError(f"bad field: {name!r} is not valid JSON: {exc.msg}") from None
-        except (RecursionError, ValueError):
-            raise ValueError(f"bad field: {name!r} is not usable JSON (nested too deeply or a huge number)") from None
+        except RecursionError:
+            raise ValueError(f"bad field: {name!r} is not usable JSON: nested too deeply") from None
+        except ValueError as exc:  # NaN/Infinity, an integer of thousands of digits
+            raise ValueError(f"bad field: {name!r} is not usable JSON: {str(exc).splitlines()[0][:200]}") from None
         problem = bad_text(value, name)
         if problem is not None:
             raise ValueError(f"bad field: {problem}")
@@ -53,30 +55,52 @@ def _json_field(value, name: str, want: type):
     return value
 
 
-def to_record(row: Row, params: ExportParams) -> tuple[dict, str]:
+def mapped(data: dict, fields: dict[str, str]) -> dict:
+    """The row with its columns renamed as export.fields says ({record key: source column}); a mapped
+    column is taken out of the row, so it does not come along again in meta."""
+    if not fields:
+        return data
+    missing = [column for column in fields.values() if column not in data]
+    if missing:
+        raise ValueError(f"missing field: {missing[0]!r} (export.fields maps it)")
+    renamed = {key: data[column] for key, column in fields.items()}
+    return {**{k: v for k, v in data.items() if k not in fields.values()}, **renamed}
+
+
+def stable_id(data: dict) -> str:
+    """The id of a row that has none: a hash of its prompt fields, so the same row keeps its id and split."""
+    body = json.dumps(
+        {k: v for k, v in data.items() if k not in ("id", "reference", "meta")}, sort_keys=True, default=str
+    )
+    return "h" + hashlib.sha256(body.encode()).hexdigest()[:16]
+
+
+def to_record(row: Row, params: ExportParams, tasks: tuple[str, ...] = BUILT_IN_TASKS) -> tuple[dict, str]:
     """A source row -> (export record, the row's own prompt text). Raises ValueError with the reason."""
-    data = row.data
+    data = mapped(row.data, params.fields)
     raw_id = data.get("id")
     if raw_id is None or (isinstance(raw_id, str) and not raw_id.strip()):
-        raise ValueError("missing field: 'id'")
+        raw_id = stable_id(data)
     if not isinstance(raw_id, (str, int)) or isinstance(raw_id, bool):
         raise ValueError(f"bad field: 'id' must be a string or integer, got {type(raw_id).__name__}")
     record_id = str(raw_id).strip()
     if len(record_id) > MAX_ID_CHARS:
         raise ValueError(f"bad field: 'id' longer than {MAX_ID_CHARS} characters")
     task = data.get("task") or params.task
-    if task not in params.templates:
-        raise ValueError(f"unknown task: {task!r} (allowed: {', '.join(params.templates)})")
+    if task not in tasks:
+        raise ValueError(f"unknown task: {task!r} (known: {', '.join(tasks)}; declare it under gate.tasks)")
 
     meta = _json_field(data["meta"], "meta", dict) if data.get("meta") is not None else {}
     meta.update({key: value for key, value in data.items() if key not in RECORD_KEYS})
     fields = {**meta, **({"prompt": data["prompt"]} if "prompt" in data else {})}
-    template = params.templates[task]
+    template = params.template(task)
     needed = [name for _, name, _, _ in string.Formatter().parse(template) if name]
     for name in needed:
         value = fields.get(name)
         if value is None or (isinstance(value, str) and not value.strip()):
             raise ValueError(f"missing field: {name!r} (needed by the {task} prompt template)")
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):  # else a Python repr in the prompt
+            raise ValueError(f"bad field: {name!r} must be text or a number, got {type(value).__name__}")
     try:
         prompt = template.format_map(fields)
     except (ValueError, IndexError, AttributeError) as exc:
@@ -85,11 +109,19 @@ def to_record(row: Row, params: ExportParams) -> tuple[dict, str]:
 
     record = {"id": record_id, "task": task, "prompt": prompt}
     if data.get("reference") is not None:
-        want = dict if task == "json_record" else str
-        reference = _json_field(data["reference"], "reference", want)
-        if want is str and not reference.strip():
-            raise ValueError("missing field: 'reference' is empty")
+        if task in BUILT_IN_TASKS:
+            want = dict if task == "json_record" else str
+            reference = _json_field(data["reference"], "reference", want)
+            if want is str and not reference.strip():
+                raise ValueError("missing field: 'reference' is empty")
+        else:  # a user task's reference is whatever its scorer reads: text, a number, an object
+            reference = data["reference"]
         record["reference"] = reference
+    if data.get("rejected") is not None:  # a preference pair's losing answer (the reference wins)
+        rejected = data["rejected"]
+        if not isinstance(rejected, str) or not rejected.strip() or "reference" not in record:
+            raise ValueError("bad field: 'rejected' must be a non-empty string, beside a reference")
+        record["rejected"] = rejected
     if data.get("checks") is not None:
         record["checks"] = _json_field(data["checks"], "checks", dict)
     if meta:
@@ -104,18 +136,18 @@ def run(
     metrics_path: Path | None = METRICS_DIR / "export.json",
 ) -> dict:
     config = params.export
-    source = source or config.source
+    parts = [SourceParams(source=source)] if source else config.sources or [SourceParams(source=config.source)]
+    source = " + ".join(part.source for part in parts)
     stats = ReadStats()
     splits: dict[str, list[dict]] = {split: [] for split in SPLITS}
     rejects: list[dict] = []
-    first_seen: dict[str, str] = {}
+    first_seen: dict[str, tuple[Row, dict]] = {}  # id -> its first row and record
+    conflicting: set[str] = set()  # ids of rows that differ: none of them is exported
     texts: list[tuple[str, str, str]] = []
     rows = 0
     with progress() as bar:
         task_id = bar.add_task(f"export {source}", total=None)
-        for item in read_source(
-            source, config.query, stats, config.max_record_bytes, config.s3_endpoint_url, config.bundled_profiles
-        ):
+        for part, forced_split, item in _rows(parts, config, stats):
             if config.max_rows is not None and rows >= config.max_rows:
                 break
             rows += 1
@@ -123,20 +155,22 @@ def run(
             if isinstance(item, Reject):
                 rejects.append(item.to_dict())
                 continue
-            where = f"{item.source}:{item.line}"
             try:
-                record, own_text = to_record(item, config)
+                record, own_text = to_record(item, part, params.gate.task_names)
                 if record["id"] in first_seen:
-                    raise ValueError(f"duplicate id: {record['id']!r} (first at {first_seen[record['id']]})")
+                    rejects += _duplicate(item, record, *first_seen[record["id"]], conflicting)
+                    continue
             except ValueError as exc:
-                raw = json.dumps(item.data, ensure_ascii=False, default=str)
-                rejects.append(Reject(item.source, item.line, str(exc), raw).to_dict())
+                rejects.append(_reject(item, str(exc)))
                 continue
-            first_seen[record["id"]] = where
-            split = split_of(record["id"], config.fractions.model_dump(), config.split_salt)
+            first_seen[record["id"]] = (item, record)
+            split = forced_split or split_of(record["id"], config.fractions.model_dump(), config.split_salt)
             splits[split].append(record)
             texts.append((record["id"], split, own_text))
 
+    if conflicting:
+        splits = {split: [r for r in items if r["id"] not in conflicting] for split, items in splits.items()}
+        texts = [text for text in texts if text[0] not in conflicting]
     records = sum(len(items) for items in splits.values())
     if records == 0:
         reasons = Counter(reject["reason"] for reject in rejects).most_common(1)
@@ -166,6 +200,36 @@ def run(
         write_json(metrics_path, metrics)
     _summary(source, metrics, out_dir)
     return metrics
+
+
+def _rows(parts: list[SourceParams], config: ExportParams, stats: ReadStats):
+    """(the source's settings, its forced split or None, row) over every source in order; a source entry's
+    fields and task apply to its own rows (the export's own when it names none)."""
+    for part in parts:
+        settings = config.model_copy(update={"fields": part.fields or config.fields, "task": part.task or config.task})
+        query = part.query or config.query
+        for item in read_source(
+            part.source, query, stats, config.max_record_bytes, config.s3_endpoint_url, config.bundled_profiles
+        ):
+            yield settings, part.split, item
+
+
+def _reject(row: Row, reason: str) -> dict:
+    return Reject(row.source, row.line, reason, json.dumps(row.data, ensure_ascii=False, default=str)).to_dict()
+
+
+def _duplicate(row: Row, record: dict, first_row: Row, first_record: dict, conflicting: set[str]) -> list[dict]:
+    """Rejects for a row whose id was seen before (docs/data.md): a repeat of the same record is rejected
+    and the first kept; rows that differ are all rejected, the first too, since neither can be trusted.
+    Each reject names the other row's place."""
+    key, first_at, here = record["id"], f"{first_row.source}:{first_row.line}", f"{row.source}:{row.line}"
+    if record == first_record and key not in conflicting:
+        return [_reject(row, f"duplicate id: {key!r} (first at {first_at}, the same record: the first is kept)")]
+    rejects = [_reject(row, f"duplicate id: {key!r} (first at {first_at}, another record: all rejected)")]
+    if key not in conflicting:
+        conflicting.add(key)
+        rejects.insert(0, _reject(first_row, f"duplicate id: {key!r} (again at {here}, another record: all rejected)"))
+    return rejects
 
 
 def _reason_kind(reason: str) -> str:

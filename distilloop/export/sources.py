@@ -1,5 +1,6 @@
-"""Where export reads rows from: the bundled seed data, a JSONL/CSV/Parquet file, an SQL query through
-an SQLAlchemy URL, or every such file under an s3:// prefix.
+"""Where export reads rows from: the bundled seed data, a JSONL/CSV/Parquet file (or a glob of them), a
+`datasets` dataset saved with `save_to_disk` (or `hf:NAME` from the hub when the machine is online), an
+SQL query through an SQLAlchemy URL, or every such file under an s3:// prefix.
 
 Each reader yields `Row`s — a dict plus where it came from — or `Reject`s for what cannot be parsed.
 Unreachable databases, missing files and missing credentials raise UserError with one line.
@@ -8,6 +9,7 @@ Unreachable databases, missing files and missing credentials raise UserError wit
 from __future__ import annotations
 
 import csv
+import glob
 import json
 import os
 import tempfile
@@ -56,8 +58,51 @@ def read_source(
         if not query:
             raise UserError("export.query: required when export.source is a database URL")
         yield from read_sql(source, query, stats, max_bytes)
+    elif source.startswith("hf:"):
+        yield from read_hub_dataset(source.removeprefix("hf:"), max_bytes)
+    elif any(char in source for char in "*?["):
+        paths = sorted(path for path in glob.glob(source, recursive=True) if Path(path).is_file())
+        if not paths:
+            raise UserError(f"export.source: no file matches {source!r}")
+        for path in paths:
+            yield from read_file(Path(path), stats, max_bytes)
+    elif Path(source).is_dir():
+        yield from read_saved_dataset(Path(source), max_bytes)
     else:
         yield from read_file(Path(source), stats, max_bytes)
+
+
+def read_saved_dataset(path: Path, max_bytes: int) -> Iterator[Row | Reject]:
+    """A directory written by `datasets`' save_to_disk: a Dataset, or a DatasetDict whose splits are read in
+    order (export assigns its own splits)."""
+    if not ((path / "dataset_info.json").exists() or (path / "dataset_dict.json").exists()):
+        raise UserError(f"export.source: {path} is a directory but not a dataset saved with save_to_disk")
+    import datasets
+
+    yield from _dataset_rows(datasets.load_from_disk(str(path)), str(path), max_bytes)
+
+
+def read_hub_dataset(name: str, max_bytes: int) -> Iterator[Row | Reject]:
+    if os.environ.get("HF_HUB_OFFLINE", "0").lower() in ("1", "true", "yes"):
+        raise UserError(
+            f"export.source: hf:{name} needs the hub, and HF_HUB_OFFLINE is set; save the dataset with "
+            "save_to_disk on a machine that is online and give its directory instead"
+        )
+    import datasets
+
+    try:
+        loaded = datasets.load_dataset(name)
+    except Exception as exc:  # noqa: BLE001 - the hub's errors are many; the user gets one line
+        raise UserError(f"export.source: hf:{name}: {_first_line(exc)}") from None
+    yield from _dataset_rows(loaded, f"hf:{name}", max_bytes)
+
+
+def _dataset_rows(loaded, source: str, max_bytes: int) -> Iterator[Row | Reject]:
+    parts = loaded.items() if hasattr(loaded, "keys") else [(None, loaded)]
+    for split, dataset in parts:
+        where = f"{source}[{split}]" if split else source
+        for number, row in enumerate(dataset, start=1):
+            yield _checked_row(where, number, dict(row), max_bytes)
 
 
 def generated_profiles(count: int, source: str) -> Iterator[Row]:

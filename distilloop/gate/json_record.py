@@ -9,11 +9,10 @@ Axes (0-10; weights and minimums from params.gate.json_record):
 
 from __future__ import annotations
 
-import json
 import math
 
 from distilloop.config import GateParams, JsonGateParams
-from distilloop.gate.extract import extract_json
+from distilloop.gate.extract import extract_json, parse_json
 from distilloop.gate.verdict import verdict, weighted_score
 
 SCHEMA_PENALTY = 2.5
@@ -39,10 +38,7 @@ def score(records: list[dict], gate: GateParams, on_progress=None, timings: dict
 def reference_of(record: dict) -> dict | None:
     reference = record.get("reference")
     if isinstance(reference, str):
-        try:
-            reference = json.loads(reference)
-        except json.JSONDecodeError:
-            return None
+        reference, _ = parse_json(reference)  # CSV/SQL carry it as text, and text may nest without end
     return reference if isinstance(reference, dict) else None
 
 
@@ -63,7 +59,7 @@ def score_one(record: dict, gate: GateParams) -> dict:
     axes = {"parse": 10.0 if isinstance(value, dict) else 0.0}
     reference = reference_of(record)
     if value is None:
-        findings.append({"id": "json-parse", "message": error})
+        findings.append({"id": error.finding, "message": str(error)})  # json-parse or json-too-deep
         axes["schema"] = 0.0
         if reference is not None:
             axes["agreement"] = 0.0

@@ -24,7 +24,7 @@ def adapter_digest(adapter_dir: Path) -> str:
 
 def answer_and_score(records: list[dict], model, tokenizer, params: Params, label: str) -> tuple[list[dict], dict]:
     """The student answers `records`, the gate scores them: (scored records, the gate's summary)."""
-    from distilloop.gate import score_records, summarise
+    from distilloop.gate.scoring import score_records, summarise
 
     if not records:
         return [], {"count": 0}

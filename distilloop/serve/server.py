@@ -6,31 +6,40 @@
     GET  /v1/models             the one model this server holds
 
 A .gguf file is served by llama.cpp, an HF directory (models/merged) by transformers. One generation
-runs at a time (a lock): one already saturates the cores. Every request is checked before any work:
-content type (415), body size (413), JSON, null bytes and lone surrogates (400), fields, types and ranges (422). With
+runs at a time (a lock): one already saturates the cores; at most serve.max_queue requests wait behind
+it (503 with Retry-After beyond). A request whose client has gone is cancelled between two tokens, or
+before it starts if it was waiting, and logged as one line. Every request is checked before any work:
+headers over MAX_HEADER_BYTES (431), content type (415), body size (413), JSON, null bytes and lone
+surrogates (400), prompt + answer over serve.n_ctx (400), fields, types and ranges (422). With
 `?score=true` the quality gate scores the answer; the code it generated is compiled and run only by the
 gate's sandbox, and nothing from a request is ever run (a harness in `checks` is refused).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
+import math
 import os
 import re
 import socket
 import threading
 import time
 import uuid
+from collections import deque
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 
 from distilloop import UserError
 from distilloop.config import Params, ServeParams
@@ -39,6 +48,10 @@ from distilloop.io import bad_text
 MAX_MESSAGES = 64
 MAX_STOPS = 4
 IDENTIFIER = r"[A-Za-z_][A-Za-z0-9_]{0,63}"
+MAX_HEADER_BYTES = 16384  # request line and headers together; more is 431 (h11's default limit, now named)
+HEADERS_TOO_LARGE = f"the request headers are over {MAX_HEADER_BYTES} bytes"
+DISCONNECT_POLL_S = 0.05  # how often a generating request checks that its client is still there
+log = logging.getLogger("uvicorn.error")  # the server's own log, one line per event
 
 # --- backends: messages + settings -> an answer -----------------------------------------------------
 
@@ -66,36 +79,80 @@ class Answer:
 
 
 class RequestError(Exception):
-    """A request the server refuses: the HTTP status and one line saying why."""
+    """A request the server refuses: the HTTP status, one line saying why, and headers to send with it."""
 
-    def __init__(self, status: int, message: str):
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None):
         super().__init__(message)
         self.status = status
         self.message = message
+        self.headers = headers
 
 
-def context_overflow(prompt_tokens: int, n_ctx: int) -> RequestError:
+class Cancelled(Exception):
+    """The client has gone: generation stopped after `tokens` tokens (0: it never started)."""
+
+    def __init__(self, tokens: int):
+        super().__init__(f"cancelled after {tokens} tokens")
+        self.tokens = tokens
+
+
+class ClientGone(Exception):
+    """A client that disconnected before its answer: one log line, and no answer to send."""
+
+
+def context_overflow(prompt_tokens: int, n_ctx: int, max_new_tokens: int | None = None) -> RequestError:
+    asked = f" and the answer may take {max_new_tokens} more" if max_new_tokens else ""
     return RequestError(
         400,
-        f"the prompt is {prompt_tokens} tokens; the context window holds {n_ctx} "
+        f"the prompt is {prompt_tokens} tokens{asked}; the context window holds {n_ctx} "
         "(serve.n_ctx), prompt and answer together",
     )
+
+
+class PromptTooLong(Exception):
+    def __init__(self, prompt_tokens: int, max_tokens: int):
+        super().__init__(f"{prompt_tokens} + {max_tokens} tokens")
+        self.prompt_tokens, self.max_tokens = prompt_tokens, max_tokens
+
+
+@cache
+def guarded_llama():
+    """llama_cpp.Llama whose completions (its chat handler calls create_completion with the prompt's
+    tokens, formatted by the model's own chat template) first check prompt + max_tokens against n_ctx,
+    where llama.cpp would silently shorten the answer, and stop between two tokens once `cancel` is set."""
+    from llama_cpp import Llama, StoppingCriteriaList
+
+    class GuardedLlama(Llama):
+        cancel: threading.Event | None = None
+
+        def create_completion(self, prompt, *args, **kwargs):
+            tokens = len(prompt) if isinstance(prompt, list) else len(self.tokenize(prompt.encode(), special=True))
+            wanted = kwargs.get("max_tokens") or 0
+            if tokens + wanted > self.n_ctx():
+                raise PromptTooLong(tokens, wanted)
+            cancel = self.cancel
+            criteria = list(kwargs.get("stopping_criteria") or [])
+            kwargs["stopping_criteria"] = StoppingCriteriaList(
+                [*criteria, lambda input_ids, logits: cancel is not None and cancel.is_set()]
+            )
+            return super().create_completion(prompt, *args, **kwargs)
+
+    return GuardedLlama
 
 
 class LlamaCppBackend:
     kind = "llama.cpp"
 
     def __init__(self, path: Path, serve: ServeParams):
-        from llama_cpp import Llama
-
         self.n_ctx = serve.n_ctx
         try:
-            self.llm = Llama(model_path=str(path), n_ctx=serve.n_ctx, n_threads=threads(serve), verbose=False)
+            self.llm = guarded_llama()(model_path=str(path), n_ctx=serve.n_ctx, n_threads=threads(serve), verbose=False)
         except (ValueError, RuntimeError) as exc:
             raise UserError(f"{path}: llama.cpp cannot load this GGUF ({exc})") from None
 
-    def chat(self, messages: list[dict], settings: Settings) -> Answer:
+    def chat(self, messages: list[dict], settings: Settings, cancel: threading.Event | None = None) -> Answer:
         self.llm.last_n_tokens_size = settings.repeat_last_n  # llama.cpp's penalty window: sampled tokens only
+        self.llm.cancel = cancel
         try:
             result = self.llm.create_chat_completion(
                 messages=messages,
@@ -107,12 +164,18 @@ class LlamaCppBackend:
                 stop=settings.stop or None,
                 seed=settings.seed,
             )
+        except PromptTooLong as exc:
+            raise context_overflow(exc.prompt_tokens, self.n_ctx, exc.max_tokens) from None
         except ValueError as exc:  # llama.cpp's only complaint about a valid request: a prompt too long
             found = re.search(r"Requested tokens \((\d+)\) exceed context window", str(exc))
             if found:
                 raise context_overflow(int(found.group(1)), self.n_ctx) from None
             raise
+        finally:
+            self.llm.cancel = None
         choice, usage = result["choices"][0], result["usage"]
+        if cancel is not None and cancel.is_set():
+            raise Cancelled(usage["completion_tokens"])
         return Answer(
             choice["message"]["content"] or "",
             usage["prompt_tokens"],
@@ -135,8 +198,9 @@ class TransformersBackend:
             *([self.tokenizer.eos_token_id] if self.tokenizer.eos_token_id is not None else []),
         }
 
-    def chat(self, messages: list[dict], settings: Settings) -> Answer:
+    def chat(self, messages: list[dict], settings: Settings, cancel: threading.Event | None = None) -> Answer:
         import torch
+        from transformers import StoppingCriteria, StoppingCriteriaList
 
         if getattr(self.tokenizer, "chat_template", None):
             text = self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
@@ -146,7 +210,9 @@ class TransformersBackend:
         prompt_tokens = ids.shape[1]
         if prompt_tokens >= self.n_ctx:
             raise context_overflow(prompt_tokens, self.n_ctx)
-        budget = min(settings.max_new_tokens, self.n_ctx - prompt_tokens)
+        if prompt_tokens + settings.max_new_tokens > self.n_ctx:  # not a silently shorter answer
+            raise context_overflow(prompt_tokens, self.n_ctx, settings.max_new_tokens)
+        budget = settings.max_new_tokens
         sample = settings.temperature > 0
         from distilloop.student.decoding import logits_processors
 
@@ -165,11 +231,20 @@ class TransformersBackend:
         )
         if settings.stop:
             options.update(stop_strings=settings.stop, tokenizer=self.tokenizer)
+        if cancel is not None:
+
+            class UntilCancelled(StoppingCriteria):
+                def __call__(self, input_ids, scores, **kwargs):
+                    return torch.full((input_ids.shape[0],), cancel.is_set(), dtype=torch.bool)
+
+            options.update(stopping_criteria=StoppingCriteriaList([UntilCancelled()]))
         torch.manual_seed(settings.seed)
         with torch.inference_mode():
             new = self.model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), **options)[
                 0, prompt_tokens:
             ].tolist()
+        if cancel is not None and cancel.is_set():
+            raise Cancelled(len(new))
         end = next((i for i, token in enumerate(new) if token in self.eos_ids), None)
         tokens = new if end is None else new[:end]
         text = self.tokenizer.decode(tokens, skip_special_tokens=True)
@@ -385,10 +460,13 @@ async def read_request(request: Request, model: type[BaseModel], serve: ServePar
     if declared.isdigit() and int(declared) > limit:
         raise RequestError(413, f"the body is {declared} bytes; the limit is {limit} (serve.max_body_bytes)")
     body = bytearray()
-    async for chunk in request.stream():  # also bounds a chunked body that declares no length
-        body += chunk
-        if len(body) > limit:
-            raise RequestError(413, f"the body is over the limit of {limit} bytes (serve.max_body_bytes)")
+    try:
+        async for chunk in request.stream():  # also bounds a chunked body that declares no length
+            body += chunk
+            if len(body) > limit:
+                raise RequestError(413, f"the body is over the limit of {limit} bytes (serve.max_body_bytes)")
+    except ClientDisconnect:
+        raise ClientGone(f"after {len(body)} of {declared or 'an undeclared number of'} body bytes") from None
     if b"\x00" in body:
         raise RequestError(400, "the body contains a null byte")
     try:
@@ -416,20 +494,80 @@ def model_name(spec: str) -> str:
     return path.stem if path.suffix == ".gguf" else path.name or spec
 
 
+def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    kind = "invalid_request_error" if status < 500 else "server_error"
+    body = {"error": {"message": message, "type": kind, "code": status}}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+class HeaderLimit:
+    """ASGI middleware: 431 for a request line and headers over MAX_HEADER_BYTES. uvicorn's h11 limit
+    (h11_max_incomplete_event_size) holds only for headers that arrive in several reads; this one holds
+    for headers that arrived whole."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http":
+            size = len(scope.get("raw_path") or b"") + len(scope.get("query_string") or b"")
+            size += sum(len(name) + len(value) + 4 for name, value in scope["headers"])  # ": " and CRLF
+            if size > MAX_HEADER_BYTES:
+                return await error_response(431, HEADERS_TOO_LARGE, {"connection": "close"})(scope, receive, send)
+        await self.app(scope, receive, send)
+
+
+class Turns:
+    """One generation (and gate run) at a time, and at most `max_queue` requests waiting behind it."""
+
+    def __init__(self, max_queue: int):
+        self.lock = threading.Lock()
+        self.max_queue = max_queue
+        self.admitted = 0  # generating or waiting; only ever changed on the event loop
+        self.seconds = deque(maxlen=16)  # recent generation times, for Retry-After
+
+    def admit(self) -> None:
+        if self.admitted > self.max_queue:
+            raise RequestError(
+                503,
+                f"busy: {self.admitted} requests are generating or waiting (serve.max_queue {self.max_queue} "
+                "may wait); retry after the Retry-After seconds",
+                {"Retry-After": str(self.retry_after())},
+            )
+        self.admitted += 1
+
+    def retry_after(self) -> int:
+        """Seconds until a place is likely free: the recent time per generation times those ahead."""
+        mean = sum(self.seconds) / len(self.seconds) if self.seconds else 1.0
+        return max(1, min(3600, math.ceil(mean * self.admitted)))
+
+
+async def watch_disconnect(request: Request, cancel: threading.Event, on_gone) -> None:
+    """Set `cancel` once the client has gone (the body is read by now, so the next event is a disconnect)."""
+    while not await request.is_disconnected():
+        await asyncio.sleep(DISCONNECT_POLL_S)
+    cancel.set()
+    on_gone()
+
+
 def create_app(backend, params: Params, name: str):
     """The FastAPI app around a loaded backend."""
     serve, system = params.serve, params.student.system_prompt
-    lock = threading.Lock()  # one generation (and one gate run) at a time
+    turns = Turns(serve.max_queue)
     app = FastAPI(title="distilloop", docs_url=None, redoc_url=None, openapi_url=None)
+    app.add_middleware(HeaderLimit)
     created = int(time.time())
-
-    def error(status: int, message: str) -> JSONResponse:
-        kind = "invalid_request_error" if status < 500 else "server_error"
-        return JSONResponse({"error": {"message": message, "type": kind, "code": status}}, status_code=status)
+    error = error_response
 
     @app.exception_handler(RequestError)
     async def _refused(request, exc: RequestError):
-        return error(exc.status, exc.message)
+        return error(exc.status, exc.message, exc.headers)
+
+    @app.exception_handler(ClientGone)
+    async def _gone(request, exc: ClientGone):
+        # one line, not starlette's traceback: a client that leaves is not a server error
+        log.info("client gone: %s %s %s", request.method, request.url.path, exc)
+        return Response(status_code=499)  # nobody is there to read it
 
     @app.exception_handler(HTTPException)
     async def _http(request, exc: HTTPException):
@@ -444,16 +582,43 @@ def create_app(backend, params: Params, name: str):
     async def _unexpected(request, exc: Exception):
         return error(500, f"internal error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
 
-    def answer(body: InvocationRequest | ChatRequest, settings: Settings, score: bool) -> tuple[Answer, dict]:
+    def answer(
+        body: InvocationRequest | ChatRequest, settings: Settings, score: bool, cancel: threading.Event
+    ) -> tuple[Answer, dict]:
         messages = [message.model_dump() for message in body.conversation()]
         if system and not any(message["role"] == "system" for message in messages):
             messages.insert(0, {"role": "system", "content": system})  # as the student was trained and evaluated
-        with lock:
+        while not turns.lock.acquire(timeout=DISCONNECT_POLL_S):
+            if cancel.is_set():
+                raise Cancelled(0)  # its client left while it waited: it leaves the queue, nothing generated
+        try:
             started = time.perf_counter()
-            result = backend.chat(messages, settings)
+            result = backend.chat(messages, settings, cancel)
             seconds = time.perf_counter() - started
+            turns.seconds.append(seconds)
             verdict = judge(body, messages, result, seconds, params) if score else {}
+        finally:
+            turns.lock.release()
         return result, verdict
+
+    async def generate(request: Request, body: InvocationRequest | ChatRequest, score: bool) -> tuple[Answer, dict]:
+        """Wait for the turn and generate; stop (between two tokens) once the client has gone."""
+        settings = body.settings(serve)
+        turns.admit()
+        cancel, place = threading.Event(), [True]  # place: still counted in the queue
+
+        def leave_queue() -> None:  # at once when the client goes: its generation stops at the next token
+            if place.pop() if place else False:
+                turns.admitted -= 1
+
+        watcher = asyncio.create_task(watch_disconnect(request, cancel, leave_queue))
+        try:
+            return await run_in_threadpool(answer, body, settings, score, cancel)
+        except Cancelled as exc:
+            raise ClientGone(f"cancelled after {exc.tokens} of {settings.max_new_tokens} tokens") from None
+        finally:
+            watcher.cancel()
+            leave_queue()
 
     @app.get("/ping")
     async def ping():
@@ -469,7 +634,7 @@ def create_app(backend, params: Params, name: str):
     @app.post("/invocations")
     async def invocations(request: Request, score: bool = False):
         body = await read_request(request, InvocationRequest, serve)
-        result, verdict = await run_in_threadpool(answer, body, body.settings(serve), score)
+        result, verdict = await generate(request, body, score)
         return [{"generated_text": result.text, **verdict}]
 
     @app.post("/v1/chat/completions")
@@ -477,7 +642,7 @@ def create_app(backend, params: Params, name: str):
         body = await read_request(request, ChatRequest, serve)
         if body.stream:
             raise RequestError(400, 'stream: streaming is not supported; send "stream": false')
-        result, verdict = await run_in_threadpool(answer, body, body.settings(serve), score)
+        result, verdict = await generate(request, body, score)
         return {
             "id": f"chatcmpl-{uuid.uuid4().hex}",
             "object": "chat.completion",
@@ -503,7 +668,7 @@ def create_app(backend, params: Params, name: str):
 
 def judge(body: Scoring, messages: list[dict], result: Answer, seconds: float, params: Params) -> dict:
     """The gate's verdict on one answer: score, passed, axes, findings."""
-    from distilloop.gate import score_records
+    from distilloop.gate.scoring import score_records
 
     prompt = next((message["content"] for message in reversed(messages) if message["role"] == "user"), "")
     record = {
@@ -559,5 +724,40 @@ def run(params: Params, model: str | None = None, host: str | None = None, port:
         f"http://{host}:{port}: GET /ping, POST /invocations, POST /v1/chat/completions, GET /v1/models",
         soft_wrap=True,
     )
-    config = uvicorn.Config(create_app(backend, params, name), log_level="info")
+    config = uvicorn.Config(
+        create_app(backend, params, name),
+        log_level="info",
+        http=header_limited_h11(),
+        h11_max_incomplete_event_size=MAX_HEADER_BYTES,
+    )
     uvicorn.Server(config).run(sockets=[sock])
+
+
+@cache
+def header_limited_h11():
+    """uvicorn's h11 protocol, answering headers that arrive in pieces and pass MAX_HEADER_BYTES (h11's
+    limit on an incomplete event) with 431 where uvicorn says 400."""
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    class HeaderLimitedH11(H11Protocol):
+        draining = False
+
+        def send_400_response(self, msg: str) -> None:
+            if len(self.conn.trailing_data[0]) <= MAX_HEADER_BYTES:  # another bad request: uvicorn's 400
+                return super().send_400_response(msg)
+            body = json.dumps({"error": {"message": HEADERS_TOO_LARGE, "type": "invalid_request_error", "code": 431}})
+            self.transport.write(
+                b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: application/json\r\n"
+                + f"content-length: {len(body)}\r\nconnection: close\r\n\r\n{body}".encode()
+            )
+            # read and drop what the client still sends before closing: closing on unread data resets
+            # the connection, and the reset can destroy this answer before the client reads it
+            self.draining = True
+            self.transport.write_eof()
+            asyncio.get_running_loop().call_later(5.0, self.transport.close)
+
+        def data_received(self, data: bytes) -> None:
+            if not self.draining:
+                super().data_received(data)
+
+    return HeaderLimitedH11

@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 
 from distilloop import UserError
-from distilloop.config import TeacherSettings
+from distilloop.config import Connection
 
 BACKENDS = {
     "reference": "distilloop.teachers.backends.reference:ReferenceTeacher",
@@ -37,6 +37,7 @@ class Request:
     system: str
     prompt: str
     record: dict  # the scored record the request is about (the reference backend answers from it)
+    max_tokens: int | None = None  # below teacher.max_tokens when the budget's remainder pays for no more
 
 
 @dataclass
@@ -77,7 +78,7 @@ class Teacher:
     cached = True  # calls go through the persistent call cache
     max_concurrency = 0  # 0: runtime.teacher.concurrency; local models run one call at a time
 
-    def __init__(self, params: TeacherSettings):
+    def __init__(self, params: Connection):
         self.params = params
         self.backend = self.backend or params.backend
         self.model = params.model
@@ -97,7 +98,7 @@ class Teacher:
         pass
 
 
-def api_key(params: TeacherSettings, default_env: str) -> tuple[str, str]:
+def api_key(params: Connection, default_env: str) -> tuple[str, str]:
     """(name, value) of the API key variable; a missing key is a one-line user error naming the variable."""
     name = params.api_key_env or default_env
     value = os.environ.get(name, "").strip()
@@ -122,6 +123,6 @@ def redact(text: str, secret: str | None) -> str:
     return text.replace(secret, "[redacted]") if secret else text
 
 
-def make_teacher(params: TeacherSettings) -> Teacher:
+def make_teacher(params: Connection) -> Teacher:
     module_name, class_name = BACKENDS[params.backend].split(":")
     return getattr(importlib.import_module(module_name), class_name)(params)

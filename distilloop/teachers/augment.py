@@ -21,6 +21,7 @@ from collections import Counter
 
 from distilloop.config import Params
 from distilloop.export.leakage import normalise, shingles, without_common
+from distilloop.gate.extract import parse_json
 from distilloop.teachers import Request
 
 FENCED = re.compile(r"```(?:json)?\s*\n(.*?)```", re.DOTALL)
@@ -37,10 +38,9 @@ def new_tasks(text: str, limit: int) -> tuple[list[dict], str | None]:
     """The reply's tasks ({"prompt", "answer"} or {"reason"} for a malformed entry), at most `limit`, or
     ([], why) when the reply is not a JSON array."""
     fenced = FENCED.search(text)
-    try:
-        items = json.loads(fenced.group(1) if fenced else text.strip())
-    except json.JSONDecodeError as exc:
-        return [], f"reply is not a JSON array: {exc.msg} (line {exc.lineno})"
+    items, error = parse_json(fenced.group(1) if fenced else text.strip())  # depth-bounded: replies are untrusted
+    if error:
+        return [], f"reply is not a JSON array: {error}"
     if not isinstance(items, list):
         return [], f"reply is not a JSON array but a {type(items).__name__}"
     tasks = []
@@ -80,7 +80,8 @@ def augment(
 ) -> tuple[list[dict], dict]:
     """New tasks like each seed (a failing record and its accepted correction), each checked.
     Returns (one record per task written or reply refused, metrics)."""
-    from distilloop.gate import accept_rule, score_records
+    from distilloop.gate.scoring import score_records
+    from distilloop.gate.verdict import accept_rule
 
     outcomes = runner.run([augment_request(record, answer, params) for record, answer in seeds], "augment")
     suffix = f"+aug{epoch}" if epoch is not None else "+aug"

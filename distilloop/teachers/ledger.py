@@ -1,28 +1,35 @@
 """Prices and the budget of one run.
 
-Before a call the ledger reserves a worst-case cost: every byte of the request counted as a token
-(byte-level BPE tokens cover at least one byte) plus max_tokens of output. A call is made only when
-spend + reservations + that estimate stays within budget_usd; afterwards the reservation is replaced
-by the actual usage the server reported. Cache hits cost nothing.
+Each call reserves what it can cost at most: its request counted as one token per byte (byte-level BPE
+tokens cover at least one byte), plus the reply tokens the call is allowed. A call is allowed
+teacher.max_tokens while the budget has room for that; once it has not, a call is still sent when the
+room left pays for the likely reply (the longest reply so far; max_tokens before any), with its
+max_tokens lowered to what the room pays for. So a reply can never cost more than was reserved, the
+cap is never exceeded (even by a server that always answers max_tokens), and a small cap is mostly
+used instead of stopping once a worst case no longer fits. Afterwards the reservation is replaced by
+the usage the server reported. Cache hits cost nothing.
 
 Under concurrency, `admit` decides in input order what a sequential run would: item i is sent iff
-the spend so far plus its estimate fits. When it does not fit only because earlier calls are still in
-flight (their worst cases reserved), it waits for them to settle and asks again; only a refusal with
-nothing in flight closes the budget for every later item. So the same items are sent at every
-concurrency, and the spend reaches what a sequential run spends.
+it fits. A call that fits at full max_tokens while others are in flight fits in the sequential run too
+(their actual costs are at most their reservations); any other decision waits until nothing is in
+flight, when the ledger is where a sequential run's would be, and only a refusal then closes the
+budget for every later item. So the same items are sent at every concurrency, with the same limits.
+A billed empty reply is asked again once if the room left pays for it (`rebook`).
 """
 
 from __future__ import annotations
 
+import math
 import threading
+from dataclasses import dataclass
 
 from distilloop import UserError
-from distilloop.config import Price, TeacherParams
+from distilloop.config import Connection, Price
 
 CHAT_OVERHEAD_TOKENS = 64  # role markers and template tokens around system + user prompt
 
 
-def price_of(params: TeacherParams, remote: bool) -> Price:
+def price_of(params: Connection, remote: bool) -> Price:
     price = params.prices.get(params.model)
     if price is not None:
         return price
@@ -39,6 +46,14 @@ def cost(price: Price, input_tokens: int, output_tokens: int) -> float:
     return (input_tokens * price.input_per_mtok + output_tokens * price.output_per_mtok) / 1e6
 
 
+@dataclass
+class Grant:
+    """A call admitted by the ledger: the reply tokens it may use and the USD reserved for it."""
+
+    max_tokens: int
+    reserved_usd: float
+
+
 class Ledger:
     def __init__(self, price: Price, budget_usd: float, max_tokens: int):
         self.price = price
@@ -48,45 +63,73 @@ class Ledger:
         self.reserved_usd = 0.0
         self.input_tokens = 0
         self.output_tokens = 0
+        self.longest_reply = 0  # tokens of the longest reply so far: what the next one likely needs
         self.lock = threading.Condition()
         self.in_flight = 0
         self.turn = 0  # the index of the next item `admit` decides
         self.closed = False  # an item did not fit with nothing in flight: no later item is sent
 
+    def request_tokens(self, system: str, prompt: str) -> int:
+        """At least the request's input tokens: one per byte, plus the chat template's."""
+        return len(system.encode()) + len(prompt.encode()) + CHAT_OVERHEAD_TOKENS
+
     def estimate(self, system: str, prompt: str) -> float:
-        request_tokens = len(system.encode()) + len(prompt.encode()) + CHAT_OVERHEAD_TOKENS
-        return cost(self.price, request_tokens, self.max_tokens)
+        """The most a call at full max_tokens can cost."""
+        return cost(self.price, self.request_tokens(system, prompt), self.max_tokens)
+
+    def likely_reply_tokens(self) -> int:
+        return min(self.max_tokens, self.longest_reply or self.max_tokens)
 
     def reserve(self, estimate: float) -> bool:
         with self.lock:
-            return self._reserve(estimate)
+            if self.closed or self.spent_usd + self.reserved_usd + estimate > self.budget_usd + 1e-12:
+                return False
+            self.reserved_usd += estimate
+            self.in_flight += 1
+            return True
 
-    def _reserve(self, estimate: float) -> bool:
-        if self.closed or self.spent_usd + self.reserved_usd + estimate > self.budget_usd + 1e-12:
-            return False
-        self.reserved_usd += estimate
+    def _affordable_reply_tokens(self, input_tokens: int) -> int:
+        """Reply tokens the budget not yet spent or reserved pays for after this request's input."""
+        room = self.budget_usd - self.spent_usd - self.reserved_usd - cost(self.price, input_tokens, 0)
+        if room < -1e-12:
+            return -1
+        if self.price.output_per_mtok <= 0:
+            return self.max_tokens
+        return min(self.max_tokens, math.floor(room * 1e6 / self.price.output_per_mtok + 1e-9))
+
+    def _grant(self, input_tokens: int, full_only: bool) -> Grant | None:
+        if self.closed:
+            return None
+        tokens = self._affordable_reply_tokens(input_tokens)
+        if tokens < self.max_tokens and (full_only or tokens < max(1, self.likely_reply_tokens())):
+            return None
+        grant = Grant(tokens, cost(self.price, input_tokens, tokens))
+        self.reserved_usd += grant.reserved_usd
         self.in_flight += 1
-        return True
+        return grant
 
     def begin_run(self) -> None:
         """Item indices count from 0 in every run; spend, reservations and a closed budget carry over."""
         with self.lock:
             self.turn = 0
 
-    def admit(self, index: int, estimate: float | None) -> bool:
-        """Item `index`'s decision, taken after every earlier item's; `estimate` None passes the turn (a
-        cache hit, a stopped run). True: reserved, the call may go."""
+    def admit(self, index: int, input_tokens: int | None) -> Grant | None:
+        """Item `index`'s decision, taken after every earlier item's; `input_tokens` None passes the turn
+        (a cache hit, a stopped run). A Grant: reserved, the call may go with its max_tokens."""
         with self.lock:
             self.lock.wait_for(lambda: self.turn == index)
             try:
-                if estimate is None:
-                    return False
-                while not self._reserve(estimate):
+                if input_tokens is None:
+                    return None
+                while True:
+                    # with calls in flight only a full grant is what a sequential run would give for sure
+                    grant = self._grant(input_tokens, full_only=self.in_flight > 0)
+                    if grant is not None:
+                        return grant
                     if self.closed or self.in_flight == 0:
                         self.closed = True
-                        return False
+                        return None
                     self.lock.wait()  # earlier calls still hold reservations: wait for one to settle
-                return True
             finally:
                 self.turn += 1
                 self.lock.notify_all()
@@ -99,14 +142,29 @@ class Ledger:
                 self.turn += 1
                 self.lock.notify_all()
 
-    def settle(self, estimate: float, input_tokens: int = 0, output_tokens: int = 0) -> float:
-        """Book a finished call (a failed one books what the server reported, usually nothing)."""
+    def rebook(self, grant: Grant, input_tokens: int, output_tokens: int) -> float | None:
+        """Book a billed attempt that gave nothing (an empty reply) and keep the grant's reservation for
+        one more attempt: the cost booked, or None (nothing booked) when the room left cannot pay it."""
         actual = cost(self.price, input_tokens, output_tokens)
         with self.lock:
-            self.reserved_usd -= estimate
+            if self.spent_usd + self.reserved_usd + actual > self.budget_usd + 1e-12:
+                return None
+            self._book(input_tokens, output_tokens, actual)
+            return actual
+
+    def settle(self, reserved_usd: float, input_tokens: int = 0, output_tokens: int = 0) -> float:
+        """Book a finished call (a failed one books what the server reported, usually nothing) and release
+        its reservation."""
+        actual = cost(self.price, input_tokens, output_tokens)
+        with self.lock:
+            self.reserved_usd -= reserved_usd
             self.in_flight -= 1
-            self.spent_usd += actual
-            self.input_tokens += input_tokens
-            self.output_tokens += output_tokens
+            self._book(input_tokens, output_tokens, actual)
             self.lock.notify_all()
         return actual
+
+    def _book(self, input_tokens: int, output_tokens: int, actual: float) -> None:
+        self.spent_usd += actual
+        self.input_tokens += input_tokens
+        self.output_tokens += output_tokens
+        self.longest_reply = max(self.longest_reply, output_tokens)

@@ -87,6 +87,8 @@ def post_json(client: httpx.Client, url: str, body: dict, headers: dict, secret:
         value = json.loads(response.content)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise CallError("malformed response", f"not JSON: {exc}", retryable=True) from None
+    except RecursionError:  # json.loads recurses: a body nested thousands deep is a bad answer, not a crash
+        raise CallError("malformed response", "not JSON: nested too deeply", retryable=True) from None
     if not isinstance(value, dict):
         raise CallError("malformed response", f"a JSON {type(value).__name__}, not an object", retryable=True)
     return value

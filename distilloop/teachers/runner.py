@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rich.progress import TextColumn
 
 from distilloop import UserError
-from distilloop.config import TeacherSettings
+from distilloop.config import Connection
 from distilloop.console import progress
 from distilloop.teachers import CallError, Reply, Request, Teacher, redact_url
 from distilloop.teachers.cache import CallCache, cache_key
@@ -37,10 +37,10 @@ class Outcome:
 
 
 class Runner:
-    def __init__(self, teacher: Teacher, params: TeacherSettings, ledger: Ledger, cache: CallCache | None):
+    def __init__(self, teacher: Teacher, params: Connection, ledger: Ledger, cache: CallCache | None):
         self.teacher, self.params, self.ledger, self.cache = teacher, params, ledger, cache
         self.lock = threading.Lock()
-        self.calls = self.cache_hits = self.successes = self.unreachable = 0
+        self.calls = self.cache_hits = self.successes = self.unreachable = self.empty_retries = 0
         self.budget_spent = False
         self.fatal: UserError | None = None
 
@@ -66,33 +66,50 @@ class Runner:
         if (hit := self.cached(key)) is not None or self.fatal is not None:
             self.ledger.admit(index, None)
             return hit or Outcome(cache_key=key, skipped="stopped")
-        estimate = self.ledger.estimate(request.system, request.prompt)
         # worst first: once one call does not fit the budget, no later (better-scored) item is sent
-        if not self.ledger.admit(index, estimate):
+        grant = self.ledger.admit(index, self.ledger.request_tokens(request.system, request.prompt))
+        if grant is None:
             self.budget_spent = True
             return Outcome(cache_key=key, skipped="budget")
+        lowered = grant.max_tokens < self.params.max_tokens  # the budget's remainder pays for no more
+        if lowered:
+            request = replace(request, max_tokens=grant.max_tokens)
         with self.lock:
             self.calls += 1
+        paid = 0.0  # for an empty reply asked again
         try:
-            reply = call_with_retries(
-                lambda: teacher.complete(request), self.params.max_retries, self.params.backoff_base_s
-            )
+            try:
+                reply = self._call(request)
+            except CallError as exc:
+                # a billed empty reply is asked again once, if the budget still has room for it
+                if exc.kind != "empty content" or (paid := self.ledger.rebook(grant, *exc.usage)) is None:
+                    paid = 0.0
+                    raise
+                with self.lock:
+                    self.empty_retries += 1
+                reply = self._call(request)
         except CallError as exc:
-            cost = self.ledger.settle(estimate, *exc.usage)  # an empty answer may still have been billed
+            cost = paid + self.ledger.settle(grant.reserved_usd, *exc.usage)  # an empty answer may be billed
             exc.detail = teacher.redact(exc.detail)
             self._note_failure(exc)
             return Outcome(error=exc, cache_key=key, cost_usd=cost)
         except UserError as exc:
-            self.ledger.settle(estimate)
+            self.ledger.settle(grant.reserved_usd)
             with self.lock:
                 self.fatal = self.fatal or UserError(teacher.redact(str(exc)))
-            return Outcome(cache_key=key, skipped="stopped")
-        cost = self.ledger.settle(estimate, reply.input_tokens, reply.output_tokens)
-        if key is not None:
+            return Outcome(cache_key=key, skipped="stopped", cost_usd=paid)
+        cost = paid + self.ledger.settle(grant.reserved_usd, reply.input_tokens, reply.output_tokens)
+        # a reply cut short by a lowered max_tokens is not what a full call answers: not cached
+        if key is not None and not (lowered and reply.truncated):
             self.cache.put(key, teacher.backend, teacher.model, reply, cost)
         with self.lock:
             self.successes += 1
         return Outcome(reply=reply, cache_key=key, cost_usd=cost)
+
+    def _call(self, request: Request) -> Reply:
+        return call_with_retries(
+            lambda: self.teacher.complete(request), self.params.max_retries, self.params.backoff_base_s
+        )
 
     def _note_failure(self, exc: CallError) -> None:
         with self.lock:

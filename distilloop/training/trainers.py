@@ -14,6 +14,7 @@ from transformers.trainer_callback import PrinterCallback
 from trl import DPOConfig, DPOTrainer, SFTConfig
 
 from distilloop.config import TrainParams
+from distilloop.training.interruption import interruption_callbacks
 from distilloop.training.kd import KDTrainer, load_teacher
 from distilloop.training.sft import CompletionSFTTrainer, ReleaseFreedMemory, grouped_by_length, trainer_arguments
 
@@ -39,7 +40,7 @@ def make_trainer(
     early stopping and the best checkpoint restored at the end."""
     has_eval = bool(eval_examples) and config.method != "dpo"
     arguments = trainer_arguments(config, output_dir, has_eval, bf16, processes)
-    callbacks = [*callbacks, ReleaseFreedMemory()]
+    callbacks = [*callbacks, ReleaseFreedMemory(), *interruption_callbacks(processes)]  # spot: time + SIGTERM
     if has_eval and config.early_stopping_patience:
         callbacks = [*callbacks, EarlyStoppingCallback(config.early_stopping_patience, config.early_stopping_threshold)]
     common = dict(

@@ -25,7 +25,7 @@ class AnthropicTeacher(Teacher):
             "model": self.model,
             "system": request.system,
             "messages": [{"role": "user", "content": request.prompt}],
-            "max_tokens": self.params.max_tokens,
+            "max_tokens": request.max_tokens or self.params.max_tokens,
             "temperature": self.params.temperature,
         }
         headers = {"x-api-key": self._key, "anthropic-version": API_VERSION}

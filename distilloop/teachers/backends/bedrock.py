@@ -38,7 +38,10 @@ class BedrockTeacher(Teacher):
                 modelId=self.model,
                 messages=[{"role": "user", "content": [{"text": request.prompt}]}],
                 system=[{"text": request.system}],
-                inferenceConfig={"maxTokens": self.params.max_tokens, "temperature": self.params.temperature},
+                inferenceConfig={
+                    "maxTokens": request.max_tokens or self.params.max_tokens,
+                    "temperature": self.params.temperature,
+                },
             )
         except aws.ClientError as exc:
             meta = exc.response.get("ResponseMetadata", {})

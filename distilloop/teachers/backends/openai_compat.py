@@ -28,7 +28,7 @@ class OpenAITeacher(Teacher):
             "model": self.model,
             "messages": [{"role": "system", "content": request.system}, {"role": "user", "content": request.prompt}],
             "temperature": self.params.temperature,
-            "max_tokens": self.params.max_tokens,
+            "max_tokens": request.max_tokens or self.params.max_tokens,
         }
         headers = {"Authorization": f"Bearer {self._key}"} if self._key else {}
         data = post_json(self.client, self.url, body, headers, self._key)
