@@ -548,7 +548,6 @@ class ConnectionParams(Section):
         return data
 
 
-
 class Connection(ConnectionParams, ConnectionRuntime):
     """A model to call and how to call it: what distilloop/teachers works with (the teacher's:
     TeacherSettings.of(params); an LLM judge's: its own gate.tasks.NAME.judge)."""
