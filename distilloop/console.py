@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 import warnings
 from pathlib import Path
@@ -11,15 +12,25 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 console = Console(stderr=True, highlight=False)
+steps = Console(highlight=False, soft_wrap=True)  # stdout: a log's one line per finished step (LineProgress)
+
+
+URL_CREDENTIALS = re.compile(r"(?<=//)[^/@\s]+@")  # a source such as postgresql://user:password@host
 
 
 class LineProgress(Progress):
     """Where stderr is not a terminal (a log, `dvc repro` piped): no bar redrawn with carriage returns, but
-    one line per task when it ends, e.g. `epoch 1 val: 59/59 in 41 s (rate 118.2)`."""
+    one line per task when it ends, e.g. `epoch 1 val: 59/59 in 41 s (rate 118.2)`, on stdout: stderr stays
+    for the summaries and, when a stage fails, its one error line."""
 
     def __init__(self, *columns):
         super().__init__(*columns, console=console, disable=True)
         self._reported: set = set()
+
+    def __exit__(self, exc_type, exc_value, traceback) -> None:
+        if exc_type is not None:  # the stage fails: its one error line is all a user sees
+            self._reported.update(task.id for task in self.tasks)
+        self.stop()
 
     def stop(self) -> None:
         super().stop()
@@ -30,7 +41,8 @@ class LineProgress(Progress):
             done = f"{task.completed:g}" + (f"/{task.total:g}" if task.total is not None else "")
             fields = ", ".join(f"{name} {value}" for name, value in task.fields.items())
             elapsed = f" in {task.elapsed:.0f} s" if task.elapsed is not None else ""
-            console.print(f"{task.description}: {done}{elapsed}" + (f" ({fields})" if fields else ""))
+            line = f"{task.description}: {done}{elapsed}" + (f" ({fields})" if fields else "")
+            steps.print(URL_CREDENTIALS.sub("***@", line), markup=False)
 
 
 def progress(*extra_columns) -> Progress:
