@@ -107,7 +107,7 @@ def plain_loop(model_dir: Path, prompts: list[str], student) -> tuple[list[str],
         def __call__(self, input_ids, scores, **kwargs):
             return torch.tensor([self.end.feed(tokenizer.decode(input_ids[0, -1:]))])
 
-    prepare_cpu(student.threads)
+    prepare_cpu(0)
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32).to(resolve_dtype(student.dtype)).eval()
     texts, tokens = [], 0

@@ -24,7 +24,7 @@ from pathlib import Path
 import httpx
 
 from bench.common import save, stopwatch
-from distilloop.config import TeacherParams
+from distilloop.config import TeacherSettings
 from distilloop.teachers import Request, make_teacher
 from distilloop.teachers.cache import CallCache
 from distilloop.teachers.ledger import Ledger, price_of
@@ -87,7 +87,7 @@ def bare_httpx(url: str, requests: list[Request]) -> float:
     return elapsed()
 
 
-def through_runner(params: TeacherParams, cache_path: Path, requests: list[Request]) -> tuple[float, Runner]:
+def through_runner(params: TeacherSettings, cache_path: Path, requests: list[Request]) -> tuple[float, Runner]:
     teacher = make_teacher(params)
     runner = Runner(teacher, params, Ledger(price_of(params, True), 1.0, params.max_tokens), CallCache(cache_path))
     with stopwatch() as elapsed:
@@ -103,7 +103,7 @@ def main() -> None:
         workdir = Path(tmp)
         server, url, log = start_server(workdir)
         try:
-            params = TeacherParams(
+            params = TeacherSettings(
                 backend="openai",
                 model="bench",
                 base_url=f"{url}/v1",

@@ -12,20 +12,23 @@ from typing import Annotated
 import typer
 
 from distilloop import UserError
-from distilloop.config import PARAMS_FILE, Params, load
+from distilloop.config import PARAMS_FILE, environment_overrides, load, parse
 from distilloop.console import fail
 
 os.environ.setdefault("DVC_NO_ANALYTICS", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing may download weights or data from a hub
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# no library's tqdm bars (transformers converting a GGUF, ...): redrawn with carriage returns they fill a log; the
+# stages print their own progress (distilloop.console.progress). tqdm reads this when it is first imported.
+os.environ.setdefault("TQDM_DISABLE", "1")
 
 ParamsOption = Annotated[Path, typer.Option("--params", help="params file (defaults apply when absent)")]
 ModelDirOption = Annotated[Path, typer.Option("--model", help="base model directory (HF format)")]
 
 
 def load_params(path: Path):
-    if not path.exists() and path == PARAMS_FILE:
-        return Params()  # standalone use outside a project: the documented defaults
+    if not path.exists() and path == PARAMS_FILE:  # standalone use outside a project: the documented defaults
+        return parse(environment_overrides({}, os.environ), "the defaults (no params.yaml here)")
     return load(path)
 
 

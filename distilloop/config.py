@@ -6,7 +6,9 @@ that names the key, e.g. `params.yaml: train.lora.r: must be >= 1 (got 0)`.
 
 from __future__ import annotations
 
+import copy
 import math
+import os
 import re
 import string
 from pathlib import Path
@@ -151,7 +153,6 @@ class StudentParams(Section):
         description="float32: batched greedy answers equal one-at-a-time ones, measured no slower than "
         "bf16 here; bfloat16/auto change answers with the batch shape",
     )
-    threads: int = Field(0, ge=0, le=256, description="torch threads; 0 means one per core")
     seed: int = Field(0, ge=0, description="sampling seed (temperature > 0)")
     system_prompt: str | None = Field(
         None, description="system turn of the chat template; null keeps the template's own default"
@@ -486,6 +487,24 @@ class Price(Section):
     output_per_mtok: float = Field(ge=0, description="USD per million output tokens")
 
 
+class ConnectionRuntime(Section):
+    """How calls to a model are made (the teacher's: runtime.teacher; a judge's: its own keys); the answers do
+    not depend on it (the call cache is keyed by what is asked)."""
+
+    concurrency: int = Field(4, ge=1, le=256, description="calls in flight at once (local backends use 1)")
+    timeout_s: float = Field(120.0, gt=0, le=3600, description="per-call timeout of a remote backend")
+    max_retries: int = Field(4, ge=0, le=20, description="retries of a failed call (429, 5xx, timeout, malformed)")
+    backoff_base_s: float = Field(
+        1.0, ge=0, le=300, description="first retry delay; doubles each retry, with jitter; a Retry-After header wins"
+    )
+    cache_path: str | None = Field(
+        None,
+        description="sqlite call cache; null: $DISTILLOOP_CACHE_DIR/teacher.sqlite "
+        "or ~/.cache/distilloop/teacher.sqlite",
+    )
+    threads: int = Field(0, ge=0, le=256, description="CPU threads of a local teacher; 0 means one per core")
+
+
 class ConnectionParams(Section):
     """How to reach a model that answers requests: the teacher's, and an LLM judge's (gate.tasks.NAME.judge)."""
 
@@ -510,19 +529,7 @@ class ConnectionParams(Section):
     region: str | None = Field(None, description="AWS region for bedrock; null: AWS_REGION / AWS_DEFAULT_REGION")
     temperature: float = Field(0.0, ge=0, le=2, description="0 means greedy; part of the cache key")
     max_tokens: int = Field(1024, ge=1, le=65536, description="longest correction; part of the cache key")
-    timeout_s: float = Field(120.0, gt=0, le=3600, description="per-call timeout of a remote backend")
-    max_retries: int = Field(4, ge=0, le=20, description="retries of a failed call (429, 5xx, timeout, malformed)")
-    backoff_base_s: float = Field(
-        1.0, ge=0, le=300, description="first retry delay; doubles each retry, with jitter; a Retry-After header wins"
-    )
-    concurrency: int = Field(4, ge=1, le=256, description="calls in flight at once (local backends use 1)")
-    cache_path: str | None = Field(
-        None,
-        description="sqlite call cache; null: $DISTILLOOP_CACHE_DIR/teacher.sqlite "
-        "or ~/.cache/distilloop/teacher.sqlite",
-    )
     n_ctx: int = Field(4096, ge=256, le=262144, description="context length of a llamacpp teacher")
-    threads: int = Field(0, ge=0, le=256, description="CPU threads of a local teacher; 0 means one per core")
     prices: dict[str, Price] = Field(
         default_factory=dict,
         description="model -> USD per million tokens; a remote "
@@ -539,6 +546,11 @@ class ConnectionParams(Section):
             elif looks_like_key(data["api_key_env"]):
                 data = {**data, "api_key_env": "<looks like a key, not a variable name: value hidden>"}
         return data
+
+
+class Connection(ConnectionParams, ConnectionRuntime):
+    """A model to call and how to call it: what distilloop/teachers works with (the teacher's:
+    TeacherSettings.of(params); an LLM judge's: its own gate.tasks.NAME.judge)."""
 
 
 class TeacherParams(ConnectionParams):
@@ -576,7 +588,7 @@ DEFAULT_JUDGE_SYSTEM = (
 JUDGE_FIELDS = ("prompt", "output", "reference")
 
 
-class JudgeParams(ConnectionParams):
+class JudgeParams(Connection):
     """An LLM judge of a user task: the teacher's connection keys, a rubric, and the bar its agreement with
     labelled answers must clear before its scores are used."""
 
@@ -741,26 +753,38 @@ class TrainParams(Section):
         description="bfloat16: bf16 autocast over fp32 weights; auto: bf16 where the CPU has it natively "
         "and a matmul probe shows it faster than fp32",
     )
-    threads: int = Field(0, ge=0, le=256, description="torch threads; 0 means one per core")
     seed: int = Field(0, ge=0, description="seeds LoRA dropout and the data order")
     dpo: DpoParams = Field(default_factory=DpoParams)
     kd: KdParams = Field(default_factory=KdParams)
-    distributed: DistributedParams = Field(default_factory=DistributedParams)
-
-    @model_validator(mode="after")
-    def _batch_splits_over_processes(self):
-        if self.batch_size % self.distributed.processes:
-            raise ValueError(
-                f"batch_size {self.batch_size} must be a multiple of distributed.processes "
-                f"{self.distributed.processes} (each process takes an equal share)"
-            )
-        return self
 
     @model_validator(mode="after")
     def _kd_needs_teacher(self):
         if self.method == "kd" and not self.kd.teacher:
             raise ValueError("kd.teacher must name a local HF model directory when method is kd")
         return self
+
+
+# --- runtime: how this machine runs the stages, never what they compute --------------------------
+
+
+class RuntimeParams(Section):
+    """Settings that never change a result: no stage lists them in dvc.yaml, so changing one re-runs nothing.
+    Each can also come from the environment, DISTILLOOP_RUNTIME__KEY=value (DISTILLOOP_RUNTIME__TEACHER__CONCURRENCY=8
+    for a nested one), which wins over params.yaml."""
+
+    threads: int = Field(
+        0, ge=0, le=256, description="torch threads of generation, training and GGUF scoring; 0 means one per core"
+    )
+    teacher: ConnectionRuntime = Field(default_factory=ConnectionRuntime)
+    distributed: DistributedParams = Field(default_factory=DistributedParams)
+
+
+class TeacherSettings(TeacherParams, Connection):
+    """What a teacher backend is built from: teacher (what is asked) and runtime.teacher (how it is called)."""
+
+    @classmethod
+    def of(cls, params: Params) -> TeacherSettings:
+        return cls.model_validate({**params.teacher.model_dump(), **params.runtime.teacher.model_dump()})
 
 
 # --- the loop -------------------------------------------------------------------------------------
@@ -899,6 +923,17 @@ class Params(Section):
     merge_lora: MergeLoraParams = Field(default_factory=MergeLoraParams)
     quantise: QuantiseParams = Field(default_factory=QuantiseParams)
     serve: ServeParams = Field(default_factory=ServeParams)
+    runtime: RuntimeParams = Field(default_factory=RuntimeParams)
+
+    @model_validator(mode="after")
+    def _batch_splits_over_processes(self):
+        processes = self.runtime.distributed.processes
+        if self.train.batch_size % processes:
+            raise ValueError(
+                f"train.batch_size {self.train.batch_size} must be a multiple of runtime.distributed.processes "
+                f"{processes} (each process takes an equal share)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _tasks_declared(self):
@@ -915,16 +950,56 @@ class Params(Section):
         return self
 
 
+# keys that left their section for runtime: (they never change a result)
+MOVED_TO_RUNTIME = {
+    "student.threads": "runtime.threads",
+    "train.threads": "runtime.threads",
+    "train.distributed": "runtime.distributed",
+    **{f"teacher.{key}": f"runtime.teacher.{key}" for key in ConnectionRuntime.model_fields},
+}
+
+
 def _describe(error: dict) -> str:
     key = ".".join(str(part) for part in error["loc"]) or "(top level)"
     message = error["msg"].removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
-        return f"{key}: unknown key"
+        moved = MOVED_TO_RUNTIME.get(key)
+        return f"{key}: unknown key" + (f" (it is {moved} now: it never changes a result)" if moved else "")
     if error["type"] == "missing":
         return f"{key}: missing"
     if not error["loc"]:  # a rule across sections names its own keys
         return message
     return f"{key}: {message} (got {error.get('input')!r})"
+
+
+ENV_PREFIX = "DISTILLOOP_"
+
+
+def environment_overrides(data: dict, environ: dict[str, str]) -> dict:
+    """`data` with DISTILLOOP_RUNTIME__KEY=value (DISTILLOOP_RUNTIME__TEACHER__CONCURRENCY=8) applied; a value is
+    read as YAML (8, null, true). Only runtime keys: any other key changes results, and DVC sees params.yaml only."""
+    overrides = sorted((name, value) for name, value in environ.items() if name.startswith(ENV_PREFIX) and "__" in name)
+    if not overrides:
+        return data
+    data = copy.deepcopy(data or {})
+    for name, value in overrides:
+        path = [part.lower() for part in name.removeprefix(ENV_PREFIX).split("__")]
+        if path[0] != "runtime" or len(path) < 2 or not all(path):
+            key = ".".join(path)
+            raise UserError(
+                f"{name}: only runtime settings come from the environment (DISTILLOOP_RUNTIME__KEY); {key} changes "
+                f"results, so it stays in params.yaml where DVC sees it (dvc exp run -S {key}=...)"
+            )
+        node = data
+        for part in path[:-1]:
+            if not isinstance(node.get(part), dict):
+                node[part] = {}
+            node = node[part]
+        try:
+            node[path[-1]] = yaml.safe_load(value) if value.strip() else None
+        except yaml.YAMLError:
+            node[path[-1]] = value
+    return data
 
 
 def parse(data: dict, origin: str = str(PARAMS_FILE)) -> Params:
@@ -986,7 +1061,8 @@ def _dump(round_trip, document) -> str:
     return buffer.getvalue()
 
 
-def load(path: str | Path = PARAMS_FILE) -> Params:
+def load(path: str | Path = PARAMS_FILE, environ: dict[str, str] | None = None) -> Params:
+    """params.yaml, with the runtime overrides of the environment (os.environ unless `environ` is given)."""
     path = Path(path)
     if not path.exists():
         raise UserError(f"{path}: not found (run from the project directory)")
@@ -1004,4 +1080,6 @@ def load(path: str | Path = PARAMS_FILE) -> Params:
         raise UserError(f"{path}: not valid YAML: nested too deeply") from None
     if data is not None and not isinstance(data, dict):
         raise UserError(f"{path}: must be a mapping of sections")
-    return parse(data, str(path))
+    overridden = environment_overrides(data, os.environ if environ is None else environ)
+    origin = str(path) if overridden is data else f"{path} with DISTILLOOP_RUNTIME__* from the environment"
+    return parse(overridden, origin)

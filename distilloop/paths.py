@@ -30,5 +30,11 @@ def epoch_dir(epoch: int) -> Path:
     return RUNS_DIR / f"epoch-{epoch}"
 
 
+def bank_file(epoch: int) -> Path:
+    """Every example accepted up to `epoch` (the seed train split, then each epoch's corrections); train@N
+    learns lesson.jsonl, which merge@N draws from it."""
+    return epoch_dir(epoch) / "bank.jsonl"
+
+
 def epoch_metrics(epoch: int, suffix: str = "") -> Path:
     return METRICS_DIR / "epochs" / f"{epoch}{suffix}.json"

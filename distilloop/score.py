@@ -16,7 +16,7 @@ from pathlib import Path
 
 from distilloop import UserError
 from distilloop.config import Params
-from distilloop.console import console, progress, summary_table
+from distilloop.console import console, progress, shown, summary_table
 from distilloop.gate.scoring import score_records, summarise
 from distilloop.io import Reject, iter_jsonl, write_json, write_jsonl
 
@@ -102,4 +102,4 @@ def _print_summary(in_path: Path, out_path: Path, summary: dict) -> None:
         )
     top = list(summary["findings"].items())[:TOP_FINDINGS]
     rows += [(f"finding {finding}", f"{count} records") for finding, count in top]
-    console.print(summary_table(f"score {in_path} -> {out_path}", ("", "value"), rows))
+    console.print(summary_table(f"score {shown(in_path)} -> {shown(out_path)}", ("", "value"), rows))

@@ -14,16 +14,16 @@ import typer
 
 from distilloop.command import ParamsOption, load_params, run_command
 from distilloop.config import Params
-from distilloop.console import console, summary_table
+from distilloop.console import console, shown, summary_table
 from distilloop.paths import BASE_DIR
 from distilloop.student.model import materialise
 
 
 def run(params: Params, model: str | None = None, out_dir: Path = BASE_DIR) -> dict:
     spec = model or params.student.model
-    with console.status(f"base: converting {spec} -> {out_dir}"):
+    with console.status(f"base: converting {shown(spec)} -> {shown(out_dir)}"):
         info = materialise(spec, out_dir)
-    rows = [("model", spec), ("source", info["source"]), ("written to", str(out_dir))]
+    rows = [("model", shown(spec)), ("source", shown(info["source"])), ("written to", shown(out_dir))]
     if info["reused"]:
         rows.append(("status", "unchanged source: reused"))
     else:

@@ -1,7 +1,7 @@
 """baseline: epoch 0. A fresh LoRA adapter (B = 0, so the student is exactly the base model) answers
 pool, val and test; the gate scores them; the export train split becomes the first training set.
 
-Writes runs/epoch-0/adapter/, runs/epoch-0/{pool,val,test}.scored.jsonl, runs/epoch-0/train.jsonl and
+Writes runs/epoch-0/adapter/, runs/epoch-0/{pool,val,test}.scored.jsonl, runs/epoch-0/bank.jsonl and
 metrics/epochs/0.json (as evaluate@N, plus the train split's counts; never converged).
 """
 
@@ -15,7 +15,7 @@ from distilloop.config import Params
 from distilloop.console import console
 from distilloop.io import atomic_dir, read_records, write_json, write_jsonl
 from distilloop.loop.epochs import print_summary, score_epoch
-from distilloop.paths import BASE_DIR, epoch_dir, epoch_metrics, export_split
+from distilloop.paths import BASE_DIR, bank_file, epoch_dir, epoch_metrics, export_split
 from distilloop.student.model import load_student, new_adapter
 
 LISTED_IDS = 20  # metrics list at most this many ids of untrainable records
@@ -25,7 +25,9 @@ def save_initial_adapter(params: Params, model_dir: Path, adapter_dir: Path) -> 
     """Create the epoch-0 adapter on the float32 base model and save it in one rename."""
     import torch
 
-    model, _ = load_student(model_dir, None, params.student.model_copy(update={"dtype": "float32"}))
+    model, _ = load_student(
+        model_dir, None, params.student.model_copy(update={"dtype": "float32"}), threads=params.runtime.threads
+    )
     torch.manual_seed(params.train.seed)  # A is random: a re-run must write the same adapter bytes for DVC
     adapter = new_adapter(model, params.train.lora)
     with atomic_dir(adapter_dir) as staging:
@@ -65,7 +67,7 @@ def run(params: Params, model_dir: Path = BASE_DIR) -> dict:
     targets = save_initial_adapter(params, model_dir, out / "adapter")
 
     train, missing, pairs = seed_train_set(read_records(export_split("train")))
-    write_jsonl(out / "train.jsonl", train)
+    write_jsonl(bank_file(0), train)
     write_jsonl(out / "pairs.jsonl", pairs)
 
     metrics = score_epoch(params, 0, out / "adapter", model_dir)

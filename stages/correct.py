@@ -19,8 +19,8 @@ import typer
 
 from distilloop import UserError
 from distilloop.command import ParamsOption, load_params, run_command
-from distilloop.config import Params
-from distilloop.console import console, summary_table
+from distilloop.config import Params, TeacherSettings
+from distilloop.console import console, shown, summary_table
 from distilloop.gate.judge import teacher_is_judge
 from distilloop.gate.verdict import AcceptRule, accept_rule
 from distilloop.io import read_records, write_json, write_jsonl
@@ -160,14 +160,15 @@ def run(
     cap = params.correct.max_corrections_per_epoch
     to_send, skipped_max = wanted[:cap], len(wanted[cap:])
 
-    teacher = make_teacher(params.teacher) if to_send else Teacher(params.teacher)  # nothing to ask: no model, no key
+    settings = TeacherSettings.of(params)
+    teacher = make_teacher(settings) if to_send else Teacher(settings)  # nothing to ask: no model, no key
     for task in teacher_is_judge(teacher, params.gate.tasks):  # it would grade its own corrections
         console.print(
             f"warning: task {task!r}: the judge is the teacher's own model ({teacher.backend} {teacher.model})"
         )
     ledger = Ledger(price_of(params.teacher, teacher.remote), params.correct.budget_usd, params.teacher.max_tokens)
-    cache = CallCache(default_path(params.teacher.cache_path)) if teacher.cached and to_send else None
-    runner = Runner(teacher, params.teacher, ledger, cache)
+    cache = CallCache(default_path(params.runtime.teacher.cache_path)) if teacher.cached and to_send else None
+    runner = Runner(teacher, settings, ledger, cache)
     try:
         outcomes = runner.run([correction_request(r, params) for r in to_send], f"correct ({teacher.backend})")
         answered = [(r, o) for r, o in zip(to_send, outcomes) if o.reply is not None]
@@ -252,7 +253,11 @@ def _summary(metrics: dict, teacher, in_path, out_path) -> None:
         ("cost (this run)", f"${metrics['cost_usd']:.4f}"),
     ]
     console.print(
-        summary_table(f"correct {in_path} -> {out_path} ({teacher.backend} {teacher.model})", ("", "count"), rows)
+        summary_table(
+            f"correct {shown(in_path)} -> {shown(out_path)} ({teacher.backend} {shown(teacher.model)})",
+            ("", "count"),
+            rows,
+        )
     )
 
 

@@ -20,7 +20,7 @@ import typer
 from distilloop import UserError
 from distilloop.command import ModelDirOption, ParamsOption, load_params, run_command
 from distilloop.config import Params
-from distilloop.console import console
+from distilloop.console import console, shown
 from distilloop.io import Reject, iter_jsonl, write_json, write_jsonl
 from distilloop.loop import converged_before, pass_through_note
 from distilloop.loop.epochs import (
@@ -89,10 +89,10 @@ def run_file(
                 f"of {', '.join(params.gate.task_names)})"
             )
         records.append(item)
-    model, tokenizer = load_student(model_dir, adapter_dir, params.student)
+    model, tokenizer = load_student(model_dir, adapter_dir, params.student, threads=params.runtime.threads)
     scored, summary = answer_and_score(records, model, tokenizer, params, f"evaluate {in_path.name}")
     write_jsonl(out_path, scored)
-    print_summary(f"evaluate {in_path} -> {out_path}", {"file": summary})
+    print_summary(f"evaluate {shown(in_path)} -> {shown(out_path)}", {"file": summary})
     return summary
 
 

@@ -1,9 +1,9 @@
 """merge@N: what epoch N learns. Every example accepted so far is kept in the bank; train@N trains on
 this epoch's lesson, drawn from it by `merge.strategy`.
 
-Reads runs/epoch-(N-1)/train.jsonl (the bank: every accepted example so far), runs/epoch-N/corrections.jsonl
+Reads runs/epoch-(N-1)/bank.jsonl (the bank: every accepted example so far), runs/epoch-N/corrections.jsonl
 and runs/epoch-(N-1)/pool.scored.jsonl (the student's own answers, for `merge.self_training`). Writes
-  runs/epoch-N/train.jsonl   the bank N: bank N-1 + this epoch's accepted corrections (one record per
+  runs/epoch-N/bank.jsonl    the bank N: bank N-1 + this epoch's accepted corrections (one record per
                              prompt; a correction replaces an earlier record of its prompt in place)
   runs/epoch-N/lesson.jsonl  what train@N trains on:
                                targeted    the corrections of the items that fail now, each `failure_weight`
@@ -33,7 +33,7 @@ from distilloop.config import MergeParams, Params
 from distilloop.console import console, summary_table
 from distilloop.gate.verdict import AcceptRule, accept_rule
 from distilloop.io import read_records, write_jsonl
-from distilloop.paths import epoch_dir
+from distilloop.paths import bank_file, epoch_dir
 
 TRAIN_KEYS = ("id", "prompt", "completion", "source")
 
@@ -158,7 +158,7 @@ def run(
     out_dir: Path | None = None,
 ) -> dict:
     config = params.merge
-    previous_path = previous_path or epoch_dir(epoch - 1) / "train.jsonl"
+    previous_path = previous_path or bank_file(epoch - 1)
     corrections_path = corrections_path or epoch_dir(epoch) / "corrections.jsonl"
     out_dir = out_dir or epoch_dir(epoch)
     previous, corrections = read_records(previous_path), read_records(corrections_path)
@@ -180,7 +180,7 @@ def run(
     bank, taught, pairs, counts = merge(
         previous, corrections, epoch, config, self_taught, accepted_tasks(augmented, epoch), seed_pairs
     )
-    write_jsonl(Path(out_dir) / "train.jsonl", bank)
+    write_jsonl(Path(out_dir) / bank_file(epoch).name, bank)
     write_jsonl(Path(out_dir) / "lesson.jsonl", taught)
     write_jsonl(Path(out_dir) / "pairs.jsonl", pairs)
     rows = [(name, count) for name, count in counts.items()]

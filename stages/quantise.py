@@ -55,7 +55,7 @@ def answer_with_gguf(records: list[dict], path: Path, params: Params, label: str
     student, config = params.student, params.quantise
     kinds = [record.get("task") for record in records]
     budgets = [student.token_budget(kind) for kind in kinds]
-    llm = llama_tools.load_gguf(path, config.n_ctx, student.threads)
+    llm = llama_tools.load_gguf(path, config.n_ctx, params.runtime.threads)
     try:
         with progress() as bar:
             task = bar.add_task(label, total=len(records))
@@ -123,7 +123,7 @@ def run(
         best = read_json(METRICS_DIR / "best.json")
         reference = {"epoch": best["epoch"], **best["test"]}
 
-    files = build_ggufs(Path(merged_dir), Path(out_dir), config.types, params.student.threads)
+    files = build_ggufs(Path(merged_dir), Path(out_dir), config.types, params.runtime.threads)
     smallest = min(files, key=lambda kind: files[kind].stat().st_size)
     (Path(out_dir) / "Modelfile").write_text(
         llama_tools.modelfile(

@@ -30,7 +30,7 @@ import typer
 from distilloop import UserError
 from distilloop.command import ParamsOption, load_params, run_command
 from distilloop.config import Params, TrainParams
-from distilloop.console import console, quiet_libraries, summary_table
+from distilloop.console import console, quiet_libraries, shown, summary_table
 from distilloop.io import read_json, write_json
 from distilloop.loop import converged_before, pass_through_note
 from distilloop.paths import MODELS_DIR, epoch_dir, epoch_metrics, export_split
@@ -144,13 +144,13 @@ def run(
     )
     from distilloop.training.trainers import make_trainer
 
-    if config.distributed.enabled and not distributed.in_worker():
+    if params.runtime.distributed.enabled and not distributed.in_worker():
         require_model_dirs(paths.base, paths.previous_adapter)  # what can be checked before the launch
         return launch_workers(params, epoch, data, out_dir, paths)
 
     quiet_libraries()
     ranks = distributed.Ranks()  # one process unless launched as a worker
-    threads = prepare_cpu(config.threads, distributed.local_processes())
+    threads = prepare_cpu(params.runtime.threads, distributed.local_processes())
     bf16 = use_bf16(config.dtype)
     # frozen weights in bf16 in one process only: FSDP flattens parameters and wants one dtype in each
     model, tokenizer = load_model(paths.base, paths.previous_adapter, bf16 and ranks.count == 1)
@@ -158,7 +158,7 @@ def run(
         {
             "data": data_digest,
             "eval": digest(eval_examples),
-            "params": config.model_dump(exclude={"threads", "distributed"}),  # neither changes the result
+            "params": config.model_dump(),
             "adapter": file_digest(paths.previous_adapter / "adapter_model.safetensors"),
             "base": file_digest(paths.base / "config.json"),
         }
@@ -246,7 +246,7 @@ def run(
 
 
 def launch_workers(params: Params, epoch: int, data: Path | None, out_dir: Path | None, paths: TrainPaths) -> dict:
-    """Train under `accelerate launch` (train.distributed) and return what the main worker wrote. The
+    """Train under `accelerate launch` (runtime.distributed) and return what the main worker wrote. The
     workers read the very params this process validated, from a temporary copy."""
     arguments = ["--epoch", str(epoch)]
     arguments += ["--in", str(data)] if data else []
@@ -255,7 +255,7 @@ def launch_workers(params: Params, epoch: int, data: Path | None, out_dir: Path 
         params_copy = Path(scratch) / "params.json"
         params_copy.write_text(params.model_dump_json(), encoding="utf-8")  # JSON is YAML
         distributed.launch(
-            params.train.distributed,
+            params.runtime.distributed,
             "stages.train",
             [*arguments, "--params", str(params_copy)],
             paths.checkpoints.parent / "train-workers.log",
@@ -292,7 +292,7 @@ def _summary(metrics: dict, paths: TrainPaths) -> None:
             "dtype",
         )
     ]
-    console.print(summary_table(f"train@{metrics['epoch']} -> {paths.adapter}", ("", "value"), rows))
+    console.print(summary_table(f"train@{metrics['epoch']} -> {shown(paths.adapter)}", ("", "value"), rows))
 
 
 def main(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -11,7 +13,7 @@ from distilloop.config import StudentParams
 from distilloop.student.generation import render_prompts
 from distilloop.student.model import BUNDLED_STUDENT, SOURCE_FILE, bundled_gguf, load_student, materialise
 
-PARAMS = StudentParams(dtype="float32", repetition_penalty=1.0, threads=1)
+PARAMS = StudentParams(dtype="float32", repetition_penalty=1.0)
 
 
 @pytest.mark.slow
@@ -31,7 +33,7 @@ def test_bundled_gguf_converts_to_a_working_hf_model(tmp_path):
     }
     assert "quantization_config" not in (out / "config.json").read_text()
 
-    model, tokenizer = load_student(out, None, PARAMS)
+    model, tokenizer = load_student(out, None, PARAMS, threads=1)
     text = render_prompts(tokenizer, ["What is the capital of France?"], PARAMS)[0]
     ids = tokenizer(text, add_special_tokens=False)["input_ids"]
     with torch.inference_mode():
@@ -55,7 +57,7 @@ def test_local_hf_directory(tiny_model_dir, tmp_path):
     info = materialise(str(tiny_model_dir), out)
     assert not info["reused"]
     original, tokenizer = load_student(tiny_model_dir, None, PARAMS)
-    copied, _ = load_student(out, None, PARAMS)
+    copied, _ = load_student(out, None, PARAMS, threads=1)
     ids = tokenizer(render_prompts(tokenizer, ["Pack a TCI."], PARAMS), return_tensors="pt")
     with torch.inference_mode():
         assert torch.equal(original(**ids).logits, copied(**ids).logits)
@@ -83,3 +85,13 @@ def test_bad_student_param_names_the_key(tmp_path):
     assert_one_line_error(
         run_cli("base", cwd=tmp_path), "params.yaml: student.max_new_tokens:", "greater than or equal to 1 (got 0)"
     )
+
+
+def test_the_stage_log_has_no_progress_bars_or_machine_paths(tiny_model_dir, tmp_path):
+    """Its stderr is a file here, as under `dvc repro > log`: the summary, no carriage-return bars (the
+    libraries' own included), and the model shown by name, not by this machine's absolute path."""
+    result = run_cli("base", "--model", str(tiny_model_dir), "--out", "models/base", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "\r" not in result.stderr
+    assert str(tiny_model_dir) not in result.stderr and str(tmp_path) not in result.stderr
+    assert "models/base" in result.stderr and Path(tiny_model_dir).name in result.stderr

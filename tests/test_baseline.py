@@ -25,7 +25,8 @@ def _params(**top) -> Params:
     return Params.model_validate(
         {
             **top,
-            "student": {"max_new_tokens": 8, "batch_size": 2, "dtype": "float32", "threads": 1},
+            "student": {"max_new_tokens": 8, "batch_size": 2, "dtype": "float32"},
+            "runtime": {"threads": 1},
             "train": {"lora": {"r": 4, "alpha": 8, "target_modules": None}},
         }
     )
@@ -76,7 +77,7 @@ def test_baseline_then_evaluate(project, tiny_model_dir):
     assert {r["task"] for r in read_records("runs/epoch-0/pool.scored.jsonl")} == {"c_code", "json_record"}
 
     # the seed train set; the record without a reference is counted, not lost
-    train = read_records("runs/epoch-0/train.jsonl")
+    train = read_records("runs/epoch-0/bank.jsonl")
     assert [(r["id"], r["source"]) for r in train] == [(r["id"], "seed") for r in project["train"][:2]]
     assert train[0]["completion"] == project["train"][0]["reference"]
     assert metrics["train"] == {

@@ -48,7 +48,12 @@ def git_project(project: Path, tiny_model_dir: Path, s3_endpoint: str, train: di
     Path("metrics/epochs/0.json").write_text('{"epoch": 0, "converged": false}')
     for code in ("stages", "distilloop"):
         shutil.copytree(ROOT / code, code, ignore=shutil.ignore_patterns("__pycache__"))
-    params = {"train": train, "loop": {"epochs": {"1": 0}}, "student": {"system_prompt": None}}
+    params = {
+        "train": train,
+        "loop": {"epochs": {"1": 0}},
+        "student": {"system_prompt": None},
+        "runtime": {"threads": 1},
+    }
     Path("params.yaml").write_text(yaml.safe_dump(parse(params).model_dump(mode="json"), sort_keys=False))
     make_bucket(s3_endpoint, "remote")
     env = cli_env()
@@ -109,7 +114,7 @@ def checkpoint_sync_double(endpoint: str, local: Path, uri_prefix: str) -> None:
 def test_entrypoint_killed_by_sigterm_resumes_from_synced_checkpoint_to_the_same_adapter(
     train_project, tiny_model_dir, s3_endpoint, tmp_path
 ):
-    train = dict(epochs=2, batch_size=4, eval_steps=4, dtype="float32", threads=1, early_stopping_patience=0)
+    train = dict(epochs=2, batch_size=4, eval_steps=4, dtype="float32", early_stopping_patience=0)
     commit = git_project(train_project, tiny_model_dir, s3_endpoint, train)
     hyperparameters = {"train.epochs": "6"}  # -S: 24 steps instead of the committed 8
     minutes = {"DISTILLOOP_CHECKPOINT_MINUTES": "60"}  # only steps and SIGTERM make checkpoints here

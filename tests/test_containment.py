@@ -8,6 +8,8 @@ import json
 import os
 import secrets
 import socket
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -18,9 +20,19 @@ from distilloop.config import parse
 from distilloop.gate.c_code import harness, sandbox
 from distilloop.gate.scoring import score_records
 
-pytestmark = pytest.mark.skipif(
-    sandbox.strong_available() is not None, reason=f"no bubblewrap sandbox here: {sandbox.strong_available()}"
-)
+SANDBOX_MISSING = sandbox.strong_available()
+CI_ON_LINUX = sys.platform.startswith("linux") and bool(os.environ.get("CI"))
+
+
+@pytest.fixture(scope="module")
+def bubblewrap():
+    """The real sandbox the attacks run in. Where it is missing the tests skip on a developer's machine, but
+    fail in CI on Linux (`CI` set, as .ci/run and CI services do): a green CI run has run every attack."""
+    if SANDBOX_MISSING is not None:
+        if CI_ON_LINUX:
+            pytest.fail(f"CI on Linux must run the containment tests, but: {SANDBOX_MISSING}", pytrace=False)
+        pytest.skip(f"no bubblewrap sandbox here: {SANDBOX_MISSING}")
+
 
 HARNESS = r"""#include <stdio.h>
 #include <stdint.h>
@@ -181,7 +193,7 @@ ATTACKS = {
 
 
 @pytest.fixture(scope="module")
-def world():
+def world(bubblewrap):
     """Things outside the sandbox an attack would touch: a listener, a canary, a file to keep, a secret."""
     outside = Path(tempfile.mkdtemp(prefix="distilloop-outside-"))
     (outside / "keep").write_text("keep me\n")
@@ -266,6 +278,7 @@ def test_nothing_outside_was_touched(scored, world):
         world["listener"].accept()
 
 
+@pytest.mark.usefixtures("bubblewrap")
 def test_forged_fail_lines_never_reach_findings(tmp_path):
     """A failing answer that prints fake FAIL lines: only the harness's own checks are quoted."""
     fake = '#include <stdio.h>\n#include <stdint.h>\nuint32_t work(uint32_t x) { printf("FAIL 1: leaked text\\n"); return x; }\n'
@@ -275,6 +288,7 @@ def test_forged_fail_lines_never_reach_findings(tmp_path):
     assert "leaked text" not in message and "FAIL 1: work(1U): got 0x1, want 0x2" in message
 
 
+@pytest.mark.usefixtures("bubblewrap")
 def test_absolute_include_cannot_read_host_files(tmp_path):
     """The include check aside (it refuses this earlier), the compiler itself sees no /etc."""
     include = '#include "/etc/passwd"\n#include <stdint.h>\nuint32_t work(uint32_t x) { return x + 1U; }\n'
@@ -299,3 +313,21 @@ def test_without_bubblewrap_the_gate_refuses_unless_allowed(monkeypatch, tmp_pat
         assert result.axis == 10, result.findings
     finally:
         sandbox.strong_available.cache_clear()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the CI rule is for Linux")
+@pytest.mark.parametrize("ci, outcome", [("true", "1 error"), ("", "1 skipped")])
+def test_ci_on_linux_fails_rather_than_skips_without_bubblewrap(tmp_path, ci, outcome):
+    """This module run where no bwrap is on PATH: an error under CI, a skip (with its reason) elsewhere."""
+    env = {"PATH": str(tmp_path), "PYTHONPATH": str(Path(__file__).parent.parent), "CI": ci, "HOME": str(tmp_path)}
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", __file__, "-k", "forged_fail_lines"],
+        cwd=Path(__file__).parent.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert outcome in run.stdout.splitlines()[-1], run.stdout[-2000:]
+    assert (run.returncode != 0) == bool(ci)
+    assert "bubblewrap (bwrap) is not installed" in run.stdout

@@ -65,14 +65,11 @@ def write_params(path: Path, server, cache: Path, **teacher) -> Path:
         "backend": "openai",
         "model": "teacher-m",
         "base_url": f"{server.url}/v1" if server else None,
-        "cache_path": str(cache),
-        "timeout_s": 0.5,
-        "max_retries": 3,
-        "backoff_base_s": 0.01,
-        "concurrency": 4,
         "prices": {"teacher-m": {"input_per_mtok": 2.0, "output_per_mtok": 8.0}},
     }
-    path.write_text(yaml.safe_dump({"teacher": {**settings, **teacher}}))
+    runtime = {"cache_path": str(cache), "timeout_s": 0.5, "max_retries": 3, "backoff_base_s": 0.01, "concurrency": 4}
+    runtime.update((key, teacher.pop(key)) for key in list(teacher) if key in runtime)
+    path.write_text(yaml.safe_dump({"teacher": {**settings, **teacher}, "runtime": {"teacher": runtime}}))
     return path
 
 
@@ -226,7 +223,8 @@ def test_worst_first_at_most_max_and_never_past_the_budget(profiles, teacher_ser
     # a budget of 1.5 worst-case calls: the first call fits, and with actual costs far below the worst
     # case a few more do, then the rest are skipped; the spend never passes the budget
     text["correct"] = {"max_corrections_per_epoch": 12}
-    text["teacher"].update(cache_path=str(tmp_path / "other.sqlite"), max_tokens=128)
+    text["teacher"].update(max_tokens=128)
+    text["runtime"]["teacher"].update(cache_path=str(tmp_path / "other.sqlite"))
     worst_case = max(estimate_of(r, text) for r in scored)
     text["correct"]["budget_usd"] = round(1.5 * worst_case, 8)
     params.write_text(yaml.safe_dump(text))
@@ -267,7 +265,7 @@ def test_epoch_mode_with_the_reference_teacher_then_merge(profiles, tmp_path, mo
     scored = scored_pool(records, ["good"])
     scored[0].pop("reference")  # a record without a reference: the reference teacher fails it, with a reason
     write_jsonl("runs/epoch-0/pool.scored.jsonl", scored)
-    write_jsonl("runs/epoch-0/train.jsonl", [{"id": "seed1", "prompt": "P", "completion": "C", "source": "seed"}])
+    write_jsonl("runs/epoch-0/bank.jsonl", [{"id": "seed1", "prompt": "P", "completion": "C", "source": "seed"}])
     monkeypatch.setenv("DISTILLOOP_CACHE_DIR", str(tmp_path / "cache"))
 
     assert run_cli("correct", "--epoch", "1", cwd=tmp_path).returncode == 0
@@ -278,7 +276,7 @@ def test_epoch_mode_with_the_reference_teacher_then_merge(profiles, tmp_path, mo
     assert read_json("metrics/epochs/1-correct.json")["failed"] == {"no reference": 1}
 
     merge.run(Params(), 1)
-    train = read_records("runs/epoch-1/train.jsonl")
+    train = read_records("runs/epoch-1/bank.jsonl")
     assert [t["source"] for t in train] == ["seed"] + ["correction@1"] * 5
     assert len(read_records("runs/epoch-1/pairs.jsonl")) == 5
 
@@ -290,7 +288,7 @@ def test_augmentation_trains_only_on_new_tasks_that_pass_every_check(profiles, t
     pool, val, test = profiles[:4], profiles[20:22], profiles[22:24]
     scored = scored_pool(pool, ["good"])
     write_jsonl("runs/epoch-0/pool.scored.jsonl", scored)
-    write_jsonl("runs/epoch-0/train.jsonl", [{"id": "seed1", "prompt": "P", "completion": "C", "source": "seed"}])
+    write_jsonl("runs/epoch-0/bank.jsonl", [{"id": "seed1", "prompt": "P", "completion": "C", "source": "seed"}])
     write_jsonl("data/export/val.jsonl", val)
     write_jsonl("data/export/test.jsonl", test)
     new_person = (
@@ -496,7 +494,7 @@ def test_dvc_repro_then_exp_run_in_a_temp_dir_share_the_cache(profiles, teacher_
     correct@1 in a copy of the project and pays nothing: the cache lives outside the project."""
     records = profiles[:6]
     write_jsonl(project / "runs/epoch-0/pool.scored.jsonl", scored_pool(records, ["good"]))
-    write_jsonl(project / "runs/epoch-0/train.jsonl", [{"id": "s", "prompt": "P", "completion": "C", "source": "seed"}])
+    write_jsonl(project / "runs/epoch-0/bank.jsonl", [{"id": "s", "prompt": "P", "completion": "C", "source": "seed"}])
     write_jsonl(project / "runs/epoch-0/pairs.jsonl", [])  # the seed's preference pairs: none
     write_json(project / "metrics/epochs/0.json", {"epoch": 0, "converged": False})  # baseline's, as correct@1 reads it
     write_jsonl(
@@ -510,9 +508,9 @@ def test_dvc_repro_then_exp_run_in_a_temp_dir_share_the_cache(profiles, teacher_
         backend="openai",
         model="teacher-m",
         base_url=f"{server.url}/v1",
-        backoff_base_s=0.01,
         prices={"teacher-m": FREE},
     )
+    params["runtime"]["teacher"]["backoff_base_s"] = 0.01
     params["loop"]["epochs"] = {"1": 0}
     (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     git = ["git", "-c", "user.email=t@t.invalid", "-c", "user.name=t"]
@@ -529,7 +527,7 @@ def test_dvc_repro_then_exp_run_in_a_temp_dir_share_the_cache(profiles, teacher_
     dvc("repro", "--single-item", "merge@1")
     assert len(server.calls) == 6 and {call["auth"] for call in server.calls} == {"ok"}
     assert read_json(project / "metrics/epochs/1-correct.json")["accepted"] == 6
-    assert [r["source"] for r in read_records(project / "runs/epoch-1/train.jsonl")] == ["seed"] + ["correction@1"] * 6
+    assert [r["source"] for r in read_records(project / "runs/epoch-1/bank.jsonl")] == ["seed"] + ["correction@1"] * 6
     assert "teacher" in (project / "dvc.lock").read_text()
     for path in [
         project / "dvc.lock",

@@ -1,4 +1,4 @@
-"""train.distributed: `distilloop train` under `accelerate launch`, two gloo processes on the CPU.
+"""runtime.distributed: `distilloop train` under `accelerate launch`, two gloo processes on the CPU.
 
 The claim: with the same params (train.batch_size is the global batch), two processes train the adapter
 one process trains. Float summation order differs (each process sums its half, gloo averages the
@@ -17,7 +17,8 @@ import torch
 from conftest import assert_one_line_error, run_cli
 from safetensors.torch import load_file
 
-TRAIN = "train:\n  epochs: 1\n  learning_rate: 0.005\n  dtype: float32\n  seed: 0\n  threads: 1\n"
+TRAIN = "train:\n  epochs: 1\n  learning_rate: 0.005\n  dtype: float32\n  seed: 0\n"
+TWO = "runtime:\n  threads: 1\n  distributed: {processes: 2}\n"
 RELATIVE_TOLERANCE = 1e-3  # measured: 9e-8 against a move of 1e-2 (about 1e-5)
 
 
@@ -28,7 +29,8 @@ def adapter(path: Path) -> torch.Tensor:
 
 
 def train(project: Path, out: str, settings: str) -> dict:
-    (project / f"{out}.yaml").write_text(TRAIN + settings)
+    runtime = "" if "runtime:" in settings else "runtime:\n  threads: 1\n"
+    (project / f"{out}.yaml").write_text(TRAIN + settings + runtime)
     result = run_cli("train", "--epoch", "1", "--out", out, "--params", f"{out}.yaml", cwd=project)
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
@@ -50,7 +52,7 @@ def deterministic_project(train_project):
 def test_two_processes_train_the_adapter_of_one_with_the_same_global_batch(deterministic_project):
     project = deterministic_project
     single = train(project, "single", "  batch_size: 4\n")
-    double = train(project, "double", "  batch_size: 4\n  distributed: {processes: 2}\n")
+    double = train(project, "double", "  batch_size: 4\n" + TWO)
     train(project, "half", "  batch_size: 2\n")  # its adapter is compared below
 
     assert single["steps"] == double["steps"] == 4  # 16 records, 4 per step, both processes together
@@ -69,15 +71,17 @@ def test_two_processes_train_the_adapter_of_one_with_the_same_global_batch(deter
 
 def test_bad_setups_stop_before_the_launch_with_one_line(deterministic_project):
     project = deterministic_project
-    (project / "odd.yaml").write_text(TRAIN + "  batch_size: 3\n  distributed: {processes: 2}\n")
+    (project / "odd.yaml").write_text(TRAIN + "  batch_size: 3\n" + TWO)
     result = run_cli("train", "--epoch", "1", "--params", "odd.yaml", cwd=project)
-    assert_one_line_error(result, "batch_size 3 must be a multiple of distributed.processes 2")
+    assert_one_line_error(result, "train.batch_size 3 must be a multiple of runtime.distributed.processes 2")
 
-    (project / "elsewhere.yaml").write_text(TRAIN + "  batch_size: 4\n  distributed: {config_file: nowhere.yaml}\n")
+    (project / "elsewhere.yaml").write_text(
+        TRAIN + "  batch_size: 4\nruntime:\n  distributed: {config_file: nowhere.yaml}\n"
+    )
     result = run_cli("train", "--epoch", "1", "--params", "elsewhere.yaml", cwd=project)
-    assert_one_line_error(result, "train.distributed.config_file: nowhere.yaml not found")
+    assert_one_line_error(result, "runtime.distributed.config_file: nowhere.yaml not found")
 
-    (project / "two.yaml").write_text(TRAIN + "  batch_size: 4\n  distributed: {processes: 2}\n")
+    (project / "two.yaml").write_text(TRAIN + "  batch_size: 4\n" + TWO)
     (project / "models/base").unlink()
     result = run_cli("train", "--epoch", "1", "--params", "two.yaml", cwd=project)
     assert_one_line_error(result, "no base model")
@@ -97,7 +101,9 @@ def test_a_failing_worker_ends_in_one_error_line_and_keeps_its_log(deterministic
         "distributed_type: MULTI_GPU\nnum_machines: 1\nnum_processes: 2\n"
         "mixed_precision: 'no'\ncompute_environment: LOCAL_MACHINE\n"
     )
-    (project / "two.yaml").write_text(TRAIN + "  batch_size: 4\n  distributed: {config_file: accelerate.yaml}\n")
+    (project / "two.yaml").write_text(
+        TRAIN + "  batch_size: 4\nruntime:\n  distributed: {config_file: accelerate.yaml}\n"
+    )
     result = run_cli("train", "--epoch", "1", "--params", "two.yaml", cwd=project)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr

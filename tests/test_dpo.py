@@ -10,7 +10,7 @@ import pytest
 from conftest import c_record, write_jsonl
 
 from distilloop import UserError
-from distilloop.config import Params, TrainParams
+from distilloop.config import Params, RuntimeParams, TrainParams
 from stages import train as stage
 
 DEGENERATE = "#define _C99_C_C_C\n#include <stdint.h>\n#include <stdint.h>\n#include <stdint.h>\n"
@@ -28,10 +28,9 @@ def dpo_params(**train) -> Params:
         epochs=3,
         batch_size=4,
         dtype="float32",
-        threads=1,
         seed=0,
     )
-    return Params(train=TrainParams(**{**settings, **train}))
+    return Params(train=TrainParams(**{**settings, **train}), runtime=RuntimeParams(threads=1))
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from conftest import SHARED_SYSTEM_PROMPT
 
 from distilloop import UserError
-from distilloop.config import Params, TrainParams
+from distilloop.config import Params, RuntimeParams, TrainParams
 from distilloop.training.kd import check_same_vocabulary, kd_loss
 from stages import train as stage
 
@@ -117,8 +117,8 @@ def kd_params(teacher: Path, alpha: float, dtype: str = "float32") -> Params:
             eval_steps=2,
             dtype=dtype,
             early_stopping_patience=0,
-            threads=1,
-        )
+        ),
+        runtime=RuntimeParams(threads=1),
     )
 
 

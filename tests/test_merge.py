@@ -34,7 +34,7 @@ def correction(id_, prompt, accepted, text="fixed", student="broken"):
 def test_merge_adds_accepted_replaces_by_prompt_and_never_trains_on_rejects(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     write_jsonl(
-        "runs/epoch-1/train.jsonl",
+        "runs/epoch-1/bank.jsonl",
         [
             {"id": "s1", "prompt": "P1", "completion": "seed 1", "source": "seed"},
             {"id": "s2", "prompt": "P2", "completion": "seed 2", "source": "seed"},
@@ -52,7 +52,7 @@ def test_merge_adds_accepted_replaces_by_prompt_and_never_trains_on_rejects(tmp_
     )
     counts = merge.run(parse({"merge": {"strategy": "targeted"}}), 2)
 
-    bank = read_records("runs/epoch-2/train.jsonl")
+    bank = read_records("runs/epoch-2/bank.jsonl")
     assert [(r["prompt"], r["completion"], r["source"], r["epoch"]) for r in bank] == [
         ("P1", "seed 1", "seed", 0),
         ("P2", "seed 2", "seed", 0),
@@ -124,15 +124,15 @@ def test_replay_cumulative_and_self_training():
 
 
 def test_merge_cli_reports_a_missing_input_in_one_line(tmp_path):
-    assert_one_line_error(run_cli("merge", "--epoch", "1", cwd=tmp_path), "runs/epoch-0/train.jsonl: file not found")
+    assert_one_line_error(run_cli("merge", "--epoch", "1", cwd=tmp_path), "runs/epoch-0/bank.jsonl: file not found")
 
 
 def test_merge_rejects_a_malformed_corrections_line(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    write_jsonl("runs/epoch-0/train.jsonl", [{"id": "s", "prompt": "P", "completion": "c", "source": "seed"}])
+    write_jsonl("runs/epoch-0/bank.jsonl", [{"id": "s", "prompt": "P", "completion": "c", "source": "seed"}])
     Path("runs/epoch-1").mkdir(parents=True)
     Path("runs/epoch-1/corrections.jsonl").write_text(json.dumps(correction("c", "Q", True)) + "\n{oops\n")
     assert_one_line_error(
         run_cli("merge", "--epoch", "1", cwd=tmp_path), "runs/epoch-1/corrections.jsonl:2: malformed JSON"
     )
-    assert not Path("runs/epoch-1/train.jsonl").exists()
+    assert not Path("runs/epoch-1/bank.jsonl").exists()

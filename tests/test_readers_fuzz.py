@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from distilloop import UserError
 from distilloop.export.sources import Row, read_csv
-from distilloop.io import ReadStats, Reject, iter_jsonl
+from distilloop.io import MAX_NESTING, ReadStats, Reject, iter_jsonl
 
 HOSTILE_LINES = [
     b'{"id": "deep", "output": ' + b"[" * 50000 + b"]" * 50000 + b"}",
@@ -36,6 +36,27 @@ json_values = st.recursive(
     lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5), children, max_size=3),
     max_leaves=10,
 )
+
+
+def depth(value) -> int:
+    """Levels below the root of its deepest value (a flat object: 1)."""
+    children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    return max((1 + depth(child) for child in children), default=0)
+
+
+def clean_object(line: bytes, first: bool) -> dict | None:
+    """The object a reader must keep for this line: a JSON object in UTF-8 with no NUL, no lone surrogate and
+    no deep nesting (a UTF-8 BOM aside, which only the first line may carry); None for anything else."""
+    try:
+        value = json.loads(line.decode("utf-8-sig" if first else "utf-8"))
+        json.dumps(value, ensure_ascii=False).encode("utf-8")  # a lone surrogate cannot be encoded
+    except (UnicodeError, ValueError, RecursionError):
+        return None
+    if not isinstance(value, dict) or "\\u0000" in json.dumps(value) or depth(value) > MAX_NESTING:
+        return None
+    return value
+
+
 lines = st.one_of(
     st.sampled_from(HOSTILE_LINES),
     json_values.map(lambda value: json.dumps({"id": "x", "output": value}).encode()),
@@ -54,8 +75,14 @@ def test_jsonl_reader_keeps_every_line(tmp_path, content):
     path.write_bytes(b"\n".join(content) + b"\n")
     items = list(iter_jsonl(path, max_bytes=10**7, stats=ReadStats()))
     assert [number for number, _ in items] == list(range(1, len(content) + 1))
-    for _, item in items:
-        assert isinstance(item, Reject) or json.dumps(item, ensure_ascii=False).encode("utf-8")  # writable as is
+    for line, (number, item) in zip(content, items):
+        kept = clean_object(line, first=number == 1)
+        if isinstance(item, Reject):
+            assert kept is None, f"line {number} is a clean JSON object but was rejected: {item.reason}"
+            assert item.line == number and item.reason
+        else:
+            assert item == kept, f"line {number} came back as something other than its own object"
+            assert json.loads(json.dumps(item, ensure_ascii=False).encode("utf-8")) == item  # writable as is
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

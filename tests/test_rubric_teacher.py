@@ -46,17 +46,19 @@ def test_corrections_are_the_references_and_new_tasks_are_people_like_the_failin
     scored = score_records([{**r, "truncated": False} for r in wrong], Params().gate)
     assert not any(r["passed"] for r in scored)
     write_jsonl(tmp_path / "runs/epoch-0/pool.scored.jsonl", scored)
-    write_jsonl(tmp_path / "runs/epoch-0/train.jsonl", [])
+    write_jsonl(tmp_path / "runs/epoch-0/bank.jsonl", [])
     write_jsonl(tmp_path / "data/export/val.jsonl", split["val"])
     write_jsonl(tmp_path / "data/export/test.jsonl", split["test"])
     teacher = {
         "backend": "openai",
         "model": "rubric",
         "base_url": rubric_server,
-        "cache_path": str(tmp_path / "teacher.sqlite"),
         "prices": {"rubric": {"input_per_mtok": 0.0, "output_per_mtok": 0.0}},
     }
-    (tmp_path / "params.yaml").write_text(yaml.safe_dump({"teacher": teacher, "correct": {"augment": 3}}))
+    runtime = {"teacher": {"cache_path": str(tmp_path / "teacher.sqlite")}}
+    (tmp_path / "params.yaml").write_text(
+        yaml.safe_dump({"teacher": teacher, "correct": {"augment": 3}, "runtime": runtime})
+    )
 
     result = run_cli("correct", "--epoch", "1", cwd=tmp_path)
     assert result.returncode == 0, result.stderr

@@ -60,7 +60,8 @@ def seed_params(root: Path, **train):
                 ],
             },
             "merge": {"strategy": "cumulative"},
-            "train": {"dtype": "float32", "threads": 1, "seed": 0, **train},
+            "train": {"dtype": "float32", "seed": 0, **train},
+            "runtime": {"threads": 1},
         }
     )
 
@@ -104,7 +105,7 @@ def test_the_imported_pairs_train_a_dpo_step_that_prefers_them(train_project):
     seed_files(train_project)
     export.run(seed_params(train_project), out_dir=Path("data/export"), metrics_path=None)
     examples, _, pairs = baseline.seed_train_set(read_records(Path("data/export/train.jsonl")))
-    write_jsonl(Path("runs/epoch-0/train.jsonl"), examples)
+    write_jsonl(Path("runs/epoch-0/bank.jsonl"), examples)
     write_jsonl(Path("runs/epoch-0/pairs.jsonl"), pairs)
     write_jsonl(Path("runs/epoch-1/corrections.jsonl"), [])
     merge.run(seed_params(train_project), 1)

@@ -47,9 +47,9 @@ def test_engine_and_f16_gguf_agree_on_greedy_answers(student_and_f16):
     from distilloop.student.model import load_student
 
     hf_dir, f16 = student_and_f16
-    params = StudentParams(max_new_tokens=40, batch_size=8, threads=2, dtype="float32", repetition_penalty=1.1)
+    params = StudentParams(max_new_tokens=40, batch_size=8, dtype="float32", repetition_penalty=1.1)
     tasks, prompts = zip(*bundled_prompts(8))
-    model, tokenizer = load_student(hf_dir, None, params)
+    model, tokenizer = load_student(hf_dir, None, params, threads=2)
     engine = generate(model, tokenizer, list(prompts), params, tasks=list(tasks))
 
     llm = llama_tools.load_gguf(f16, n_ctx=2048, threads=2)

@@ -27,7 +27,7 @@ PROMPTS = [
 
 
 def _params(**overrides) -> StudentParams:
-    return StudentParams(**{"dtype": "float32", "max_new_tokens": 12, "threads": 1, **overrides})
+    return StudentParams(**{"dtype": "float32", "max_new_tokens": 12, **overrides})
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from distilloop import UserError
-from distilloop.config import TeacherParams
+from distilloop.config import TeacherSettings
 from distilloop.teachers import CallError, Request, make_teacher
 from distilloop.teachers.cache import CallCache
 from distilloop.teachers.ledger import Ledger, price_of
@@ -27,7 +27,7 @@ def credentials(monkeypatch):
     monkeypatch.delenv("AWS_PROFILE", raising=False)
 
 
-def params_for(backend: str, server, **overrides) -> TeacherParams:
+def params_for(backend: str, server, **overrides) -> TeacherSettings:
     base_url = server.url + "/v1" if backend == "openai" else server.url
     settings = dict(
         backend=backend,
@@ -39,7 +39,7 @@ def params_for(backend: str, server, **overrides) -> TeacherParams:
         backoff_base_s=0.01,
         prices={"teacher-model": FREE},
     )
-    return TeacherParams(**{**settings, **overrides})
+    return TeacherSettings(**{**settings, **overrides})
 
 
 def ask(teacher, text: str):
@@ -121,13 +121,13 @@ def test_a_refused_key_stops_the_run_with_one_line_and_no_key(teacher_server, mo
 def test_missing_key_names_the_variable(monkeypatch):
     monkeypatch.delenv("MY_TEACHER_KEY", raising=False)
     with pytest.raises(UserError, match="MY_TEACHER_KEY"):
-        make_teacher(TeacherParams(backend="anthropic", model="m", api_key_env="MY_TEACHER_KEY"))
+        make_teacher(TeacherSettings(backend="anthropic", model="m", api_key_env="MY_TEACHER_KEY"))
 
 
 def test_unreachable_server_is_one_clear_error(credentials, tmp_path):
     from conftest import free_port
 
-    params = TeacherParams(
+    params = TeacherSettings(
         backend="openai",
         model="m",
         base_url=f"http://127.0.0.1:{free_port()}/v1",
@@ -147,7 +147,7 @@ def test_credentials_in_the_url_are_never_printed(credentials, tmp_path):
     from conftest import free_port
 
     url = f"http://user:hunter2-secret@127.0.0.1:{free_port()}/v1"
-    params = TeacherParams(
+    params = TeacherSettings(
         backend="openai", model="m", base_url=url, max_retries=1, backoff_base_s=0.01, concurrency=2, prices={"m": FREE}
     )
     runner = Runner(
@@ -179,16 +179,16 @@ def test_key_shaped_api_key_env_is_refused_without_echo(value):
 
 def test_variable_names_are_still_accepted():
     for name in ("OPENAI_API_KEY", "MY_TEACHER_KEY_2", "AWS_SECRET_ACCESS_KEY", "HUGGING_FACE_HUB_TOKEN"):
-        assert TeacherParams(backend="openai", model="m", api_key_env=name).api_key_env == name
+        assert TeacherSettings(backend="openai", model="m", api_key_env=name).api_key_env == name
 
 
 def test_remote_model_without_a_price_is_refused():
     with pytest.raises(UserError, match="teacher.prices has no entry for model 'gpt-x'"):
-        price_of(TeacherParams(backend="openai", model="gpt-x"), remote=True)
+        price_of(TeacherSettings(backend="openai", model="gpt-x"), remote=True)
 
 
 def test_reference_backend():
-    teacher = make_teacher(TeacherParams())
+    teacher = make_teacher(TeacherSettings())
     assert teacher.complete(Request("s", "p", {"reference": "int f(void);"})).text == "int f(void);"
     reply = teacher.complete(Request("s", "p", {"reference": {"handle": "h1", "score": 0.5}}))
     assert json.loads(reply.text) == {"handle": "h1", "score": 0.5}
@@ -198,7 +198,7 @@ def test_reference_backend():
 
 
 def test_llamacpp_backend_with_the_bundled_gguf_and_the_cache(tmp_path):
-    params = TeacherParams(backend="llamacpp", model="bundled", max_tokens=8, n_ctx=512, threads=1)
+    params = TeacherSettings(backend="llamacpp", model="bundled", max_tokens=8, n_ctx=512, threads=1)
     teacher = make_teacher(params)
     requests = [Request("You are terse.", "Name one colour.", {}), Request("You are terse.", "Count to three.", {})]
     ledger = Ledger(price_of(params, teacher.remote), 0.0, params.max_tokens)

@@ -7,7 +7,7 @@ import sys
 import threading
 from pathlib import Path
 
-from distilloop.config import TeacherParams
+from distilloop.config import ConnectionRuntime
 from distilloop.teachers import Reply
 from distilloop.teachers.cache import CallCache, cache_key, default_path
 
@@ -82,4 +82,6 @@ def test_location_from_params_then_environment_then_home(tmp_path, monkeypatch):
     assert default_path(str(tmp_path / "mine.sqlite")) == tmp_path / "mine.sqlite"
     monkeypatch.delenv("DISTILLOOP_CACHE_DIR")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    assert default_path(TeacherParams().cache_path) == tmp_path / "home" / ".cache" / "distilloop" / "teacher.sqlite"
+    assert (
+        default_path(ConnectionRuntime().cache_path) == tmp_path / "home" / ".cache" / "distilloop" / "teacher.sqlite"
+    )

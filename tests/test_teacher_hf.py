@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from distilloop import UserError
-from distilloop.config import TeacherParams
+from distilloop.config import TeacherSettings
 from distilloop.teachers import Request, make_teacher
 from distilloop.teachers.cache import CallCache
 from distilloop.teachers.ledger import Ledger, price_of
@@ -14,7 +14,7 @@ from distilloop.teachers.runner import Runner
 
 def test_hf_teacher_answers_in_batches_and_is_cached(tiny_model_dir, tmp_path):
     # sampling (seeded): greedy decoding of the random tiny model emits only newlines
-    params = TeacherParams(
+    params = TeacherSettings(
         backend="hf", model=str(tiny_model_dir), max_tokens=6, temperature=1.0, concurrency=2, threads=1
     )
     teacher = make_teacher(params)
@@ -43,11 +43,11 @@ def test_hf_teacher_answers_in_batches_and_is_cached(tiny_model_dir, tmp_path):
 
 def test_hf_teacher_needs_a_model_directory(tmp_path):
     with pytest.raises(UserError, match="not a Hugging Face model directory"):
-        make_teacher(TeacherParams(backend="hf", model=str(tmp_path)))
+        make_teacher(TeacherSettings(backend="hf", model=str(tmp_path)))
 
 
 def test_hf_teacher_whitespace_answer_is_a_failure_with_usage(tiny_model_dir, tmp_path):
-    params = TeacherParams(backend="hf", model=str(tiny_model_dir), max_tokens=4, concurrency=2, threads=1)
+    params = TeacherSettings(backend="hf", model=str(tiny_model_dir), max_tokens=4, concurrency=2, threads=1)
     teacher = make_teacher(params)
     (outcome,) = Runner(teacher, params, Ledger(price_of(params, False), 0.0, 4), CallCache(tmp_path / "c.sqlite")).run(
         [Request("s", "Fix it.", {})]
@@ -63,7 +63,7 @@ def test_hf_teacher_stops_when_the_answer_is_complete(reciting_dir, tmp_path):
     object or a closed fence, and the teacher returns the answer without it (untracked tasks run on)."""
     from conftest import RECITED
 
-    params = TeacherParams(backend="hf", model=str(reciting_dir), max_tokens=96, concurrency=3, threads=1)
+    params = TeacherSettings(backend="hf", model=str(reciting_dir), max_tokens=96, concurrency=3, threads=1)
     teacher = make_teacher(params)
     prompts = list(RECITED)
     requests = [

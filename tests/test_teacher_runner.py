@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from distilloop.config import TeacherParams
+from distilloop.config import TeacherSettings
 from distilloop.teachers import Request, make_teacher
 from distilloop.teachers.cache import CallCache
 from distilloop.teachers.ledger import Ledger, price_of
@@ -30,7 +30,7 @@ def runner_for(server, tmp_path, budget=100.0, **overrides) -> Runner:
         concurrency=6,
         prices={"m": {"input_per_mtok": 0, "output_per_mtok": 0}},
     )
-    params = TeacherParams(**{**settings, **overrides})
+    params = TeacherSettings(**{**settings, **overrides})
     ledger = Ledger(price_of(params, True), budget, params.max_tokens)
     return Runner(make_teacher(params), params, ledger, CallCache(tmp_path / "cache.sqlite"))
 

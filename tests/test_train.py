@@ -20,7 +20,7 @@ from safetensors.torch import load_file
 from transformers import TrainerCallback
 
 from distilloop import UserError
-from distilloop.config import Params, TrainParams, parse
+from distilloop.config import Params, RuntimeParams, TrainParams, parse
 from distilloop.training.adapters import last_checkpoint
 from distilloop.training.examples import read_examples
 from stages import train as stage
@@ -37,11 +37,10 @@ def make_params(**train) -> Params:
         batch_size=4,
         eval_steps=2,
         dtype="float32",
-        threads=1,
         early_stopping_patience=0,
         seed=0,
     )
-    return Params(train=TrainParams(**{**settings, **train}))
+    return Params(train=TrainParams(**{**settings, **train}), runtime=RuntimeParams(threads=1))
 
 
 def step_losses(metrics_dir: Path = Path("runs/epoch-1/live")) -> dict[int, float]:
@@ -433,9 +432,9 @@ def test_dvc_repro_killed_midway_resumes_from_its_checkpoint(train_project, tiny
             "batch_size": 4,
             "eval_steps": 1,
             "dtype": "float32",
-            "threads": 1,
             "early_stopping_patience": 0,
         },
+        "runtime": {"threads": 1},
         "loop": {"epochs": {"1": 0}},
         "student": {"system_prompt": None},
     }

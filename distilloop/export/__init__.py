@@ -14,7 +14,7 @@ from pathlib import Path
 
 from distilloop import UserError
 from distilloop.config import BUILT_IN_TASKS, ExportParams, Params, SourceParams
-from distilloop.console import console, progress, summary_table
+from distilloop.console import console, progress, shown, summary_table
 from distilloop.export import leakage
 from distilloop.export.sources import Row, read_source
 from distilloop.io import ReadStats, Reject, bad_text, loads_strict, write_json, write_jsonl
@@ -244,4 +244,4 @@ def _summary(source: str, metrics: dict, out_dir: Path) -> None:
     rows.append(
         ("shared / near-duplicate prompts across splits", f"{leak['shared_prompts']} / {leak['near_duplicates']}")
     )
-    console.print(summary_table(f"export of {source} -> {out_dir}", ("split", "records"), rows))
+    console.print(summary_table(f"export of {shown(source)} -> {shown(out_dir)}", ("split", "records"), rows))

@@ -44,7 +44,7 @@ def score_epoch(
 ) -> dict:
     """Answer and score `splits` (pool, val and test) with `adapter_dir` (its digest, when the caller has
     it); write the scored splits of `epoch`. Returns the epoch's metrics without the convergence decision."""
-    model, tokenizer = load_student(model_dir, adapter_dir, params.student)
+    model, tokenizer = load_student(model_dir, adapter_dir, params.student, threads=params.runtime.threads)
     # select depends on these metrics only: naming the adapter's bytes here ties it to the adapter too
     metrics = {**(metrics or {}), "epoch": epoch, "adapter_sha256": adapter_sha256 or adapter_digest(adapter_dir)}
     prompts = tokens = 0

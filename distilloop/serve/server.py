@@ -191,8 +191,7 @@ class TransformersBackend:
         from distilloop.student.model import load_student
 
         self.n_ctx = params.serve.n_ctx
-        student = params.student.model_copy(update={"threads": params.serve.threads})
-        self.model, self.tokenizer = load_student(path, None, student)
+        self.model, self.tokenizer = load_student(path, None, params.student, threads=params.serve.threads)
         eos = self.model.generation_config.eos_token_id
         self.eos_ids = {
             *(eos if isinstance(eos, (list, tuple)) else [eos] if eos is not None else []),

@@ -79,6 +79,9 @@ def materialise(spec: str, out_dir: str | Path) -> dict:
     if _made_from(out_dir) == fingerprint:
         return {"source": str(source), "reused": True}
 
+    from distilloop.console import quiet_libraries
+
+    quiet_libraries()  # no library bars (converting, loading, writing shards): the stage prints its summary
     model, tokenizer = _load_gguf(source) if source.suffix == ".gguf" else _load_hf(source)
     with atomic_dir(out_dir) as staging:  # a killed run never leaves half a model behind
         model.save_pretrained(staging)
@@ -149,11 +152,13 @@ def load_student(
     adapter_dir: str | Path | None = None,
     params: StudentParams | None = None,
     merge: bool = True,
+    threads: int = 0,
 ):
     """The base model in `model_dir` (HF format, e.g. models/base) with the LoRA adapter in `adapter_dir`.
 
     With `merge` the adapter is folded into the weights in float32 before casting to the generation
-    dtype: generation then costs what the base model costs. The tokenizer pads on the left."""
+    dtype: generation then costs what the base model costs. The tokenizer pads on the left. `threads`:
+    torch's CPU threads (runtime.threads; 0: one per core)."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -161,7 +166,7 @@ def load_student(
     from distilloop.hardware import prepare_cpu, resolve_dtype
 
     params = params or StudentParams()
-    prepare_cpu(params.threads)
+    prepare_cpu(threads)
     quiet_libraries()
     model_dir = Path(model_dir)
     if not (model_dir / "config.json").exists():

@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 
 from distilloop import UserError
-from distilloop.config import TeacherParams
+from distilloop.config import Connection
 
 BACKENDS = {
     "reference": "distilloop.teachers.backends.reference:ReferenceTeacher",
@@ -76,9 +76,9 @@ class Teacher:
     backend = ""
     remote = False  # a paid remote API: needs a price, counts against budget_usd
     cached = True  # calls go through the persistent call cache
-    max_concurrency = 0  # 0: teacher.concurrency; local models run one call at a time
+    max_concurrency = 0  # 0: runtime.teacher.concurrency; local models run one call at a time
 
-    def __init__(self, params: TeacherParams):
+    def __init__(self, params: Connection):
         self.params = params
         self.backend = self.backend or params.backend
         self.model = params.model
@@ -98,7 +98,7 @@ class Teacher:
         pass
 
 
-def api_key(params: TeacherParams, default_env: str) -> tuple[str, str]:
+def api_key(params: Connection, default_env: str) -> tuple[str, str]:
     """(name, value) of the API key variable; a missing key is a one-line user error naming the variable."""
     name = params.api_key_env or default_env
     value = os.environ.get(name, "").strip()
@@ -123,6 +123,6 @@ def redact(text: str, secret: str | None) -> str:
     return text.replace(secret, "[redacted]") if secret else text
 
 
-def make_teacher(params: TeacherParams) -> Teacher:
+def make_teacher(params: Connection) -> Teacher:
     module_name, class_name = BACKENDS[params.backend].split(":")
     return getattr(importlib.import_module(module_name), class_name)(params)

@@ -24,12 +24,12 @@ import threading
 from dataclasses import dataclass
 
 from distilloop import UserError
-from distilloop.config import Price, TeacherParams
+from distilloop.config import Connection, Price
 
 CHAT_OVERHEAD_TOKENS = 64  # role markers and template tokens around system + user prompt
 
 
-def price_of(params: TeacherParams, remote: bool) -> Price:
+def price_of(params: Connection, remote: bool) -> Price:
     price = params.prices.get(params.model)
     if price is not None:
         return price

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from rich.progress import TextColumn
 
 from distilloop import UserError
-from distilloop.config import TeacherParams
+from distilloop.config import Connection
 from distilloop.console import progress
 from distilloop.teachers import CallError, Reply, Request, Teacher, redact_url
 from distilloop.teachers.cache import CallCache, cache_key
@@ -37,7 +37,7 @@ class Outcome:
 
 
 class Runner:
-    def __init__(self, teacher: Teacher, params: TeacherParams, ledger: Ledger, cache: CallCache | None):
+    def __init__(self, teacher: Teacher, params: Connection, ledger: Ledger, cache: CallCache | None):
         self.teacher, self.params, self.ledger, self.cache = teacher, params, ledger, cache
         self.lock = threading.Lock()
         self.calls = self.cache_hits = self.successes = self.unreachable = self.empty_retries = 0

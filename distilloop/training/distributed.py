@@ -1,4 +1,4 @@
-"""train@N over several processes. With train.distributed set, `distilloop train` decides in one process
+"""train@N over several processes. With runtime.distributed set, `distilloop train` decides in one process
 whether there is anything to train (the pass-through and skip rules), then re-runs itself under
 `accelerate launch` as the workers: DDP over gloo on CPUs (torchrun underneath), NCCL on GPUs, or
 whatever an accelerate config file describes (FSDP, several machines). train.batch_size stays the
@@ -64,7 +64,7 @@ def launch_command(config: DistributedParams, module: str, arguments: list[str])
     command = [sys.executable, "-m", "accelerate.commands.launch"]
     if config.config_file:
         if not Path(config.config_file).is_file():
-            raise UserError(f"train.distributed.config_file: {config.config_file} not found")
+            raise UserError(f"runtime.distributed.config_file: {config.config_file} not found")
         command += ["--config_file", config.config_file]
     else:  # --multi_gpu is accelerate's name for its torchrun launcher; on a CPU the workers use gloo
         command += [

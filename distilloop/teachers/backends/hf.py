@@ -25,7 +25,9 @@ class HFTeacher(Teacher):
             )
         from distilloop.student.model import load_student
 
-        self.network, self.tokenizer = load_student(path, None, self.generation(params.system_prompt))
+        self.network, self.tokenizer = load_student(
+            path, None, self.generation(params.system_prompt), threads=params.threads
+        )
 
     def generation(self, system: str) -> StudentParams:
         """The student's generation settings, driven by the teacher's params."""
@@ -36,7 +38,6 @@ class HFTeacher(Teacher):
                 max_new_tokens_by_task={},  # the teacher's budget is teacher.max_tokens
                 temperature=self.params.temperature,
                 batch_size=self.params.concurrency,
-                threads=self.params.threads,
                 repetition_penalty=1.0,
             )
         except ValidationError as exc:
