@@ -150,18 +150,24 @@ def load_student(
     params: StudentParams | None = None,
     merge: bool = True,
 ):
-    """The base model in `model_dir` (HF format, e.g. models/base) with the LoRA adapter in `adapter_dir`.
+    """The base model in `model_dir` (HF format, e.g. models/base) with the LoRA adapter in `adapter_dir`,
+    on params.device in params.dtype (hardware.resolve_device / resolve_dtype).
 
-    With `merge` the adapter is folded into the weights in float32 before casting to the generation
-    dtype: generation then costs what the base model costs. The tokenizer pads on the left."""
+    On the CPU the model loads in float32 and, with `merge`, the adapter is folded into the weights in
+    float32 before casting to the generation dtype: generation then costs what the base model costs. On an
+    accelerator it loads (and merges) in the run's dtype straight away, so an 8B model never passes through
+    32 GB of float32. The tokenizer pads on the left."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from distilloop.console import quiet_libraries
-    from distilloop.hardware import prepare_cpu, resolve_dtype
+    from distilloop.hardware import prepare_cpu, resolve_device, resolve_dtype
 
     params = params or StudentParams()
-    prepare_cpu(params.threads)
+    device = resolve_device(params.device, "student.device")
+    dtype = resolve_dtype(params.dtype, device)
+    if device.type == "cpu":
+        prepare_cpu(params.threads)  # threads and the allocator: the CPU's own choices
     quiet_libraries()
     model_dir = Path(model_dir)
     if not (model_dir / "config.json").exists():
@@ -170,7 +176,10 @@ def load_student(
     tokenizer.padding_side = "left"  # batched decoding continues every row from its last real token
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
-    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
+    load_dtype = torch.float32 if device.type == "cpu" else dtype
+    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=load_dtype)
+    if device.type != "cpu":
+        model.to(device)
     if adapter_dir is not None:
         from peft import PeftModel
 
@@ -180,7 +189,7 @@ def load_student(
         model = PeftModel.from_pretrained(model, adapter_dir)
         if merge:
             model = model.merge_and_unload()
-    model.to(resolve_dtype(params.dtype)).eval()
+    model.to(device=device, dtype=dtype).eval()
     return model, tokenizer
 
 
