@@ -16,7 +16,6 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from distilloop import UserError
-from distilloop.hardware import DEVICE_PATTERN
 
 PARAMS_FILE = Path("params.yaml")
 
@@ -120,6 +119,9 @@ class ExportParams(Section):
 
     def template(self, task: str) -> str:
         return self.templates.get(task, DEFAULT_TEMPLATES.get(task, "{prompt}"))
+
+
+DEVICE_PATTERN = r"^(auto|cpu|mps|cuda(:[0-9]+)?)$"  # student.device / train.device
 
 
 # --- student --------------------------------------------------------------------------------------

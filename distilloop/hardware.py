@@ -8,6 +8,8 @@ import ctypes
 import os
 from functools import lru_cache
 
+from distilloop.config import DEVICE_PATTERN
+
 
 @lru_cache(maxsize=1)
 def bf16_supported() -> bool:
@@ -21,7 +23,6 @@ def bf16_supported() -> bool:
     return " avx512_bf16" in flags or " amx_bf16" in flags
 
 
-DEVICE_PATTERN = r"^(auto|cpu|mps|cuda(:[0-9]+)?)$"  # student.device / train.device
 DTYPE_NAMES = ("auto", "float32", "bfloat16", "float16")
 
 
@@ -57,7 +58,9 @@ def resolve_device(name: str = "auto", setting: str = "device"):
     return torch.device(pick_device(name, cuda, mps, setting))
 
 
-def pick_dtype(name: str, device_type: str, cuda_capability: tuple[int, int] | None = None, cpu_bf16: bool = False) -> str:
+def pick_dtype(
+    name: str, device_type: str, cuda_capability: tuple[int, int] | None = None, cpu_bf16: bool = False
+) -> str:
     """The dtype name a run computes in: explicit names as given; 'auto' is bfloat16 where the device
     computes it natively (a CUDA GPU of compute capability >= 8, a CPU with AVX512-BF16 or AMX), float16 on
     older CUDA GPUs, float32 otherwise (a CPU without native bf16, MPS). Pure: resolve_dtype asks torch and
