@@ -9,10 +9,9 @@ metrics/base.json. Re-running against an unchanged source reuses the directory.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
-
-import json
 
 import typer
 
