@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from distilloop import UserError
+from distilloop.cloud.cli import app as cloud_app
 from distilloop.command import ParamsOption, load_params, run_app
 
 STAGES = {
@@ -63,6 +64,7 @@ def add_stage_command(name: str, summary: str) -> None:
 
 for _name, _summary in STAGES.items():
     add_stage_command(_name, _summary)
+app.add_typer(cloud_app, name="cloud")  # distilloop cloud run|status|logs|schedule (distilloop/cloud/cli.py)
 
 
 @app.command()

@@ -366,6 +366,11 @@ class CommandScorer(Section):
         description="a program (argv) that reads records as JSONL on stdin and writes one result per line, "
         "run in the project directory",
     )
+    sandbox: bool = Field(
+        False,
+        description="run it in the C harness's sandbox: no network, as nobody, read-only /usr and a copy of "
+        "tasks/ as its files (a system tool or /usr/bin/python3 with the standard library)",
+    )
 
 
 def _in_task_dir(path: str, what: str) -> str:

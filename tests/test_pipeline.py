@@ -43,19 +43,32 @@ def digests(root: Path) -> dict[str, str]:
     }
 
 
+GIT = ("git", "-c", "user.email=t@distilloop.invalid", "-c", "user.name=t")
+
+
+def smoke_project(root: Path) -> Path:
+    """A git repository holding the project's files on the smoke profile."""
+    project = copy_worktree(ROOT, root)
+    run(project, "git", "init", "-q")
+    run(project, sys.executable, "-m", "distilloop.cli", "profile", "smoke")
+    return project
+
+
+def committed_repro(project: Path, what: str) -> str:
+    """Commit the project as it stands, `dvc repro`, commit the run; the repro's output."""
+    run(project, *GIT, "add", "-A")
+    run(project, *GIT, "commit", "-qm", what)
+    repro = run(project, "dvc", "repro")
+    run(project, *GIT, "add", "-A")
+    run(project, *GIT, "commit", "-qm", f"{what}: run")
+    return repro.stdout
+
+
 @pytest.fixture(scope="module")
 def smoke(tmp_path_factory):
     """A clone of the project on the smoke profile after one `dvc repro`."""
-    project = copy_worktree(ROOT, tmp_path_factory.mktemp("smoke") / "project")
-    git = ("git", "-c", "user.email=t@distilloop.invalid", "-c", "user.name=t")
-    run(project, "git", "init", "-q")
-    run(project, sys.executable, "-m", "distilloop.cli", "profile", "smoke")
-    run(project, *git, "add", "-A")
-    run(project, *git, "commit", "-qm", "smoke profile")
-    repro = run(project, "dvc", "repro")
-    run(project, *git, "add", "-A")
-    run(project, *git, "commit", "-qm", "smoke run")
-    return project, repro.stdout
+    project = smoke_project(tmp_path_factory.mktemp("smoke") / "project")
+    return project, committed_repro(project, "smoke profile")
 
 
 def test_every_stage_runs_and_writes_its_outputs(smoke):

@@ -10,10 +10,8 @@ import sys
 
 import pytest
 import yaml
-from conftest import ROOT
-from test_pipeline import run, stages_run
+from test_pipeline import committed_repro, run, smoke_project, stages_run
 
-from bench.common import copy_worktree
 from distilloop.io import read_records, write_jsonl
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
@@ -52,10 +50,7 @@ def rows() -> list[dict]:
 
 @pytest.fixture(scope="module")
 def user_project(tmp_path_factory):
-    project = copy_worktree(ROOT, tmp_path_factory.mktemp("user") / "project")
-    git = ("git", "-c", "user.email=t@distilloop.invalid", "-c", "user.name=t")
-    run(project, "git", "init", "-q")
-    run(project, sys.executable, "-m", "distilloop.cli", "profile", "smoke")
+    project = smoke_project(tmp_path_factory.mktemp("user") / "project")
     (project / "tasks" / "unit_convert.py").write_text(SCORER)
     write_jsonl(project / "data/seed/unit_convert.jsonl", rows())  # no id column: export hashes the prompt
     params = yaml.safe_load((project / "params.yaml").read_text())
@@ -71,12 +66,7 @@ def user_project(tmp_path_factory):
     }
     params["student"]["max_new_tokens_by_task"] = {"unit_convert": 12}
     (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    run(project, *git, "add", "-A")
-    run(project, *git, "commit", "-qm", "a task of our own")
-    repro = run(project, "dvc", "repro")
-    run(project, *git, "add", "-A")
-    run(project, *git, "commit", "-qm", "run")
-    return project, repro.stdout
+    return project, committed_repro(project, "a task of our own")
 
 
 def test_a_user_task_runs_every_stage(user_project):

@@ -180,6 +180,45 @@ def test_a_command_scorer_reads_jsonl_and_writes_one_result_per_line(tmp_path):
     assert_one_line_error(score_cli(project), "output line 1 is not JSON")
 
 
+CONTAINED_SCORER = """
+import json, os, socket, sys
+seen = {}
+for probe, action in (
+    ("project", lambda: open("params.yaml").read()),  # the project directory, where it would run uncontained
+    ("tasks-write", lambda: open("tasks/x", "w")),
+    ("network", lambda: socket.create_connection(("127.0.0.1", int(os.environ.get("PORT", "1"))), timeout=1)),
+):
+    try:
+        action()
+        seen[probe] = "allowed"
+    except OSError:
+        seen[probe] = "refused"
+for line in sys.stdin:
+    record = json.loads(line)
+    ok = record["output"].strip() == str(record["reference"])
+    print(json.dumps({"score": 10 if ok else 0, "findings": [{"id": k, "message": v} for k, v in seen.items()]}))
+"""
+
+
+def test_a_sandboxed_command_scorer_sees_only_tasks_and_no_network(tmp_path):
+    import socket
+
+    listener = socket.create_server(("127.0.0.1", 0))  # something to reach, were the network there
+    task = {"scorer": {"command": ["/usr/bin/python3", "tasks/check.py"], "sandbox": True}}
+    project = user_project(tmp_path, "", task)
+    (project / "tasks" / "check.py").write_text(CONTAINED_SCORER.replace('"1"', f'"{listener.getsockname()[1]}"'))
+    result = score_cli(project)
+    listener.close()
+    assert result.returncode == 0, result.stderr
+    scored = read_records(project / "scored.jsonl")
+    assert [r["passed"] for r in scored] == [True, False, False, False]
+    assert {f["id"]: f["message"] for f in scored[0]["findings"]} == {
+        "project": "refused",
+        "tasks-write": "refused",
+        "network": "refused",
+    }
+
+
 def test_user_task_params_are_checked_in_one_line(tmp_path):
     cases = {
         "gate:\n  tasks:\n    sql:\n      scorer: /abs/x.py:score\n": "must be a path under tasks/",

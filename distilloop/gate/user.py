@@ -30,7 +30,7 @@ import sys
 from pathlib import Path
 
 from distilloop import UserError
-from distilloop.config import CommandScorer, GateParams, UserTaskParams
+from distilloop.config import USER_TASK_DIR, CommandScorer, GateParams, UserTaskParams
 from distilloop.gate.verdict import verdict
 
 # the record fields every scorer is given, whatever else the row carries
@@ -202,14 +202,21 @@ def _run_function(reference: str, records: list[dict], options: dict, timeout: f
 def _run_command(scorer: CommandScorer, records: list[dict], timeout: float, where: str, first: str) -> list:
     stdin = "".join(json.dumps(record, ensure_ascii=False) + "\n" for record in records)
     try:
-        done = subprocess.run(
-            scorer.command,
-            input=stdin,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
+        if scorer.sandbox:
+            from distilloop.gate.c_code import sandbox
+
+            if (why := sandbox.strong_available()) is not None:
+                raise ScorerError(f"{where}: sandbox: {why} (sandbox: false runs the command uncontained)")
+            done = sandbox.run_contained(scorer.command, stdin, Path(USER_TASK_DIR), timeout)
+        else:
+            done = subprocess.run(
+                scorer.command,
+                input=stdin,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            )
     except FileNotFoundError:
         raise ScorerError(f"{where}: command not found: {scorer.command[0]}") from None
     except subprocess.TimeoutExpired:

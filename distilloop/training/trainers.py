@@ -14,6 +14,7 @@ from transformers.trainer_callback import PrinterCallback
 from trl import DPOConfig, DPOTrainer, SFTConfig
 
 from distilloop.config import TrainParams
+from distilloop.training.interruption import interruption_callbacks
 from distilloop.training.kd import KDTrainer, load_teacher
 from distilloop.training.sft import CompletionSFTTrainer, ReleaseFreedMemory, grouped_by_length, trainer_arguments
 
@@ -51,6 +52,7 @@ def make_trainer(
     arguments = trainer_arguments(config, output_dir, has_eval, bf16, processes)
     if arguments["use_cpu"]:  # malloc trimming is a CPU-path choice: GPU memory is torch's to manage
         callbacks = [*callbacks, ReleaseFreedMemory()]
+    callbacks = [*callbacks, *interruption_callbacks(processes)]  # spot: time + SIGTERM
     if has_eval and config.early_stopping_patience:
         callbacks = [*callbacks, EarlyStoppingCallback(config.early_stopping_patience, config.early_stopping_threshold)]
     common = dict(

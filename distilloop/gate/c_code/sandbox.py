@@ -155,6 +155,32 @@ def _bwrap_args(nonce_fd: int | None, filter_fd: int | None) -> list[str]:
     return args + ["--chdir", "/work"]
 
 
+def run_contained(command: list[str], stdin: str, tasks_dir: Path, timeout: float) -> subprocess.CompletedProcess:
+    """A user's command scorer inside the harness's namespaces (gate.tasks.NAME.scorer.sandbox): no
+    network, nobody, read-only /usr, and a read-only copy of the project's tasks/ at /work/tasks, /work
+    its working directory; the records on stdin, the results from stdout. TimeoutExpired past `timeout`."""
+    with tempfile.TemporaryDirectory(prefix="distilloop-scorer-") as tmp:
+        copy = Path(tmp) / "tasks"
+        shutil.copytree(tasks_dir, copy, symlinks=False)
+        for path in [Path(tmp), copy, *copy.rglob("*")]:  # nobody reads the copy, never the project
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        extra = ["--ro-bind", "/usr/local", "/usr/local"] if os.path.isdir("/usr/local") else []
+        args = [*_bwrap_args(None, None)[:-2], *extra, "--ro-bind", str(copy), "/work/tasks", "--chdir", "/work"]
+
+        def prepare_child() -> None:  # between fork and exec: system calls only
+            resource_limit(TOOL_MEMORY_MB * 2**20)
+            _drop_to_nobody()
+
+        return subprocess.run(
+            [*args, *command],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            preexec_fn=prepare_child,
+        )
+
+
 def script(compile_command: list[str]) -> str:
     """Take the nonce onto fd 3 and delete its file, compile with fd 3 closed, then exec the program
     with its stderr on stdout: only the shell and the compiler write to the sandbox's stderr."""
