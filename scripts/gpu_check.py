@@ -135,9 +135,11 @@ def main() -> int:
     parser.add_argument("--tokens", type=int, default=48, help="new tokens per greedy answer (default 48)")
     args = parser.parse_args()
 
+    from distilloop.console import quiet_libraries
     from distilloop.hardware import resolve_device, resolve_dtype
     from distilloop.student.model import BUNDLED_STUDENT, materialise, new_adapter
 
+    quiet_libraries()
     device = resolve_device(args.device, "--device")
     if device.type == "cpu" and args.device == "auto":
         print("gpu-check: no accelerator found (no CUDA device, no MPS): nothing to check against the CPU.")
