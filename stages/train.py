@@ -153,9 +153,11 @@ def run(
     device, precision = training_setup(config)  # train.device and its precision; one error line if absent
     threads = prepare_cpu(config.threads, distributed.local_processes()) if device.type == "cpu" else 0
     bf16 = precision == "bf16"
-    # frozen weights in bf16 in one process only: FSDP flattens parameters and wants one dtype in each
+    # frozen weights in bf16 (on an accelerator: loaded in the half dtype) in one process only: FSDP
+    # flattens parameters and wants one dtype in each
+    single = ranks.count == 1
     model, tokenizer = load_model(
-        paths.base, paths.previous_adapter, bf16 and ranks.count == 1, device, precision, config.quantization
+        paths.base, paths.previous_adapter, bf16 and single, device, precision if single else None, config.quantization
     )
     fingerprint = digest(
         {
