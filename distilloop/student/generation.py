@@ -221,8 +221,8 @@ def _filled_layer_class():
 def _keep_rows(cache, keep: list[int]) -> None:
     import torch
 
+    index = torch.tensor(keep, device=cache.layers[0].keys.device)
     for layer in cache.layers:
-        index = torch.tensor(keep, device=layer.keys.device)
         layer.keys, layer.values = layer.keys[index], layer.values[index]
         layer.batch_size = len(keep)
 
