@@ -472,6 +472,13 @@ def test_dvc_repro_runs_export(project):
     assert again.returncode == 0 and "didn't change, skipping" in again.stdout
 
 
+def test_prompts_that_differ_only_in_an_operator_are_not_shared():
+    from distilloop.export import leakage
+
+    items = [("a", "train", "Calculate 0 * 4."), ("b", "test", "Calculate 0 + 4."), ("c", "val", "calculate 0 * 4.")]
+    assert leakage.report(items, threshold=0.8)["shared_prompts"] == 1  # a and c: case and spacing aside
+
+
 def test_a_shared_template_neither_hides_near_duplicates_nor_floods_the_candidates():
     """4000 prompts in one instruction template (as json_record profiles come): the template's shingles
     are dropped before LSH, so the planted near-duplicates are found and the candidate pairs stay about

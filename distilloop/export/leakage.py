@@ -26,7 +26,8 @@ _rng = np.random.default_rng(20261121)  # fixed: the same prompts always give th
 _A = _rng.integers(1, 1 << 63, NUM_HASHES, dtype=np.uint64) | np.uint64(1)
 _B = _rng.integers(0, 1 << 63, NUM_HASHES, dtype=np.uint64)
 _SHIFT = np.uint64(32)
-_WORD = re.compile(r"\w+")
+# words and every other visible character: "0 * 4" and "0 + 4" are different prompts (arithmetic, code)
+_WORD = re.compile(r"\w+|[^\w\s]")
 MAX_EXAMPLES = 20
 COMMON_SHARE, COMMON_MIN = 0.01, 50  # a shingle in more than 1% of the prompts (and 50 of them) is template
 
