@@ -1,7 +1,7 @@
 """A 0.5B student from a local HF directory runs the smoke pipeline on the CPU: a Qwen2 model (the
 architecture of Qwen2.5-0.5B, 30 layers, random weights, saved in bf16 as hub checkpoints are) with the
-bundled SmolLM2 tokenizer, through `dvc repro` of the smoke profile. Slow (a quarter of an hour or more on
-2 cores), so it is not in `make test-fast`; run it alone:
+bundled SmolLM2 tokenizer, through `dvc repro` of the smoke profile. Slow (more than 30 minutes on a shared
+2-core machine; it did not finish there: see docs/training.md), so it is not in `make test-fast`; run it alone:
 
     pytest -q -m slow tests/test_large_student.py
 """
@@ -9,17 +9,24 @@ bundled SmolLM2 tokenizer, through `dvc repro` of the smoke profile. Slow (a qua
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
-from test_pipeline import run
+from conftest import ROOT, cli_env
 
 from bench.common import copy_worktree
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(3600)]
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(7200)]
+
+
+def run(project: Path, *command: str) -> None:
+    """test_pipeline's run with room for a 0.5B model: on a 2-core machine shared with other jobs the
+    baseline alone took 13 minutes and `dvc repro` passed test_pipeline's 30-minute limit in train@1."""
+    result = subprocess.run(command, cwd=project, env=cli_env(), capture_output=True, text=True, timeout=6600)
+    assert result.returncode == 0, f"{' '.join(command)}:\n{result.stdout}\n{result.stderr}"
 
 
 def half_billion_qwen2(tokenizer_dir: Path, out: Path) -> int:
