@@ -123,6 +123,9 @@ class ExportParams(Section):
         return self.templates.get(task, DEFAULT_TEMPLATES.get(task, "{prompt}"))
 
 
+DEVICE_PATTERN = r"^(auto|cpu|mps|cuda(:[0-9]+)?)$"  # student.device / train.device
+
+
 # --- student --------------------------------------------------------------------------------------
 
 
@@ -148,10 +151,18 @@ class StudentParams(Section):
         "never the prompt (llama.cpp's repeat_last_n); 0 disables it",
     )
     no_repeat_ngram_size: int = Field(0, ge=0, le=64, description="0 disables n-gram blocking (over generated tokens)")
-    dtype: Literal["auto", "float32", "bfloat16"] = Field(
+    dtype: Literal["auto", "float32", "bfloat16", "float16"] = Field(
         "float32",
         description="float32: batched greedy answers equal one-at-a-time ones, measured no slower than "
-        "bf16 here; bfloat16/auto change answers with the batch shape",
+        "bf16 here; bfloat16/auto change answers with the batch shape; auto: bf16 where the device computes it "
+        "natively (CUDA compute capability >= 8, a CPU with AVX512-BF16/AMX), float16 on older CUDA GPUs, "
+        "else float32",
+    )
+    device: str = Field(
+        "auto",
+        pattern=DEVICE_PATTERN,
+        description="where generation runs (baseline, evaluate, merge_lora's check, serve's transformers "
+        "backend): auto (CUDA, then MPS, then the CPU), cuda, cuda:N, mps or cpu",
     )
     seed: int = Field(0, ge=0, description="sampling seed (temperature > 0)")
     system_prompt: str | None = Field(
@@ -748,10 +759,24 @@ class TrainParams(Section):
         3, ge=0, le=1000, description="stop after N evaluations without improvement of the val loss; 0 disables"
     )
     early_stopping_threshold: float = Field(0.0, ge=0, description="val loss must drop by more than this to count")
-    dtype: Literal["auto", "float32", "bfloat16"] = Field(
+    dtype: Literal["auto", "float32", "bfloat16", "float16"] = Field(
         "auto",
-        description="bfloat16: bf16 autocast over fp32 weights; auto: bf16 where the CPU has it natively "
-        "and a matmul probe shows it faster than fp32",
+        description="bfloat16 / float16: autocast over fp32 trainable weights; auto: on a CPU bf16 where it has "
+        "it natively and a matmul probe shows it faster than fp32; on CUDA bf16 at compute capability >= 8, "
+        "fp16 below; fp32 on MPS",
+    )
+    device: str = Field(
+        "auto",
+        pattern=DEVICE_PATTERN,
+        description="where training runs: auto (CUDA, then MPS, then the CPU), cuda, cuda:N, mps or cpu",
+    )
+    quantization: Literal["none", "4bit"] = Field(
+        "none",
+        description="4bit: QLoRA, the frozen base weights in bitsandbytes NF4 with double quantisation and bf16 "
+        "compute (CUDA only)",
+    )
+    gradient_checkpointing: bool = Field(
+        False, description="recompute activations in the backward pass: less memory, about 20-30% more time"
     )
     seed: int = Field(0, ge=0, description="seeds LoRA dropout and the data order")
     dpo: DpoParams = Field(default_factory=DpoParams)

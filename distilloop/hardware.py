@@ -1,11 +1,14 @@
-"""What the CPU can do and how a process uses it: bf16 support, thread count and the allocator, decided once
-for generation and training."""
+"""The device and dtype every stage runs in (resolve_device, resolve_dtype: one decision for generation,
+training, merging and serving), and what the CPU can do and how a process uses it: bf16 support, thread
+count and the allocator."""
 
 from __future__ import annotations
 
 import ctypes
 import os
 from functools import lru_cache
+
+from distilloop.config import DEVICE_PATTERN
 
 
 @lru_cache(maxsize=1)
@@ -20,13 +23,70 @@ def bf16_supported() -> bool:
     return " avx512_bf16" in flags or " amx_bf16" in flags
 
 
-def resolve_dtype(name: str):
-    """params 'auto' | 'float32' | 'bfloat16' -> a torch dtype."""
+DTYPE_NAMES = ("auto", "float32", "bfloat16", "float16")
+
+
+def pick_device(name: str, cuda_devices: int, mps: bool, setting: str = "device") -> str:
+    """The device a run uses, decided from what the machine has: `name` is 'auto' (CUDA, then MPS, then
+    the CPU) or explicit ('cuda', 'cuda:N', 'mps', 'cpu'); `cuda_devices` is how many CUDA devices there
+    are, `mps` whether Apple's Metal backend is there. An explicit device that is not there is a UserError
+    naming `setting`. Pure: resolve_device asks torch for the inputs."""
+    import re
+
+    from distilloop import UserError
+
+    if not re.match(DEVICE_PATTERN, name):
+        raise UserError(f"{setting}: {name!r} is not a device (auto, cpu, mps, cuda or cuda:N)")
+    if name == "auto":
+        return "cuda" if cuda_devices else "mps" if mps else "cpu"
+    if name.startswith("cuda"):
+        index = int(name.partition(":")[2] or 0)
+        if index >= cuda_devices:
+            have = f"{cuda_devices} CUDA device(s)" if cuda_devices else "no CUDA device"
+            raise UserError(f"{setting}: {name} requested but this machine has {have}; use auto or cpu")
+    if name == "mps" and not mps:
+        raise UserError(f"{setting}: mps requested but this machine has no Apple Metal (MPS) device; use auto or cpu")
+    return name
+
+
+def resolve_device(name: str = "auto", setting: str = "device"):
+    """params 'auto' | 'cpu' | 'mps' | 'cuda[:N]' -> the torch.device this machine runs it on."""
     import torch
 
-    if name == "auto":
-        return torch.bfloat16 if bf16_supported() else torch.float32
-    return {"float32": torch.float32, "bfloat16": torch.bfloat16}[name]
+    cuda = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    mps = bool(getattr(torch.backends, "mps", None) and torch.backends.mps.is_available())
+    return torch.device(pick_device(name, cuda, mps, setting))
+
+
+def pick_dtype(
+    name: str, device_type: str, cuda_capability: tuple[int, int] | None = None, cpu_bf16: bool = False
+) -> str:
+    """The dtype name a run computes in: explicit names as given; 'auto' is bfloat16 where the device
+    computes it natively (a CUDA GPU of compute capability >= 8, a CPU with AVX512-BF16 or AMX), float16 on
+    older CUDA GPUs, float32 otherwise (a CPU without native bf16, MPS). Pure: resolve_dtype asks torch and
+    /proc/cpuinfo for the inputs."""
+    from distilloop import UserError
+
+    if name not in DTYPE_NAMES:
+        raise UserError(f"dtype: {name!r} is not one of {', '.join(DTYPE_NAMES)}")
+    if name != "auto":
+        return name
+    if device_type == "cuda":
+        return "bfloat16" if cuda_capability is not None and cuda_capability[0] >= 8 else "float16"
+    if device_type == "cpu" and cpu_bf16:
+        return "bfloat16"
+    return "float32"
+
+
+def resolve_dtype(name: str, device=None):
+    """params 'auto' | 'float32' | 'bfloat16' | 'float16' -> a torch dtype for `device` (a torch.device,
+    default the CPU)."""
+    import torch
+
+    device = torch.device(device if device is not None else "cpu")
+    capability = torch.cuda.get_device_capability(device) if device.type == "cuda" else None
+    cpu_bf16 = bf16_supported() if device.type == "cpu" and name == "auto" else False
+    return getattr(torch, pick_dtype(name, device.type, capability, cpu_bf16))
 
 
 def prepare_cpu(threads: int = 0, processes: int = 1) -> int:

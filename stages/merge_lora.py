@@ -1,8 +1,12 @@
 """merge_lora: fold the best epoch's LoRA adapter into the base weights and prove nothing changed.
 
 The check compares logits of the merged model, reloaded from disk as users will load it, against the
-base model with the adapter applied, on the first test prompts. Everything runs in fp32 so the
-difference measures the merge, not rounding. Writes models/merged/ and metrics/merge.json.
+base model with the adapter applied, on the first test prompts. Everything runs in the base model's own
+dtype (models/base's config: float32 for the bundled student, bf16 for a bf16 source, so an 8B model
+merges in 16 GB and is written in bf16) on student.device. In float32 the difference measures the merge,
+not rounding, and merge_lora.tolerance applies as it is; in bf16/fp16 the two computations round
+differently, so the tolerance is at least LOGIT_EPS_FACTOR x the dtype's epsilon x the largest reference
+logit. Writes models/merged/ and metrics/merge.json.
 """
 
 from __future__ import annotations
@@ -28,6 +32,32 @@ def check_inputs(tokenizer, prompts: list[str], max_tokens: int):
     return tokenizer(prompts, return_tensors="pt", padding=True, truncation=True, max_length=max_tokens)
 
 
+LOGIT_EPS_FACTOR = 8  # half-precision check: 8 epsilons of the largest logit (bf16: 6%, fp16: 0.8%)
+
+
+def model_dtype(model_dir: Path):
+    """The dtype models/base is stored in (its config.json), float32 when it says none."""
+    import json
+
+    import torch
+
+    config = json.loads((Path(model_dir) / "config.json").read_text())
+    name = config.get("dtype") or config.get("torch_dtype") or "float32"
+    dtype = getattr(torch, str(name).removeprefix("torch."), None)
+    return dtype if isinstance(dtype, torch.dtype) else torch.float32
+
+
+def logit_tolerance(dtype, reference_logits, configured: float) -> float:
+    """merge_lora.tolerance in float32; in a half dtype at least LOGIT_EPS_FACTOR epsilons of the largest
+    reference logit (the rounding of W + BA once against W x + B A x computed apart)."""
+    import torch
+
+    if dtype == torch.float32:
+        return configured
+    largest = float(reference_logits.float().abs().max())
+    return max(configured, LOGIT_EPS_FACTOR * torch.finfo(dtype).eps * largest)
+
+
 def run(
     params: Params,
     base_dir: Path = BASE_DIR,
@@ -49,28 +79,35 @@ def run(
     if not prompts:
         raise UserError("merge_lora: no prompts to check the merge on (empty test split)")
 
+    from distilloop.hardware import resolve_device
+
     quiet_libraries()
     torch.manual_seed(0)
+    device = resolve_device(params.student.device, "student.device")
+    dtype = model_dtype(base_dir)
     tokenizer = AutoTokenizer.from_pretrained(base_dir)
-    inputs = check_inputs(tokenizer, prompts, config.check_tokens)
-    base = AutoModelForCausalLM.from_pretrained(base_dir, dtype=torch.float32)
-    with_adapter = PeftModel.from_pretrained(base, adapter_dir).eval()
+    inputs = check_inputs(tokenizer, prompts, config.check_tokens).to(device)
+    base = AutoModelForCausalLM.from_pretrained(base_dir, dtype=dtype).to(device)
+    with_adapter = PeftModel.from_pretrained(base, adapter_dir).to(device).eval()
     with torch.no_grad():
         reference_logits = with_adapter(**inputs).logits
     merged = with_adapter.merge_and_unload()
     with atomic_dir(out_dir) as tmp:
         merged.save_pretrained(tmp)
         AutoTokenizer.from_pretrained(base_dir).save_pretrained(tmp)
-    reloaded = AutoModelForCausalLM.from_pretrained(out_dir, dtype=torch.float32).eval()
+    reloaded = AutoModelForCausalLM.from_pretrained(out_dir, dtype=dtype).to(device).eval()
     with torch.no_grad():
         merged_logits = reloaded(**inputs).logits
     mask = inputs["attention_mask"].bool()
-    difference = float((merged_logits - reference_logits).abs()[mask].max())
+    difference = float((merged_logits.float() - reference_logits.float()).abs()[mask].max())
     tokens = int(mask.sum())
+    tolerance = logit_tolerance(dtype, reference_logits[mask], config.tolerance)
 
     metrics = {
         "max_abs_logit_diff": difference,
-        "tolerance": config.tolerance,
+        "tolerance": tolerance,
+        "dtype": str(dtype).removeprefix("torch."),
+        "device": str(device),
         "prompts": len(prompts),
         "tokens": tokens,
         "adapter": str(adapter_dir),
@@ -83,14 +120,17 @@ def run(
             ("check", "value"),
             [
                 ("prompts / tokens compared", f"{len(prompts)} / {tokens}"),
-                ("max |logit merged - logit base+adapter|", f"{difference:.3g} (tolerance {config.tolerance:g})"),
+                (
+                    "max |logit merged - logit base+adapter|",
+                    f"{difference:.3g} (tolerance {tolerance:.3g}, {metrics['dtype']} on {device})",
+                ),
             ],
         )
     )
-    if not difference <= config.tolerance:  # also catches NaN
+    if not difference <= tolerance:  # also catches NaN
         raise UserError(
             f"merge_lora: merged model differs from base+adapter: max abs logit difference "
-            f"{difference:.3g} > tolerance {config.tolerance:g}"
+            f"{difference:.3g} > tolerance {tolerance:.3g} ({metrics['dtype']})"
         )
     return metrics
 

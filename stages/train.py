@@ -140,7 +140,7 @@ def run(
         live_callback,
         load_model,
         require_model_dirs,
-        use_bf16,
+        training_setup,
     )
     from distilloop.training.trainers import make_trainer
 
@@ -150,15 +150,24 @@ def run(
 
     quiet_libraries()
     ranks = distributed.Ranks()  # one process unless launched as a worker
-    threads = prepare_cpu(params.runtime.threads, distributed.local_processes())
-    bf16 = use_bf16(config.dtype)
-    # frozen weights in bf16 in one process only: FSDP flattens parameters and wants one dtype in each
-    model, tokenizer = load_model(paths.base, paths.previous_adapter, bf16 and ranks.count == 1)
+    device, precision = training_setup(config)  # train.device and its precision; one error line if absent
+    threads = prepare_cpu(params.runtime.threads, distributed.local_processes()) if device.type == "cpu" else 0
+    bf16 = precision == "bf16"
+    # frozen weights in bf16 (on an accelerator: loaded in the half dtype) in one process only: FSDP
+    # flattens parameters and wants one dtype in each
+    single = ranks.count == 1
+    model, tokenizer = load_model(
+        paths.base, paths.previous_adapter, bf16 and single, device, precision if single else None, config.quantization
+    )
     fingerprint = digest(
         {
             "data": data_digest,
             "eval": digest(eval_examples),
-            "params": config.model_dump(),
+            # neither device nor gradient_checkpointing changes the result; 4-bit does
+            "params": config.model_dump(
+                exclude={"device", "gradient_checkpointing"}
+                | ({"quantization"} if config.quantization == "none" else set())
+            ),
             "adapter": file_digest(paths.previous_adapter / "adapter_model.safetensors"),
             "base": file_digest(paths.base / "config.json"),
         }
@@ -180,7 +189,7 @@ def run(
         examples,
         eval_examples,
         paths.checkpoints,
-        bf16,
+        precision,
         [*callbacks, *extra_callbacks],
         ranks.count,
     )
@@ -236,7 +245,9 @@ def run(
         "tokens": tokens,
         "seconds": round(seconds, 3),
         "tokens_per_second": round(tokens / seconds, 1) if seconds > 0 else 0.0,
-        "dtype": "bfloat16 autocast" if bf16 else "float32",
+        "dtype": {"bf16": "bfloat16 autocast", "fp16": "float16 autocast"}.get(precision, "float32")
+        + (" (4-bit NF4 base)" if config.quantization == "4bit" else ""),
+        "device": str(device),
         "threads": threads,
         **counts,
     }

@@ -206,7 +206,8 @@ class TransformersBackend:
             text = self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
         else:  # a base model without a template continues the plain text
             text = "\n\n".join(message["content"] for message in messages)
-        ids = self.tokenizer(text, add_special_tokens=False, return_tensors="pt")["input_ids"]
+        # on student.device (load_student): the CPU, or the GPU the transformers backend found
+        ids = self.tokenizer(text, add_special_tokens=False, return_tensors="pt")["input_ids"].to(self.model.device)
         prompt_tokens = ids.shape[1]
         if prompt_tokens >= self.n_ctx:
             raise context_overflow(prompt_tokens, self.n_ctx)
@@ -235,7 +236,7 @@ class TransformersBackend:
 
             class UntilCancelled(StoppingCriteria):
                 def __call__(self, input_ids, scores, **kwargs):
-                    return torch.full((input_ids.shape[0],), cancel.is_set(), dtype=torch.bool)
+                    return torch.full((input_ids.shape[0],), cancel.is_set(), dtype=torch.bool, device=input_ids.device)
 
             options.update(stopping_criteria=StoppingCriteriaList([UntilCancelled()]))
         torch.manual_seed(settings.seed)

@@ -25,7 +25,7 @@ def penalise(logits, token_ids, penalty: float):
 
     if penalty == 1.0 or not len(token_ids):
         return logits
-    ids = torch.as_tensor(token_ids, dtype=torch.long)
+    ids = torch.as_tensor(token_ids, dtype=torch.long, device=logits.device)
     picked = logits[ids]
     logits[ids] = torch.where(picked <= 0, picked * penalty, picked / penalty)
     return logits

@@ -74,7 +74,8 @@ def generate(
     encoded = [tokenizer(text, add_special_tokens=not templated)["input_ids"] for text in texts]
     order = sorted(range(len(texts)), key=lambda i: len(encoded[i]))
     eos_ids = _eos_ids(model, tokenizer)
-    sampler = torch.Generator().manual_seed(params.seed)
+    device = model.device  # every tensor the engine makes lives where the model does (CPU, CUDA, MPS)
+    sampler = torch.Generator(device=device).manual_seed(params.seed)
     tasks = list(tasks) if tasks is not None else [None] * len(texts)
     budgets = [params.token_budget(task) for task in tasks]
     pieces = TokenPieces(lambda token: tokenizer.decode([token]))
@@ -136,11 +137,12 @@ def _decode_batch(
     tracked = any(type(end) is not AnswerEnd for end in ends)  # rows whose answers can complete early
     layers = model.config.get_text_config(decoder=True).num_hidden_layers
     cache = Cache(layers=[_filled_layer_class()(max_cache_len=longest + budget) for _ in range(layers)])
-    mask = torch.zeros(rows, longest + budget, dtype=torch.long)
+    device = model.device
+    mask = torch.zeros(rows, longest + budget, dtype=torch.long, device=device)
     logits = []
     with torch.inference_mode():
         for row, ids in enumerate(prompts):
-            out = model(input_ids=torch.tensor([ids]), use_cache=True, logits_to_keep=1)
+            out = model(input_ids=torch.tensor([ids], device=device), use_cache=True, logits_to_keep=1)
             logits.append(out.logits[0, -1].float())
             for layer, prefilled in zip(cache.layers, out.past_key_values.layers):
                 if not layer.is_initialized:  # allocate [rows, heads, longest + budget, head_dim], zeroed
@@ -155,7 +157,7 @@ def _decode_batch(
         logits = torch.stack(logits)
 
         active = list(range(rows))  # prompt index of each row still in the batch
-        positions = torch.tensor([len(ids) for ids in prompts])  # next position of each row
+        positions = torch.tensor([len(ids) for ids in prompts], device=device)  # next position of each row
         answers: list[list[int]] = [[] for _ in prompts]
         rules = _Rules(answers, params)
         stopped = [False] * rows  # by the end-of-sequence token or a complete answer
@@ -184,10 +186,10 @@ def _decode_batch(
                 tokens, active = [tokens[row] for row in live], [active[row] for row in live]
             mask[:, longest + step] = 1
             out = model(
-                input_ids=torch.tensor(tokens)[:, None],
+                input_ids=torch.tensor(tokens, device=device)[:, None],
                 attention_mask=mask[:, : longest + step + 1],
                 position_ids=positions[:, None],
-                cache_position=torch.tensor([longest + step]),
+                cache_position=torch.tensor([longest + step], device=device),
                 past_key_values=cache,
                 use_cache=True,
             )
@@ -219,7 +221,7 @@ def _filled_layer_class():
 def _keep_rows(cache, keep: list[int]) -> None:
     import torch
 
-    index = torch.tensor(keep)
+    index = torch.tensor(keep, device=cache.layers[0].keys.device)
     for layer in cache.layers:
         layer.keys, layer.values = layer.keys[index], layer.values[index]
         layer.batch_size = len(keep)
@@ -252,8 +254,8 @@ class _Rules:
             windows = [self.answers[index][-self.window :] for index in active]
             width = max(map(len, windows))
             if width:
-                ids = torch.tensor([w + [w[0] if w else 0] * (width - len(w)) for w in windows])
-                empty = torch.tensor([not w for w in windows])[:, None]
+                ids = torch.tensor([w + [w[0] if w else 0] * (width - len(w)) for w in windows], device=logits.device)
+                empty = torch.tensor([not w for w in windows], device=logits.device)[:, None]
                 picked = logits.gather(1, ids)
                 penalty = self.params.repetition_penalty
                 penalised = torch.where(picked <= 0, picked * penalty, picked / penalty)

@@ -3,6 +3,7 @@
 Public API (the `hf` teacher backend and the quantise stage reuse it; keep it stable):
     bundled_gguf() -> Path
     materialise(spec, out_dir) -> dict           # params.student.model -> HF directory (the base stage)
+    hub_id(spec) -> (repo, revision) | None      # a hub id (ORG/NAME[@REVISION]) or None
     load_student(model_dir, adapter_dir, params) -> (model, tokenizer)
     new_adapter(model, lora) -> PeftModel        # a fresh LoRA adapter with B = 0: equals the base model
 
@@ -13,6 +14,8 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
+import re
 from pathlib import Path
 
 from distilloop import UserError
@@ -38,8 +41,47 @@ def bundled_gguf() -> Path:
 # --- locating and converting the base model -------------------------------------------------------
 
 
+HUB_ID = re.compile(r"^(?P<repo>[A-Za-z0-9][\w.-]*/[\w.-]+)(?:@(?P<revision>[\w./-]+))?$")
+
+
+def hub_id(spec: str) -> tuple[str, str | None] | None:
+    """(repo, revision or None) when `spec` names a Hugging Face hub model (ORG/NAME or ORG/NAME@REVISION)
+    and no local path of that name exists; None otherwise."""
+    match = HUB_ID.match(spec)
+    if match is None or Path(spec).expanduser().exists():
+        return None
+    return match["repo"], match["revision"]
+
+
+def hub_offline() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().upper() in ("1", "ON", "YES", "TRUE")
+
+
+def download_hub(repo: str, revision: str | None) -> tuple[Path, str]:
+    """The hub model `repo` at `revision` (default: its main branch) -> (its local snapshot, the commit
+    sha it resolved to). Weights, config and tokenizer files only. Refused, in one line, under
+    HF_HUB_OFFLINE."""
+    if hub_offline():
+        raise UserError(
+            f"student.model: {repo} is a Hugging Face hub id and HF_HUB_OFFLINE is set: nothing is downloaded"
+            " (unset HF_HUB_OFFLINE on a machine that is online, or name a local directory or .gguf file)"
+        )
+    from huggingface_hub import HfApi, snapshot_download
+
+    try:
+        sha = HfApi().model_info(repo, revision=revision).sha
+        path = snapshot_download(
+            repo,
+            revision=sha,
+            allow_patterns=["*.json", "*.safetensors", "*.model", "*.txt", "*.jinja", "tokenizer*"],
+        )
+    except Exception as exc:  # unknown repo, gated model, no network: the user's to fix, in one line
+        raise UserError(f"student.model: cannot fetch {repo} from the Hugging Face hub: {_first_line(exc)}") from None
+    return Path(path), sha
+
+
 def resolve_model(spec: str) -> Path:
-    """params.student.model -> a local .gguf file or HF model directory; never the hub."""
+    """params.student.model -> a local .gguf file or HF model directory (a hub id: materialise's)."""
     if spec == BUNDLED_STUDENT:
         return bundled_gguf()
     if spec.startswith("bundled:"):
@@ -54,8 +96,8 @@ def resolve_model(spec: str) -> Path:
     if path.exists():
         raise UserError(f"student.model: {path} is neither a .gguf file nor a model directory")
     raise UserError(
-        f"student.model: {spec} not found (a local HF directory, a .gguf file, or {BUNDLED_STUDENT};"
-        " nothing is downloaded)"
+        f"student.model: {spec} not found (a local HF directory, a .gguf file, a hub id ORG/NAME[@REVISION]"
+        f" when online, or {BUNDLED_STUDENT})"
     )
 
 
@@ -71,13 +113,21 @@ def _fingerprint(path: Path) -> dict:
 
 
 def materialise(spec: str, out_dir: str | Path) -> dict:
-    """Write the student named by `spec` to `out_dir` as a plain HF model (config, safetensors, tokenizer
-    with chat template). Skips the work when `out_dir` was already made from the same unchanged source."""
-    source = resolve_model(spec)
+    """Write the student named by `spec` to `out_dir` as a plain HF model (config, safetensors in the
+    source's own dtype, tokenizer with chat template; a GGUF is dequantised to float32). Skips the work when
+    `out_dir` was already made from the same unchanged source. A hub id resolves to a commit sha first,
+    recorded as "revision" (with the source fingerprint in out_dir), so the model is that commit's."""
+    hub = hub_id(spec)
+    revision = None
+    if hub is not None:
+        source, revision = download_hub(*hub)
+        fingerprint = {"hub": hub[0], "revision": revision}
+    else:
+        source = resolve_model(spec)
+        fingerprint = _fingerprint(source)
     out_dir = Path(out_dir)
-    fingerprint = _fingerprint(source)
     if _made_from(out_dir) == fingerprint:
-        return {"source": str(source), "reused": True}
+        return {"source": str(source), "revision": revision, "reused": True}
 
     from distilloop.console import quiet_libraries
 
@@ -89,7 +139,9 @@ def materialise(spec: str, out_dir: str | Path) -> dict:
         (staging / SOURCE_FILE).write_text(json.dumps({"spec": spec, "source": fingerprint}, indent=2) + "\n")
     return {
         "source": str(source),
+        "revision": revision,
         "reused": False,
+        "dtype": str(next(model.parameters()).dtype).removeprefix("torch."),
         "parameters": sum(p.numel() for p in model.parameters()),
         "architecture": model.config.architectures[0] if model.config.architectures else type(model).__name__,
     }
@@ -133,7 +185,7 @@ def _load_hf(path: Path):
 
     try:
         tokenizer = AutoTokenizer.from_pretrained(path)
-        model = AutoModelForCausalLM.from_pretrained(path, dtype="float32")
+        model = AutoModelForCausalLM.from_pretrained(path, dtype="auto")  # the source's own dtype, kept on disk
     except Exception as exc:  # a user's directory: any failure to load it is theirs to fix
         raise UserError(f"{path}: cannot load this model: {_first_line(exc)}") from None
     return model, tokenizer
@@ -154,19 +206,25 @@ def load_student(
     merge: bool = True,
     threads: int = 0,
 ):
-    """The base model in `model_dir` (HF format, e.g. models/base) with the LoRA adapter in `adapter_dir`.
+    """The base model in `model_dir` (HF format, e.g. models/base) with the LoRA adapter in `adapter_dir`,
+    on params.device in params.dtype (hardware.resolve_device / resolve_dtype).
 
-    With `merge` the adapter is folded into the weights in float32 before casting to the generation
-    dtype: generation then costs what the base model costs. The tokenizer pads on the left. `threads`:
+    On the CPU the model loads in float32 and, with `merge`, the adapter is folded into the weights in
+    float32 before casting to the generation dtype: generation then costs what the base model costs. On an
+    accelerator it loads (and merges) in the run's dtype straight away, so an 8B model never passes through
+    32 GB of float32. The tokenizer pads on the left. `threads`:
     torch's CPU threads (runtime.threads; 0: one per core)."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from distilloop.console import quiet_libraries
-    from distilloop.hardware import prepare_cpu, resolve_dtype
+    from distilloop.hardware import prepare_cpu, resolve_device, resolve_dtype
 
     params = params or StudentParams()
-    prepare_cpu(threads)
+    device = resolve_device(params.device, "student.device")
+    dtype = resolve_dtype(params.dtype, device)
+    if device.type == "cpu":
+        prepare_cpu(threads)  # threads and the allocator: the CPU's own choices
     quiet_libraries()
     model_dir = Path(model_dir)
     if not (model_dir / "config.json").exists():
@@ -175,7 +233,10 @@ def load_student(
     tokenizer.padding_side = "left"  # batched decoding continues every row from its last real token
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
-    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
+    load_dtype = torch.float32 if device.type == "cpu" else dtype
+    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=load_dtype)
+    if device.type != "cpu":
+        model.to(device)
     if adapter_dir is not None:
         from peft import PeftModel
 
@@ -185,7 +246,7 @@ def load_student(
         model = PeftModel.from_pretrained(model, adapter_dir)
         if merge:
             model = model.merge_and_unload()
-    model.to(resolve_dtype(params.dtype)).eval()
+    model.to(device=device, dtype=dtype).eval()
     return model, tokenizer
 
 

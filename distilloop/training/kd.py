@@ -83,13 +83,14 @@ def check_same_vocabulary(teacher_dir: str | Path, student_tokenizer) -> None:
         )
 
 
-def load_teacher(teacher_dir: str | Path, student_tokenizer):
-    """The frozen teacher model, after checking it shares the student's vocabulary."""
+def load_teacher(teacher_dir: str | Path, student_tokenizer, dtype: torch.dtype = torch.float32):
+    """The frozen teacher model in `dtype`, after checking it shares the student's vocabulary. The trainer
+    moves it to the training device (train.device)."""
     teacher_dir = Path(teacher_dir)
     if not teacher_dir.is_dir():
         raise UserError(f"train.kd.teacher: {teacher_dir} is not a local model directory")
     check_same_vocabulary(teacher_dir, student_tokenizer)
-    teacher = AutoModelForCausalLM.from_pretrained(teacher_dir, dtype=torch.float32)
+    teacher = AutoModelForCausalLM.from_pretrained(teacher_dir, dtype=dtype)
     teacher.eval().requires_grad_(False)
     return teacher
 

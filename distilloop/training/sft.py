@@ -24,7 +24,7 @@ from trl import SFTTrainer
 from distilloop import UserError
 from distilloop.config import TrainParams
 from distilloop.console import progress
-from distilloop.hardware import physical_memory, release_freed_memory, resolve_dtype
+from distilloop.hardware import physical_memory, release_freed_memory, resolve_device, resolve_dtype
 
 # --- model and precision --------------------------------------------------------------------------
 
@@ -36,17 +36,79 @@ def require_model_dirs(base_dir: Path, adapter_dir: Path) -> None:
         raise UserError(f"{adapter_dir}: no adapter to continue (run the previous epoch first)")
 
 
-def load_model(base_dir: Path, adapter_dir: Path, bf16: bool = False):
+def load_model(
+    base_dir: Path,
+    adapter_dir: Path,
+    bf16: bool = False,
+    device: torch.device | None = None,
+    precision: str | None = None,
+    quantization: str = "none",
+):
     """The base model with adapter N-1 loaded trainable: training continues it rather than starting over.
-    Loaded in fp32: the optimiser updates fp32 LoRA weights and the residual stream stays fp32. With `bf16`
-    (autocast) the frozen linear weights are stored in bf16 (frozen_linears_to_bf16)."""
+    On the CPU (and wherever training runs in fp32) loaded in fp32: the optimiser updates fp32 LoRA weights
+    and the residual stream stays fp32; with `bf16` (autocast) the frozen linear weights are stored in bf16
+    (frozen_linears_to_bf16). On an accelerator under bf16/fp16 `precision` the base loads in that dtype
+    (half the memory of fp32, an 8B student in 16 GB) and peft keeps the adapter's weights in fp32. With
+    `quantization` '4bit' (QLoRA, CUDA only) the frozen weights load in bitsandbytes NF4."""
     require_model_dirs(base_dir, adapter_dir)
     tokenizer = AutoTokenizer.from_pretrained(base_dir)
-    base = AutoModelForCausalLM.from_pretrained(base_dir, dtype=torch.float32)
+    device = device if device is not None else torch.device("cpu")
+    if quantization == "4bit":
+        base = load_4bit(base_dir, device)
+    elif device.type != "cpu" and precision in HALF_DTYPES:
+        base = AutoModelForCausalLM.from_pretrained(base_dir, dtype=HALF_DTYPES[precision])
+    else:
+        base = AutoModelForCausalLM.from_pretrained(base_dir, dtype=torch.float32)
     model = PeftModel.from_pretrained(base, adapter_dir, is_trainable=True)
-    if bf16:
+    if bf16 and device.type == "cpu":
         frozen_linears_to_bf16(model)
     return model, tokenizer
+
+
+HALF_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+def load_4bit(base_dir: Path, device: torch.device):
+    """The base model for QLoRA: linear weights in bitsandbytes NF4 with double quantisation, computing in
+    bf16, on `device` (a CUDA device: the caller refuses anything else, training_setup)."""
+    try:
+        import bitsandbytes  # noqa: F401
+    except ImportError:
+        raise UserError("train.quantization: 4bit needs bitsandbytes (pip install bitsandbytes)") from None
+    from peft import prepare_model_for_kbit_training
+    from transformers import BitsAndBytesConfig
+
+    config = BitsAndBytesConfig(
+        load_in_4bit=True,
+        bnb_4bit_quant_type="nf4",
+        bnb_4bit_use_double_quant=True,
+        bnb_4bit_compute_dtype=torch.bfloat16,
+    )
+    base = AutoModelForCausalLM.from_pretrained(
+        base_dir, quantization_config=config, dtype=torch.bfloat16, device_map={"": device.index or 0}
+    )
+    # gradient checkpointing is the trainer's to switch on (train.gradient_checkpointing)
+    return prepare_model_for_kbit_training(base, use_gradient_checkpointing=False)
+
+
+def training_setup(config: TrainParams) -> tuple[torch.device, str | None]:
+    """(device, precision) of a training run: train.device resolved (hardware.resolve_device), and
+    'bf16' / 'fp16' autocast or None for fp32. On the CPU the precision is use_bf16's decision (native bf16
+    and a matmul probe that shows it faster); on CUDA train.dtype 'auto' is bf16 at compute capability >= 8,
+    fp16 below (hardware.resolve_dtype). 4-bit quantisation is refused anywhere but CUDA, in one line."""
+    device = resolve_device(config.device, "train.device")
+    if config.quantization == "4bit" and device.type != "cuda":
+        raise UserError(f"train.quantization: 4bit (bitsandbytes QLoRA) needs a CUDA device; this run's is {device}")
+    if device.type == "cuda" and device.index is not None:
+        torch.cuda.set_device(device)  # accelerate places a single process on the current CUDA device
+    if config.quantization == "4bit":
+        return device, "bf16"  # NF4 weights compute in bf16
+    if device.type == "cpu":
+        if config.dtype == "float16":
+            raise UserError("train.dtype: float16 autocast needs a GPU; on the CPU use auto, bfloat16 or float32")
+        return device, "bf16" if use_bf16(config.dtype) else None
+    dtype = resolve_dtype(config.dtype, device)
+    return device, {torch.bfloat16: "bf16", torch.float16: "fp16"}.get(dtype)
 
 
 def frozen_linears_to_bf16(model) -> int:
@@ -105,9 +167,14 @@ def bf16_matmul_speedup() -> float:
 EVAL_BATCH_FACTOR = 4  # evaluation batch = this x the training batch per process
 
 
-def trainer_arguments(config: TrainParams, output_dir: Path, has_eval: bool, bf16: bool, processes: int = 1) -> dict:
+def trainer_arguments(
+    config: TrainParams, output_dir: Path, has_eval: bool, precision: bool | str | None, processes: int = 1
+) -> dict:
     """TrainingArguments shared by the SFT, KD and DPO trainers. train.batch_size is the global batch:
-    `processes` workers take an equal share of it."""
+    `processes` workers take an equal share of it. `precision`: 'bf16', 'fp16' or None (fp32); True means
+    'bf16'. The device is train.device's (training_setup)."""
+    precision = "bf16" if precision is True else precision or None
+    device = resolve_device(config.device, "train.device")
     if config.batch_size % processes:
         raise UserError(
             f"train.batch_size {config.batch_size} must be a multiple of the {processes} training processes"
@@ -138,9 +205,12 @@ def trainer_arguments(config: TrainParams, output_dir: Path, has_eval: bool, bf1
         greater_is_better=False,
         restore_callback_states_from_checkpoint=True,  # the early-stopping counter survives a resume
         include_num_input_tokens_seen="non_padding",
-        bf16=bf16,
-        use_cpu=not torch.cuda.is_available(),
-        activation_checkpointing=False,  # a small model fits; recomputation costs ~20%
+        bf16=precision == "bf16",
+        fp16=precision == "fp16",
+        use_cpu=device.type == "cpu",
+        # off by default: a small model fits and recomputation costs ~20%; for large students a param
+        activation_checkpointing=config.gradient_checkpointing,
+        activation_checkpointing_kwargs={"use_reentrant": False} if config.gradient_checkpointing else None,
         seed=config.seed,
         data_seed=config.seed,
         dataloader_num_workers=0,
@@ -169,7 +239,7 @@ def completion_logits(model, inputs: dict, mask: torch.Tensor) -> torch.Tensor:
     inner = unwrapped(model)
     causal_lm = inner.get_base_model() if hasattr(inner, "get_base_model") else inner  # PEFT wraps the student
     head = causal_lm.get_output_embeddings()
-    shared = shared_opening_length(inputs, mask) if model is inner and not has_dropout(inner) else 0
+    shared = shared_opening_length(inputs, mask) if model is inner and runs_opening_once(causal_lm) else 0
     if shared:
         return shared_opening_logits(causal_lm, head, inputs, mask, shared)
     hook = head.register_forward_pre_hook(lambda module, args: (args[0][:, :-1][mask],))
@@ -180,6 +250,17 @@ def completion_logits(model, inputs: dict, mask: torch.Tensor) -> torch.Tensor:
 
 
 MIN_SHARED_OPENING = 16  # tokens; below it the second forward call costs more than it saves
+
+
+def runs_opening_once(causal_lm) -> bool:
+    """Whether a batch's common opening may run once (shared_opening_logits): a CPU-path choice, neither
+    with active dropout nor under gradient checkpointing (whose recomputed layers take no key/value cache)."""
+    return causal_lm.device.type == "cpu" and not checkpointing(causal_lm) and not has_dropout(causal_lm)
+
+
+def checkpointing(causal_lm) -> bool:
+    """Whether the model recomputes activations in the backward pass (train.gradient_checkpointing)."""
+    return bool(getattr(causal_lm, "is_activation_checkpointing", False))
 
 
 def has_dropout(model) -> bool:

@@ -24,6 +24,16 @@ def example_length(example: dict) -> int:
     return len(json.dumps(example, ensure_ascii=False))
 
 
+def teacher_dtype(arguments: dict):
+    """The KD teacher's weights: fp32 on the CPU (as the student's residual stream); on an accelerator the
+    run's half dtype when it trains under bf16/fp16 autocast (a large teacher in half the memory)."""
+    import torch
+
+    if arguments["use_cpu"]:
+        return torch.float32
+    return torch.bfloat16 if arguments["bf16"] else torch.float16 if arguments["fp16"] else torch.float32
+
+
 def make_trainer(
     config: TrainParams,
     model,
@@ -31,7 +41,7 @@ def make_trainer(
     train_examples: list[dict],
     eval_examples: list[dict],
     output_dir: Path,
-    bf16: bool,
+    bf16: bool | str | None,
     callbacks: list,
     processes: int = 1,
 ):
@@ -40,7 +50,9 @@ def make_trainer(
     early stopping and the best checkpoint restored at the end."""
     has_eval = bool(eval_examples) and config.method != "dpo"
     arguments = trainer_arguments(config, output_dir, has_eval, bf16, processes)
-    callbacks = [*callbacks, ReleaseFreedMemory(), *interruption_callbacks(processes)]  # spot: time + SIGTERM
+    if arguments["use_cpu"]:  # malloc trimming is a CPU-path choice: GPU memory is torch's to manage
+        callbacks = [*callbacks, ReleaseFreedMemory()]
+    callbacks = [*callbacks, *interruption_callbacks(processes)]  # spot: time + SIGTERM
     if has_eval and config.early_stopping_patience:
         callbacks = [*callbacks, EarlyStoppingCallback(config.early_stopping_patience, config.early_stopping_threshold)]
     common = dict(
@@ -59,7 +71,7 @@ def make_trainer(
         trainer_class = grouped_by_length(KDTrainer) if config.group_by_length else KDTrainer
         trainer = trainer_class(
             args=SFTConfig(**arguments, completion_only_loss=True),
-            teacher=load_teacher(config.kd.teacher, tokenizer),
+            teacher=load_teacher(config.kd.teacher, tokenizer, teacher_dtype(arguments)),
             alpha=config.kd.alpha,
             temperature=config.kd.temperature,
             **common,
