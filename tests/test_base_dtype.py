@@ -48,8 +48,8 @@ def test_a_bf16_source_is_bf16_on_disk_and_loads_in_the_runs_dtype(bf16_model_di
         "dtype": "bfloat16",
     }
     # each run its own dtype: float32 generation, bf16 generation, from the same bf16 weights
-    fp32, tokenizer = load_student(out, None, StudentParams(dtype="float32", device="cpu", threads=1))
-    bf16, _ = load_student(out, None, StudentParams(dtype="bfloat16", device="cpu", threads=1))
+    fp32, tokenizer = load_student(out, None, StudentParams(dtype="float32", device="cpu"), threads=1)
+    bf16, _ = load_student(out, None, StudentParams(dtype="bfloat16", device="cpu"), threads=1)
     assert {p.dtype for p in fp32.parameters()} == {torch.float32}
     assert {p.dtype for p in bf16.parameters()} == {torch.bfloat16}
     ids = tokenizer(["Pack a TCI."], return_tensors="pt")
