@@ -1,9 +1,10 @@
 """A 0.5B student from a local HF directory runs the smoke pipeline on the CPU: a Qwen2 model (the
 architecture of Qwen2.5-0.5B, 30 layers, random weights, saved in bf16 as hub checkpoints are) with the
 bundled SmolLM2 tokenizer, through `dvc repro` of the smoke profile. Slow (more than 30 minutes on a shared
-2-core machine; it did not finish there: see docs/training.md), so it is not in `make test-fast`; run it alone:
+2-core machine; it did not finish there: see docs/training.md), so neither `make test` nor `make test-fast` runs
+it; run it alone:
 
-    pytest -q -m slow tests/test_large_student.py
+    pytest -q -m large tests/test_large_student.py
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from conftest import ROOT, cli_env
 
 from bench.common import copy_worktree
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(7200)]
+pytestmark = [pytest.mark.slow, pytest.mark.large, pytest.mark.timeout(7200)]
 
 
 def run(project: Path, *command: str) -> None:
