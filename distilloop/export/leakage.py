@@ -1,6 +1,7 @@
 """Prompts shared or near-duplicated across splits (a leakage check on the held-out splits).
 
-Exact duplicates are found on normalised text. Near-duplicates are found with MinHash over word 3-gram
+Exact duplicates are found on normalised text (lower case, words and every visible character, spacing
+ignored). Near-duplicates are found with MinHash over word 3-gram
 shingles and locality-sensitive hashing (16 bands of 4 rows), then confirmed with the exact Jaccard
 similarity, so the cost stays near-linear in the number of prompts. Shingles that a large share of the
 prompts have in common (an instruction template around every profile, a fixed opener) are dropped first:
@@ -37,7 +38,9 @@ def normalise(text: str) -> str:
 
 
 def shingles(text: str, n: int = 3) -> set[int]:
-    words = normalise(text).split()
+    # whitespace-separated words, punctuation attached: as separate tokens, the brackets, commas and
+    # operators of code prompts would make any two of them share most shingles
+    words = text.lower().split()
     if len(words) < n:
         return {zlib.crc32(" ".join(words).encode())}
     return {zlib.crc32(" ".join(words[i : i + n]).encode()) for i in range(len(words) - n + 1)}
