@@ -1,8 +1,8 @@
-"""Every benchmark, then metrics/bench.json and the README's benchmark table.
+"""Every benchmark, then metrics/bench.json and the benchmark table in docs/benchmarks.md.
 
 Each benchmark runs in its own process and writes metrics/bench/<name>.json with its figures and the
 in-run baseline they are compared with; this collects the headline figure of each, its baseline and
-their ratio into metrics/bench.json and rewrites the table between the README's bench markers.
+their ratio into metrics/bench.json and rewrites the table between the bench markers of docs/benchmarks.md.
 
     python -m bench                      # all (about 40 minutes on 2 cores)
     python -m bench --only score serve   # some; the others keep their last results
@@ -23,7 +23,7 @@ from distilloop.io import read_json, write_json
 
 RESULTS = Path("metrics/bench")
 SUMMARY = Path("metrics/bench.json")
-README = Path("README.md")
+TABLE_PAGE = Path("docs/benchmarks.md")
 BEGIN, END = "<!-- bench:begin (python -m bench writes this table) -->", "<!-- bench:end -->"
 
 # benchmark -> the arguments `make bench` runs it with
@@ -259,13 +259,13 @@ def table(summary: dict) -> str:
     return "\n".join(lines)
 
 
-def update_readme(summary: dict) -> None:
-    text = README.read_text(encoding="utf-8")
+def update_table(summary: dict) -> None:
+    text = TABLE_PAGE.read_text(encoding="utf-8")
     if BEGIN not in text or END not in text:
-        raise SystemExit(f"bench: {README} has no bench markers")
+        raise SystemExit(f"bench: {TABLE_PAGE} has no bench markers")
     head, rest = text.split(BEGIN, 1)
     _, tail = rest.split(END, 1)
-    README.write_text(f"{head}{BEGIN}\n{table(summary)}\n{END}{tail}", encoding="utf-8")
+    TABLE_PAGE.write_text(f"{head}{BEGIN}\n{table(summary)}\n{END}{tail}", encoding="utf-8")
 
 
 def main() -> None:
@@ -281,7 +281,7 @@ def main() -> None:
     previous = read_json(SUMMARY).get("runs", {}) if SUMMARY.exists() else {}
     summary["runs"] = {**previous, **runs}
     write_json(SUMMARY, summary)
-    update_readme(summary)
+    update_table(summary)
     print(table(summary))
 
 
