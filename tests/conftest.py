@@ -61,31 +61,48 @@ def tiny_tokenizer_dir(tmp_path_factory) -> Path:
     return out
 
 
+def save_random_model(tokenizer_dir: Path, out: Path, config_class, model_class, dtype=None, **sizes) -> int:
+    """A causal LM of `sizes` with random weights from seed 0 and the tokenizer of `tokenizer_dir`, saved
+    to `out`; returns its parameter count."""
+    import torch
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
+    config = config_class(
+        vocab_size=len(tokenizer),
+        tie_word_embeddings=True,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+        **sizes,
+    )
+    torch.manual_seed(0)
+    model = model_class(config)
+    if dtype is not None:
+        model = model.to(dtype)
+    model.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    return sum(p.numel() for p in model.parameters())
+
+
 @pytest.fixture(scope="session")
 def tiny_model_dir(tiny_tokenizer_dir, tmp_path_factory) -> Path:
     """A 2-layer, hidden-64 Llama (SmolLM2's architecture) with random weights from seed 0."""
-    import torch
-    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+    from transformers import LlamaConfig, LlamaForCausalLM
 
-    tokenizer = AutoTokenizer.from_pretrained(tiny_tokenizer_dir)
-    config = LlamaConfig(
-        vocab_size=len(tokenizer),
+    out = tmp_path_factory.mktemp("tiny-llama")
+    save_random_model(
+        tiny_tokenizer_dir,
+        out,
+        LlamaConfig,
+        LlamaForCausalLM,
         hidden_size=64,
         intermediate_size=128,
         num_hidden_layers=2,
         num_attention_heads=4,
         num_key_value_heads=2,
         max_position_embeddings=1024,
-        tie_word_embeddings=True,
-        bos_token_id=tokenizer.bos_token_id,
-        eos_token_id=tokenizer.eos_token_id,
-        pad_token_id=tokenizer.pad_token_id,
     )
-    torch.manual_seed(0)
-    model = LlamaForCausalLM(config)
-    out = tmp_path_factory.mktemp("tiny-llama")
-    model.save_pretrained(out)
-    tokenizer.save_pretrained(out)
     return out
 
 

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, cli_env
+from conftest import ROOT, cli_env, save_random_model
 
 from bench.common import copy_worktree
 
@@ -34,27 +34,21 @@ def half_billion_qwen2(tokenizer_dir: Path, out: Path) -> int:
     """A ~0.49B-parameter Qwen2 causal LM with random weights, in bf16, with the bundled tokenizer;
     returns its parameter count."""
     import torch
-    from transformers import AutoTokenizer, Qwen2Config, Qwen2ForCausalLM
+    from transformers import Qwen2Config, Qwen2ForCausalLM
 
-    tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
-    config = Qwen2Config(
-        vocab_size=len(tokenizer),
+    return save_random_model(
+        tokenizer_dir,
+        out,
+        Qwen2Config,
+        Qwen2ForCausalLM,
+        dtype=torch.bfloat16,
         hidden_size=896,
         intermediate_size=4864,
         num_hidden_layers=30,
         num_attention_heads=14,
         num_key_value_heads=2,
         max_position_embeddings=2048,
-        tie_word_embeddings=True,
-        bos_token_id=tokenizer.bos_token_id,
-        eos_token_id=tokenizer.eos_token_id,
-        pad_token_id=tokenizer.pad_token_id,
     )
-    torch.manual_seed(0)
-    model = Qwen2ForCausalLM(config).to(torch.bfloat16)
-    model.save_pretrained(out)
-    tokenizer.save_pretrained(out)
-    return sum(p.numel() for p in model.parameters())
 
 
 def test_a_half_billion_student_runs_the_smoke_pipeline(tiny_tokenizer_dir, tmp_path):
