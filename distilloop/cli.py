@@ -6,6 +6,7 @@ Errors a user can cause end with one line on stderr and exit code 1, never a tra
 
 from __future__ import annotations
 
+import re
 import runpy
 import sys
 from pathlib import Path
@@ -17,17 +18,7 @@ from distilloop import UserError
 from distilloop.cloud.cli import app as cloud_app
 from distilloop.command import ParamsOption, load_params, run_app
 
-STAGES = {
-    "base": "Materialise the student as a Hugging Face model directory, offline.",
-    "baseline": "Epoch 0: a fresh LoRA adapter (equal to the base model) answers pool, val and test; score them.",
-    "correct": "Send the answers that failed the gate to the teacher (cached, budgeted), verify each correction.",
-    "merge": "Add the accepted corrections to the bank of examples; write this epoch's lesson and preference pairs.",
-    "train": "LoRA-train adapter N from adapter N-1 (sft, dpo or kd), with early stopping on val and resume.",
-    "evaluate": "Answer and score with adapter N (`--epoch N`), or any file by hand (`--in FILE --out FILE`).",
-    "select": "Pick the best epoch by its val score; copy its adapter to models/best-adapter.",
-    "merge_lora": "Merge the best adapter into the base model and check the logits agree.",
-    "quantise": "GGUF files of the merged model (f16, q8_0, q4_k_m) and an Ollama Modelfile, each scored again.",
-}
+STAGES = ("base", "baseline", "correct", "merge", "train", "evaluate", "select", "merge_lora", "quantise")
 
 app = typer.Typer(
     add_completion=False,
@@ -50,20 +41,32 @@ def stage_script(name: str) -> Path:
     raise UserError(f"{name}: no stages/{name}.py here; run it from a distilloop project (the folder with dvc.yaml)")
 
 
-def add_stage_command(name: str, summary: str) -> None:
+def stage_summary(name: str) -> str:
+    """The first paragraph of stages/NAME.py's docstring, read without importing the stage."""
+    import ast
+
+    try:
+        docstring = ast.get_docstring(ast.parse(stage_script(name).read_text(encoding="utf-8"))) or ""
+    except UserError:
+        return "a pipeline stage; run it from a distilloop project"
+    summary = " ".join(docstring.split("\n\n")[0].split())
+    return re.sub(rf"^{name}(@N)?: ", "", summary)  # "train@N: continue ..." -> "continue ..."
+
+
+def add_stage_command(name: str) -> None:
     def command(context: typer.Context) -> None:
         script = stage_script(name)
         sys.argv = [str(script), *context.args]
         runpy.run_path(str(script), run_name="__main__")
 
-    command.__doc__ = f"{summary} (stages/{name}.py; --help lists its options)"
+    command.__doc__ = f"{stage_summary(name)} (stages/{name}.py; --help lists its options)"
     app.command(
         name, add_help_option=False, context_settings={"allow_extra_args": True, "ignore_unknown_options": True}
     )(command)
 
 
-for _name, _summary in STAGES.items():
-    add_stage_command(_name, _summary)
+for _name in STAGES:
+    add_stage_command(_name)
 app.add_typer(cloud_app, name="cloud")  # distilloop cloud run|status|logs|schedule (distilloop/cloud/cli.py)
 
 
