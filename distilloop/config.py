@@ -51,10 +51,10 @@ DEFAULT_TEMPLATES = {
 
 
 class SplitFractions(Section):
-    train: float = Field(0.2, ge=0, le=1, description="seed examples the student trains on from epoch 1")
-    pool: float = Field(0.5, ge=0, le=1, description="prompts the student practises on and the teacher corrects")
-    val: float = Field(0.15, ge=0, le=1, description="held out; picks the best epoch and stops training early")
-    test: float = Field(0.15, ge=0, le=1, description="held out; only reported, never used for a decision")
+    train: float = Field(0.25, ge=0, le=1, description="seed examples the student trains on from epoch 1")
+    pool: float = Field(0.65, ge=0, le=1, description="prompts the student practises on and the teacher corrects")
+    val: float = Field(0.04, ge=0, le=1, description="held out; picks the best epoch and stops training early")
+    test: float = Field(0.06, ge=0, le=1, description="held out; only reported, never used for a decision")
 
     @model_validator(mode="after")
     def _sum_to_one(self):
@@ -81,7 +81,7 @@ class SourceParams(Section):
 
 class ExportParams(Section):
     source: str = Field(
-        "bundled:c_code",
+        "bundled:json_record",
         description="bundled:c_code | bundled:json_record | a .jsonl/.csv/.parquet file | "
         "an SQLAlchemy URL (with `query`) | an s3://bucket/prefix",
     )
@@ -93,7 +93,7 @@ class ExportParams(Section):
     )
     task: str = Field("c_code", description="task of rows that name none: c_code, json_record or a gate.tasks name")
     bundled_profiles: int = Field(
-        2400,
+        1600,
         ge=1,
         le=1_000_000,
         description="profiles that bundled:json_record generates (deterministic: a larger count only adds people)",
@@ -152,11 +152,10 @@ class StudentParams(Section):
     )
     no_repeat_ngram_size: int = Field(0, ge=0, le=64, description="0 disables n-gram blocking (over generated tokens)")
     dtype: Literal["auto", "float32", "bfloat16", "float16"] = Field(
-        "float32",
-        description="float32: batched greedy answers equal one-at-a-time ones, measured no slower than "
-        "bf16 here; bfloat16/auto change answers with the batch shape; auto: bf16 where the device computes it "
-        "natively (CUDA compute capability >= 8, a CPU with AVX512-BF16/AMX), float16 on older CUDA GPUs, "
-        "else float32",
+        "auto",
+        description="auto: bf16 where the device computes it natively (CUDA compute capability >= 8, a CPU "
+        "with AVX512-BF16/AMX), float16 on older CUDA GPUs, else float32; in float32 batched greedy answers "
+        "equal one-at-a-time ones, in a half dtype they can change with the batch's shape",
     )
     device: str = Field(
         "auto",
@@ -682,7 +681,7 @@ class LoraParams(Section):
         " LoRA module draws a mask the size of its input: 0.05 costs about a third of a CPU step)",
     )
     target_modules: list[str] | None = Field(
-        default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj"],
+        default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
         description="modules that get a LoRA pair; null: detected from the architecture",
     )
     layers: int | None = Field(
@@ -738,14 +737,14 @@ class TrainParams(Section):
         description="sft: train set N; dpo: pairs N (chosen = correction, rejected = student); kd: sft + teacher logits",
     )
     lora: LoraParams = Field(default_factory=LoraParams)
-    learning_rate: float = Field(2e-4, gt=0, le=1, description="peak AdamW learning rate (sft, kd)")
+    learning_rate: float = Field(1e-3, gt=0, le=1, description="peak AdamW learning rate (sft, kd)")
     lr_scheduler: Literal["linear", "cosine", "constant", "constant_with_warmup"] = Field(
         "cosine", description="learning-rate schedule after warmup"
     )
     warmup: float = Field(0.05, ge=0, le=0.5, description="fraction of the optimiser steps spent warming up")
     weight_decay: float = Field(0.0, ge=0, le=1, description="AdamW weight decay on the LoRA weights")
     max_grad_norm: float = Field(1.0, gt=0, le=100, description="gradient clipping")
-    epochs: float = Field(2.0, gt=0, le=100, description="passes over the train set per loop epoch")
+    epochs: float = Field(1.0, gt=0, le=100, description="passes over the train set per loop epoch")
     batch_size: int = Field(
         4, ge=1, le=1024, description="examples per optimiser step and accumulation step, over all processes"
     )
@@ -753,7 +752,7 @@ class TrainParams(Section):
     max_seq_len: int = Field(768, ge=16, le=32768, description="prompt + completion tokens; longer examples are cut")
     group_by_length: bool = Field(True, description="batch examples of similar length together (less padding)")
     eval_steps: int = Field(
-        20, ge=1, le=100_000, description="evaluate on val and save a checkpoint every N optimiser steps"
+        40, ge=1, le=100_000, description="evaluate on val and save a checkpoint every N optimiser steps"
     )
     early_stopping_patience: int = Field(
         3, ge=0, le=1000, description="stop after N evaluations without improvement of the val loss; 0 disables"
@@ -825,7 +824,7 @@ class LoopParams(Section):
         0, ge=0, le=1_000_000, description="converged only while an epoch requests at most this many corrections"
     )
     pool_per_epoch: int = Field(
-        0,
+        48,
         ge=0,
         le=10_000_000,
         description="pool prompts each epoch practises on, a fresh slice every epoch (0: the whole pool every epoch)",
@@ -851,7 +850,7 @@ class MergeLoraParams(Section):
 
 class QuantiseParams(Section):
     types: list[Literal["f16", "q8_0", "q4_k_m"]] = Field(
-        default_factory=lambda: ["f16", "q8_0", "q4_k_m"],
+        default_factory=lambda: ["f16", "q4_k_m"],
         min_length=1,
         description="GGUF types to write and score; the smallest goes into the Modelfile",
     )

@@ -21,10 +21,11 @@ from stages import baseline, evaluate
 SCORED_KEYS = {"output", "score", "axes", "passed", "truncated", "findings", "gen"}
 
 
-def _params(**top) -> Params:
+def _params(loop: dict | None = None, **top) -> Params:
     return Params.model_validate(
         {
             **top,
+            "loop": {"pool_per_epoch": 0, **(loop or {})},  # every pool prompt every epoch: carry-over is whole
             "student": {"max_new_tokens": 8, "batch_size": 2, "dtype": "float32"},
             "runtime": {"threads": 1},
             "train": {"lora": {"r": 4, "alpha": 8, "target_modules": None}},

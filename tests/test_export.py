@@ -51,7 +51,7 @@ GOOD = [
 def test_bundled_profiles_are_generated_people_the_student_never_met(tmp_path):
     metrics, splits, rejects = export(tmp_path, "--source", "bundled:json_record")
     records = [record for items in splits.values() for record in items]
-    assert metrics["rows_read"] == 2400 and metrics["records"] == 2400 and rejects == []  # export.bundled_profiles
+    assert metrics["rows_read"] == 1600 and metrics["records"] == 1600 and rejects == []  # export.bundled_profiles
     assert metrics["tasks"]["json_record"] == metrics["splits"]
     # the instruction template is rendered from the profile columns
     record = records[0]

@@ -1,6 +1,6 @@
-"""params.yaml and the schema agree: the schema (distilloop/config.py) is the only place defaults live,
-params.yaml lists every knob with the schema's value except the overrides documented below, and a key
-deleted from params.yaml falls back to the schema's default, not to a value merged in from code."""
+"""params.yaml and the schema agree: the schema (distilloop/config.py) is the only place defaults live and
+its defaults are the default run; params.yaml lists every knob with the schema's value, so deleting any key
+changes nothing; the other tasks' differences live in profiles/."""
 
 from __future__ import annotations
 
@@ -13,25 +13,6 @@ from pydantic import BaseModel
 from distilloop.config import Params, parse
 
 PARAMS_YAML = ROOT / "params.yaml"
-
-# Keys where params.yaml deliberately differs from the schema's default, with the reason (params.yaml's
-# comments say the same). Everything else in params.yaml is the schema's default, written out.
-PROFILE_TASK = "the project's pipeline runs the profile task (params.yaml); the schema's default serves the C task"
-DOCUMENTED_OVERRIDES: dict[str, str] = {
-    "export.source": PROFILE_TASK,
-    "export.bundled_profiles": PROFILE_TASK,
-    "export.fractions.train": "a large pool, so that every epoch practises on a fresh slice",
-    "export.fractions.pool": "a large pool, so that every epoch practises on a fresh slice",
-    "export.fractions.val": "a large pool, so that every epoch practises on a fresh slice",
-    "export.fractions.test": "a large pool, so that every epoch practises on a fresh slice",
-    "loop.pool_per_epoch": "a fresh slice of 48 pool prompts each epoch",
-    "student.dtype": "auto: bf16 generation where the CPU has fast bf16 matmuls",
-    "train.lora.target_modules": "LoRA on every linear layer for the profile task",
-    "train.learning_rate": "LoRA on every linear layer for the profile task",
-    "train.epochs": "one pass per loop epoch over each fresh lesson",
-    "train.eval_steps": "fewer evaluations per epoch on the larger lesson",
-    "quantise.types": "f16 and the shipped q4_k_m only",
-}
 
 
 def flatten(value, prefix: str = "") -> dict:
@@ -49,10 +30,34 @@ def raw_params() -> dict:
     return yaml.safe_load(PARAMS_YAML.read_text(encoding="utf-8"))
 
 
-def test_params_yaml_is_the_schema_defaults_plus_documented_overrides():
+def test_params_yaml_is_the_schema_defaults():
     defaults, project = flatten(Params()), flatten(parse(raw_params()))
     differing = sorted(key for key in defaults if defaults[key] != project[key])
-    assert differing == sorted(DOCUMENTED_OVERRIDES), f"params.yaml differs from the schema's defaults at {differing}"
+    assert differing == [], f"params.yaml differs from the schema's defaults at {differing}"
+
+
+def test_params_yaml_with_every_key_deleted_is_the_same_run():
+    assert parse({}) == parse(raw_params())
+    for section in raw_params():  # and one section at a time
+        raw = copy.deepcopy(raw_params())
+        del raw[section]
+        assert parse(raw) == parse(raw_params()), section
+
+
+def test_the_c_code_profile_gives_the_c_run(tmp_path):
+    """`distilloop profile c-code` on the shipped params.yaml is the schema's defaults with the profile's
+    values: nothing of the profile task is left behind."""
+    from distilloop.config import apply_profile
+
+    (tmp_path / "profiles").mkdir()
+    (tmp_path / "profiles" / "c-code.yaml").write_bytes((ROOT / "profiles" / "c-code.yaml").read_bytes())
+    project = tmp_path / "params.yaml"
+    project.write_bytes(PARAMS_YAML.read_bytes())
+    params = apply_profile("c-code", project)
+    overlay = yaml.safe_load((ROOT / "profiles" / "c-code.yaml").read_text(encoding="utf-8"))
+    assert params == parse(overlay) == parse(yaml.safe_load(project.read_text(encoding="utf-8")))
+    assert params.export.source == "bundled:c_code" and params.loop.pool_per_epoch == 0
+    assert params.quantise.types == ["f16", "q8_0"] and params.student.max_new_tokens == 832
 
 
 def test_params_yaml_lists_every_knob():

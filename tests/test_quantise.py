@@ -36,7 +36,13 @@ def test_quantise_writes_ggufs_modelfile_and_scores_each_type(tiny_model_dir, wo
     from stages import quantise
 
     reference = {"epoch": 2, "pass_rate": 0.0, "mean_score": 1.0}
-    metrics = quantise.run(params(), tiny_model_dir, Path("models/gguf"), Path("metrics/quantise.json"), reference)
+    metrics = quantise.run(
+        params(types=["f16", "q8_0", "q4_k_m"]),
+        tiny_model_dir,
+        Path("models/gguf"),
+        Path("metrics/quantise.json"),
+        reference,
+    )
     files = {kind: Path(f"models/gguf/model-{kind}.gguf") for kind in ("f16", "q8_0", "q4_k_m")}
     assert all(path.stat().st_size > 0 for path in files.values())
     assert metrics == json.loads(Path("metrics/quantise.json").read_text())
