@@ -249,8 +249,8 @@ def test_worst_first_at_most_max_and_never_past_the_budget(profiles, teacher_ser
 
 def estimate_of(record: dict, params_data: dict) -> float:
     from distilloop.config import parse
+    from distilloop.teachers.correction import correction_request
     from distilloop.teachers.ledger import Ledger, price_of
-    from stages.correct import correction_request
 
     params = parse(params_data)
     request = correction_request(record, params)
