@@ -140,7 +140,7 @@ class StudentParams(Section):
     max_new_tokens_by_task: dict[str, Annotated[int, Field(ge=1, le=8192)]] = Field(
         default_factory=lambda: {"json_record": 200},
         description="token budget of a task's answers (the smaller of it and max_new_tokens applies): a runaway "
-        "answer stops there, truncated; json_record 200 is 1.3x the longest bundled reference (157 tokens)",
+        "answer stops there, truncated",
     )
     repetition_penalty: float = Field(1.1, ge=1, le=2, description="1.0 disables it; small models loop without it")
     repeat_last_n: int = Field(
@@ -314,7 +314,7 @@ class JsonGateParams(Section):
     )
     minimums: dict[str, float] = Field(
         # agreement 10: a pass needs the score within score_tolerance of the reference's, so a constant
-        # answer at the population mean fails most records (71% of the bundled profiles at tolerance 0.1)
+        # answer at the population mean fails most records (docs/results.md)
         default_factory=lambda: {"parse": 10.0, "schema": 10.0, "agreement": 10.0},
         description="an answer with an axis below its minimum fails the gate (0-10)",
     )
@@ -677,8 +677,8 @@ class LoraParams(Section):
         0.0,
         ge=0,
         lt=1,
-        description="dropout on the LoRA input during training (each"
-        " LoRA module draws a mask the size of its input: 0.05 costs about a third of a CPU step)",
+        description="dropout on the LoRA input during training (each LoRA module draws a mask the size of its "
+        "input: slower on a CPU, docs/training.md)",
     )
     target_modules: list[str] | None = Field(
         default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
@@ -775,7 +775,7 @@ class TrainParams(Section):
         "compute (CUDA only)",
     )
     gradient_checkpointing: bool = Field(
-        False, description="recompute activations in the backward pass: less memory, about 20-30% more time"
+        False, description="recompute activations in the backward pass: less memory, more time (docs/training.md)"
     )
     seed: int = Field(0, ge=0, description="seeds LoRA dropout and the data order")
     dpo: DpoParams = Field(default_factory=DpoParams)
