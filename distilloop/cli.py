@@ -25,7 +25,8 @@ STAGES = {
     "train": "LoRA-train adapter N from adapter N-1 (sft, dpo or kd), with early stopping on val and resume.",
     "evaluate": "Answer and score with adapter N (`--epoch N`), or any file by hand (`--in FILE --out FILE`).",
     "select": "Pick the best epoch by its val score; copy its adapter to models/best-adapter.",
-    "merge_lora": "Merge the best adapter into the base model and check the logits agree.",
+    "rl": "GRPO from the best SFT adapter with the gate as the reward; models/rl-adapter is the better on val.",
+    "merge_lora": "Merge the final adapter (rl's, else the best epoch's) into the base model and check the logits agree.",
     "quantise": "GGUF files of the merged model (f16, q8_0, q4_k_m) and an Ollama Modelfile, each scored again.",
 }
 
