@@ -285,3 +285,43 @@ def test_bad_params_and_inputs_give_one_line_errors(rl_project):
         stage.run(rl_params())
     with pytest.raises(UserError, match=r"^nowhere: no LoRA adapter here \(run select first\)$"):
         stage.run(rl_params(), sft_adapter=Path("nowhere"))
+
+
+@pytest.mark.slow  # two subprocesses that each load torch
+def test_sigterm_finishes_the_step_saves_and_a_rerun_resumes_to_the_same_adapter(rl_project):
+    """`python -m stages.rl` sent SIGTERM (a spot machine taken away): it finishes the step under way, saves,
+    exits 143; run again it resumes and ends with the adapter of a run never interrupted."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from conftest import cli_env
+
+    params = rl_params(steps=6, eval_every=3)
+    Path("params.yaml").write_text(params.model_dump_json())  # JSON is YAML
+    command = [sys.executable, "-m", "stages.rl"]
+    env = cli_env()  # PYTHONPATH: this checkout, where stages/ lives
+    state = Path("runs/rl/checkpoints", grpo.STATE_FILE)
+    first = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not state.exists() and first.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.kill(first.pid, signal.SIGTERM)
+    _, stderr = first.communicate(timeout=120)
+    assert first.returncode == 143, stderr
+    stopped_at = torch.load(state, weights_only=False)["step"]
+    assert 1 <= stopped_at < 6 and not Path("models/rl-adapter").exists()
+
+    second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert second.returncode == 0, second.stderr
+    resumed = json.loads(Path("metrics/rl.json").read_text())
+    assert resumed["resumed_from_step"] == stopped_at and resumed["steps"] == 6
+
+    straight = stage.run(params, out_dir=Path("straight"), run_dir=Path("runs/straight"), metrics_path=Path("s.json"))
+    assert straight["best_step"] == resumed["best_step"]
+    assert [e["pass_rate"] for e in straight["evals"]] == [e["pass_rate"] for e in resumed["evals"]]
+    ours, theirs = adapter_weights(Path("models/rl-adapter")), adapter_weights(Path("straight"))
+    for name in theirs:
+        assert torch.equal(ours[name], theirs[name]), name
