@@ -129,13 +129,16 @@ def update(model, optimizer, params: Params, prompts: list[list[int]], generatio
     loss_sum = kl_sum = 0.0
     for g in groups:
         completions = [generations[g * size + j].ids for j in range(size)]
-        model.eval()  # the reference without dropout
-        model.set_adapter("reference")
-        with torch.no_grad():
-            reference, _ = token_logprobs(model, [prompts[g]] * size, completions)
-        model.set_adapter("default")
+        reference = None
+        if params.rl.beta > 0:  # beta 0: no KL term, no reference pass
+            model.eval()  # the reference without dropout
+            model.set_adapter("reference")
+            with torch.no_grad():
+                reference, _ = token_logprobs(model, [prompts[g]] * size, completions)
+            model.set_adapter("default")
         model.train()
         policy, mask = token_logprobs(model, [prompts[g]] * size, completions)
+        reference = policy.detach() if reference is None else reference
         loss, parts = grpo_loss(policy, reference, mask, advantages[g], params.rl.beta)
         (loss / len(groups)).backward()
         loss_sum, kl_sum = loss_sum + float(loss.detach()), kl_sum + parts["kl"]

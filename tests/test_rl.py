@@ -109,6 +109,25 @@ def test_prompt_order_is_seeded_and_leaves_exhausted_prompts_out():
 # --- a real GRPO step -----------------------------------------------------------------------------
 
 
+def test_token_logprobs_of_a_padded_batch_equal_each_row_alone(rl_project):
+    params = rl_params()
+    model, tokenizer = stage.load_policy(params, Path("models/base"), Path("models/best-adapter"))
+    model.eval()
+    prompts = stage.prompt_ids(
+        tokenizer, [{"prompt": "Hi."}, {"prompt": "A much longer prompt than the first."}], params
+    )
+    completions = [[101, 102, 103], [104]]
+    with torch.no_grad():
+        batched, mask = grpo.token_logprobs(model, prompts, completions)
+        assert mask.tolist() == [[1, 1, 1], [0, 0, 1]]  # completions end at the last position
+        for row, (prompt, completion) in enumerate(zip(prompts, completions)):
+            logits = model(input_ids=torch.tensor([prompt + completion])).logits[0].float()
+            expected = torch.log_softmax(logits, dim=-1)[len(prompt) - 1 : -1].gather(
+                1, torch.tensor(completion)[:, None]
+            )
+            torch.testing.assert_close(batched[row, 3 - len(completion) :], expected[:, 0], atol=1e-5, rtol=0)
+
+
 def test_a_grpo_step_changes_the_adapter_and_lowers_the_loss(rl_project):
     params = rl_params()
     model, tokenizer = stage.load_policy(params, Path("models/base"), Path("models/best-adapter"))
@@ -219,8 +238,10 @@ def test_a_killed_then_resumed_run_ends_with_the_adapter_of_an_uninterrupted_one
 def test_stale_checkpoints_are_not_resumed(rl_project):
     with pytest.raises(Killed):
         stage.run(rl_params(), on_checkpoint=kill_after(1))
-    metrics = stage.run(rl_params(steps=2, learning_rate=5e-3))  # other params: another run
+    metrics = stage.run(rl_params(steps=2, learning_rate=5e-3, beta=0))  # other params: another run
     assert metrics["resumed_from_step"] is None and metrics["steps"] == 2
+    curve = json.loads(Path("metrics/plots/rl.json").read_text())
+    assert all(row["kl"] == 0 for row in curve if row["loss"] is not None)  # beta 0: no reference pass, no KL
 
 
 # --- the reward-hacking guard ---------------------------------------------------------------------

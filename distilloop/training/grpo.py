@@ -46,7 +46,9 @@ def group_advantages(rewards: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]
 
 def token_logprobs(model, prompts: list[list[int]], completions: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
     """(log-probability of each completion token [rows, longest completion], mask of real tokens) of the
-    completions after their prompts, one right-padded batch."""
+    completions after their prompts, in one batch. Rows are padded on the left, so every completion ends
+    at the last position and the vocabulary projection runs over the last `longest completion` positions
+    only (a 400-token prompt with a 24-token answer: 25 positions of logits, not 424)."""
     device = next(model.parameters()).device
     rows = [p + c for p, c in zip(prompts, completions)]
     longest = max(len(row) for row in rows)
@@ -54,20 +56,17 @@ def token_logprobs(model, prompts: list[list[int]], completions: list[list[int]]
     ids = torch.zeros(len(rows), longest, dtype=torch.long, device=device)
     attention = torch.zeros_like(ids)
     for i, row in enumerate(rows):
-        ids[i, : len(row)] = torch.tensor(row, device=device)
-        attention[i, : len(row)] = 1
-    logits = model(input_ids=ids, attention_mask=attention).logits.float()
-    logprobs = torch.zeros(len(rows), width, device=device)
+        ids[i, longest - len(row) :] = torch.tensor(row, device=device)
+        attention[i, longest - len(row) :] = 1
+    positions = (attention.cumsum(dim=1) - 1).clamp(min=0)
+    logits = model(input_ids=ids, attention_mask=attention, position_ids=positions, logits_to_keep=width + 1).logits
+    logprobs = torch.log_softmax(logits[:, :-1].float(), dim=-1)  # position t predicts token t + 1
+    targets = ids[:, longest - width :]
+    picked = logprobs.gather(2, targets[:, :, None])[:, :, 0]
     mask = torch.zeros(len(rows), width, device=device)
-    for i, (prompt, completion) in enumerate(zip(prompts, completions)):
-        if not completion:
-            continue
-        start = len(prompt)  # the logits at position t predict token t + 1
-        picked = torch.log_softmax(logits[i, start - 1 : start - 1 + len(completion)], dim=-1)
-        target = torch.tensor(completion, device=device)[:, None]
-        logprobs[i, : len(completion)] = picked.gather(1, target)[:, 0]
-        mask[i, : len(completion)] = 1
-    return logprobs, mask
+    for i, completion in enumerate(completions):
+        mask[i, width - len(completion) :] = 1 if completion else 0
+    return picked * mask, mask
 
 
 def grpo_loss(
