@@ -120,7 +120,7 @@ def update(model, optimizer, params: Params, prompts: list[list[int]], generatio
     """One GRPO step on the groups that teach; returns the step's figures."""
     import torch
 
-    from distilloop.training.grpo import MAX_GRAD_NORM, group_advantages, grpo_loss, token_logprobs
+    from distilloop.training.grpo import MAX_GRAD_NORM, group_advantages, group_logprobs, grpo_loss
 
     advantages, teaches = group_advantages(rewards)
     groups = [g for g in range(len(prompts)) if teaches[g]]
@@ -134,10 +134,10 @@ def update(model, optimizer, params: Params, prompts: list[list[int]], generatio
             model.eval()  # the reference without dropout
             model.set_adapter("reference")
             with torch.no_grad():
-                reference, _ = token_logprobs(model, [prompts[g]] * size, completions)
+                reference, _ = group_logprobs(model, prompts[g], completions)
             model.set_adapter("default")
         model.train()
-        policy, mask = token_logprobs(model, [prompts[g]] * size, completions)
+        policy, mask = group_logprobs(model, prompts[g], completions)
         reference = policy.detach() if reference is None else reference
         loss, parts = grpo_loss(policy, reference, mask, advantages[g], params.rl.beta)
         (loss / len(groups)).backward()

@@ -109,23 +109,30 @@ def test_prompt_order_is_seeded_and_leaves_exhausted_prompts_out():
 # --- a real GRPO step -----------------------------------------------------------------------------
 
 
-def test_token_logprobs_of_a_padded_batch_equal_each_row_alone(rl_project):
+def test_group_logprobs_with_the_prompt_run_once_equal_each_answer_run_alone(rl_project):
     params = rl_params()
     model, tokenizer = stage.load_policy(params, Path("models/base"), Path("models/best-adapter"))
-    model.eval()
-    prompts = stage.prompt_ids(
-        tokenizer, [{"prompt": "Hi."}, {"prompt": "A much longer prompt than the first."}], params
-    )
-    completions = [[101, 102, 103], [104]]
-    with torch.no_grad():
-        batched, mask = grpo.token_logprobs(model, prompts, completions)
-        assert mask.tolist() == [[1, 1, 1], [0, 0, 1]]  # completions end at the last position
-        for row, (prompt, completion) in enumerate(zip(prompts, completions)):
-            logits = model(input_ids=torch.tensor([prompt + completion])).logits[0].float()
-            expected = torch.log_softmax(logits, dim=-1)[len(prompt) - 1 : -1].gather(
-                1, torch.tensor(completion)[:, None]
-            )
-            torch.testing.assert_close(batched[row, 3 - len(completion) :], expected[:, 0], atol=1e-5, rtol=0)
+    model.train()  # LoRA dropout on: the shared prompt must also share its dropout mask, so compare with it off
+    for module in model.modules():
+        if isinstance(module, torch.nn.Dropout):
+            module.p = 0.0
+    prompt = stage.prompt_ids(tokenizer, [{"prompt": "A prompt shared by the group."}], params)[0]
+    completions = [[101, 102, 103], [104], [105, 106]]
+    batched, mask = grpo.group_logprobs(model, prompt, completions)
+    assert mask.tolist() == [[1, 1, 1], [1, 0, 0], [1, 1, 0]]
+    batched.sum().backward()  # the gradient reaches the adapter through the shared prompt's keys and values
+    shared = {name: p.grad.clone() for name, p in model.named_parameters() if p.requires_grad}
+    model.zero_grad()
+    total = 0
+    for row, completion in enumerate(completions):
+        logits = model(input_ids=torch.tensor([prompt + completion])).logits[0].float()
+        alone = torch.log_softmax(logits, dim=-1)[len(prompt) - 1 : -1].gather(1, torch.tensor(completion)[:, None])
+        torch.testing.assert_close(batched[row, : len(completion)].detach(), alone[:, 0].detach(), atol=1e-5, rtol=0)
+        total = total + alone.sum()
+    total.backward()
+    for name, p in model.named_parameters():
+        if p.requires_grad:
+            torch.testing.assert_close(shared[name], p.grad, atol=1e-5, rtol=1e-4)
 
 
 def test_a_grpo_step_changes_the_adapter_and_lowers_the_loss(rl_project):
@@ -144,9 +151,9 @@ def test_a_grpo_step_changes_the_adapter_and_lowers_the_loss(rl_project):
         model.eval()
         model.set_adapter("reference")
         with torch.no_grad():
-            reference, _ = grpo.token_logprobs(model, [prompt] * 2, completions)
+            reference, _ = grpo.group_logprobs(model, prompt, completions)
         model.set_adapter("default")
-        policy, mask = grpo.token_logprobs(model, [prompt] * 2, completions)
+        policy, mask = grpo.group_logprobs(model, prompt, completions)
         return grpo.grpo_loss(policy, reference, mask, advantages, beta=0.04)
 
     before = grpo.trainable_state(model)

@@ -44,28 +44,27 @@ def group_advantages(rewards: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]
 # --- log-probabilities and the loss --------------------------------------------------------------
 
 
-def token_logprobs(model, prompts: list[list[int]], completions: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
-    """(log-probability of each completion token [rows, longest completion], mask of real tokens) of the
-    completions after their prompts, in one batch. Rows are padded on the left, so every completion ends
-    at the last position and the vocabulary projection runs over the last `longest completion` positions
-    only (a 400-token prompt with a 24-token answer: 25 positions of logits, not 424)."""
+def group_logprobs(model, prompt: list[int], completions: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
+    """(log-probability of each completion token [answers, longest answer], mask of real tokens) of one
+    group's answers to one prompt. The prompt runs once (its keys and values shared by every answer, the
+    gradient flowing back through them), then the answers run together, padded on the right: a group costs
+    one prompt and G answers, not G prompts (a 240-token prompt with 24-token answers: 4x less compute at G 4)."""
     device = next(model.parameters()).device
-    rows = [p + c for p, c in zip(prompts, completions)]
-    longest = max(len(row) for row in rows)
-    width = max(max(len(c) for c in completions), 1)
-    ids = torch.zeros(len(rows), longest, dtype=torch.long, device=device)
-    attention = torch.zeros_like(ids)
-    for i, row in enumerate(rows):
-        ids[i, longest - len(row) :] = torch.tensor(row, device=device)
-        attention[i, longest - len(row) :] = 1
-    positions = (attention.cumsum(dim=1) - 1).clamp(min=0)
-    logits = model(input_ids=ids, attention_mask=attention, position_ids=positions, logits_to_keep=width + 1).logits
-    logprobs = torch.log_softmax(logits[:, :-1].float(), dim=-1)  # position t predicts token t + 1
-    targets = ids[:, longest - width :]
-    picked = logprobs.gather(2, targets[:, :, None])[:, :, 0]
-    mask = torch.zeros(len(rows), width, device=device)
+    rows, width = len(completions), max(max(len(c) for c in completions), 1)
+    start = model(input_ids=torch.tensor([prompt], device=device), use_cache=True, logits_to_keep=1)
+    cache = start.past_key_values
+    cache.batch_repeat_interleave(rows)
+    ids = torch.zeros(rows, width, dtype=torch.long, device=device)
+    mask = torch.zeros(rows, width, device=device)
     for i, completion in enumerate(completions):
-        mask[i, width - len(completion) :] = 1 if completion else 0
+        ids[i, : len(completion)] = torch.tensor(completion, dtype=torch.long, device=device)
+        mask[i, : len(completion)] = 1
+    attention = torch.cat([torch.ones(rows, len(prompt), dtype=torch.long, device=device), mask.long()], dim=1)
+    positions = torch.arange(len(prompt), len(prompt) + width, device=device).expand(rows, -1)
+    out = model(input_ids=ids, attention_mask=attention, position_ids=positions, past_key_values=cache, use_cache=True)
+    # the prompt's last logits predict the first answer token; answer position t predicts token t + 1
+    logits = torch.cat([start.logits.expand(rows, -1, -1), out.logits[:, :-1]], dim=1).float()
+    picked = torch.log_softmax(logits, dim=-1).gather(2, ids[:, :, None])[:, :, 0]
     return picked * mask, mask
 
 
