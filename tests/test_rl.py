@@ -171,6 +171,21 @@ def test_a_grpo_step_changes_the_adapter_and_lowers_the_loss(rl_project):
     assert new_parts["kl"] > 0  # the policy moved away from the frozen SFT adapter
 
 
+def test_the_groups_are_sampled_by_the_engine_and_scored_by_the_gate(rl_project):
+    params = rl_params()
+    model, tokenizer = stage.load_policy(params, Path("models/base"), Path("models/best-adapter"))
+    records = [{"id": "a", "task": "toy", "prompt": "Say a."}, {"id": "b", "task": "toy", "prompt": "Say b."}]
+    generations, rewards = stage.sample_and_score(model, tokenizer, params, records, step=1)
+    assert rewards.shape == (2, 4) and len(generations) == 8
+    for g in generations:  # the token ids trained on are the ones sampled
+        assert len(g.ids) == g.tokens <= 8 and tokenizer.decode(g.ids, skip_special_tokens=True) == g.text
+    vowels = [10.0 * sum(c in "aeiou" for c in g.text) / max(len(g.text), 1) / 10 for g in generations]
+    assert rewards.flatten().tolist() == pytest.approx(vowels, abs=1e-3)  # the toy score / 10 (the gate rounds it)
+    assert len({g.text for g in generations[:4]}) > 1  # sampled, not greedy
+    again, _ = stage.sample_and_score(model, tokenizer, params, records, step=1)
+    assert [g.ids for g in again] == [g.ids for g in generations]  # seeded by rl.seed and the step
+
+
 # --- the stage ------------------------------------------------------------------------------------
 
 
