@@ -37,7 +37,7 @@ def pass_through(params: Params, sft_adapter: Path, out_dir: Path, run_dir: Path
     if not (sft_adapter / "adapter_config.json").exists():
         raise UserError(f"{sft_adapter}: no LoRA adapter here (run select first)")
     copy_adapter(sft_adapter, out_dir)
-    (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)  # a DVC output: present, empty
+    write_json(run_dir / "checkpoints" / "run.json", {"enabled": False})  # a DVC output: present, nothing to resume
     metrics = {
         "enabled": False,
         "adapter": "sft",
@@ -277,6 +277,8 @@ def run(
                 raise Interrupted(INTERRUPTED_EXIT)
     finally:
         signal.signal(signal.SIGTERM, previous)
+    if (message := grpo.hacking(state["history"], config.hack_tolerance)) is not None:
+        raise UserError(message)  # the last evaluation, when patience ended the run there
 
     beat = state["best_step"] > 0
     if beat:
@@ -285,6 +287,7 @@ def run(
     else:
         copy_adapter(sft_adapter, out_dir)
     (checkpoints / grpo.STATE_FILE).unlink(missing_ok=True)
+    write_json(checkpoints / "run.json", {"fingerprint": key, "completed_steps": state["step"]})  # what ran here
     metrics = summarise(state, beat, resumed_from)
     write_json(metrics_path, metrics)
     write_json(PLOTS_DIR / "rl.json", state["curve"])

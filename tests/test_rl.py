@@ -196,7 +196,7 @@ def test_disabled_passes_the_sft_adapter_through_without_a_model(rl_project):
     assert json.loads(Path("metrics/rl.json").read_text())["enabled"] is False
     for name in ("adapter_model.safetensors", "adapter_config.json"):
         assert Path("models/rl-adapter", name).read_bytes() == Path("models/best-adapter", name).read_bytes()
-    assert Path("runs/rl/checkpoints").is_dir()
+    assert json.loads(Path("runs/rl/checkpoints/run.json").read_text()) == {"enabled": False}
 
 
 def test_a_run_trains_evaluates_and_reports(rl_project):
