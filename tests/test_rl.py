@@ -292,6 +292,30 @@ def test_the_independent_check_of_each_task():
     assert grpo.independent_check({"axes": {"custom": 3.0}}) == (None, None)
 
 
+OPPOSED_SCORER = """
+def score(records, options):
+    results = []
+    for r in records:
+        share = sum(c in "aeiou" for c in r["output"]) / max(len(r["output"]), 1)
+        results.append({"score": 10.0 * share, "axes": {"function": 10.0 * (1 - share)}})
+    return results
+"""
+
+
+def test_a_real_run_whose_reward_opposes_the_independent_check_is_stopped(rl_project):
+    """A task whose function axis (the independent check) falls exactly as the score rises: training on the
+    score raises the reward and lowers the check on val, and the guard ends the run with one line. The
+    figures are this seeded CPU run's (reward 0.331 -> 0.339, function axis 1.000 -> 0.667 at step 8)."""
+    Path("tasks/toy.py").write_text(textwrap.dedent(OPPOSED_SCORER))
+    params = rl_params(steps=8, learning_rate=1e-2, hack_tolerance=0.2)
+    with pytest.raises(UserError) as stopped:
+        stage.run(params)
+    message = str(stopped.value)
+    assert message.startswith("rl: reward hacking suspected at step 8: mean training reward rose ")
+    assert "while function_axis on val fell 1.000 -> " in message and "(more than rl.hack_tolerance 0.2)" in message
+    assert "\n" not in message and not Path("models/rl-adapter").exists()
+
+
 def test_the_stage_stops_with_one_line_on_a_hacked_history(rl_project):
     """A resumed run whose saved evaluations show the hack stops before another step."""
     params = rl_params(steps=6, hack_tolerance=0.05)
