@@ -224,6 +224,8 @@ def run(
         grpo.load_trainable(model, state["adapter"])
         optimizer.load_state_dict(state["optimizer"])
         torch.set_rng_state(state["rng"])
+        if state.get("cuda_rng") and torch.cuda.is_available():  # LoRA dropout on a GPU draws from its own
+            torch.cuda.set_rng_state_all(state["cuda_rng"])
         order.cursor, order.exhausted = state["order"]["cursor"], set(state["order"]["exhausted"])
     else:
         first = evaluate_val(model, tokenizer, params, val, 0, None)
@@ -268,7 +270,8 @@ def run(
             grpo.save_state(
                 checkpoints,
                 {**state, "fingerprint": key, "adapter": grpo.trainable_state(model),
-                 "optimizer": optimizer.state_dict(), "rng": torch.get_rng_state(), "order": order.state()},
+                 "optimizer": optimizer.state_dict(), "rng": torch.get_rng_state(), "order": order.state(),
+                 "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None},
             )  # fmt: skip
             if on_checkpoint is not None:
                 on_checkpoint(step)
