@@ -18,7 +18,7 @@ from distilloop import UserError
 from distilloop.cloud.cli import app as cloud_app
 from distilloop.command import ParamsOption, load_params, run_app
 
-STAGES = ("base", "baseline", "correct", "merge", "train", "evaluate", "select", "merge_lora", "quantise")
+STAGES = ("base", "baseline", "correct", "merge", "train", "evaluate", "select", "rl", "merge_lora", "quantise")
 
 app = typer.Typer(
     add_completion=False,

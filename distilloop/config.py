@@ -788,6 +788,33 @@ class TrainParams(Section):
         return self
 
 
+class RLParams(Section):
+    """The rl stage: GRPO after select, from models/best-adapter, the gate score / 10 as the reward."""
+
+    enabled: bool = Field(False, description="false: models/rl-adapter is the best SFT adapter, nothing is trained")
+    steps: int = Field(50, ge=1, le=100_000, description="RL steps at most (one optimiser step each)")
+    prompts_per_step: int = Field(4, ge=1, le=1024, description="pool prompts sampled per step")
+    num_generations: int = Field(4, ge=2, le=64, description="sampled answers per prompt (one group)")
+    max_completion_length: int = Field(
+        384, ge=1, le=8192, description="new tokens of a sampled answer at most (and student's budget per task)"
+    )
+    temperature: float = Field(0.8, gt=0, le=2, description="sampling temperature of the answers trained on")
+    beta: float = Field(0.04, ge=0, le=10, description="weight of the k3 KL to the frozen SFT policy")
+    learning_rate: float = Field(1e-5, gt=0, le=1, description="AdamW learning rate of the LoRA weights")
+    eval_every: int = Field(10, ge=1, le=100_000, description="greedy val pass rate every N steps (and at step 0)")
+    patience: int = Field(
+        3, ge=0, le=1000, description="stop after N evaluations without a better val pass rate; 0 disables"
+    )
+    seed: int = Field(0, ge=0, description="prompt order, sampling and LoRA dropout")
+    hack_tolerance: float = Field(
+        0.1,
+        ge=0,
+        le=10,
+        description="stop when the training reward rises while the independent check (json_record: Pearson r; "
+        "c_code: function axis / 10) falls by more than this below its step-0 value",
+    )
+
+
 # --- runtime: how this machine runs the stages, never what they compute --------------------------
 
 
@@ -944,6 +971,7 @@ class Params(Section):
     merge: MergeParams = Field(default_factory=MergeParams)
     train: TrainParams = Field(default_factory=TrainParams)
     loop: LoopParams = Field(default_factory=LoopParams)
+    rl: RLParams = Field(default_factory=RLParams)
     merge_lora: MergeLoraParams = Field(default_factory=MergeLoraParams)
     quantise: QuantiseParams = Field(default_factory=QuantiseParams)
     serve: ServeParams = Field(default_factory=ServeParams)

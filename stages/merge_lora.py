@@ -1,4 +1,7 @@
-"""merge_lora: fold the best epoch's LoRA adapter into the base weights and prove nothing changed.
+"""merge_lora: fold the final LoRA adapter into the base weights and prove nothing changed.
+
+The adapter is models/rl-adapter: the rl stage's GRPO adapter when it beat the best SFT adapter on val,
+else (or with rl.enabled false) a copy of models/best-adapter, the best epoch's.
 
 The check compares logits of the merged model, reloaded from disk as users will load it, against the
 base model with the adapter applied, on the first test prompts. Everything runs in the base model's own
@@ -21,7 +24,7 @@ from distilloop.command import ParamsOption, load_params, run_command
 from distilloop.config import Params
 from distilloop.console import console, quiet_libraries, summary_table
 from distilloop.io import atomic_dir, read_records, write_json
-from distilloop.paths import BASE_DIR, BEST_ADAPTER, MERGED_DIR, METRICS_DIR, export_split
+from distilloop.paths import BASE_DIR, MERGED_DIR, METRICS_DIR, RL_ADAPTER, export_split
 
 
 def check_inputs(tokenizer, prompts: list[str], max_tokens: int):
@@ -61,7 +64,7 @@ def logit_tolerance(dtype, reference_logits, configured: float) -> float:
 def run(
     params: Params,
     base_dir: Path = BASE_DIR,
-    adapter_dir: Path = BEST_ADAPTER,
+    adapter_dir: Path = RL_ADAPTER,
     out_dir: Path = MERGED_DIR,
     metrics_path: Path | None = METRICS_DIR / "merge.json",
     prompts: list[str] | None = None,
@@ -136,11 +139,11 @@ def run(
 
 
 def main(
-    adapter: Annotated[Path | None, typer.Option(help="adapter directory (default models/best-adapter)")] = None,
+    adapter: Annotated[Path | None, typer.Option(help="adapter directory (default models/rl-adapter)")] = None,
     out: Annotated[Path | None, typer.Option(help="output directory (default models/merged)")] = None,
     params_file: ParamsOption = Path("params.yaml"),
 ):
-    """Merge the best adapter into the base model and check the logits agree."""
+    """Merge the final adapter (rl's, else the best epoch's) into the base model and check the logits agree."""
     kwargs = {"adapter_dir": adapter} if adapter else {}
     if out:
         kwargs.update(out_dir=out, metrics_path=out.parent / f"{out.name}-merge.json")

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from conftest import run_cli
 
-STAGES = ("export", "base", "baseline", "correct", "merge", "train", "evaluate", "select", "merge_lora", "quantise")
+STAGES = (
+    "export",
+    "base",
+    "baseline",
+    "correct",
+    "merge",
+    "train",
+    "evaluate",
+    "select",
+    "rl",
+    "merge_lora",
+    "quantise",
+)
 
 
 def test_every_stage_and_tool_is_a_command(tmp_path):

@@ -86,6 +86,7 @@ def test_every_stage_runs_and_writes_its_outputs(smoke):
         "train@2",
         "evaluate@2",
         "select",
+        "rl",
         "merge_lora",
         "quantise",
     ]
@@ -98,6 +99,8 @@ def test_every_stage_runs_and_writes_its_outputs(smoke):
     assert train["steps"] > 0 and train["train_loss"] > 0
     best = json.loads((project / "metrics/best.json").read_text())
     assert best["epoch"] in (0, 1, 2) and (project / "models/best-adapter/adapter_config.json").exists()
+    rl = json.loads((project / "metrics/rl.json").read_text())  # the smoke profile leaves rl disabled
+    assert rl["enabled"] is False and (project / "models/rl-adapter/adapter_config.json").exists()
     merge = json.loads((project / "metrics/merge.json").read_text())
     assert merge["max_abs_logit_diff"] <= merge["tolerance"]
     quantise = json.loads((project / "metrics/quantise.json").read_text())
@@ -175,7 +178,15 @@ def test_push_to_s3_then_pull_restores_every_output(smoke, s3_endpoint):
     assert "testing" not in (project / ".dvc/config").read_text()
     # every versioned output; checkpoints/ and live/ are `cache: false`, kept in the workspace only
     outputs = [
-        project / path for path in ("data/export", "models/base", "models/best-adapter", "models/merged", "models/gguf")
+        project / path
+        for path in (
+            "data/export",
+            "models/base",
+            "models/best-adapter",
+            "models/rl-adapter",
+            "models/merged",
+            "models/gguf",
+        )
     ] + [
         *(
             path

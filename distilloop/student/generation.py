@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import functools
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from distilloop.config import StudentParams
 from distilloop.console import progress
@@ -38,6 +38,7 @@ class Generation:
     tokens: int  # new tokens, the end-of-sequence token not counted
     seconds: float  # this prompt's share of its batch's wall time
     truncated: bool  # stopped by its token budget, not by the end-of-sequence token or a complete answer
+    ids: list[int] = field(default_factory=list, repr=False)  # the new token ids (what RL trains on), eos not included
 
 
 def render_prompts(tokenizer, prompts: list[str], params: StudentParams) -> list[str]:
@@ -104,6 +105,7 @@ def generate(
                     tokens=len(tokens),
                     seconds=round(seconds, 4),
                     truncated=not stopped and len(tokens) >= budgets[index],
+                    ids=list(tokens),
                 )
                 done_tokens += len(tokens)
             bar.update(task, advance=len(batch), rate=f"{done_tokens / (time.perf_counter() - started):.0f}")
