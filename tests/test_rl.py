@@ -19,6 +19,7 @@ from safetensors.torch import load_file
 from distilloop import UserError
 from distilloop.config import parse
 from distilloop.training import grpo
+from distilloop.training import rl as rl_steps
 from stages import rl as stage
 
 TOY_SCORER = """
@@ -111,12 +112,12 @@ def test_prompt_order_is_seeded_and_leaves_exhausted_prompts_out():
 
 def test_group_logprobs_with_the_prompt_run_once_equal_each_answer_run_alone(rl_project):
     params = rl_params()
-    model, tokenizer = stage.load_policy(params, Path("models/base"), Path("models/best-adapter"))
+    model, tokenizer = rl_steps.load_policy(params, Path("models/base"), Path("models/best-adapter"))
     model.train()  # LoRA dropout on: the shared prompt must also share its dropout mask, so compare with it off
     for module in model.modules():
         if isinstance(module, torch.nn.Dropout):
             module.p = 0.0
-    prompt = stage.prompt_ids(tokenizer, [{"prompt": "A prompt shared by the group."}], params)[0]
+    prompt = rl_steps.prompt_ids(tokenizer, [{"prompt": "A prompt shared by the group."}], params)[0]
     completions = [[101, 102, 103], [104], [105, 106]]
     batched, mask = grpo.group_logprobs(model, prompt, completions)
     assert mask.tolist() == [[1, 1, 1], [1, 0, 0], [1, 1, 0]]
@@ -137,10 +138,10 @@ def test_group_logprobs_with_the_prompt_run_once_equal_each_answer_run_alone(rl_
 
 def test_a_grpo_step_changes_the_adapter_and_lowers_the_loss(rl_project):
     params = rl_params()
-    model, tokenizer = stage.load_policy(params, Path("models/base"), Path("models/best-adapter"))
+    model, tokenizer = rl_steps.load_policy(params, Path("models/base"), Path("models/best-adapter"))
     trainable = {name for name, p in model.named_parameters() if p.requires_grad}
     assert trainable and all(".default." in name for name in trainable)  # the reference stays frozen
-    prompt = stage.prompt_ids(tokenizer, [{"prompt": "Say something."}], params)[0]
+    prompt = rl_steps.prompt_ids(tokenizer, [{"prompt": "Say something."}], params)[0]
     completions = [
         tokenizer("aeiou ae", add_special_tokens=False)["input_ids"],
         tokenizer("xyz", add_special_tokens=False)["input_ids"],
@@ -173,16 +174,16 @@ def test_a_grpo_step_changes_the_adapter_and_lowers_the_loss(rl_project):
 
 def test_the_groups_are_sampled_by_the_engine_and_scored_by_the_gate(rl_project):
     params = rl_params()
-    model, tokenizer = stage.load_policy(params, Path("models/base"), Path("models/best-adapter"))
+    model, tokenizer = rl_steps.load_policy(params, Path("models/base"), Path("models/best-adapter"))
     records = [{"id": "a", "task": "toy", "prompt": "Say a."}, {"id": "b", "task": "toy", "prompt": "Say b."}]
-    generations, rewards = stage.sample_and_score(model, tokenizer, params, records, step=1)
+    generations, rewards = rl_steps.sample_and_score(model, tokenizer, params, records, step=1)
     assert rewards.shape == (2, 4) and len(generations) == 8
     for g in generations:  # the token ids trained on are the ones sampled
         assert len(g.ids) == g.tokens <= 8 and tokenizer.decode(g.ids, skip_special_tokens=True) == g.text
     vowels = [10.0 * sum(c in "aeiou" for c in g.text) / max(len(g.text), 1) / 10 for g in generations]
     assert rewards.flatten().tolist() == pytest.approx(vowels, abs=1e-3)  # the toy score / 10 (the gate rounds it)
     assert len({g.text for g in generations[:4]}) > 1  # sampled, not greedy
-    again, _ = stage.sample_and_score(model, tokenizer, params, records, step=1)
+    again, _ = rl_steps.sample_and_score(model, tokenizer, params, records, step=1)
     assert [g.ids for g in again] == [g.ids for g in generations]  # seeded by rl.seed and the step
 
 
