@@ -90,12 +90,13 @@ def test_a_user_task_runs_every_stage(user_project):
 
 
 def test_editing_the_scorer_makes_the_scoring_stages_stale_and_nothing_else(user_project):
+    # rl scores too: its reward is the gate
     project, _ = user_project
     scorer = project / "tasks/unit_convert.py"
     scorer.write_text(scorer.read_text().replace("<= options", "< options"))
     status = run(project, "dvc", "status").stdout
     stale = sorted(re.findall(r"^(\S+):\s*$", status, flags=re.MULTILINE))
-    assert stale == ["baseline", "correct@1", "correct@2", "evaluate@1", "evaluate@2", "quantise"], status
+    assert stale == ["baseline", "correct@1", "correct@2", "evaluate@1", "evaluate@2", "quantise", "rl"], status
     assert status.count("modified:           tasks") == len(stale), status
     run(project, "git", "checkout", "tasks/unit_convert.py")
     options = yaml.safe_load((project / "params.yaml").read_text())
@@ -104,6 +105,8 @@ def test_editing_the_scorer_makes_the_scoring_stages_stale_and_nothing_else(user
     status = run(project, "dvc", "status").stdout
     stale = sorted(re.findall(r"^(\S+):\s*$", status, flags=re.MULTILINE))
     # the options are params of the stages that score, and of export (which checks task names)
-    assert stale == ["baseline", "correct@1", "correct@2", "evaluate@1", "evaluate@2", "export", "quantise"], status
+    assert stale == ["baseline", "correct@1", "correct@2", "evaluate@1", "evaluate@2", "export", "quantise", "rl"], (
+        status
+    )
     run(project, "git", "checkout", "params.yaml")
     assert "Data and pipelines are up to date" in run(project, "dvc", "status").stdout
