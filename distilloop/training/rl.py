@@ -145,9 +145,8 @@ def evaluate_val(model, tokenizer, params: Params, val: list[dict], step: int, t
 def fingerprint(params: Params, sft_adapter: Path, pool: list[dict], val: list[dict]) -> str:
     from distilloop.loop.epochs import adapter_digest
 
-    gate = params.gate
-    settings = [params.rl.model_dump(), params.student.model_dump(), gate.pass_score, gate.c_code.model_dump()]
-    settings += [gate.json_record.model_dump(), {k: v.model_dump() for k, v in gate.tasks.items()}]
+    # gate.workers changes no score
+    settings = [params.rl.model_dump(), params.student.model_dump(), params.gate.model_dump(exclude={"workers"})]
     return digest([settings, adapter_digest(sft_adapter), pool, val])
 
 
