@@ -5,7 +5,7 @@ Modelfile lets `ollama create` use the smallest. Then every GGUF answers the tes
 llama.cpp with the student's generation settings and stop rules (distilloop/student/decoding.py, distilloop/student/stopping.py:
 the very semantics of the generation engine) and the gate scores the answers. The reference is the
 merged model's own test figures through the engine — the best epoch's, since merge_lora proved
-merged == base+adapter — reported side by side with every type's (pass rate, mean score, and for the
+merged == base+adapter, or the RL adapter's when the rl stage shipped one — reported side by side with every type's (pass rate, mean score, and for the
 profile task Pearson/Spearman r and the mean absolute error).
 The stage fails when a type loses more than `quantise.max_pass_rate_drop` of the test pass rate, or more
 than `quantise.max_relative_pass_rate_drop` of the merged model's passes (a small pass rate can lose most
@@ -21,8 +21,8 @@ from distilloop import UserError
 from distilloop.command import ParamsOption, load_params, run_command
 from distilloop.config import Params
 from distilloop.console import console, summary_table
-from distilloop.io import read_json, read_records, write_json
-from distilloop.loop.summary import SUMMARY_PATH, headline
+from distilloop.io import read_records, write_json
+from distilloop.loop.summary import SUMMARY_PATH, headline, merged_reference
 from distilloop.paths import GGUF_DIR, MERGED_DIR, METRICS_DIR, export_split
 from distilloop.release import gguf as llama_tools
 from distilloop.release.answers import answer_with_gguf, build_ggufs, stop_tokens
@@ -46,8 +46,7 @@ def run(
     if not test:
         raise UserError("quantise: the test split is empty; nothing to score the GGUF files on")
     if reference is None:
-        best = read_json(METRICS_DIR / "best.json")
-        reference = {"epoch": best["epoch"], **best["test"]}
+        reference = merged_reference()
 
     files = build_ggufs(Path(merged_dir), Path(out_dir), config.types, params.runtime.threads)
     smallest = min(files, key=lambda kind: files[kind].stat().st_size)
@@ -98,7 +97,17 @@ def run(
         summary_table(
             f"quantise: test split ({len(test)} prompts), the merged model through the engine and each GGUF through llama.cpp",
             ("model", "size MB", "pass rate", "drop", "mean score", "Pearson r", "tokens/s"),
-            [("merged", "", f"{reference['pass_rate']:.2f}", "", f"{reference['mean_score']:.2f}", r(reference), "")]
+            [
+                (
+                    merged_label(reference),
+                    "",
+                    f"{reference['pass_rate']:.2f}",
+                    "",
+                    f"{reference['mean_score']:.2f}",
+                    r(reference),
+                    "",
+                )
+            ]
             + [
                 (
                     kind,
@@ -128,6 +137,10 @@ def run(
                 f"> quantise.max_relative_pass_rate_drop {config.max_relative_pass_rate_drop:g} lost)"
             )
     return metrics
+
+
+def merged_label(reference: dict) -> str:
+    return f"merged (rl step {reference['rl_step']})" if reference.get("rl_step") else "merged"
 
 
 def main(params_file: ParamsOption = Path("params.yaml")):

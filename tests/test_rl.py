@@ -54,7 +54,7 @@ def rl_params(**rl):
 @pytest.fixture
 def rl_project(tmp_path, tiny_model_dir, monkeypatch) -> Path:
     """models/base (the tiny model), models/best-adapter (a LoRA adapter with random B, so it is not the base
-    model), 8 pool and 3 val prompts of the toy task, and its scorer."""
+    model), 8 pool, 3 val and 2 test prompts of the toy task, its scorer, and select's metrics/best.json."""
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM
 
@@ -73,6 +73,10 @@ def rl_project(tmp_path, tiny_model_dir, monkeypatch) -> Path:
     prompts = [{"id": f"p{i}", "task": "toy", "prompt": f"Say something about case {i}."} for i in range(8)]
     write_jsonl(tmp_path / "data/export/pool.jsonl", prompts)
     write_jsonl(tmp_path / "data/export/val.jsonl", [{**p, "id": f"v{i}"} for i, p in enumerate(prompts[:3])])
+    write_jsonl(tmp_path / "data/export/test.jsonl", [{**p, "id": f"t{i}"} for i, p in enumerate(prompts[3:5])])
+    (tmp_path / "metrics").mkdir()
+    best_test = {"count": 2, "pass_rate": 0.5, "mean_score": 1.1, "truncation_rate": 1.0, "histogram": {}}
+    (tmp_path / "metrics" / "best.json").write_text(json.dumps({"epoch": 1, "test": best_test}))
     (tmp_path / "tasks").mkdir()
     (tmp_path / "tasks" / "toy.py").write_text(textwrap.dedent(TOY_SCORER))
     monkeypatch.chdir(tmp_path)
@@ -198,6 +202,21 @@ def test_disabled_passes_the_sft_adapter_through_without_a_model(rl_project):
     for name in ("adapter_model.safetensors", "adapter_config.json"):
         assert Path("models/rl-adapter", name).read_bytes() == Path("models/best-adapter", name).read_bytes()
     assert json.loads(Path("runs/rl/checkpoints/run.json").read_text()) == {"enabled": False}
+    assert metrics["test"] == {"count": 2, "pass_rate": 0.5, "mean_score": 1.1, "truncation_rate": 1.0}
+
+
+def test_quantise_and_the_headline_take_the_shipped_adapters_test_figures(rl_project):
+    from distilloop.loop.summary import headline, merged_reference
+
+    stage.run(parse({}))  # rl disabled: the best epoch's figures
+    assert merged_reference() == {"epoch": 1, "rl_step": 0, **json.loads(Path("metrics/best.json").read_text())["test"]}
+    rl = json.loads(Path("metrics/rl.json").read_text())
+    rl_test = {"count": 2, "pass_rate": 1.0, "mean_score": 9.0, "truncation_rate": 0.0}
+    Path("metrics/rl.json").write_text(json.dumps({**rl, "adapter": "rl", "best_step": 6, "test": rl_test}))
+    reference = merged_reference()
+    assert reference == {"epoch": 1, "rl_step": 6, **rl_test}
+    summary = headline([1], {"epoch": reference["epoch"], "test": reference}, {})
+    assert summary["rl_step"] == 6 and summary["best_test"] == {"pass_rate": 1.0, "mean_score": 9.0}
 
 
 def test_a_run_trains_evaluates_and_reports(rl_project):
@@ -217,6 +236,13 @@ def test_a_run_trains_evaluates_and_reports(rl_project):
     same = all(torch.equal(rl_adapter[name], sft[name]) for name in sft)
     assert same != metrics["beat_sft"]  # the RL adapter when it beat SFT on val, else the SFT adapter
     assert not Path("runs/rl/checkpoints", grpo.STATE_FILE).exists()
+    # the shipped adapter's test figures (quantise's reference): the RL adapter's own answers, or best.json's
+    sft_test = {"count": 2, "pass_rate": 0.5, "mean_score": 1.1, "truncation_rate": 1.0}
+    assert metrics["sft_test"] == sft_test
+    if metrics["beat_sft"]:
+        assert metrics["test"]["count"] == 2 and 0 <= metrics["test"]["pass_rate"] <= 1
+    else:
+        assert metrics["test"] == sft_test
 
 
 class Killed(Exception):

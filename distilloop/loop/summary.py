@@ -1,12 +1,16 @@
 """metrics/summary.json: the headline a reviewer reads in `dvc metrics show` / `dvc metrics diff`.
 
-About fifteen numbers: val and test pass rate per epoch, the best epoch's test figures (pass rate, mean
-score, Pearson r where the task has reference scores), the teacher's accepted corrections and cost over
-all epochs, and the shipped GGUF's (the one the Ollama Modelfile uses) test pass rate and size. The detailed files it draws on
-(metrics/epochs/*.json, best.json, quantise.json) stay plain outputs for `distilloop status` and plots.
+About fifteen numbers: val and test pass rate per epoch, the shipped adapter's test figures (pass rate,
+mean score, Pearson r where the task has reference scores: the best epoch's, or the RL adapter's when the
+rl stage shipped one, with `rl_step` saying which: 0 for the SFT adapter), the teacher's accepted corrections
+and cost over all epochs, and the shipped GGUF's (the one the Ollama Modelfile uses) test pass rate and
+size. The detailed files it draws on (metrics/epochs/*.json, best.json, rl.json, quantise.json) stay plain
+outputs for `distilloop status` and plots.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from distilloop.io import read_json
 from distilloop.paths import METRICS_DIR, epoch_metrics
@@ -20,6 +24,18 @@ def shipped_type(quantised: dict) -> str | None:
 
 def _figure(value, digits: int = 4):
     return round(value, digits) if isinstance(value, int | float) else None
+
+
+def merged_reference(metrics_dir: Path = METRICS_DIR) -> dict:
+    """The merged model's test figures: the RL adapter's own (rl.json) when the rl stage shipped it, else the
+    best epoch's (best.json; merge_lora proved merged == base + adapter)."""
+    best = read_json(metrics_dir / "best.json")
+    reference = {"epoch": best["epoch"], "rl_step": 0, **best["test"]}
+    rl_path = metrics_dir / "rl.json"
+    rl = read_json(rl_path) if rl_path.exists() else {}
+    if rl.get("adapter") == "rl":
+        reference = {"epoch": best["epoch"], "rl_step": rl["best_step"], **rl["test"]}
+    return reference
 
 
 def headline(epochs: list[int], best: dict, quantised: dict) -> dict:
@@ -38,6 +54,7 @@ def headline(epochs: list[int], best: dict, quantised: dict) -> dict:
     best_test = best.get("test") or {}
     summary = {
         "best_epoch": best.get("epoch"),
+        "rl_step": best_test.get("rl_step", 0),  # 0: the SFT adapter shipped
         "val_pass_rate": val,
         "test_pass_rate": test,
         "best_test": {

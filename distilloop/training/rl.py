@@ -160,8 +160,8 @@ def practise(
     on_checkpoint=None,
 ):
     """GRPO steps until rl.steps, patience, or no pool prompt left that teaches; resumes from
-    `checkpoints`. Returns (state, resumed_from_step, model): the state's `best` holds the best adapter's
-    weights when a step beat the SFT adapter (step 0) on val."""
+    `checkpoints`. Returns (state, resumed_from_step, model, tokenizer): the state's `best` holds the best
+    adapter's weights when a step beat the SFT adapter (step 0) on val."""
     import torch
 
     from distilloop.training.interruption import INTERRUPTED_EXIT, Interrupted
@@ -239,10 +239,27 @@ def practise(
         raise UserError(message)  # the last evaluation, when patience ended the run there
 
     state["fingerprint"] = key
-    return state, resumed_from, model
+    return state, resumed_from, model, tokenizer
 
 
-def summarise(state: dict, beat: bool, resumed_from: int | None) -> dict:
+TEST_KEYS = ("count", "pass_rate", "mean_score", "truncation_rate", "axes", "judged", "pearson_r", "spearman_r", "mae")
+
+
+def test_figures(summary: dict) -> dict:
+    """The test figures quantise compares each GGUF with and the headline reports (best.json's shape)."""
+    return {key: summary[key] for key in TEST_KEYS if key in summary}
+
+
+def evaluate_test(model, tokenizer, params: Params, test: list[dict]) -> dict:
+    """The RL adapter's greedy test answers scored as evaluate scores an epoch's: reported, never chosen on."""
+    from distilloop.loop.epochs import answer_and_score
+
+    model.eval()
+    _, summary = answer_and_score(test, model.get_base_model(), tokenizer, params, "rl test")
+    return test_figures(summary)
+
+
+def summarise(state: dict, beat: bool, resumed_from: int | None, test: dict, sft_test: dict) -> dict:
     groups = sum(r["groups"] for r in state["curve"])
     skipped = sum(r["skipped"] for r in state["curve"])
     steps = state["step"]
@@ -266,5 +283,7 @@ def summarise(state: dict, beat: bool, resumed_from: int | None) -> dict:
         "best_step": state["best_step"],
         "best_val_pass_rate": state["best_pass_rate"],
         "sft_val_pass_rate": state["history"][0]["pass_rate"],
+        "test": test,  # the shipped adapter's: the RL adapter's own answers when it beat SFT on val
+        "sft_test": sft_test,  # the best epoch's, from metrics/best.json
         "evals": state["history"],
     }
