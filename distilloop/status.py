@@ -81,6 +81,20 @@ def rows(params: Params) -> list[tuple]:
     return table
 
 
+def rl_line(rl: dict) -> str | None:
+    """What the rl stage shipped, when it ran: the RL adapter (its step, val and test) or the SFT adapter."""
+    if not rl.get("enabled"):
+        return None
+    sft_val = _fmt(rl.get("sft_val_pass_rate"), ".1%")
+    if rl.get("adapter") != "rl":
+        return f"rl: {rl['steps']} GRPO steps ({rl.get('stopped')}), no val pass rate above {sft_val}: the SFT adapter ships"
+    sft_test, test = (_fmt((rl.get(key) or {}).get("pass_rate"), ".1%") for key in ("sft_test", "test"))
+    return (
+        f"rl: the adapter of GRPO step {rl['best_step']} of {rl['steps']} ships (val pass rate {sft_val} -> "
+        f"{_fmt(rl.get('best_val_pass_rate'), '.1%')}, test {sft_test} -> {test})"
+    )
+
+
 def run(params: Params) -> list[tuple]:
     table = rows(params)
     console = Console()  # the table is the command's output: stdout
@@ -95,6 +109,8 @@ def run(params: Params) -> list[tuple]:
             + (f", Pearson r {_fmt(test.get('pearson_r'), '.3f')}" if "pearson_r" in test else "")
             + ")"
         )
+    if line := rl_line(_read(Path("metrics/rl.json"))):
+        console.print(line)
     quantised = _read(Path("metrics/quantise.json"))
     for kind, figures in (quantised.get("types") or {}).items():
         console.print(

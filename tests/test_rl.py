@@ -219,6 +219,26 @@ def test_quantise_and_the_headline_take_the_shipped_adapters_test_figures(rl_pro
     assert summary["rl_step"] == 6 and summary["best_test"] == {"pass_rate": 1.0, "mean_score": 9.0}
 
 
+def test_status_says_which_adapter_ships(rl_project):
+    from distilloop.status import rl_line
+
+    metrics = stage.run(rl_params())
+    assert metrics["beat_sft"]  # seeded: on the toy task the RL adapter beats the SFT one on val
+    line = rl_line(json.loads(Path("metrics/rl.json").read_text()))
+    assert line == (
+        f"rl: the adapter of GRPO step {metrics['best_step']} of 4 ships (val pass rate "
+        f"{metrics['sft_val_pass_rate']:.1%} -> {metrics['best_val_pass_rate']:.1%}, "
+        f"test 50.0% -> {metrics['test']['pass_rate']:.1%})"
+    )
+    kept = {**metrics, "adapter": "sft", "beat_sft": False}  # as a run that found nothing better reads
+    assert rl_line(kept) == (
+        f"rl: 4 GRPO steps (rl.steps=4 reached), no val pass rate above {metrics['sft_val_pass_rate']:.1%}: "
+        "the SFT adapter ships"
+    )
+    stage.run(parse({}))
+    assert rl_line(json.loads(Path("metrics/rl.json").read_text())) is None  # disabled: nothing to say
+
+
 def test_a_run_trains_evaluates_and_reports(rl_project):
     metrics = stage.run(rl_params())
     assert metrics["steps"] == 4 and metrics["stopped"] == "rl.steps=4 reached"
