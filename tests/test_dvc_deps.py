@@ -4,7 +4,8 @@ that code reads as params.
 Each stage's import closure is computed by walking the imports (and the `package.module:Name` strings of
 registries such as the teachers') from its module in stages/, within distilloop/ and stages/. A module in
 the closure that no dep covers fails, as does a code dep that covers no module of the closure (a stale dep
-reruns a stage for nothing). A directory dep covers every file under it.
+reruns a stage for nothing). A directory dep covers every file under it, and so must hold only code the
+stage runs: an edit of the GRPO code must not rerun every training epoch.
 """
 
 from __future__ import annotations
@@ -101,6 +102,14 @@ def test_stage_deps_cover_its_code_closure(name):
     assert not missing, f"dvc.yaml stage {name}: code it runs is missing from deps: {missing}"
     stale = sorted(str(dep) for dep in deps if not any(covered(path, [dep]) for path in needed))
     assert not stale, f"dvc.yaml stage {name}: deps that it never runs: {stale}"
+    idle = sorted(
+        str(path.relative_to(ROOT))
+        for dep in deps
+        if (ROOT / dep).is_dir()
+        for path in (ROOT / dep).rglob("*.py")
+        if path.relative_to(ROOT) not in needed
+    )
+    assert not idle, f"dvc.yaml stage {name}: directory deps hold code it never runs (list its files): {idle}"
 
 
 @pytest.mark.parametrize("name", sorted(PIPELINE))
