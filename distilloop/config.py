@@ -792,7 +792,7 @@ class RLParams(Section):
     """The rl stage: GRPO after select, from models/best-adapter, the gate score / 10 as the reward."""
 
     enabled: bool = Field(False, description="false: models/rl-adapter is the best SFT adapter, nothing is trained")
-    steps: int = Field(50, ge=1, le=100_000, description="RL steps at most (one optimiser step each)")
+    steps: int = Field(20, ge=1, le=100_000, description="RL steps at most (one optimiser step each)")
     prompts_per_step: int = Field(4, ge=1, le=1024, description="pool prompts sampled per step")
     num_generations: int = Field(4, ge=2, le=64, description="sampled answers per prompt (one group)")
     max_completion_length: int = Field(
@@ -800,8 +800,8 @@ class RLParams(Section):
     )
     temperature: float = Field(0.8, gt=0, le=2, description="sampling temperature of the answers trained on")
     beta: float = Field(0.04, ge=0, le=10, description="weight of the k3 KL to the frozen SFT policy")
-    learning_rate: float = Field(1e-5, gt=0, le=1, description="AdamW learning rate of the LoRA weights")
-    eval_every: int = Field(10, ge=1, le=100_000, description="greedy val pass rate every N steps (and at step 0)")
+    learning_rate: float = Field(1e-4, gt=0, le=1, description="AdamW learning rate of the LoRA weights")
+    eval_every: int = Field(5, ge=1, le=100_000, description="greedy val pass rate every N steps (and at step 0)")
     patience: int = Field(
         3, ge=0, le=1000, description="stop after N evaluations without a better val pass rate; 0 disables"
     )
