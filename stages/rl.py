@@ -42,8 +42,6 @@ def sft_test_figures(best_path: Path) -> dict | None:
 def pass_through(
     params: Params, sft_adapter: Path, out_dir: Path, run_dir: Path, metrics_path: Path, best_test: dict | None
 ) -> dict:
-    if not (sft_adapter / "adapter_config.json").exists():
-        raise UserError(f"{sft_adapter}: no LoRA adapter here (run select first)")
     copy_adapter(sft_adapter, out_dir)
     write_json(run_dir / "checkpoints" / "run.json", {"enabled": False})  # a DVC output: present, nothing to resume
     metrics = {
@@ -71,11 +69,11 @@ def run(
     best_path: Path = METRICS_DIR / "best.json",
 ) -> dict:
     config = params.rl
+    if not (sft_adapter / "adapter_config.json").exists():
+        raise UserError(f"{sft_adapter}: no LoRA adapter here (run select first)")
     sft_test = sft_test_figures(best_path)
     if not config.enabled:
         return pass_through(params, sft_adapter, out_dir, run_dir, metrics_path, sft_test)
-    if not (sft_adapter / "adapter_config.json").exists():
-        raise UserError(f"{sft_adapter}: no LoRA adapter here (run select first)")
     pool, val = read_records(export_split("pool")), read_records(export_split("val"))
     if not pool or not val:
         raise UserError(

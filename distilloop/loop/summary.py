@@ -30,12 +30,11 @@ def merged_reference(metrics_dir: Path = METRICS_DIR) -> dict:
     """The merged model's test figures: the RL adapter's own (rl.json) when the rl stage shipped it, else the
     best epoch's (best.json; merge_lora proved merged == base + adapter)."""
     best = read_json(metrics_dir / "best.json")
-    reference = {"epoch": best["epoch"], "rl_step": 0, **best["test"]}
     rl_path = metrics_dir / "rl.json"
     rl = read_json(rl_path) if rl_path.exists() else {}
     if rl.get("adapter") == "rl":
-        reference = {"epoch": best["epoch"], "rl_step": rl["best_step"], **rl["test"]}
-    return reference
+        return {"epoch": best["epoch"], "rl_step": rl["best_step"], **rl["test"]}
+    return {"epoch": best["epoch"], "rl_step": 0, **best["test"]}
 
 
 def headline(epochs: list[int], best: dict, quantised: dict) -> dict:
